@@ -1,0 +1,13 @@
+//! The wire side of the Meilisearch v1 API: error codes, request decoding with Meilisearch's
+//! precise error codes, and response shapes. Nothing here knows how an index is stored.
+
+pub mod decode;
+pub mod documents;
+pub mod error;
+pub mod index_uid;
+pub mod indexes;
+pub mod search;
+pub mod settings;
+pub mod tasks;
+
+pub use error::{Code, ErrorType, ResponseError};

@@ -1,0 +1,335 @@
+//! One Quarry index on disk: a tantivy index whose commits carry the index's own state
+//! (settings, primary key, known fields, last applied task) so that what is searchable and the
+//! state that describes it are always committed together.
+//!
+//! **Invariant**: the commit payload is the truth about an index. After a crash, the last
+//! commit's payload says exactly which task was applied last.
+
+mod extract;
+mod schema;
+mod write;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tantivy::collector::Count;
+use tantivy::query::AllQuery;
+use tantivy::schema::{IndexRecordOption, Value as _};
+use tantivy::tokenizer::{RawTokenizer, TextAnalyzer};
+use tantivy::{DocAddress, DocSet, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term, TERMINATED};
+
+pub use extract::{FieldsMap, Searchable};
+pub use schema::{attribute_of, pack_position, word_position_of, SchemaFields};
+pub use write::{AddMethod, AddOutcome, WriteBatch};
+
+use crate::error::{EngineError, Result};
+use crate::settings::IndexSettings;
+
+/// The on-disk format of an index directory. Bumped whenever a released format changes.
+pub const INDEX_FORMAT_VERSION: u32 = 1;
+
+/// Tuning for the writer side of an index.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexOptions {
+    /// Threads tantivy uses to build segments.
+    pub indexing_threads: usize,
+    /// Memory tantivy may buffer before flushing a segment, for all threads together.
+    pub indexing_memory_bytes: usize,
+}
+
+impl Default for IndexOptions {
+    fn default() -> Self {
+        IndexOptions { indexing_threads: 2, indexing_memory_bytes: 256 * 1024 * 1024 }
+    }
+}
+
+/// What an index knows about itself, committed with its documents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexState {
+    pub format_version: u32,
+    pub primary_key: Option<String>,
+    pub settings: IndexSettings,
+    /// Every field name seen, in first-seen order (flattened: `a.b` for nested objects).
+    pub fields: Vec<String>,
+    /// The last task whose effects this commit contains.
+    pub last_task_uid: Option<u32>,
+    /// The outcome of each task of the batch this commit applied, by task uid.
+    #[serde(default)]
+    pub task_results: BTreeMap<u32, Value>,
+}
+
+impl IndexState {
+    fn new(primary_key: Option<String>) -> IndexState {
+        IndexState {
+            format_version: INDEX_FORMAT_VERSION,
+            primary_key,
+            settings: IndexSettings::default(),
+            fields: Vec::new(),
+            last_task_uid: None,
+            task_results: BTreeMap::new(),
+        }
+    }
+}
+
+/// An open index: readers for searches, and the writer used by the single writer thread.
+pub struct Index {
+    path: PathBuf,
+    tantivy: tantivy::Index,
+    reader: IndexReader,
+    fields: SchemaFields,
+    state: RwLock<Arc<IndexState>>,
+    writer: Mutex<Option<tantivy::IndexWriter>>,
+    options: IndexOptions,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index").field("path", &self.path).finish()
+    }
+}
+
+impl Index {
+    /// Creates a new, empty index in `path` (which must not hold one) and commits its state.
+    pub fn create(path: &Path, state: IndexState, options: IndexOptions) -> Result<Index> {
+        std::fs::create_dir_all(path)?;
+        let (schema, _) = schema::build_schema();
+        let tantivy = tantivy::Index::builder().schema(schema).create_in_dir(path)?;
+        let index = Index::from_tantivy(path, tantivy, state, options)?;
+        let mut writer = index.writer.lock();
+        let w = Index::ensure_writer(&index.tantivy, &mut writer, options)?;
+        let mut prepared = w.prepare_commit()?;
+        prepared.set_payload(&serde_json::to_string(&*index.state())?);
+        prepared.commit()?;
+        drop(writer);
+        index.reader.reload()?;
+        Ok(index)
+    }
+
+    /// Creates an empty index with nothing but a primary key.
+    pub fn create_empty(path: &Path, primary_key: Option<String>, last_task_uid: Option<u32>, options: IndexOptions) -> Result<Index> {
+        let mut state = IndexState::new(primary_key);
+        state.last_task_uid = last_task_uid;
+        Index::create(path, state, options)
+    }
+
+    /// Opens an existing index; nothing is rebuilt (files are memory-mapped).
+    pub fn open(path: &Path, options: IndexOptions) -> Result<Index> {
+        let tantivy = tantivy::Index::open_in_dir(path)?;
+        let metas = tantivy.load_metas()?;
+        let payload = metas
+            .payload
+            .ok_or_else(|| EngineError::Corrupted(format!("{} has no committed state", path.display())))?;
+        let state: IndexState = serde_json::from_str(&payload)?;
+        if state.format_version > INDEX_FORMAT_VERSION {
+            return Err(EngineError::Corrupted(format!(
+                "{} has index format {} but this Quarry reads up to {}",
+                path.display(),
+                state.format_version,
+                INDEX_FORMAT_VERSION
+            )));
+        }
+        Index::from_tantivy(path, tantivy, state, options)
+    }
+
+    fn from_tantivy(path: &Path, tantivy: tantivy::Index, state: IndexState, options: IndexOptions) -> Result<Index> {
+        tantivy
+            .tokenizers()
+            .register(schema::RAW_TOKENIZER, TextAnalyzer::from(RawTokenizer::default()));
+        let fields = schema::fields_of(&tantivy.schema())?;
+        let reader = tantivy
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .doc_store_cache_num_blocks(64)
+            .try_into()?;
+        Ok(Index {
+            path: path.to_path_buf(),
+            tantivy,
+            reader,
+            fields,
+            state: RwLock::new(Arc::new(state)),
+            writer: Mutex::new(None),
+            options,
+        })
+    }
+
+    fn ensure_writer<'w>(
+        tantivy: &tantivy::Index,
+        slot: &'w mut Option<tantivy::IndexWriter>,
+        options: IndexOptions,
+    ) -> Result<&'w mut tantivy::IndexWriter> {
+        if slot.is_none() {
+            let threads = options.indexing_threads.max(1);
+            let budget = options.indexing_memory_bytes.max(threads * 20 * 1024 * 1024);
+            *slot = Some(tantivy.writer_with_num_threads(threads, budget)?);
+        }
+        Ok(slot.as_mut().expect("writer was just created"))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The committed state (settings, primary key...).
+    pub fn state(&self) -> Arc<IndexState> {
+        self.state.read().clone()
+    }
+
+    pub fn settings(&self) -> IndexSettings {
+        self.state().settings.clone()
+    }
+
+    pub fn primary_key(&self) -> Option<String> {
+        self.state().primary_key.clone()
+    }
+
+    pub(crate) fn schema_fields(&self) -> SchemaFields {
+        self.fields
+    }
+
+    /// A consistent snapshot of the committed documents.
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    pub fn number_of_documents(&self) -> u64 {
+        self.searcher().num_docs()
+    }
+
+    /// One document by id, as stored.
+    pub fn document(&self, id: &str) -> Result<Option<Map<String, Value>>> {
+        let searcher = self.searcher();
+        match find_document(&searcher, self.fields, id)? {
+            Some(address) => Ok(Some(read_source(&searcher, self.fields, address)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Documents in index order, skipping `offset`. Returns the page and the total count.
+    pub fn documents_page(&self, offset: usize, limit: usize) -> Result<(Vec<Map<String, Value>>, u64)> {
+        let searcher = self.searcher();
+        let total = searcher.num_docs();
+        let mut out = Vec::with_capacity(limit.min(1000));
+        let mut skipped = 0usize;
+        'segments: for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let alive = segment.num_docs() as usize;
+            if skipped + alive <= offset {
+                skipped += alive;
+                continue;
+            }
+            for doc in segment.doc_ids_alive() {
+                if skipped < offset {
+                    skipped += 1;
+                    continue;
+                }
+                if out.len() >= limit {
+                    break 'segments;
+                }
+                out.push(read_source(&searcher, self.fields, DocAddress::new(ord as u32, doc))?);
+            }
+        }
+        Ok((out, total))
+    }
+
+    /// How many documents have each field, for `fieldDistribution`.
+    pub fn field_distribution(&self) -> Result<BTreeMap<String, u64>> {
+        let searcher = self.searcher();
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.field_names)?;
+            let mut stream = inverted.terms().stream()?;
+            while stream.advance() {
+                let name = String::from_utf8_lossy(stream.key()).into_owned();
+                let mut postings =
+                    inverted.read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)?;
+                let count = match segment.alive_bitset() {
+                    None => u64::from(stream.value().doc_freq),
+                    Some(alive) => {
+                        let mut n = 0;
+                        let mut doc = postings.doc();
+                        while doc != TERMINATED {
+                            if alive.is_alive(doc) {
+                                n += 1;
+                            }
+                            doc = postings.advance();
+                        }
+                        n
+                    }
+                };
+                if count > 0 {
+                    *counts.entry(name).or_default() += count;
+                }
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Bytes used by the index's files on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        dir_size(&self.path)
+    }
+
+    /// Counts live documents the slow way; used by tests to cross-check `number_of_documents`.
+    pub fn count_all(&self) -> Result<usize> {
+        Ok(self.searcher().search(&AllQuery, &Count)?)
+    }
+
+    /// Starts a write batch. Only the writer thread calls this; batches never overlap.
+    pub fn write(&self, keep_documents: bool) -> Result<WriteBatch<'_>> {
+        WriteBatch::new(self, keep_documents)
+    }
+
+    /// Releases the writer (its memory and threads), waiting for merges in progress.
+    pub fn close_writer(&self) -> Result<()> {
+        if let Some(writer) = self.writer.lock().take() {
+            writer.wait_merging_threads()?;
+        }
+        Ok(())
+    }
+}
+
+/// Where the live document with `id` is, if any.
+pub(crate) fn find_document(searcher: &Searcher, fields: SchemaFields, id: &str) -> Result<Option<DocAddress>> {
+    let term = Term::from_field_text(fields.id, id);
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let inverted = segment.inverted_index(fields.id)?;
+        let Some(mut postings) = inverted.read_postings(&term, IndexRecordOption::Basic)? else {
+            continue;
+        };
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            if !segment.is_deleted(doc) {
+                return Ok(Some(DocAddress::new(ord as u32, doc)));
+            }
+            doc = postings.advance();
+        }
+    }
+    Ok(None)
+}
+
+/// The raw JSON bytes stored for a document.
+pub(crate) fn read_source_bytes(searcher: &Searcher, fields: SchemaFields, address: DocAddress) -> Result<Vec<u8>> {
+    let doc: TantivyDocument = searcher.doc(address)?;
+    doc.get_first(fields.source)
+        .and_then(|v| v.as_bytes().map(<[u8]>::to_vec))
+        .ok_or_else(|| EngineError::Corrupted(format!("document {address:?} has no source")))
+}
+
+pub(crate) fn read_source(searcher: &Searcher, fields: SchemaFields, address: DocAddress) -> Result<Map<String, Value>> {
+    Ok(serde_json::from_slice(&read_source_bytes(searcher, fields, address)?)?)
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}

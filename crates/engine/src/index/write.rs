@@ -1,0 +1,357 @@
+//! A write batch: the operations of consecutive tasks applied to one index and committed once,
+//! together with the index state that describes the result.
+//!
+//! A batch either commits whole or is rolled back whole: when a task in it fails, the caller
+//! rolls the batch back and runs it again without that task, so a failed task never leaves a
+//! trace.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use parking_lot::MutexGuard;
+use serde_json::{Map, Value};
+use tantivy::query::AllQuery;
+use tantivy::{Searcher, Term};
+
+use super::extract::{DocumentBuilder, FieldsMap, Searchable};
+use super::{find_document, read_source, read_source_bytes, Index, IndexState};
+use crate::analysis::Analyzer;
+use crate::documents::{self, DocumentIdError, PrimaryKeyError};
+use crate::error::{EngineError, Result, UserError, UserErrorKind};
+use crate::settings::IndexSettings;
+
+/// How incoming documents meet documents with the same id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddMethod {
+    /// `POST`: the new document replaces the old one.
+    Replace,
+    /// `PUT`: top-level fields of the new document replace those of the old one.
+    Update,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddOutcome {
+    pub received: u64,
+    pub indexed: u64,
+}
+
+pub struct WriteBatch<'a> {
+    index: &'a Index,
+    writer: MutexGuard<'a, Option<tantivy::IndexWriter>>,
+    state: IndexState,
+    fields_map: FieldsMap,
+    analyzer: Analyzer,
+    searchable: Searchable,
+    /// The committed documents, for lookups; ignored after a clear in this batch.
+    searcher: Searcher,
+    committed_cleared: bool,
+    /// Ids written or deleted in this batch, and whether they exist after it.
+    presence: HashMap<String, bool>,
+    /// Documents written in this batch, kept when a later update may need to merge into them.
+    kept: Option<HashMap<String, Vec<u8>>>,
+    live_documents: u64,
+    changed: bool,
+}
+
+impl<'a> WriteBatch<'a> {
+    pub(super) fn new(index: &'a Index, keep_documents: bool) -> Result<WriteBatch<'a>> {
+        let mut writer = index.writer.lock();
+        super::Index::ensure_writer(&index.tantivy, &mut writer, index.options)?;
+        let state = (*index.state()).clone();
+        let searcher = index.searcher();
+        Ok(WriteBatch {
+            fields_map: FieldsMap::from_names(state.fields.clone()),
+            analyzer: Analyzer::new(&state.settings),
+            searchable: Searchable::from_settings(&state.settings),
+            live_documents: searcher.num_docs(),
+            searcher,
+            committed_cleared: false,
+            presence: HashMap::new(),
+            kept: keep_documents.then(HashMap::new),
+            index,
+            writer,
+            state,
+            changed: false,
+        })
+    }
+
+    fn writer(&self) -> &tantivy::IndexWriter {
+        self.writer.as_ref().expect("the writer is created with the batch")
+    }
+
+    /// The state this batch will commit.
+    pub fn state(&self) -> &IndexState {
+        &self.state
+    }
+
+    /// Live documents after the operations so far.
+    pub fn number_of_documents(&self) -> u64 {
+        self.live_documents
+    }
+
+    /// Sets the primary key of an index that has none yet (or the same one).
+    pub fn set_primary_key(&mut self, primary_key: &str) -> Result<()> {
+        match &self.state.primary_key {
+            Some(existing) if existing != primary_key => Err(already_has_primary_key(existing).into()),
+            Some(_) => Ok(()),
+            None => {
+                self.state.primary_key = Some(primary_key.to_string());
+                self.changed = true;
+                Ok(())
+            }
+        }
+    }
+
+    /// Changes the primary key, which is only allowed while the index holds no document.
+    pub fn change_primary_key(&mut self, primary_key: Option<String>) -> Result<()> {
+        if self.state.primary_key == primary_key {
+            return Ok(());
+        }
+        if self.live_documents > 0 {
+            let existing = self.state.primary_key.clone().unwrap_or_default();
+            return Err(already_has_primary_key(&existing).into());
+        }
+        self.state.primary_key = primary_key;
+        self.changed = true;
+        Ok(())
+    }
+
+    fn exists(&self, id: &str) -> Result<bool> {
+        if let Some(present) = self.presence.get(id) {
+            return Ok(*present);
+        }
+        if self.committed_cleared || self.searcher.num_docs() == 0 {
+            return Ok(false);
+        }
+        Ok(find_document(&self.searcher, self.index.schema_fields(), id)?.is_some())
+    }
+
+    fn current_document(&self, id: &str) -> Result<Option<Map<String, Value>>> {
+        if let Some(present) = self.presence.get(id) {
+            if !*present {
+                return Ok(None);
+            }
+            let kept = self.kept.as_ref().and_then(|k| k.get(id)).ok_or_else(|| {
+                EngineError::Corrupted("a document merged twice in one batch was not kept".into())
+            })?;
+            return Ok(Some(serde_json::from_slice(kept)?));
+        }
+        if self.committed_cleared {
+            return Ok(None);
+        }
+        let fields = self.index.schema_fields();
+        match find_document(&self.searcher, fields, id)? {
+            Some(address) => Ok(Some(read_source(&self.searcher, fields, address)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Applies one task's documents, read from a normalized payload file.
+    pub fn add_documents(
+        &mut self,
+        payload: &Path,
+        method: AddMethod,
+        primary_key: Option<&str>,
+    ) -> Result<AddOutcome> {
+        let primary_key = self.resolve_primary_key(payload, primary_key)?;
+        let Some(primary_key) = primary_key else {
+            return Ok(AddOutcome { received: 0, indexed: 0 });
+        };
+        let schema = self.index.schema_fields();
+        let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(payload)?);
+        let mut received = 0u64;
+        let mut source = Vec::with_capacity(1024);
+        for document in documents::read_normalized(file) {
+            let mut document = document.map_err(payload_error)?;
+            received += 1;
+            let id = documents::extract_document_id(&document, &primary_key).map_err(id_error)?;
+            let existed = self.exists(&id)?;
+            if method == AddMethod::Update && existed {
+                if let Some(mut current) = self.current_document(&id)? {
+                    documents::merge_documents(&mut current, document);
+                    document = current;
+                }
+            }
+            source.clear();
+            serde_json::to_writer(&mut source, &document)?;
+            let builder = DocumentBuilder { analyzer: &self.analyzer, searchable: &self.searchable, schema };
+            let doc = builder.build(&id, &document, &source, &mut self.fields_map);
+            if existed {
+                self.writer().delete_term(Term::from_field_text(schema.id, &id));
+            } else {
+                self.live_documents += 1;
+            }
+            self.writer().add_document(doc)?;
+            if let Some(kept) = self.kept.as_mut() {
+                kept.insert(id.clone(), source.clone());
+            }
+            self.presence.insert(id, true);
+        }
+        self.changed = true;
+        Ok(AddOutcome { received, indexed: received })
+    }
+
+    fn resolve_primary_key(&mut self, payload: &Path, requested: Option<&str>) -> Result<Option<String>> {
+        if let Some(existing) = self.state.primary_key.clone() {
+            if let Some(requested) = requested {
+                if requested != existing {
+                    return Err(already_has_primary_key(&existing).into());
+                }
+            }
+            return Ok(Some(existing));
+        }
+        let chosen = match requested {
+            Some(requested) => requested.to_string(),
+            None => {
+                let file = std::io::BufReader::new(std::fs::File::open(payload)?);
+                let Some(first) = documents::read_normalized(file).next() else {
+                    return Ok(None);
+                };
+                let first = first.map_err(payload_error)?;
+                documents::infer_primary_key(&first).map_err(inference_error)?
+            }
+        };
+        self.state.primary_key = Some(chosen.clone());
+        self.changed = true;
+        Ok(Some(chosen))
+    }
+
+    /// Deletes documents by id; returns how many existed.
+    pub fn delete_documents(&mut self, ids: &[String]) -> Result<u64> {
+        let field = self.index.schema_fields().id;
+        let mut deleted = 0;
+        for id in ids {
+            if self.exists(id)? {
+                self.writer().delete_term(Term::from_field_text(field, id));
+                self.presence.insert(id.clone(), false);
+                self.live_documents -= 1;
+                deleted += 1;
+            }
+        }
+        self.changed = true;
+        Ok(deleted)
+    }
+
+    /// Deletes every document; returns how many there were.
+    pub fn clear(&mut self) -> Result<u64> {
+        let deleted = self.live_documents;
+        self.writer().delete_query(Box::new(AllQuery))?;
+        self.committed_cleared = true;
+        self.presence.clear();
+        if let Some(kept) = self.kept.as_mut() {
+            kept.clear();
+        }
+        self.live_documents = 0;
+        self.changed = true;
+        Ok(deleted)
+    }
+
+    /// Replaces the settings, indexing every document again when what is indexed changes.
+    pub fn set_settings(&mut self, settings: IndexSettings) -> Result<()> {
+        let t = &settings.typo_tolerance;
+        if t.one_typo_min_len > t.two_typos_min_len {
+            return Err(UserError::new(
+                UserErrorKind::InvalidSettingsTypoTolerance,
+                format!(
+                    "`minWordSizeForTypos` setting is invalid. `oneTypo` and `twoTypos` fields should be between `0` and `255`, and `twoTypos` should be greater or equals to `oneTypo` but found `oneTypo: {}` and twoTypos: {}`.",
+                    t.one_typo_min_len, t.two_typos_min_len
+                ),
+            )
+            .into());
+        }
+        let reindex = self.state.settings.needs_reindex(&settings);
+        self.state.settings = settings;
+        self.analyzer = Analyzer::new(&self.state.settings);
+        self.searchable = Searchable::from_settings(&self.state.settings);
+        self.changed = true;
+        if reindex {
+            self.reindex_all()?;
+        }
+        Ok(())
+    }
+
+    /// Indexes every live document again under the current settings, in one commit.
+    fn reindex_all(&mut self) -> Result<()> {
+        if self.live_documents == 0 {
+            return Ok(());
+        }
+        if !self.presence.is_empty() {
+            return Err(EngineError::Corrupted(
+                "settings that reindex must be applied in a batch of their own".into(),
+            ));
+        }
+        let schema = self.index.schema_fields();
+        self.writer().delete_query(Box::new(AllQuery))?;
+        let searcher = self.searcher.clone();
+        let builder = DocumentBuilder { analyzer: &self.analyzer, searchable: &self.searchable, schema };
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            for doc in segment.doc_ids_alive() {
+                let address = tantivy::DocAddress::new(ord as u32, doc);
+                let source = read_source_bytes(&searcher, schema, address)?;
+                let document: Map<String, Value> = serde_json::from_slice(&source)?;
+                let primary_key = self.state.primary_key.as_deref().unwrap_or("id");
+                let id = documents::extract_document_id(&document, primary_key).map_err(id_error)?;
+                let tantivy_doc = builder.build(&id, &document, &source, &mut self.fields_map);
+                self.writer.as_ref().expect("writer").add_document(tantivy_doc)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits everything, recording `last_task_uid` and the outcome of each task.
+    pub fn commit(mut self, last_task_uid: u32, task_results: std::collections::BTreeMap<u32, Value>) -> Result<()> {
+        self.state.fields = self.fields_map.names().to_vec();
+        self.state.last_task_uid = Some(last_task_uid);
+        self.state.task_results = task_results;
+        let payload = serde_json::to_string(&self.state)?;
+        let writer = self.writer.as_mut().expect("writer");
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        self.index.reader.reload()?;
+        *self.index.state.write() = std::sync::Arc::new(self.state);
+        Ok(())
+    }
+
+    /// Throws away every operation of this batch.
+    pub fn abort(mut self) -> Result<()> {
+        let writer = self.writer.as_mut().expect("writer");
+        writer.rollback()?;
+        Ok(())
+    }
+
+    /// Whether anything was written.
+    pub fn has_changes(&self) -> bool {
+        self.changed
+    }
+}
+
+fn already_has_primary_key(existing: &str) -> UserError {
+    UserError::new(
+        UserErrorKind::PrimaryKeyAlreadyExists,
+        format!("Index already has a primary key: `{existing}`."),
+    )
+}
+
+fn payload_error(e: documents::PayloadError) -> EngineError {
+    match e {
+        documents::PayloadError::Io(e) => EngineError::Io(e),
+        other => EngineError::Corrupted(format!("stored task payload is unreadable: {other}")),
+    }
+}
+
+fn id_error(e: DocumentIdError) -> EngineError {
+    let kind = match e {
+        DocumentIdError::Missing { .. } => UserErrorKind::MissingDocumentId,
+        DocumentIdError::Invalid { .. } => UserErrorKind::InvalidDocumentId,
+    };
+    UserError::new(kind, e.message()).into()
+}
+
+fn inference_error(e: PrimaryKeyError) -> EngineError {
+    let kind = match e {
+        PrimaryKeyError::InferenceNoCandidate => UserErrorKind::PrimaryKeyInferenceFailed,
+        PrimaryKeyError::InferenceMultiple(_) => UserErrorKind::PrimaryKeyMultipleCandidates,
+    };
+    UserError::new(kind, e.message()).into()
+}

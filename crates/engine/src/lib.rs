@@ -1,0 +1,13 @@
+//! Quarry's engine: how documents become an index on disk and how a query becomes ranked hits.
+//! It knows nothing of HTTP, of async runtimes, or of the wire shapes of the API.
+
+pub mod analysis;
+pub mod documents;
+pub mod error;
+pub mod index;
+pub mod search;
+pub mod settings;
+
+pub use error::{EngineError, Result, UserError, UserErrorKind};
+pub use index::{Index, IndexOptions, IndexState, WriteBatch, AddMethod};
+pub use settings::IndexSettings;

@@ -1,0 +1,354 @@
+//! Quarry's scheduler: the durable task queue and the single writer that applies tasks to
+//! indexes, in batches.
+//!
+//! **Invariant**: a task is acknowledged (returned from [`Scheduler::register`]) only after its
+//! record and its payload are fsync'd. **Invariant**: only the writer thread changes indexes.
+
+mod processing;
+pub use processing::engine_error;
+mod registry;
+pub mod settings_apply;
+mod store;
+pub mod task;
+pub mod view;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use parking_lot::{Condvar, Mutex};
+use quarry_api_types::tasks::TaskFilter;
+use quarry_api_types::{Code, ResponseError};
+use quarry_engine::{Index, IndexOptions};
+use time::OffsetDateTime;
+
+pub use registry::IndexInfo;
+pub use store::IndexEntry;
+pub use task::{Batch, DocumentMethod, Status, Swap, Task, TaskError, TaskKind};
+
+use registry::Registry;
+use store::{Changes, Store};
+
+/// Version of the layout of a data directory; checked at start.
+pub const DB_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone)]
+pub struct SchedulerOptions {
+    pub db_path: PathBuf,
+    pub index: IndexOptions,
+    /// Most tasks one batch may hold.
+    pub max_batch_tasks: usize,
+}
+
+impl SchedulerOptions {
+    pub fn new(db_path: impl Into<PathBuf>) -> Self {
+        SchedulerOptions { db_path: db_path.into(), index: IndexOptions::default(), max_batch_tasks: 1000 }
+    }
+}
+
+/// The in-memory mirror of the queue; the store is the truth on disk.
+pub(crate) struct Queue {
+    pub tasks: BTreeMap<u32, Task>,
+    pub batches: BTreeMap<u32, Batch>,
+    pub enqueued: BTreeSet<u32>,
+    pub processing: Vec<u32>,
+    pub processing_batch: Option<Batch>,
+    pub next_task_uid: u32,
+    pub next_batch_uid: u32,
+}
+
+pub(crate) struct Inner {
+    pub options: SchedulerOptions,
+    pub store: Store,
+    pub queue: Mutex<Queue>,
+    pub wake: Condvar,
+    pub registry: Registry,
+    pub shutdown: AtomicBool,
+    /// Set when a cancelation targets the batch being processed: the writer rolls it back.
+    pub abort_processing: AtomicBool,
+}
+
+#[derive(Clone)]
+pub struct Scheduler {
+    inner: Arc<Inner>,
+    writer: Arc<Mutex<Option<JoinHandle<()>>>>,
+}
+
+pub(crate) fn internal(context: &str, e: impl std::fmt::Display) -> ResponseError {
+    tracing::error!(error = %e, "{context}");
+    ResponseError::new(Code::Internal, format!("{context}: {e}"))
+}
+
+pub(crate) fn io_error(e: std::io::Error) -> ResponseError {
+    if e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull {
+        ResponseError::new(Code::NoSpaceLeftOnDevice, "There is no more space left on the device. Consider increasing the size of the disk/partition.")
+    } else {
+        internal("io", e)
+    }
+}
+
+impl Scheduler {
+    /// Opens (or creates) the data directory, recovers from any crash, and starts the writer.
+    pub fn open(options: SchedulerOptions) -> Result<Scheduler, ResponseError> {
+        let dir = options.db_path.clone();
+        std::fs::create_dir_all(dir.join("indexes")).map_err(io_error)?;
+        std::fs::create_dir_all(dir.join("payloads")).map_err(io_error)?;
+        check_version(&dir)?;
+        let store = Store::open(&dir.join("meta.redb")).map_err(|e| internal("opening the task store", e))?;
+        let loaded = store.load().map_err(|e| internal("reading the task store", e))?;
+        let registry = Registry::open(&dir.join("indexes"), &loaded.indexes, options.index)?;
+        let next_task_uid = loaded.tasks.keys().next_back().map_or(0, |u| u + 1);
+        let next_batch_uid = loaded.batches.keys().next_back().map_or(0, |u| u + 1);
+        let queue = Queue {
+            enqueued: BTreeSet::new(),
+            tasks: loaded.tasks,
+            batches: loaded.batches,
+            processing: Vec::new(),
+            processing_batch: None,
+            next_task_uid,
+            next_batch_uid,
+        };
+        let inner = Arc::new(Inner {
+            options,
+            store,
+            queue: Mutex::new(queue),
+            wake: Condvar::new(),
+            registry,
+            shutdown: AtomicBool::new(false),
+            abort_processing: AtomicBool::new(false),
+        });
+        processing::recover(&inner)?;
+        let worker = inner.clone();
+        let handle = std::thread::Builder::new()
+            .name("quarry-writer".into())
+            .spawn(move || processing::run(worker))
+            .map_err(io_error)?;
+        Ok(Scheduler { inner, writer: Arc::new(Mutex::new(Some(handle))) })
+    }
+
+    pub fn db_path(&self) -> &Path {
+        &self.inner.options.db_path
+    }
+
+    /// Creates a payload file for a task about to be registered.
+    pub fn create_payload(&self) -> Result<(uuid::Uuid, File), ResponseError> {
+        let id = uuid::Uuid::new_v4();
+        let file = File::create(self.payload_path(id)).map_err(io_error)?;
+        Ok((id, file))
+    }
+
+    pub fn payload_path(&self, id: uuid::Uuid) -> PathBuf {
+        processing::payload_path(&self.inner, id)
+    }
+
+    /// Removes a payload that was written but never registered (its request failed).
+    pub fn discard_payload(&self, id: uuid::Uuid) {
+        let _ = std::fs::remove_file(self.payload_path(id));
+    }
+
+    /// Makes a payload durable: its bytes and its directory entry.
+    pub fn persist_payload(&self, mut file: File) -> Result<(), ResponseError> {
+        file.flush().map_err(io_error)?;
+        file.sync_all().map_err(io_error)?;
+        File::open(self.inner.options.db_path.join("payloads"))
+            .and_then(|d| d.sync_all())
+            .map_err(io_error)?;
+        Ok(())
+    }
+
+    /// Enqueues a task durably and returns it.
+    pub fn register(&self, kind: TaskKind) -> Result<Task, ResponseError> {
+        if self.inner.shutdown.load(Ordering::SeqCst) {
+            return Err(ResponseError::new(Code::Internal, "Quarry is shutting down."));
+        }
+        let mut queue = self.inner.queue.lock();
+        let uid = queue.next_task_uid;
+        let task = Task {
+            uid,
+            batch_uid: None,
+            status: Status::Enqueued,
+            details: kind.initial_details(),
+            index_uid: kind.index_uid().map(str::to_string),
+            kind,
+            error: None,
+            canceled_by: None,
+            enqueued_at: OffsetDateTime::now_utc(),
+            started_at: None,
+            finished_at: None,
+        };
+        let changes = Changes { put_tasks: vec![task.clone()], ..Default::default() };
+        self.inner.store.apply(&changes).map_err(|e| internal("recording a task", e))?;
+        if let TaskKind::TaskCancelation { tasks, .. } = &task.kind {
+            if queue.processing.iter().any(|uid| tasks.contains(uid)) {
+                self.inner.abort_processing.store(true, Ordering::SeqCst);
+            }
+        }
+        queue.next_task_uid += 1;
+        queue.enqueued.insert(uid);
+        queue.tasks.insert(uid, task.clone());
+        drop(queue);
+        self.inner.wake.notify_all();
+        tracing::info!(task_uid = uid, task_type = task.kind.type_name(), index_uid = ?task.index_uid, "task enqueued");
+        Ok(task)
+    }
+
+    pub fn task(&self, uid: u32) -> Option<Task> {
+        self.inner.queue.lock().tasks.get(&uid).cloned()
+    }
+
+    /// Tasks matching `filter`, newest first (oldest first with `reverse`), paginated. Returns
+    /// the page, the total number of matching tasks, and the uid of the next page's first task.
+    pub fn tasks(&self, filter: &TaskFilter) -> (Vec<Task>, usize, Option<u32>) {
+        let queue = self.inner.queue.lock();
+        let matching: Vec<&Task> = if filter.reverse {
+            queue.tasks.values().filter(|t| filter_matches(filter, t)).collect()
+        } else {
+            queue.tasks.values().rev().filter(|t| filter_matches(filter, t)).collect()
+        };
+        let total = matching.len();
+        let start = match filter.from {
+            None => 0,
+            Some(from) if filter.reverse => matching.partition_point(|t| t.uid < from),
+            Some(from) => matching.partition_point(|t| t.uid > from),
+        };
+        let limit = filter.limit as usize;
+        let page: Vec<Task> = matching.iter().skip(start).take(limit).map(|t| (*t).clone()).collect();
+        let next = matching.get(start + limit).map(|t| t.uid);
+        (page, total, next)
+    }
+
+    /// Uids of tasks matching `filter`, whatever their number (for cancel and delete).
+    pub fn matching_task_uids(&self, filter: &TaskFilter) -> Vec<u32> {
+        let queue = self.inner.queue.lock();
+        queue.tasks.values().filter(|t| filter_matches(filter, t)).map(|t| t.uid).collect()
+    }
+
+    pub fn batch(&self, uid: u32) -> Option<Batch> {
+        let queue = self.inner.queue.lock();
+        queue.batches.get(&uid).cloned().or_else(|| queue.processing_batch.clone().filter(|b| b.uid == uid))
+    }
+
+    /// Batches holding at least one task matching `filter`, like [`Scheduler::tasks`].
+    pub fn batches(&self, filter: &TaskFilter) -> (Vec<Batch>, usize, Option<u32>) {
+        let queue = self.inner.queue.lock();
+        let mut all: Vec<&Batch> = queue.batches.values().chain(queue.processing_batch.iter()).collect();
+        all.sort_by_key(|b| b.uid);
+        if !filter.reverse {
+            all.reverse();
+        }
+        let matching: Vec<&Batch> = all
+            .into_iter()
+            .filter(|b| {
+                filter.batch_uids.as_ref().is_none_or(|u| u.contains(&b.uid))
+                    && b.task_uids.iter().any(|uid| {
+                        queue.tasks.get(uid).is_some_and(|t| filter_matches(&TaskFilter { batch_uids: None, ..filter.clone() }, t))
+                    })
+            })
+            .collect();
+        let total = matching.len();
+        let start = match filter.from {
+            None => 0,
+            Some(from) if filter.reverse => matching.partition_point(|b| b.uid < from),
+            Some(from) => matching.partition_point(|b| b.uid > from),
+        };
+        let limit = filter.limit as usize;
+        let page = matching.iter().skip(start).take(limit).map(|b| (*b).clone()).collect();
+        let next = matching.get(start + limit).map(|b| b.uid);
+        (page, total, next)
+    }
+
+    /// An open index, for reading.
+    pub fn index(&self, uid: &str) -> Result<Arc<Index>, ResponseError> {
+        self.inner.registry.get(uid).ok_or_else(|| index_not_found(uid))
+    }
+
+    pub fn index_info(&self, uid: &str) -> Result<IndexInfo, ResponseError> {
+        self.inner.registry.info(uid).ok_or_else(|| index_not_found(uid))
+    }
+
+    /// Every index, sorted by uid.
+    pub fn index_infos(&self) -> Vec<IndexInfo> {
+        self.inner.registry.infos()
+    }
+
+    /// Whether a task of this index is being processed now.
+    pub fn is_indexing(&self, uid: &str) -> bool {
+        let queue = self.inner.queue.lock();
+        queue.processing.iter().any(|t| queue.tasks.get(t).is_some_and(|t| t.kind.indexes().contains(&uid)))
+    }
+
+    /// When the last task finished, for `GET /stats`.
+    pub fn last_update(&self) -> Option<OffsetDateTime> {
+        let queue = self.inner.queue.lock();
+        queue.tasks.values().filter_map(|t| t.finished_at).max()
+    }
+
+    /// Waits until no task is enqueued or processing (tests and graceful tooling).
+    pub fn wait_idle(&self, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut queue = self.inner.queue.lock();
+        while !queue.enqueued.is_empty() || !queue.processing.is_empty() {
+            if self.inner.wake.wait_until(&mut queue, deadline).timed_out() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Stops taking tasks, lets the writer finish (and commit) its batch, and waits for it.
+    pub fn shutdown(&self) {
+        self.inner.shutdown.store(true, Ordering::SeqCst);
+        self.inner.wake.notify_all();
+        if let Some(handle) = self.writer.lock().take() {
+            let _ = handle.join();
+        }
+        self.inner.registry.close_all();
+    }
+}
+
+pub(crate) fn index_not_found(uid: &str) -> ResponseError {
+    ResponseError::new(Code::IndexNotFound, format!("Index `{uid}` not found."))
+}
+
+fn filter_matches(f: &TaskFilter, t: &Task) -> bool {
+    let in_list = |list: &Option<Vec<u32>>, v: Option<u32>| list.as_ref().is_none_or(|l| v.is_some_and(|v| l.contains(&v)));
+    let before = |bound: &Option<OffsetDateTime>, v: Option<OffsetDateTime>| bound.is_none_or(|b| v.is_some_and(|v| v < b));
+    let after = |bound: &Option<OffsetDateTime>, v: Option<OffsetDateTime>| bound.is_none_or(|b| v.is_some_and(|v| v > b));
+    in_list(&f.uids, Some(t.uid))
+        && in_list(&f.batch_uids, t.batch_uid)
+        && in_list(&f.canceled_by, t.canceled_by)
+        && f.types.as_ref().is_none_or(|types| types.iter().any(|ty| ty == t.kind.type_name()))
+        && f.statuses.as_ref().is_none_or(|s| s.iter().any(|s| s == t.status.as_str()))
+        && f.index_uids.as_ref().is_none_or(|uids| t.index_uid.as_ref().is_some_and(|u| uids.contains(u))
+            || matches!(&t.kind, TaskKind::IndexSwap { .. } if t.kind.indexes().iter().any(|i| uids.iter().any(|u| u == i))))
+        && before(&f.before_enqueued_at, Some(t.enqueued_at))
+        && after(&f.after_enqueued_at, Some(t.enqueued_at))
+        && before(&f.before_started_at, t.started_at)
+        && after(&f.after_started_at, t.started_at)
+        && before(&f.before_finished_at, t.finished_at)
+        && after(&f.after_finished_at, t.finished_at)
+}
+
+fn check_version(dir: &Path) -> Result<(), ResponseError> {
+    let path = dir.join("VERSION");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let version: u32 = text.trim().parse().map_err(|_| internal("reading VERSION", text.trim()))?;
+            if version > DB_FORMAT_VERSION {
+                return Err(ResponseError::new(
+                    Code::Internal,
+                    format!("The database at {} has format {version}; this Quarry reads up to {DB_FORMAT_VERSION}.", dir.display()),
+                ));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::write(&path, format!("{DB_FORMAT_VERSION}\n")).map_err(io_error)
+        }
+        Err(e) => Err(io_error(e)),
+    }
+}

@@ -1,0 +1,741 @@
+//! The writer thread: picks the next batch of compatible tasks, applies it to the index in one
+//! commit, then records every task's outcome in one durable transaction. Also the recovery that
+//! runs at start, reconciling the queue with what indexes say they committed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use quarry_api_types::settings::Settings;
+use quarry_api_types::{Code, ResponseError};
+use quarry_engine::{AddMethod, EngineError, Index, UserErrorKind};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use crate::store::{Changes, IndexEntry};
+use crate::task::{Batch, DocumentMethod, Status, Task, TaskError, TaskKind};
+use crate::{internal, settings_apply, Inner};
+
+pub(crate) fn payload_path(inner: &Inner, id: uuid::Uuid) -> PathBuf {
+    inner.options.db_path.join("payloads").join(format!("{id}.ndjson"))
+}
+
+/// Maps an engine failure to the error a user sees.
+pub fn engine_error(e: EngineError) -> ResponseError {
+    match e {
+        EngineError::User(u) => ResponseError::new(user_error_code(u.kind), u.message),
+        e if e.is_disk_full() => ResponseError::new(
+            Code::NoSpaceLeftOnDevice,
+            "There is no more space left on the device. Consider increasing the size of the disk/partition.",
+        ),
+        e => internal("index operation", e),
+    }
+}
+
+fn user_error_code(kind: UserErrorKind) -> Code {
+    match kind {
+        UserErrorKind::MissingDocumentId => Code::MissingDocumentId,
+        UserErrorKind::InvalidDocumentId => Code::InvalidDocumentId,
+        UserErrorKind::PrimaryKeyInferenceFailed => Code::PrimaryKeyInferenceFailed,
+        UserErrorKind::PrimaryKeyMultipleCandidates => Code::IndexPrimaryKeyMultipleCandidatesFound,
+        UserErrorKind::PrimaryKeyAlreadyExists => Code::IndexPrimaryKeyAlreadyExists,
+        UserErrorKind::InvalidPrimaryKey => Code::InvalidIndexPrimaryKey,
+        UserErrorKind::DocumentNotFound => Code::DocumentNotFound,
+        UserErrorKind::MalformedPayload => Code::MalformedPayload,
+        UserErrorKind::InvalidSettingsTypoTolerance => Code::InvalidSettingsTypoTolerance,
+        UserErrorKind::InvalidFilter => Code::InvalidSearchFilter,
+        UserErrorKind::InvalidSort => Code::InvalidSearchSort,
+        UserErrorKind::InvalidSearchAttributesToSearchOn => Code::InvalidSearchAttributesToSearchOn,
+        UserErrorKind::MaxFieldsLimitExceeded => Code::MaxFieldsLimitExceeded,
+    }
+}
+
+/// How one task ended.
+#[derive(Debug, Clone)]
+struct Outcome {
+    status: Status,
+    details: Option<Value>,
+    error: Option<TaskError>,
+    canceled_by: Option<u32>,
+}
+
+impl Outcome {
+    fn succeeded(details: Value) -> Outcome {
+        Outcome { status: Status::Succeeded, details: Some(details), error: None, canceled_by: None }
+    }
+
+    fn failed(details: Option<Value>, error: &ResponseError) -> Outcome {
+        Outcome {
+            status: Status::Failed,
+            details,
+            error: Some(TaskError { code: error.code.name().to_string(), message: error.message.clone() }),
+            canceled_by: None,
+        }
+    }
+
+    /// The form stored in an index's commit payload, read back by recovery.
+    fn to_json(&self) -> Value {
+        json!({"status": self.status, "details": self.details, "error": self.error})
+    }
+
+    fn from_json(value: &Value) -> Option<Outcome> {
+        Some(Outcome {
+            status: serde_json::from_value(value.get("status")?.clone()).ok()?,
+            details: value.get("details").cloned().filter(|d| !d.is_null()),
+            error: value.get("error").and_then(|e| serde_json::from_value(e.clone()).ok()),
+            canceled_by: None,
+        })
+    }
+}
+
+/// What a batch did beyond the outcome of its tasks.
+#[derive(Default)]
+struct Effects {
+    outcomes: Vec<(u32, Outcome)>,
+    put_indexes: Vec<(String, IndexEntry)>,
+    delete_indexes: Vec<String>,
+    /// Indexes to make visible to readers once the transaction is durable.
+    new_indexes: Vec<(String, IndexEntry, Arc<Index>)>,
+    /// Index uid changes: (a, b) swaps or renames a to b.
+    swaps: Vec<(String, String)>,
+    remove_dirs: Vec<PathBuf>,
+    delete_tasks: Vec<u32>,
+    /// The batch was interrupted by a cancelation: its tasks go back to the queue.
+    aborted: bool,
+}
+
+/// Reconciles the queue with the indexes after a start: tasks an index says it committed get
+/// the outcome it recorded; other unfinished tasks are enqueued again.
+pub(crate) fn recover(inner: &Inner) -> Result<(), ResponseError> {
+    let mut queue = inner.queue.lock();
+    let mut changes = Changes::default();
+    let mut live_payloads = std::collections::HashSet::new();
+    let mut enqueued = Vec::new();
+    for task in queue.tasks.values_mut() {
+        if task.status.is_finished() {
+            continue;
+        }
+        let recorded = task
+            .kind
+            .index_uid()
+            .and_then(|uid| inner.registry.get(uid))
+            .and_then(|index| index.state().task_results.get(&task.uid).and_then(Outcome::from_json));
+        match recorded {
+            Some(outcome) => {
+                let now = OffsetDateTime::now_utc();
+                task.status = outcome.status;
+                task.details = outcome.details;
+                task.error = outcome.error;
+                task.started_at.get_or_insert(now);
+                task.finished_at = Some(now);
+                changes.put_tasks.push(task.clone());
+                tracing::info!(task_uid = task.uid, "task outcome recovered from its index commit");
+            }
+            None => {
+                task.status = Status::Enqueued;
+                task.started_at = None;
+                task.batch_uid = None;
+                enqueued.push(task.uid);
+                if let TaskKind::DocumentAdditionOrUpdate { payload, .. } = &task.kind {
+                    live_payloads.insert(format!("{payload}.ndjson"));
+                }
+            }
+        }
+    }
+    queue.enqueued.extend(enqueued);
+    if !changes.put_tasks.is_empty() {
+        inner.store.apply(&changes).map_err(|e| internal("recording recovered tasks", e))?;
+    }
+    let payload_dir = inner.options.db_path.join("payloads");
+    if let Ok(entries) = std::fs::read_dir(&payload_dir) {
+        for entry in entries.flatten() {
+            if !live_payloads.contains(&*entry.file_name().to_string_lossy()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The writer loop; returns when the scheduler shuts down.
+pub(crate) fn run(inner: Arc<Inner>) {
+    loop {
+        let (batch_uid, tasks) = {
+            let mut queue = inner.queue.lock();
+            while queue.enqueued.is_empty() && !inner.shutdown.load(Ordering::SeqCst) {
+                inner.wake.wait(&mut queue);
+            }
+            if inner.shutdown.load(Ordering::SeqCst) {
+                return;
+            }
+            let uids = select_batch(&queue, inner.options.max_batch_tasks);
+            let batch_uid = queue.next_batch_uid;
+            let now = OffsetDateTime::now_utc();
+            let mut tasks = Vec::with_capacity(uids.len());
+            for uid in &uids {
+                queue.enqueued.remove(uid);
+                let task = queue.tasks.get_mut(uid).expect("selected tasks exist");
+                task.status = Status::Processing;
+                task.started_at = Some(now);
+                task.batch_uid = Some(batch_uid);
+                tasks.push(task.clone());
+            }
+            queue.processing = uids;
+            queue.processing_batch = Some(Batch {
+                uid: batch_uid,
+                task_uids: queue.processing.clone(),
+                details: json!({}),
+                stats: batch_stats(&tasks, None),
+                started_at: now,
+                finished_at: None,
+                batch_strategy: batch_strategy(&tasks),
+            });
+            (batch_uid, tasks)
+        };
+        inner.abort_processing.store(false, Ordering::SeqCst);
+        let span = tracing::info_span!("batch", batch_uid, tasks = tasks.len());
+        let _guard = span.enter();
+        let started = std::time::Instant::now();
+        let effects = execute(&inner, &tasks);
+        finish_batch(&inner, batch_uid, tasks, effects, started);
+    }
+}
+
+/// Chooses the tasks of the next batch: cancelations and deletions first, then the oldest task
+/// with every later compatible task of the same index.
+fn select_batch(queue: &crate::Queue, max: usize) -> Vec<u32> {
+    let task = |uid: &u32| &queue.tasks[uid];
+    for wanted in ["taskCancelation", "taskDeletion"] {
+        if let Some(uid) = queue.enqueued.iter().find(|u| task(u).kind.type_name() == wanted) {
+            return vec![*uid];
+        }
+    }
+    let first_uid = *queue.enqueued.iter().next().expect("the queue is not empty");
+    let first = task(&first_uid);
+    let mut batch = vec![first_uid];
+    let Some(index) = first.kind.index_uid() else { return batch };
+    let batchable = |kind: &TaskKind| match &first.kind {
+        k if k.is_document_operation() => kind.is_document_operation(),
+        TaskKind::SettingsUpdate { .. } => matches!(kind, TaskKind::SettingsUpdate { .. }),
+        _ => false,
+    };
+    for uid in queue.enqueued.iter().skip(1) {
+        if batch.len() >= max {
+            break;
+        }
+        let next = task(uid);
+        if !next.kind.indexes().contains(&index) {
+            continue;
+        }
+        if next.kind.index_uid() == Some(index) && batchable(&next.kind) {
+            batch.push(*uid);
+        } else {
+            break;
+        }
+    }
+    batch
+}
+
+fn execute(inner: &Inner, tasks: &[Task]) -> Effects {
+    let first = &tasks[0];
+    match &first.kind {
+        TaskKind::TaskCancelation { tasks: targets, .. } => cancel_tasks(inner, first, targets),
+        TaskKind::TaskDeletion { tasks: targets, .. } => delete_tasks(inner, first, targets),
+        TaskKind::IndexCreation { index_uid, primary_key } => create_index(inner, first.uid, index_uid, primary_key.clone()),
+        TaskKind::IndexDeletion { index_uid } => delete_index(inner, first.uid, index_uid),
+        TaskKind::IndexUpdate { index_uid, primary_key, new_index_uid } => {
+            update_index(inner, first.uid, index_uid, primary_key.clone(), new_index_uid.clone())
+        }
+        TaskKind::IndexSwap { swaps } => swap_indexes(inner, first.uid, swaps),
+        TaskKind::SettingsUpdate { index_uid, .. } => update_settings(inner, tasks, index_uid),
+        _ => {
+            let index_uid = first.kind.index_uid().expect("document tasks name an index").to_string();
+            apply_documents(inner, tasks, &index_uid)
+        }
+    }
+}
+
+fn fail_all(tasks: &[Task], error: &ResponseError) -> Effects {
+    Effects {
+        outcomes: tasks.iter().map(|t| (t.uid, Outcome::failed(failed_details(&t.kind), error))).collect(),
+        ..Default::default()
+    }
+}
+
+/// The details a task shows when it failed: what it received, nothing applied.
+fn failed_details(kind: &TaskKind) -> Option<Value> {
+    let mut details = kind.initial_details()?;
+    if let Some(obj) = details.as_object_mut() {
+        for key in ["indexedDocuments", "deletedDocuments"] {
+            if obj.contains_key(key) {
+                obj.insert(key.into(), json!(0));
+            }
+        }
+    }
+    Some(details)
+}
+
+/// The index a task works on, created on the fly when the task may create it.
+fn open_or_create(inner: &Inner, uid: &str, allow_creation: bool, task_uid: u32, effects: &mut Effects) -> Result<Arc<Index>, ResponseError> {
+    if let Some(index) = inner.registry.get(uid) {
+        return Ok(index);
+    }
+    if !allow_creation {
+        return Err(crate::index_not_found(uid));
+    }
+    let (entry, index) = new_index(inner, None, task_uid)?;
+    effects.put_indexes.push((uid.to_string(), entry.clone()));
+    effects.new_indexes.push((uid.to_string(), entry, index.clone()));
+    Ok(index)
+}
+
+fn new_index(inner: &Inner, primary_key: Option<String>, task_uid: u32) -> Result<(IndexEntry, Arc<Index>), ResponseError> {
+    let dir = uuid::Uuid::new_v4().to_string();
+    let index = Index::create_empty(&inner.registry.root().join(&dir), primary_key, Some(task_uid), inner.registry.options())
+        .map_err(engine_error)?;
+    let now = OffsetDateTime::now_utc();
+    Ok((IndexEntry { dir, created_at: now, updated_at: now }, Arc::new(index)))
+}
+
+fn touch(inner: &Inner, uid: &str, effects: &mut Effects) {
+    let now = OffsetDateTime::now_utc();
+    if let Some((_, entry)) = effects.put_indexes.iter_mut().find(|(u, _)| u == uid) {
+        entry.updated_at = now;
+        return;
+    }
+    if let Some(mut entry) = inner.registry.entry(uid) {
+        entry.updated_at = now;
+        effects.put_indexes.push((uid.to_string(), entry));
+    }
+}
+
+fn apply_documents(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
+    let mut effects = Effects::default();
+    let allow_creation = tasks.iter().any(|t| matches!(t.kind, TaskKind::DocumentAdditionOrUpdate { allow_index_creation: true, .. }));
+    let index = match open_or_create(inner, index_uid, allow_creation, tasks[0].uid, &mut effects) {
+        Ok(index) => index,
+        Err(e) => return fail_all(tasks, &e),
+    };
+    let keep = tasks.iter().any(|t| matches!(t.kind, TaskKind::DocumentAdditionOrUpdate { method: DocumentMethod::Update, .. }));
+    let mut failed: BTreeMap<u32, ResponseError> = BTreeMap::new();
+    'attempt: loop {
+        let mut batch = match index.write(keep) {
+            Ok(b) => b,
+            Err(e) => return fail_all(tasks, &engine_error(e)),
+        };
+        let mut outcomes = Vec::new();
+        for task in tasks.iter().filter(|t| !failed.contains_key(&t.uid)) {
+            if inner.abort_processing.load(Ordering::SeqCst) {
+                let _ = batch.abort();
+                return Effects { aborted: true, ..Default::default() };
+            }
+            let result = match &task.kind {
+                TaskKind::DocumentAdditionOrUpdate { primary_key, method, payload, .. } => {
+                    let method = match method {
+                        DocumentMethod::Replace => AddMethod::Replace,
+                        DocumentMethod::Update => AddMethod::Update,
+                    };
+                    batch
+                        .add_documents(&payload_path(inner, *payload), method, primary_key.as_deref())
+                        .map(|o| json!({"receivedDocuments": o.received, "indexedDocuments": o.indexed}))
+                }
+                TaskKind::DocumentDeletion { document_ids, .. } => batch
+                    .delete_documents(document_ids)
+                    .map(|n| json!({"providedIds": document_ids.len(), "deletedDocuments": n})),
+                TaskKind::DocumentClear { .. } => batch.clear().map(|n| json!({"deletedDocuments": n})),
+                other => unreachable!("{} is not a document task", other.type_name()),
+            };
+            match result {
+                Ok(details) => outcomes.push((task.uid, Outcome::succeeded(details))),
+                Err(EngineError::User(e)) => {
+                    let _ = batch.abort();
+                    failed.insert(task.uid, engine_error(EngineError::User(e)));
+                    continue 'attempt;
+                }
+                Err(e) => {
+                    let _ = batch.abort();
+                    let error = engine_error(e);
+                    let mut all = fail_all(tasks, &error);
+                    all.put_indexes = effects.put_indexes;
+                    all.new_indexes = effects.new_indexes;
+                    return all;
+                }
+            }
+        }
+        for task in tasks {
+            if let Some(error) = failed.get(&task.uid) {
+                outcomes.push((task.uid, Outcome::failed(failed_details(&task.kind), error)));
+            }
+        }
+        let results = outcomes.iter().map(|(uid, o)| (*uid, o.to_json())).collect();
+        let last = tasks.iter().map(|t| t.uid).max().expect("a batch has tasks");
+        if let Err(e) = batch.commit(last, results) {
+            let error = engine_error(e);
+            return fail_all(tasks, &error);
+        }
+        effects.outcomes = outcomes;
+        touch(inner, index_uid, &mut effects);
+        return effects;
+    }
+}
+
+fn update_settings(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
+    let mut effects = Effects::default();
+    let allow_creation = tasks.iter().any(|t| matches!(t.kind, TaskKind::SettingsUpdate { allow_index_creation: true, .. }));
+    let index = match open_or_create(inner, index_uid, allow_creation, tasks[0].uid, &mut effects) {
+        Ok(index) => index,
+        Err(e) => return fail_all(tasks, &e),
+    };
+    let mut settings = index.settings();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        let TaskKind::SettingsUpdate { settings: raw, .. } = &task.kind else { unreachable!() };
+        let patch = match Settings::from_json(raw) {
+            Ok(p) => p,
+            Err(e) => {
+                outcomes.push((task.uid, Outcome::failed(Some(raw.clone()), &e)));
+                continue;
+            }
+        };
+        let next = settings_apply::apply_patch(&settings, &patch);
+        let typo = &next.typo_tolerance;
+        if typo.one_typo_min_len > typo.two_typos_min_len {
+            let e = ResponseError::new(
+                Code::InvalidSettingsTypoTolerance,
+                format!(
+                    "`minWordSizeForTypos` setting is invalid. `oneTypo` and `twoTypos` fields should be between `0` and `255`, and `twoTypos` should be greater or equals to `oneTypo` but found `oneTypo: {}` and twoTypos: {}`.",
+                    typo.one_typo_min_len, typo.two_typos_min_len
+                ),
+            );
+            outcomes.push((task.uid, Outcome::failed(Some(raw.clone()), &e)));
+            continue;
+        }
+        settings = next;
+        outcomes.push((task.uid, Outcome::succeeded(raw.clone())));
+    }
+    let mut batch = match index.write(false) {
+        Ok(b) => b,
+        Err(e) => return fail_all(tasks, &engine_error(e)),
+    };
+    if let Err(e) = batch.set_settings(settings) {
+        let _ = batch.abort();
+        return fail_all(tasks, &engine_error(e));
+    }
+    let results = outcomes.iter().map(|(uid, o)| (*uid, o.to_json())).collect();
+    let last = tasks.iter().map(|t| t.uid).max().expect("a batch has tasks");
+    if let Err(e) = batch.commit(last, results) {
+        return fail_all(tasks, &engine_error(e));
+    }
+    effects.outcomes = outcomes;
+    touch(inner, index_uid, &mut effects);
+    effects
+}
+
+fn create_index(inner: &Inner, task_uid: u32, uid: &str, primary_key: Option<String>) -> Effects {
+    let details = json!({"primaryKey": primary_key});
+    if inner.registry.contains(uid) {
+        let e = ResponseError::new(Code::IndexAlreadyExists, format!("Index `{uid}` already exists."));
+        return Effects { outcomes: vec![(task_uid, Outcome::failed(Some(details), &e))], ..Default::default() };
+    }
+    match new_index(inner, primary_key, task_uid) {
+        Ok((entry, index)) => Effects {
+            outcomes: vec![(task_uid, Outcome::succeeded(details))],
+            put_indexes: vec![(uid.to_string(), entry.clone())],
+            new_indexes: vec![(uid.to_string(), entry, index)],
+            ..Default::default()
+        },
+        Err(e) => Effects { outcomes: vec![(task_uid, Outcome::failed(Some(details), &e))], ..Default::default() },
+    }
+}
+
+fn delete_index(inner: &Inner, task_uid: u32, uid: &str) -> Effects {
+    let Some(index) = inner.registry.get(uid) else {
+        let e = crate::index_not_found(uid);
+        return Effects { outcomes: vec![(task_uid, Outcome::failed(Some(json!({"deletedDocuments": 0})), &e))], ..Default::default() };
+    };
+    let deleted = index.number_of_documents();
+    Effects {
+        outcomes: vec![(task_uid, Outcome::succeeded(json!({"deletedDocuments": deleted})))],
+        delete_indexes: vec![uid.to_string()],
+        remove_dirs: vec![index.path().to_path_buf()],
+        ..Default::default()
+    }
+}
+
+fn update_index(inner: &Inner, task_uid: u32, uid: &str, primary_key: Option<String>, new_uid: Option<String>) -> Effects {
+    let details = match &new_uid {
+        Some(new) => json!({"primaryKey": primary_key, "oldIndexUid": uid, "newIndexUid": new}),
+        None => json!({"primaryKey": primary_key}),
+    };
+    let fail = |e: ResponseError| Effects { outcomes: vec![(task_uid, Outcome::failed(Some(details.clone()), &e))], ..Default::default() };
+    let Some(index) = inner.registry.get(uid) else { return fail(crate::index_not_found(uid)) };
+    if let Some(new) = &new_uid {
+        if new != uid && inner.registry.contains(new) {
+            return fail(ResponseError::new(Code::IndexAlreadyExists, format!("Index `{new}` already exists.")));
+        }
+    }
+    let mut effects = Effects::default();
+    if primary_key.is_some() {
+        let mut batch = match index.write(false) {
+            Ok(b) => b,
+            Err(e) => return fail(engine_error(e)),
+        };
+        if let Err(e) = batch.change_primary_key(primary_key.clone()) {
+            let _ = batch.abort();
+            return fail(engine_error(e));
+        }
+        let outcome = Outcome::succeeded(details.clone());
+        if let Err(e) = batch.commit(task_uid, BTreeMap::from([(task_uid, outcome.to_json())])) {
+            return fail(engine_error(e));
+        }
+    }
+    touch(inner, uid, &mut effects);
+    if let Some(new) = new_uid.filter(|n| n != uid) {
+        let entry = effects.put_indexes.pop().map(|(_, e)| e).or_else(|| inner.registry.entry(uid)).expect("index exists");
+        effects.delete_indexes.push(uid.to_string());
+        effects.put_indexes.push((new.clone(), entry));
+        effects.swaps.push((uid.to_string(), new));
+    }
+    effects.outcomes.push((task_uid, Outcome::succeeded(details)));
+    effects
+}
+
+fn swap_indexes(inner: &Inner, task_uid: u32, swaps: &[crate::task::Swap]) -> Effects {
+    let details = json!({"swaps": swaps.iter().map(|s| json!({"indexes": s.indexes, "rename": s.rename})).collect::<Vec<_>>()});
+    let fail = |e: ResponseError| Effects { outcomes: vec![(task_uid, Outcome::failed(Some(details.clone()), &e))], ..Default::default() };
+    let mut missing = Vec::new();
+    for swap in swaps {
+        let [a, b] = &swap.indexes;
+        if !inner.registry.contains(a) {
+            missing.push(a.clone());
+        }
+        if swap.rename {
+            if inner.registry.contains(b) {
+                return fail(ResponseError::new(Code::IndexAlreadyExists, format!("Cannot rename `{a}` to `{b}` as the index already exists. Hint: You can remove `{b}` first and then do your remove.")));
+            }
+        } else if !inner.registry.contains(b) {
+            missing.push(b.clone());
+        }
+    }
+    if !missing.is_empty() {
+        let list = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+        let message = if missing.len() == 1 { format!("Index {list} not found.") } else { format!("Indexes {list} not found.") };
+        return fail(ResponseError::new(Code::IndexNotFound, message));
+    }
+    let mut effects = Effects::default();
+    for swap in swaps {
+        let [a, b] = &swap.indexes;
+        let entry_a = inner.registry.entry(a).expect("checked above");
+        match inner.registry.entry(b) {
+            Some(entry_b) => effects.put_indexes.push((a.clone(), entry_b)),
+            None => effects.delete_indexes.push(a.clone()),
+        }
+        effects.put_indexes.push((b.clone(), entry_a));
+        effects.swaps.push((a.clone(), b.clone()));
+    }
+    effects.outcomes.push((task_uid, Outcome::succeeded(details)));
+    effects
+}
+
+fn cancel_tasks(inner: &Inner, task: &Task, targets: &[u32]) -> Effects {
+    let queue = inner.queue.lock();
+    let canceled: Vec<u32> = targets
+        .iter()
+        .filter(|uid| queue.enqueued.contains(uid) && **uid != task.uid)
+        .copied()
+        .collect();
+    drop(queue);
+    let TaskKind::TaskCancelation { query, .. } = &task.kind else { unreachable!() };
+    let mut effects = Effects::default();
+    for uid in &canceled {
+        effects.outcomes.push((*uid, Outcome { status: Status::Canceled, details: None, error: None, canceled_by: Some(task.uid) }));
+    }
+    effects.outcomes.push((
+        task.uid,
+        Outcome::succeeded(json!({"matchedTasks": targets.len(), "canceledTasks": canceled.len(), "originalFilter": query})),
+    ));
+    effects
+}
+
+fn delete_tasks(inner: &Inner, task: &Task, targets: &[u32]) -> Effects {
+    let queue = inner.queue.lock();
+    let deleted: Vec<u32> = targets
+        .iter()
+        .filter(|uid| queue.tasks.get(uid).is_some_and(|t| t.status.is_finished()))
+        .copied()
+        .collect();
+    drop(queue);
+    let TaskKind::TaskDeletion { query, .. } = &task.kind else { unreachable!() };
+    Effects {
+        outcomes: vec![(
+            task.uid,
+            Outcome::succeeded(json!({"matchedTasks": targets.len(), "deletedTasks": deleted.len(), "originalFilter": query})),
+        )],
+        delete_tasks: deleted,
+        ..Default::default()
+    }
+}
+
+/// Records the outcome of a batch durably, then shows it to readers.
+fn finish_batch(inner: &Inner, batch_uid: u32, tasks: Vec<Task>, effects: Effects, started: std::time::Instant) {
+    let mut queue = inner.queue.lock();
+    if effects.aborted {
+        for task in &tasks {
+            if let Some(t) = queue.tasks.get_mut(&task.uid) {
+                t.status = Status::Enqueued;
+                t.started_at = None;
+                t.batch_uid = None;
+            }
+            queue.enqueued.insert(task.uid);
+        }
+        queue.processing.clear();
+        queue.processing_batch = None;
+        drop(queue);
+        inner.wake.notify_all();
+        tracing::info!("batch interrupted by a task cancelation");
+        return;
+    }
+    let now = OffsetDateTime::now_utc();
+    let mut changes = Changes::default();
+    let mut finished = Vec::new();
+    let outcomes: HashMap<u32, Outcome> = effects.outcomes.into_iter().collect();
+    for (uid, outcome) in &outcomes {
+        let Some(task) = queue.tasks.get(uid) else { continue };
+        let mut task = task.clone();
+        task.status = outcome.status;
+        task.details = outcome.details.clone().or(task.details);
+        task.error = outcome.error.clone();
+        task.canceled_by = outcome.canceled_by;
+        task.finished_at = Some(now);
+        if outcome.status == Status::Canceled {
+            task.started_at = None;
+            task.batch_uid = Some(batch_uid);
+        }
+        finished.push(task.clone());
+        changes.put_tasks.push(task);
+    }
+    // Swaps and renames: tasks follow their index, as Meilisearch shows them.
+    if !effects.swaps.is_empty() {
+        for task in queue.tasks.values() {
+            let Some(current) = &task.index_uid else { continue };
+            let mut renamed = None;
+            for (a, b) in &effects.swaps {
+                if current == a {
+                    renamed = Some(b.clone());
+                } else if current == b {
+                    renamed = Some(a.clone());
+                }
+            }
+            if let Some(new_uid) = renamed {
+                let mut task = finished.iter().find(|t| t.uid == task.uid).cloned().unwrap_or_else(|| task.clone());
+                task.index_uid = Some(new_uid.clone());
+                if let Some(slot) = task.kind.index_uid_mut() {
+                    if !task.status.is_finished() {
+                        *slot = new_uid;
+                    }
+                }
+                changes.put_tasks.retain(|t| t.uid != task.uid);
+                finished.retain(|t| t.uid != task.uid);
+                finished.push(task.clone());
+                changes.put_tasks.push(task);
+            }
+        }
+    }
+    let done: Vec<Task> = finished.clone();
+    let batch = Batch {
+        uid: batch_uid,
+        task_uids: tasks.iter().map(|t| t.uid).collect(),
+        details: batch_details(&done),
+        stats: batch_stats(&done, Some(&outcomes)),
+        started_at: queue.processing_batch.as_ref().map_or(now, |b| b.started_at),
+        finished_at: Some(now),
+        batch_strategy: batch_strategy(&tasks),
+    };
+    changes.put_batches.push(batch.clone());
+    changes.put_indexes = effects.put_indexes;
+    changes.delete_indexes = effects.delete_indexes;
+    changes.delete_tasks = effects.delete_tasks.clone();
+    if let Err(e) = inner.store.apply(&changes) {
+        // The indexes recorded the outcome in their commits; recovery reconciles at restart.
+        tracing::error!(error = %e, "recording a batch outcome failed");
+    }
+    for (uid, entry, index) in effects.new_indexes {
+        inner.registry.insert(&uid, entry, index);
+    }
+    for uid in &changes.delete_indexes {
+        if !changes.put_indexes.iter().any(|(u, _)| u == uid) && !effects.swaps.iter().any(|(a, _)| a == uid) {
+            if let Some((_, index)) = inner.registry.remove(uid) {
+                let _ = index.close_writer();
+            }
+        }
+    }
+    for (a, b) in &effects.swaps {
+        inner.registry.swap(a, b);
+    }
+    for (uid, entry) in &changes.put_indexes {
+        inner.registry.set_entry(uid, entry.clone());
+    }
+    for task in finished {
+        if let TaskKind::DocumentAdditionOrUpdate { payload, .. } = &task.kind {
+            let _ = std::fs::remove_file(payload_path(inner, *payload));
+        }
+        queue.enqueued.remove(&task.uid);
+        queue.tasks.insert(task.uid, task);
+    }
+    for uid in &effects.delete_tasks {
+        queue.tasks.remove(uid);
+    }
+    queue.batches.insert(batch_uid, batch);
+    queue.next_batch_uid = batch_uid + 1;
+    queue.processing.clear();
+    queue.processing_batch = None;
+    drop(queue);
+    for dir in effects.remove_dirs {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    inner.wake.notify_all();
+    tracing::info!(duration_ms = started.elapsed().as_millis() as u64, "batch finished");
+}
+
+fn batch_strategy(tasks: &[Task]) -> String {
+    match tasks[0].kind.index_uid() {
+        Some(uid) if tasks.len() > 1 => format!("batched {} consecutive compatible tasks of index `{uid}`", tasks.len()),
+        _ => format!("a {} task runs in a batch of its own", tasks[0].kind.type_name()),
+    }
+}
+
+fn batch_details(tasks: &[Task]) -> Value {
+    let mut details = serde_json::Map::new();
+    for task in tasks {
+        let Some(Value::Object(d)) = &task.details else { continue };
+        for (k, v) in d {
+            match (details.get_mut(k), v) {
+                (Some(Value::Number(acc)), Value::Number(n)) => {
+                    let sum = acc.as_u64().unwrap_or(0) + n.as_u64().unwrap_or(0);
+                    details.insert(k.clone(), json!(sum));
+                }
+                (None, v) => {
+                    details.insert(k.clone(), v.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    Value::Object(details)
+}
+
+fn batch_stats(tasks: &[Task], outcomes: Option<&HashMap<u32, Outcome>>) -> Value {
+    let mut status: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut types: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut index_uids: BTreeMap<String, u64> = BTreeMap::new();
+    for task in tasks {
+        let s = outcomes.and_then(|o| o.get(&task.uid)).map_or(task.status, |o| o.status);
+        *status.entry(s.as_str()).or_default() += 1;
+        *types.entry(task.kind.type_name()).or_default() += 1;
+        if let Some(uid) = &task.index_uid {
+            *index_uids.entry(uid.clone()).or_default() += 1;
+        }
+    }
+    json!({"totalNbTasks": tasks.len(), "status": status, "types": types, "indexUids": index_uids})
+}

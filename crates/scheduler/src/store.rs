@@ -1,0 +1,130 @@
+//! The durable side of the queue: tasks, batches and the index registry in one redb database.
+//! Every change is one redb transaction, committed with immediate durability (fsync) before the
+//! caller is answered.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::task::{Batch, Task};
+
+const TASKS: TableDefinition<u32, &[u8]> = TableDefinition::new("tasks");
+const BATCHES: TableDefinition<u32, &[u8]> = TableDefinition::new("batches");
+const INDEXES: TableDefinition<&str, &[u8]> = TableDefinition::new("indexes");
+
+/// Where an index lives and when it was created and last changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    /// Name of the index's directory under `indexes/`.
+    pub dir: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("task store: {0}")]
+    Redb(#[from] redb::Error),
+    #[error("task store record: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+macro_rules! redb_from {
+    ($($t:ty),*) => { $(impl From<$t> for StoreError { fn from(e: $t) -> Self { StoreError::Redb(e.into()) } })* };
+}
+redb_from!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+pub struct Store {
+    db: Database,
+}
+
+/// Everything the store holds, read once at start.
+pub struct Loaded {
+    pub tasks: BTreeMap<u32, Task>,
+    pub batches: BTreeMap<u32, Batch>,
+    pub indexes: BTreeMap<String, IndexEntry>,
+}
+
+/// A set of changes applied in one durable transaction.
+#[derive(Default)]
+pub struct Changes {
+    pub put_tasks: Vec<Task>,
+    pub delete_tasks: Vec<u32>,
+    pub put_batches: Vec<Batch>,
+    pub delete_batches: Vec<u32>,
+    pub put_indexes: Vec<(String, IndexEntry)>,
+    pub delete_indexes: Vec<String>,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let db = Database::create(path)?;
+        let txn = db.begin_write()?;
+        txn.open_table(TASKS)?;
+        txn.open_table(BATCHES)?;
+        txn.open_table(INDEXES)?;
+        txn.commit()?;
+        Ok(Store { db })
+    }
+
+    pub fn load(&self) -> Result<Loaded, StoreError> {
+        let txn = self.db.begin_read()?;
+        let mut tasks = BTreeMap::new();
+        for row in txn.open_table(TASKS)?.iter()? {
+            let (k, v) = row?;
+            tasks.insert(k.value(), serde_json::from_slice(v.value())?);
+        }
+        let mut batches = BTreeMap::new();
+        for row in txn.open_table(BATCHES)?.iter()? {
+            let (k, v) = row?;
+            batches.insert(k.value(), serde_json::from_slice(v.value())?);
+        }
+        let mut indexes = BTreeMap::new();
+        for row in txn.open_table(INDEXES)?.iter()? {
+            let (k, v) = row?;
+            indexes.insert(k.value().to_string(), serde_json::from_slice(v.value())?);
+        }
+        Ok(Loaded { tasks, batches, indexes })
+    }
+
+    /// Applies `changes` atomically and durably.
+    pub fn apply(&self, changes: &Changes) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut tasks = txn.open_table(TASKS)?;
+            for task in &changes.put_tasks {
+                tasks.insert(task.uid, serde_json::to_vec(task)?.as_slice())?;
+            }
+            for uid in &changes.delete_tasks {
+                tasks.remove(uid)?;
+            }
+            let mut batches = txn.open_table(BATCHES)?;
+            for batch in &changes.put_batches {
+                batches.insert(batch.uid, serde_json::to_vec(batch)?.as_slice())?;
+            }
+            for uid in &changes.delete_batches {
+                batches.remove(uid)?;
+            }
+            let mut indexes = txn.open_table(INDEXES)?;
+            for (uid, entry) in &changes.put_indexes {
+                indexes.insert(uid.as_str(), serde_json::to_vec(entry)?.as_slice())?;
+            }
+            for uid in &changes.delete_indexes {
+                indexes.remove(uid.as_str())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}

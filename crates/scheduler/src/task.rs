@@ -1,0 +1,223 @@
+//! What a task is, as the queue stores it: its kind with everything needed to run it again
+//! after a crash, its status, its details and its error.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+/// The lifecycle of a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Status {
+    Enqueued,
+    Processing,
+    Succeeded,
+    Failed,
+    Canceled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Enqueued => "enqueued",
+            Status::Processing => "processing",
+            Status::Succeeded => "succeeded",
+            Status::Failed => "failed",
+            Status::Canceled => "canceled",
+        }
+    }
+
+    pub fn is_finished(self) -> bool {
+        matches!(self, Status::Succeeded | Status::Failed | Status::Canceled)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DocumentMethod {
+    Replace,
+    Update,
+}
+
+/// A task's work, with its content (payload files are referenced by id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TaskKind {
+    DocumentAdditionOrUpdate {
+        index_uid: String,
+        primary_key: Option<String>,
+        method: DocumentMethod,
+        payload: uuid::Uuid,
+        documents_count: u64,
+        allow_index_creation: bool,
+    },
+    DocumentDeletion {
+        index_uid: String,
+        document_ids: Vec<String>,
+    },
+    DocumentClear {
+        index_uid: String,
+    },
+    SettingsUpdate {
+        index_uid: String,
+        /// The settings as the user sent them (wire JSON; `null` resets a key).
+        settings: Value,
+        allow_index_creation: bool,
+    },
+    IndexCreation {
+        index_uid: String,
+        primary_key: Option<String>,
+    },
+    IndexUpdate {
+        index_uid: String,
+        primary_key: Option<String>,
+        new_index_uid: Option<String>,
+    },
+    IndexDeletion {
+        index_uid: String,
+    },
+    IndexSwap {
+        swaps: Vec<Swap>,
+    },
+    TaskCancelation {
+        query: String,
+        tasks: Vec<u32>,
+    },
+    TaskDeletion {
+        query: String,
+        tasks: Vec<u32>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Swap {
+    pub indexes: [String; 2],
+    pub rename: bool,
+}
+
+impl TaskKind {
+    /// The wire name of the task type.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            TaskKind::DocumentAdditionOrUpdate { .. } => "documentAdditionOrUpdate",
+            TaskKind::DocumentDeletion { .. } | TaskKind::DocumentClear { .. } => "documentDeletion",
+            TaskKind::SettingsUpdate { .. } => "settingsUpdate",
+            TaskKind::IndexCreation { .. } => "indexCreation",
+            TaskKind::IndexUpdate { .. } => "indexUpdate",
+            TaskKind::IndexDeletion { .. } => "indexDeletion",
+            TaskKind::IndexSwap { .. } => "indexSwap",
+            TaskKind::TaskCancelation { .. } => "taskCancelation",
+            TaskKind::TaskDeletion { .. } => "taskDeletion",
+        }
+    }
+
+    /// The index this task works on, if it works on exactly one.
+    pub fn index_uid(&self) -> Option<&str> {
+        match self {
+            TaskKind::DocumentAdditionOrUpdate { index_uid, .. }
+            | TaskKind::DocumentDeletion { index_uid, .. }
+            | TaskKind::DocumentClear { index_uid }
+            | TaskKind::SettingsUpdate { index_uid, .. }
+            | TaskKind::IndexCreation { index_uid, .. }
+            | TaskKind::IndexUpdate { index_uid, .. }
+            | TaskKind::IndexDeletion { index_uid } => Some(index_uid),
+            TaskKind::IndexSwap { .. } | TaskKind::TaskCancelation { .. } | TaskKind::TaskDeletion { .. } => None,
+        }
+    }
+
+    pub(crate) fn index_uid_mut(&mut self) -> Option<&mut String> {
+        match self {
+            TaskKind::DocumentAdditionOrUpdate { index_uid, .. }
+            | TaskKind::DocumentDeletion { index_uid, .. }
+            | TaskKind::DocumentClear { index_uid }
+            | TaskKind::SettingsUpdate { index_uid, .. }
+            | TaskKind::IndexCreation { index_uid, .. }
+            | TaskKind::IndexUpdate { index_uid, .. }
+            | TaskKind::IndexDeletion { index_uid } => Some(index_uid),
+            _ => None,
+        }
+    }
+
+    /// Every index this task touches (a swap touches several).
+    pub fn indexes(&self) -> Vec<&str> {
+        match self {
+            TaskKind::IndexSwap { swaps } => swaps.iter().flat_map(|s| s.indexes.iter().map(String::as_str)).collect(),
+            TaskKind::IndexUpdate { index_uid, new_index_uid: Some(new), .. } => vec![index_uid, new],
+            other => other.index_uid().into_iter().collect(),
+        }
+    }
+
+    /// Whether the task changes documents of one index (these are batched together).
+    pub fn is_document_operation(&self) -> bool {
+        matches!(
+            self,
+            TaskKind::DocumentAdditionOrUpdate { .. } | TaskKind::DocumentDeletion { .. } | TaskKind::DocumentClear { .. }
+        )
+    }
+
+    /// The details a task shows while it waits, before it has run.
+    pub fn initial_details(&self) -> Option<Value> {
+        use serde_json::json;
+        Some(match self {
+            TaskKind::DocumentAdditionOrUpdate { documents_count, .. } => {
+                json!({"receivedDocuments": documents_count, "indexedDocuments": null})
+            }
+            TaskKind::DocumentDeletion { document_ids, .. } => {
+                json!({"providedIds": document_ids.len(), "deletedDocuments": null})
+            }
+            TaskKind::DocumentClear { .. } => json!({"deletedDocuments": null}),
+            TaskKind::SettingsUpdate { settings, .. } => settings.clone(),
+            TaskKind::IndexCreation { primary_key, .. } => json!({"primaryKey": primary_key}),
+            TaskKind::IndexUpdate { primary_key, new_index_uid, index_uid } => match new_index_uid {
+                Some(new) => json!({"primaryKey": primary_key, "oldIndexUid": index_uid, "newIndexUid": new}),
+                None => json!({"primaryKey": primary_key}),
+            },
+            TaskKind::IndexDeletion { .. } => json!({"deletedDocuments": null}),
+            TaskKind::IndexSwap { swaps } => json!({"swaps": swaps.iter().map(|s| json!({"indexes": s.indexes, "rename": s.rename})).collect::<Vec<_>>()}),
+            TaskKind::TaskCancelation { query, tasks } => {
+                json!({"matchedTasks": tasks.len(), "canceledTasks": null, "originalFilter": query})
+            }
+            TaskKind::TaskDeletion { query, tasks } => {
+                json!({"matchedTasks": tasks.len(), "deletedTasks": null, "originalFilter": query})
+            }
+        })
+    }
+}
+
+/// A task's failure as it is shown: a Meilisearch error code and message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskError {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub uid: u32,
+    pub batch_uid: Option<u32>,
+    pub status: Status,
+    pub kind: TaskKind,
+    pub details: Option<Value>,
+    pub error: Option<TaskError>,
+    pub canceled_by: Option<u32>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub enqueued_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    /// The index this task is shown under (rewritten by swaps, as Meilisearch does).
+    pub index_uid: Option<String>,
+}
+
+/// One run of the writer over a group of tasks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    pub uid: u32,
+    pub task_uids: Vec<u32>,
+    pub details: Value,
+    pub stats: Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    pub batch_strategy: String,
+}
