@@ -39,11 +39,21 @@ pub struct SearchRequest {
     pub matching_strategy: MatchingStrategy,
     /// Past this instant, return what is ranked so far and report the search as degraded.
     pub deadline: Option<Instant>,
+    /// Restricts matching to these searchable attributes (`attributesToSearchOn`).
+    pub attributes_to_search_on: Option<Vec<String>>,
+    /// Compute `ranking_score` (and details) for each hit.
+    pub compute_scores: bool,
+    /// Leave out hits whose ranking score is below this (0.0..=1.0).
+    pub ranking_score_threshold: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
 pub struct SearchHit {
     pub document: Map<String, Value>,
+    /// Between 0.0 and 1.0, when `compute_scores` was asked.
+    pub ranking_score: Option<f64>,
+    /// Per ranking rule, as `_rankingScoreDetails` shows it, when `compute_scores` was asked.
+    pub ranking_score_details: Option<Map<String, Value>>,
 }
 
 #[derive(Debug, Clone)]
@@ -85,7 +95,7 @@ impl Index {
         let mut hits = Vec::with_capacity(ranked.len());
         for id in ranked {
             let document = read_source(&ctx.searcher, fields, ctx.address(id))?;
-            hits.push(SearchHit { document });
+            hits.push(SearchHit { document, ranking_score: None, ranking_score_details: None });
         }
         Ok(SearchResult {
             hits,
