@@ -223,7 +223,10 @@ pub struct ResponseError {
 
 impl ResponseError {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        ResponseError { code, message: message.into() }
+        ResponseError {
+            code,
+            message: message.into(),
+        }
     }
 
     /// The documentation link Meilisearch puts in every error body.
@@ -273,7 +276,10 @@ mod tests {
         let json = serde_json::to_value(&err).unwrap();
         assert_eq!(json["code"], "index_not_found");
         assert_eq!(json["type"], "invalid_request");
-        assert_eq!(json["link"], "https://docs.meilisearch.com/errors#index_not_found");
+        assert_eq!(
+            json["link"],
+            "https://docs.meilisearch.com/errors#index_not_found"
+        );
         assert_eq!(json["message"], "Index `movies` not found.");
     }
 }

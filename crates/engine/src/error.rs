@@ -29,7 +29,10 @@ pub struct UserError {
 
 impl UserError {
     pub fn new(kind: UserErrorKind, message: impl Into<String>) -> Self {
-        UserError { kind, message: message.into() }
+        UserError {
+            kind,
+            message: message.into(),
+        }
     }
 }
 
@@ -73,7 +76,9 @@ impl EngineError {
             EngineError::Tantivy(tantivy::TantivyError::IoError(e)) => Some(e.as_ref()),
             _ => None,
         };
-        io.is_some_and(|e| e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull)
+        io.is_some_and(|e| {
+            e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull
+        })
     }
 }
 

@@ -4,10 +4,11 @@
 pub mod analysis;
 pub mod documents;
 pub mod error;
+pub mod format;
 pub mod index;
 pub mod search;
 pub mod settings;
 
 pub use error::{EngineError, Result, UserError, UserErrorKind};
-pub use index::{Index, IndexOptions, IndexState, WriteBatch, AddMethod};
+pub use index::{AddMethod, Index, IndexOptions, IndexState, WriteBatch};
 pub use settings::IndexSettings;

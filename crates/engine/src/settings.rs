@@ -178,7 +178,9 @@ pub struct Pagination {
 
 impl Default for Pagination {
     fn default() -> Self {
-        Pagination { max_total_hits: 1000 }
+        Pagination {
+            max_total_hits: 1000,
+        }
     }
 }
 
@@ -234,7 +236,11 @@ mod tests {
             ("*at*", "rating", true),
         ];
         for (pattern, field, expected) in cases {
-            assert_eq!(attribute_matches(pattern, field), expected, "{pattern} ~ {field}");
+            assert_eq!(
+                attribute_matches(pattern, field),
+                expected,
+                "{pattern} ~ {field}"
+            );
         }
     }
 

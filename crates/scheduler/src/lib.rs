@@ -46,7 +46,11 @@ pub struct SchedulerOptions {
 
 impl SchedulerOptions {
     pub fn new(db_path: impl Into<PathBuf>) -> Self {
-        SchedulerOptions { db_path: db_path.into(), index: IndexOptions::default(), max_batch_tasks: 1000 }
+        SchedulerOptions {
+            db_path: db_path.into(),
+            index: IndexOptions::default(),
+            max_batch_tasks: 1000,
+        }
     }
 }
 
@@ -98,8 +102,11 @@ impl Scheduler {
         std::fs::create_dir_all(dir.join("indexes")).map_err(io_error)?;
         std::fs::create_dir_all(dir.join("payloads")).map_err(io_error)?;
         check_version(&dir)?;
-        let store = Store::open(&dir.join("meta.redb")).map_err(|e| internal("opening the task store", e))?;
-        let loaded = store.load().map_err(|e| internal("reading the task store", e))?;
+        let store = Store::open(&dir.join("meta.redb"))
+            .map_err(|e| internal("opening the task store", e))?;
+        let loaded = store
+            .load()
+            .map_err(|e| internal("reading the task store", e))?;
         let registry = Registry::open(&dir.join("indexes"), &loaded.indexes, options.index)?;
         let next_task_uid = loaded.tasks.keys().next_back().map_or(0, |u| u + 1);
         let next_batch_uid = loaded.batches.keys().next_back().map_or(0, |u| u + 1);
@@ -127,7 +134,10 @@ impl Scheduler {
             .name("quarry-writer".into())
             .spawn(move || processing::run(worker))
             .map_err(io_error)?;
-        Ok(Scheduler { inner, writer: Arc::new(Mutex::new(Some(handle))) })
+        Ok(Scheduler {
+            inner,
+            writer: Arc::new(Mutex::new(Some(handle))),
+        })
     }
 
     pub fn db_path(&self) -> &Path {
@@ -163,7 +173,10 @@ impl Scheduler {
     /// Enqueues a task durably and returns it.
     pub fn register(&self, kind: TaskKind) -> Result<Task, ResponseError> {
         if self.inner.shutdown.load(Ordering::SeqCst) {
-            return Err(ResponseError::new(Code::Internal, "Quarry is shutting down."));
+            return Err(ResponseError::new(
+                Code::Internal,
+                "Quarry is shutting down.",
+            ));
         }
         let mut queue = self.inner.queue.lock();
         let uid = queue.next_task_uid;
@@ -180,8 +193,14 @@ impl Scheduler {
             started_at: None,
             finished_at: None,
         };
-        let changes = Changes { put_tasks: vec![task.clone()], ..Default::default() };
-        self.inner.store.apply(&changes).map_err(|e| internal("recording a task", e))?;
+        let changes = Changes {
+            put_tasks: vec![task.clone()],
+            ..Default::default()
+        };
+        self.inner
+            .store
+            .apply(&changes)
+            .map_err(|e| internal("recording a task", e))?;
         if let TaskKind::TaskCancelation { tasks, .. } = &task.kind {
             if queue.processing.iter().any(|uid| tasks.contains(uid)) {
                 self.inner.abort_processing.store(true, Ordering::SeqCst);
@@ -205,9 +224,18 @@ impl Scheduler {
     pub fn tasks(&self, filter: &TaskFilter) -> (Vec<Task>, usize, Option<u32>) {
         let queue = self.inner.queue.lock();
         let matching: Vec<&Task> = if filter.reverse {
-            queue.tasks.values().filter(|t| filter_matches(filter, t)).collect()
+            queue
+                .tasks
+                .values()
+                .filter(|t| filter_matches(filter, t))
+                .collect()
         } else {
-            queue.tasks.values().rev().filter(|t| filter_matches(filter, t)).collect()
+            queue
+                .tasks
+                .values()
+                .rev()
+                .filter(|t| filter_matches(filter, t))
+                .collect()
         };
         let total = matching.len();
         let start = match filter.from {
@@ -216,7 +244,12 @@ impl Scheduler {
             Some(from) => matching.partition_point(|t| t.uid > from),
         };
         let limit = filter.limit as usize;
-        let page: Vec<Task> = matching.iter().skip(start).take(limit).map(|t| (*t).clone()).collect();
+        let page: Vec<Task> = matching
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|t| (*t).clone())
+            .collect();
         let next = matching.get(start + limit).map(|t| t.uid);
         (page, total, next)
     }
@@ -224,18 +257,31 @@ impl Scheduler {
     /// Uids of tasks matching `filter`, whatever their number (for cancel and delete).
     pub fn matching_task_uids(&self, filter: &TaskFilter) -> Vec<u32> {
         let queue = self.inner.queue.lock();
-        queue.tasks.values().filter(|t| filter_matches(filter, t)).map(|t| t.uid).collect()
+        queue
+            .tasks
+            .values()
+            .filter(|t| filter_matches(filter, t))
+            .map(|t| t.uid)
+            .collect()
     }
 
     pub fn batch(&self, uid: u32) -> Option<Batch> {
         let queue = self.inner.queue.lock();
-        queue.batches.get(&uid).cloned().or_else(|| queue.processing_batch.clone().filter(|b| b.uid == uid))
+        queue
+            .batches
+            .get(&uid)
+            .cloned()
+            .or_else(|| queue.processing_batch.clone().filter(|b| b.uid == uid))
     }
 
     /// Batches holding at least one task matching `filter`, like [`Scheduler::tasks`].
     pub fn batches(&self, filter: &TaskFilter) -> (Vec<Batch>, usize, Option<u32>) {
         let queue = self.inner.queue.lock();
-        let mut all: Vec<&Batch> = queue.batches.values().chain(queue.processing_batch.iter()).collect();
+        let mut all: Vec<&Batch> = queue
+            .batches
+            .values()
+            .chain(queue.processing_batch.iter())
+            .collect();
         all.sort_by_key(|b| b.uid);
         if !filter.reverse {
             all.reverse();
@@ -243,9 +289,20 @@ impl Scheduler {
         let matching: Vec<&Batch> = all
             .into_iter()
             .filter(|b| {
-                filter.batch_uids.as_ref().is_none_or(|u| u.contains(&b.uid))
+                filter
+                    .batch_uids
+                    .as_ref()
+                    .is_none_or(|u| u.contains(&b.uid))
                     && b.task_uids.iter().any(|uid| {
-                        queue.tasks.get(uid).is_some_and(|t| filter_matches(&TaskFilter { batch_uids: None, ..filter.clone() }, t))
+                        queue.tasks.get(uid).is_some_and(|t| {
+                            filter_matches(
+                                &TaskFilter {
+                                    batch_uids: None,
+                                    ..filter.clone()
+                                },
+                                t,
+                            )
+                        })
                     })
             })
             .collect();
@@ -256,18 +313,29 @@ impl Scheduler {
             Some(from) => matching.partition_point(|b| b.uid > from),
         };
         let limit = filter.limit as usize;
-        let page = matching.iter().skip(start).take(limit).map(|b| (*b).clone()).collect();
+        let page = matching
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|b| (*b).clone())
+            .collect();
         let next = matching.get(start + limit).map(|b| b.uid);
         (page, total, next)
     }
 
     /// An open index, for reading.
     pub fn index(&self, uid: &str) -> Result<Arc<Index>, ResponseError> {
-        self.inner.registry.get(uid).ok_or_else(|| index_not_found(uid))
+        self.inner
+            .registry
+            .get(uid)
+            .ok_or_else(|| index_not_found(uid))
     }
 
     pub fn index_info(&self, uid: &str) -> Result<IndexInfo, ResponseError> {
-        self.inner.registry.info(uid).ok_or_else(|| index_not_found(uid))
+        self.inner
+            .registry
+            .info(uid)
+            .ok_or_else(|| index_not_found(uid))
     }
 
     /// Every index, sorted by uid.
@@ -278,7 +346,12 @@ impl Scheduler {
     /// Whether a task of this index is being processed now.
     pub fn is_indexing(&self, uid: &str) -> bool {
         let queue = self.inner.queue.lock();
-        queue.processing.iter().any(|t| queue.tasks.get(t).is_some_and(|t| t.kind.indexes().contains(&uid)))
+        queue.processing.iter().any(|t| {
+            queue
+                .tasks
+                .get(t)
+                .is_some_and(|t| t.kind.indexes().contains(&uid))
+        })
     }
 
     /// When the last task finished, for `GET /stats`.
@@ -315,9 +388,16 @@ pub(crate) fn index_not_found(uid: &str) -> ResponseError {
 }
 
 fn filter_matches(f: &TaskFilter, t: &Task) -> bool {
-    let in_list = |list: &Option<Vec<u32>>, v: Option<u32>| list.as_ref().is_none_or(|l| v.is_some_and(|v| l.contains(&v)));
-    let before = |bound: &Option<OffsetDateTime>, v: Option<OffsetDateTime>| bound.is_none_or(|b| v.is_some_and(|v| v < b));
-    let after = |bound: &Option<OffsetDateTime>, v: Option<OffsetDateTime>| bound.is_none_or(|b| v.is_some_and(|v| v > b));
+    let in_list = |list: &Option<Vec<u32>>, v: Option<u32>| {
+        list.as_ref()
+            .is_none_or(|l| v.is_some_and(|v| l.contains(&v)))
+    };
+    let before = |bound: &Option<OffsetDateTime>, v: Option<OffsetDateTime>| {
+        bound.is_none_or(|b| v.is_some_and(|v| v < b))
+    };
+    let after = |bound: &Option<OffsetDateTime>, v: Option<OffsetDateTime>| {
+        bound.is_none_or(|b| v.is_some_and(|v| v > b))
+    };
     in_list(&f.uids, Some(t.uid))
         && in_list(&f.batch_uids, t.batch_uid)
         && in_list(&f.canceled_by, t.canceled_by)
@@ -337,7 +417,10 @@ fn check_version(dir: &Path) -> Result<(), ResponseError> {
     let path = dir.join("VERSION");
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            let version: u32 = text.trim().parse().map_err(|_| internal("reading VERSION", text.trim()))?;
+            let version: u32 = text
+                .trim()
+                .parse()
+                .map_err(|_| internal("reading VERSION", text.trim()))?;
             if version > DB_FORMAT_VERSION {
                 return Err(ResponseError::new(
                     Code::Internal,

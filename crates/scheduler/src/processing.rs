@@ -18,7 +18,11 @@ use crate::task::{Batch, DocumentMethod, Status, Task, TaskError, TaskKind};
 use crate::{internal, settings_apply, Inner};
 
 pub(crate) fn payload_path(inner: &Inner, id: uuid::Uuid) -> PathBuf {
-    inner.options.db_path.join("payloads").join(format!("{id}.ndjson"))
+    inner
+        .options
+        .db_path
+        .join("payloads")
+        .join(format!("{id}.ndjson"))
 }
 
 /// Maps an engine failure to the error a user sees.
@@ -62,14 +66,22 @@ struct Outcome {
 
 impl Outcome {
     fn succeeded(details: Value) -> Outcome {
-        Outcome { status: Status::Succeeded, details: Some(details), error: None, canceled_by: None }
+        Outcome {
+            status: Status::Succeeded,
+            details: Some(details),
+            error: None,
+            canceled_by: None,
+        }
     }
 
     fn failed(details: Option<Value>, error: &ResponseError) -> Outcome {
         Outcome {
             status: Status::Failed,
             details,
-            error: Some(TaskError { code: error.code.name().to_string(), message: error.message.clone() }),
+            error: Some(TaskError {
+                code: error.code.name().to_string(),
+                message: error.message.clone(),
+            }),
             canceled_by: None,
         }
     }
@@ -83,7 +95,9 @@ impl Outcome {
         Some(Outcome {
             status: serde_json::from_value(value.get("status")?.clone()).ok()?,
             details: value.get("details").cloned().filter(|d| !d.is_null()),
-            error: value.get("error").and_then(|e| serde_json::from_value(e.clone()).ok()),
+            error: value
+                .get("error")
+                .and_then(|e| serde_json::from_value(e.clone()).ok()),
             canceled_by: None,
         })
     }
@@ -120,7 +134,13 @@ pub(crate) fn recover(inner: &Inner) -> Result<(), ResponseError> {
             .kind
             .index_uid()
             .and_then(|uid| inner.registry.get(uid))
-            .and_then(|index| index.state().task_results.get(&task.uid).and_then(Outcome::from_json));
+            .and_then(|index| {
+                index
+                    .state()
+                    .task_results
+                    .get(&task.uid)
+                    .and_then(Outcome::from_json)
+            });
         match recorded {
             Some(outcome) => {
                 let now = OffsetDateTime::now_utc();
@@ -130,7 +150,10 @@ pub(crate) fn recover(inner: &Inner) -> Result<(), ResponseError> {
                 task.started_at.get_or_insert(now);
                 task.finished_at = Some(now);
                 changes.put_tasks.push(task.clone());
-                tracing::info!(task_uid = task.uid, "task outcome recovered from its index commit");
+                tracing::info!(
+                    task_uid = task.uid,
+                    "task outcome recovered from its index commit"
+                );
             }
             None => {
                 task.status = Status::Enqueued;
@@ -145,7 +168,10 @@ pub(crate) fn recover(inner: &Inner) -> Result<(), ResponseError> {
     }
     queue.enqueued.extend(enqueued);
     if !changes.put_tasks.is_empty() {
-        inner.store.apply(&changes).map_err(|e| internal("recording recovered tasks", e))?;
+        inner
+            .store
+            .apply(&changes)
+            .map_err(|e| internal("recording recovered tasks", e))?;
     }
     let payload_dir = inner.options.db_path.join("payloads");
     if let Ok(entries) = std::fs::read_dir(&payload_dir) {
@@ -207,14 +233,24 @@ pub(crate) fn run(inner: Arc<Inner>) {
 fn select_batch(queue: &crate::Queue, max: usize) -> Vec<u32> {
     let task = |uid: &u32| &queue.tasks[uid];
     for wanted in ["taskCancelation", "taskDeletion"] {
-        if let Some(uid) = queue.enqueued.iter().find(|u| task(u).kind.type_name() == wanted) {
+        if let Some(uid) = queue
+            .enqueued
+            .iter()
+            .find(|u| task(u).kind.type_name() == wanted)
+        {
             return vec![*uid];
         }
     }
-    let first_uid = *queue.enqueued.iter().next().expect("the queue is not empty");
+    let first_uid = *queue
+        .enqueued
+        .iter()
+        .next()
+        .expect("the queue is not empty");
     let first = task(&first_uid);
     let mut batch = vec![first_uid];
-    let Some(index) = first.kind.index_uid() else { return batch };
+    let Some(index) = first.kind.index_uid() else {
+        return batch;
+    };
     let batchable = |kind: &TaskKind| match &first.kind {
         k if k.is_document_operation() => kind.is_document_operation(),
         TaskKind::SettingsUpdate { .. } => matches!(kind, TaskKind::SettingsUpdate { .. }),
@@ -242,15 +278,30 @@ fn execute(inner: &Inner, tasks: &[Task]) -> Effects {
     match &first.kind {
         TaskKind::TaskCancelation { tasks: targets, .. } => cancel_tasks(inner, first, targets),
         TaskKind::TaskDeletion { tasks: targets, .. } => delete_tasks(inner, first, targets),
-        TaskKind::IndexCreation { index_uid, primary_key } => create_index(inner, first.uid, index_uid, primary_key.clone()),
+        TaskKind::IndexCreation {
+            index_uid,
+            primary_key,
+        } => create_index(inner, first.uid, index_uid, primary_key.clone()),
         TaskKind::IndexDeletion { index_uid } => delete_index(inner, first.uid, index_uid),
-        TaskKind::IndexUpdate { index_uid, primary_key, new_index_uid } => {
-            update_index(inner, first.uid, index_uid, primary_key.clone(), new_index_uid.clone())
-        }
+        TaskKind::IndexUpdate {
+            index_uid,
+            primary_key,
+            new_index_uid,
+        } => update_index(
+            inner,
+            first.uid,
+            index_uid,
+            primary_key.clone(),
+            new_index_uid.clone(),
+        ),
         TaskKind::IndexSwap { swaps } => swap_indexes(inner, first.uid, swaps),
         TaskKind::SettingsUpdate { index_uid, .. } => update_settings(inner, tasks, index_uid),
         _ => {
-            let index_uid = first.kind.index_uid().expect("document tasks name an index").to_string();
+            let index_uid = first
+                .kind
+                .index_uid()
+                .expect("document tasks name an index")
+                .to_string();
             apply_documents(inner, tasks, &index_uid)
         }
     }
@@ -258,7 +309,10 @@ fn execute(inner: &Inner, tasks: &[Task]) -> Effects {
 
 fn fail_all(tasks: &[Task], error: &ResponseError) -> Effects {
     Effects {
-        outcomes: tasks.iter().map(|t| (t.uid, Outcome::failed(failed_details(&t.kind), error))).collect(),
+        outcomes: tasks
+            .iter()
+            .map(|t| (t.uid, Outcome::failed(failed_details(&t.kind), error)))
+            .collect(),
         ..Default::default()
     }
 }
@@ -277,7 +331,13 @@ fn failed_details(kind: &TaskKind) -> Option<Value> {
 }
 
 /// The index a task works on, created on the fly when the task may create it.
-fn open_or_create(inner: &Inner, uid: &str, allow_creation: bool, task_uid: u32, effects: &mut Effects) -> Result<Arc<Index>, ResponseError> {
+fn open_or_create(
+    inner: &Inner,
+    uid: &str,
+    allow_creation: bool,
+    task_uid: u32,
+    effects: &mut Effects,
+) -> Result<Arc<Index>, ResponseError> {
     if let Some(index) = inner.registry.get(uid) {
         return Ok(index);
     }
@@ -286,16 +346,34 @@ fn open_or_create(inner: &Inner, uid: &str, allow_creation: bool, task_uid: u32,
     }
     let (entry, index) = new_index(inner, None, task_uid)?;
     effects.put_indexes.push((uid.to_string(), entry.clone()));
-    effects.new_indexes.push((uid.to_string(), entry, index.clone()));
+    effects
+        .new_indexes
+        .push((uid.to_string(), entry, index.clone()));
     Ok(index)
 }
 
-fn new_index(inner: &Inner, primary_key: Option<String>, task_uid: u32) -> Result<(IndexEntry, Arc<Index>), ResponseError> {
+fn new_index(
+    inner: &Inner,
+    primary_key: Option<String>,
+    task_uid: u32,
+) -> Result<(IndexEntry, Arc<Index>), ResponseError> {
     let dir = uuid::Uuid::new_v4().to_string();
-    let index = Index::create_empty(&inner.registry.root().join(&dir), primary_key, Some(task_uid), inner.registry.options())
-        .map_err(engine_error)?;
+    let index = Index::create_empty(
+        &inner.registry.root().join(&dir),
+        primary_key,
+        Some(task_uid),
+        inner.registry.options(),
+    )
+    .map_err(engine_error)?;
     let now = OffsetDateTime::now_utc();
-    Ok((IndexEntry { dir, created_at: now, updated_at: now }, Arc::new(index)))
+    Ok((
+        IndexEntry {
+            dir,
+            created_at: now,
+            updated_at: now,
+        },
+        Arc::new(index),
+    ))
 }
 
 fn touch(inner: &Inner, uid: &str, effects: &mut Effects) {
@@ -312,12 +390,28 @@ fn touch(inner: &Inner, uid: &str, effects: &mut Effects) {
 
 fn apply_documents(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
     let mut effects = Effects::default();
-    let allow_creation = tasks.iter().any(|t| matches!(t.kind, TaskKind::DocumentAdditionOrUpdate { allow_index_creation: true, .. }));
+    let allow_creation = tasks.iter().any(|t| {
+        matches!(
+            t.kind,
+            TaskKind::DocumentAdditionOrUpdate {
+                allow_index_creation: true,
+                ..
+            }
+        )
+    });
     let index = match open_or_create(inner, index_uid, allow_creation, tasks[0].uid, &mut effects) {
         Ok(index) => index,
         Err(e) => return fail_all(tasks, &e),
     };
-    let keep = tasks.iter().any(|t| matches!(t.kind, TaskKind::DocumentAdditionOrUpdate { method: DocumentMethod::Update, .. }));
+    let keep = tasks.iter().any(|t| {
+        matches!(
+            t.kind,
+            TaskKind::DocumentAdditionOrUpdate {
+                method: DocumentMethod::Update,
+                ..
+            }
+        )
+    });
     let mut failed: BTreeMap<u32, ResponseError> = BTreeMap::new();
     'attempt: loop {
         let mut batch = match index.write(keep) {
@@ -328,10 +422,18 @@ fn apply_documents(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
         for task in tasks.iter().filter(|t| !failed.contains_key(&t.uid)) {
             if inner.abort_processing.load(Ordering::SeqCst) {
                 let _ = batch.abort();
-                return Effects { aborted: true, ..Default::default() };
+                return Effects {
+                    aborted: true,
+                    ..Default::default()
+                };
             }
             let result = match &task.kind {
-                TaskKind::DocumentAdditionOrUpdate { primary_key, method, payload, .. } => {
+                TaskKind::DocumentAdditionOrUpdate {
+                    primary_key,
+                    method,
+                    payload,
+                    ..
+                } => {
                     let method = match method {
                         DocumentMethod::Replace => AddMethod::Replace,
                         DocumentMethod::Update => AddMethod::Update,
@@ -343,7 +445,9 @@ fn apply_documents(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
                 TaskKind::DocumentDeletion { document_ids, .. } => batch
                     .delete_documents(document_ids)
                     .map(|n| json!({"providedIds": document_ids.len(), "deletedDocuments": n})),
-                TaskKind::DocumentClear { .. } => batch.clear().map(|n| json!({"deletedDocuments": n})),
+                TaskKind::DocumentClear { .. } => {
+                    batch.clear().map(|n| json!({"deletedDocuments": n}))
+                }
                 other => unreachable!("{} is not a document task", other.type_name()),
             };
             match result {
@@ -368,8 +472,15 @@ fn apply_documents(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
                 outcomes.push((task.uid, Outcome::failed(failed_details(&task.kind), error)));
             }
         }
-        let results = outcomes.iter().map(|(uid, o)| (*uid, o.to_json())).collect();
-        let last = tasks.iter().map(|t| t.uid).max().expect("a batch has tasks");
+        let results = outcomes
+            .iter()
+            .map(|(uid, o)| (*uid, o.to_json()))
+            .collect();
+        let last = tasks
+            .iter()
+            .map(|t| t.uid)
+            .max()
+            .expect("a batch has tasks");
         if let Err(e) = batch.commit(last, results) {
             let error = engine_error(e);
             return fail_all(tasks, &error);
@@ -382,7 +493,15 @@ fn apply_documents(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
 
 fn update_settings(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
     let mut effects = Effects::default();
-    let allow_creation = tasks.iter().any(|t| matches!(t.kind, TaskKind::SettingsUpdate { allow_index_creation: true, .. }));
+    let allow_creation = tasks.iter().any(|t| {
+        matches!(
+            t.kind,
+            TaskKind::SettingsUpdate {
+                allow_index_creation: true,
+                ..
+            }
+        )
+    });
     let index = match open_or_create(inner, index_uid, allow_creation, tasks[0].uid, &mut effects) {
         Ok(index) => index,
         Err(e) => return fail_all(tasks, &e),
@@ -390,7 +509,9 @@ fn update_settings(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
     let mut settings = index.settings();
     let mut outcomes = Vec::new();
     for task in tasks {
-        let TaskKind::SettingsUpdate { settings: raw, .. } = &task.kind else { unreachable!() };
+        let TaskKind::SettingsUpdate { settings: raw, .. } = &task.kind else {
+            unreachable!()
+        };
         let patch = match Settings::from_json(raw) {
             Ok(p) => p,
             Err(e) => {
@@ -422,8 +543,15 @@ fn update_settings(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
         let _ = batch.abort();
         return fail_all(tasks, &engine_error(e));
     }
-    let results = outcomes.iter().map(|(uid, o)| (*uid, o.to_json())).collect();
-    let last = tasks.iter().map(|t| t.uid).max().expect("a batch has tasks");
+    let results = outcomes
+        .iter()
+        .map(|(uid, o)| (*uid, o.to_json()))
+        .collect();
+    let last = tasks
+        .iter()
+        .map(|t| t.uid)
+        .max()
+        .expect("a batch has tasks");
     if let Err(e) = batch.commit(last, results) {
         return fail_all(tasks, &engine_error(e));
     }
@@ -435,8 +563,14 @@ fn update_settings(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
 fn create_index(inner: &Inner, task_uid: u32, uid: &str, primary_key: Option<String>) -> Effects {
     let details = json!({"primaryKey": primary_key});
     if inner.registry.contains(uid) {
-        let e = ResponseError::new(Code::IndexAlreadyExists, format!("Index `{uid}` already exists."));
-        return Effects { outcomes: vec![(task_uid, Outcome::failed(Some(details), &e))], ..Default::default() };
+        let e = ResponseError::new(
+            Code::IndexAlreadyExists,
+            format!("Index `{uid}` already exists."),
+        );
+        return Effects {
+            outcomes: vec![(task_uid, Outcome::failed(Some(details), &e))],
+            ..Default::default()
+        };
     }
     match new_index(inner, primary_key, task_uid) {
         Ok((entry, index)) => Effects {
@@ -445,34 +579,60 @@ fn create_index(inner: &Inner, task_uid: u32, uid: &str, primary_key: Option<Str
             new_indexes: vec![(uid.to_string(), entry, index)],
             ..Default::default()
         },
-        Err(e) => Effects { outcomes: vec![(task_uid, Outcome::failed(Some(details), &e))], ..Default::default() },
+        Err(e) => Effects {
+            outcomes: vec![(task_uid, Outcome::failed(Some(details), &e))],
+            ..Default::default()
+        },
     }
 }
 
 fn delete_index(inner: &Inner, task_uid: u32, uid: &str) -> Effects {
     let Some(index) = inner.registry.get(uid) else {
         let e = crate::index_not_found(uid);
-        return Effects { outcomes: vec![(task_uid, Outcome::failed(Some(json!({"deletedDocuments": 0})), &e))], ..Default::default() };
+        return Effects {
+            outcomes: vec![(
+                task_uid,
+                Outcome::failed(Some(json!({"deletedDocuments": 0})), &e),
+            )],
+            ..Default::default()
+        };
     };
     let deleted = index.number_of_documents();
     Effects {
-        outcomes: vec![(task_uid, Outcome::succeeded(json!({"deletedDocuments": deleted})))],
+        outcomes: vec![(
+            task_uid,
+            Outcome::succeeded(json!({"deletedDocuments": deleted})),
+        )],
         delete_indexes: vec![uid.to_string()],
         remove_dirs: vec![index.path().to_path_buf()],
         ..Default::default()
     }
 }
 
-fn update_index(inner: &Inner, task_uid: u32, uid: &str, primary_key: Option<String>, new_uid: Option<String>) -> Effects {
+fn update_index(
+    inner: &Inner,
+    task_uid: u32,
+    uid: &str,
+    primary_key: Option<String>,
+    new_uid: Option<String>,
+) -> Effects {
     let details = match &new_uid {
         Some(new) => json!({"primaryKey": primary_key, "oldIndexUid": uid, "newIndexUid": new}),
         None => json!({"primaryKey": primary_key}),
     };
-    let fail = |e: ResponseError| Effects { outcomes: vec![(task_uid, Outcome::failed(Some(details.clone()), &e))], ..Default::default() };
-    let Some(index) = inner.registry.get(uid) else { return fail(crate::index_not_found(uid)) };
+    let fail = |e: ResponseError| Effects {
+        outcomes: vec![(task_uid, Outcome::failed(Some(details.clone()), &e))],
+        ..Default::default()
+    };
+    let Some(index) = inner.registry.get(uid) else {
+        return fail(crate::index_not_found(uid));
+    };
     if let Some(new) = &new_uid {
         if new != uid && inner.registry.contains(new) {
-            return fail(ResponseError::new(Code::IndexAlreadyExists, format!("Index `{new}` already exists.")));
+            return fail(ResponseError::new(
+                Code::IndexAlreadyExists,
+                format!("Index `{new}` already exists."),
+            ));
         }
     }
     let mut effects = Effects::default();
@@ -492,18 +652,28 @@ fn update_index(inner: &Inner, task_uid: u32, uid: &str, primary_key: Option<Str
     }
     touch(inner, uid, &mut effects);
     if let Some(new) = new_uid.filter(|n| n != uid) {
-        let entry = effects.put_indexes.pop().map(|(_, e)| e).or_else(|| inner.registry.entry(uid)).expect("index exists");
+        let entry = effects
+            .put_indexes
+            .pop()
+            .map(|(_, e)| e)
+            .or_else(|| inner.registry.entry(uid))
+            .expect("index exists");
         effects.delete_indexes.push(uid.to_string());
         effects.put_indexes.push((new.clone(), entry));
         effects.swaps.push((uid.to_string(), new));
     }
-    effects.outcomes.push((task_uid, Outcome::succeeded(details)));
+    effects
+        .outcomes
+        .push((task_uid, Outcome::succeeded(details)));
     effects
 }
 
 fn swap_indexes(inner: &Inner, task_uid: u32, swaps: &[crate::task::Swap]) -> Effects {
     let details = json!({"swaps": swaps.iter().map(|s| json!({"indexes": s.indexes, "rename": s.rename})).collect::<Vec<_>>()});
-    let fail = |e: ResponseError| Effects { outcomes: vec![(task_uid, Outcome::failed(Some(details.clone()), &e))], ..Default::default() };
+    let fail = |e: ResponseError| Effects {
+        outcomes: vec![(task_uid, Outcome::failed(Some(details.clone()), &e))],
+        ..Default::default()
+    };
     let mut missing = Vec::new();
     for swap in swaps {
         let [a, b] = &swap.indexes;
@@ -519,8 +689,16 @@ fn swap_indexes(inner: &Inner, task_uid: u32, swaps: &[crate::task::Swap]) -> Ef
         }
     }
     if !missing.is_empty() {
-        let list = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
-        let message = if missing.len() == 1 { format!("Index {list} not found.") } else { format!("Indexes {list} not found.") };
+        let list = missing
+            .iter()
+            .map(|m| format!("`{m}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let message = if missing.len() == 1 {
+            format!("Index {list} not found.")
+        } else {
+            format!("Indexes {list} not found.")
+        };
         return fail(ResponseError::new(Code::IndexNotFound, message));
     }
     let mut effects = Effects::default();
@@ -534,7 +712,9 @@ fn swap_indexes(inner: &Inner, task_uid: u32, swaps: &[crate::task::Swap]) -> Ef
         effects.put_indexes.push((b.clone(), entry_a));
         effects.swaps.push((a.clone(), b.clone()));
     }
-    effects.outcomes.push((task_uid, Outcome::succeeded(details)));
+    effects
+        .outcomes
+        .push((task_uid, Outcome::succeeded(details)));
     effects
 }
 
@@ -546,10 +726,20 @@ fn cancel_tasks(inner: &Inner, task: &Task, targets: &[u32]) -> Effects {
         .copied()
         .collect();
     drop(queue);
-    let TaskKind::TaskCancelation { query, .. } = &task.kind else { unreachable!() };
+    let TaskKind::TaskCancelation { query, .. } = &task.kind else {
+        unreachable!()
+    };
     let mut effects = Effects::default();
     for uid in &canceled {
-        effects.outcomes.push((*uid, Outcome { status: Status::Canceled, details: None, error: None, canceled_by: Some(task.uid) }));
+        effects.outcomes.push((
+            *uid,
+            Outcome {
+                status: Status::Canceled,
+                details: None,
+                error: None,
+                canceled_by: Some(task.uid),
+            },
+        ));
     }
     effects.outcomes.push((
         task.uid,
@@ -566,11 +756,15 @@ fn delete_tasks(inner: &Inner, task: &Task, targets: &[u32]) -> Effects {
         .copied()
         .collect();
     drop(queue);
-    let TaskKind::TaskDeletion { query, .. } = &task.kind else { unreachable!() };
+    let TaskKind::TaskDeletion { query, .. } = &task.kind else {
+        unreachable!()
+    };
     Effects {
         outcomes: vec![(
             task.uid,
-            Outcome::succeeded(json!({"matchedTasks": targets.len(), "deletedTasks": deleted.len(), "originalFilter": query})),
+            Outcome::succeeded(
+                json!({"matchedTasks": targets.len(), "deletedTasks": deleted.len(), "originalFilter": query}),
+            ),
         )],
         delete_tasks: deleted,
         ..Default::default()
@@ -578,7 +772,13 @@ fn delete_tasks(inner: &Inner, task: &Task, targets: &[u32]) -> Effects {
 }
 
 /// Records the outcome of a batch durably, then shows it to readers.
-fn finish_batch(inner: &Inner, batch_uid: u32, tasks: Vec<Task>, effects: Effects, started: std::time::Instant) {
+fn finish_batch(
+    inner: &Inner,
+    batch_uid: u32,
+    tasks: Vec<Task>,
+    effects: Effects,
+    started: std::time::Instant,
+) {
     let mut queue = inner.queue.lock();
     if effects.aborted {
         for task in &tasks {
@@ -601,7 +801,9 @@ fn finish_batch(inner: &Inner, batch_uid: u32, tasks: Vec<Task>, effects: Effect
     let mut finished = Vec::new();
     let outcomes: HashMap<u32, Outcome> = effects.outcomes.into_iter().collect();
     for (uid, outcome) in &outcomes {
-        let Some(task) = queue.tasks.get(uid) else { continue };
+        let Some(task) = queue.tasks.get(uid) else {
+            continue;
+        };
         let mut task = task.clone();
         task.status = outcome.status;
         task.details = outcome.details.clone().or(task.details);
@@ -618,7 +820,9 @@ fn finish_batch(inner: &Inner, batch_uid: u32, tasks: Vec<Task>, effects: Effect
     // Swaps and renames: tasks follow their index, as Meilisearch shows them.
     if !effects.swaps.is_empty() {
         for task in queue.tasks.values() {
-            let Some(current) = &task.index_uid else { continue };
+            let Some(current) = &task.index_uid else {
+                continue;
+            };
             let mut renamed = None;
             for (a, b) in &effects.swaps {
                 if current == a {
@@ -628,7 +832,11 @@ fn finish_batch(inner: &Inner, batch_uid: u32, tasks: Vec<Task>, effects: Effect
                 }
             }
             if let Some(new_uid) = renamed {
-                let mut task = finished.iter().find(|t| t.uid == task.uid).cloned().unwrap_or_else(|| task.clone());
+                let mut task = finished
+                    .iter()
+                    .find(|t| t.uid == task.uid)
+                    .cloned()
+                    .unwrap_or_else(|| task.clone());
                 task.index_uid = Some(new_uid.clone());
                 if let Some(slot) = task.kind.index_uid_mut() {
                     if !task.status.is_finished() {
@@ -648,7 +856,10 @@ fn finish_batch(inner: &Inner, batch_uid: u32, tasks: Vec<Task>, effects: Effect
         task_uids: tasks.iter().map(|t| t.uid).collect(),
         details: batch_details(&done),
         stats: batch_stats(&done, Some(&outcomes)),
-        started_at: queue.processing_batch.as_ref().map_or(now, |b| b.started_at),
+        started_at: queue
+            .processing_batch
+            .as_ref()
+            .map_or(now, |b| b.started_at),
         finished_at: Some(now),
         batch_strategy: batch_strategy(&tasks),
     };
@@ -664,7 +875,9 @@ fn finish_batch(inner: &Inner, batch_uid: u32, tasks: Vec<Task>, effects: Effect
         inner.registry.insert(&uid, entry, index);
     }
     for uid in &changes.delete_indexes {
-        if !changes.put_indexes.iter().any(|(u, _)| u == uid) && !effects.swaps.iter().any(|(a, _)| a == uid) {
+        if !changes.put_indexes.iter().any(|(u, _)| u == uid)
+            && !effects.swaps.iter().any(|(a, _)| a == uid)
+        {
             if let Some((_, index)) = inner.registry.remove(uid) {
                 let _ = index.close_writer();
             }
@@ -695,20 +908,31 @@ fn finish_batch(inner: &Inner, batch_uid: u32, tasks: Vec<Task>, effects: Effect
         let _ = std::fs::remove_dir_all(dir);
     }
     inner.wake.notify_all();
-    tracing::info!(duration_ms = started.elapsed().as_millis() as u64, "batch finished");
+    tracing::info!(
+        duration_ms = started.elapsed().as_millis() as u64,
+        "batch finished"
+    );
 }
 
 fn batch_strategy(tasks: &[Task]) -> String {
     match tasks[0].kind.index_uid() {
-        Some(uid) if tasks.len() > 1 => format!("batched {} consecutive compatible tasks of index `{uid}`", tasks.len()),
-        _ => format!("a {} task runs in a batch of its own", tasks[0].kind.type_name()),
+        Some(uid) if tasks.len() > 1 => format!(
+            "batched {} consecutive compatible tasks of index `{uid}`",
+            tasks.len()
+        ),
+        _ => format!(
+            "a {} task runs in a batch of its own",
+            tasks[0].kind.type_name()
+        ),
     }
 }
 
 fn batch_details(tasks: &[Task]) -> Value {
     let mut details = serde_json::Map::new();
     for task in tasks {
-        let Some(Value::Object(d)) = &task.details else { continue };
+        let Some(Value::Object(d)) = &task.details else {
+            continue;
+        };
         for (k, v) in d {
             match (details.get_mut(k), v) {
                 (Some(Value::Number(acc)), Value::Number(n)) => {
@@ -730,7 +954,9 @@ fn batch_stats(tasks: &[Task], outcomes: Option<&HashMap<u32, Outcome>>) -> Valu
     let mut types: BTreeMap<&str, u64> = BTreeMap::new();
     let mut index_uids: BTreeMap<String, u64> = BTreeMap::new();
     for task in tasks {
-        let s = outcomes.and_then(|o| o.get(&task.uid)).map_or(task.status, |o| o.status);
+        let s = outcomes
+            .and_then(|o| o.get(&task.uid))
+            .map_or(task.status, |o| o.status);
         *status.entry(s.as_str()).or_default() += 1;
         *types.entry(task.kind.type_name()).or_default() += 1;
         if let Some(uid) = &task.index_uid {

@@ -31,14 +31,19 @@ pub(crate) struct Registry {
 impl Registry {
     /// Opens every registered index and removes directories no entry points to (left by a
     /// crash between creating an index and registering it).
-    pub fn open(root: &Path, entries: &BTreeMap<String, IndexEntry>, options: IndexOptions) -> Result<Registry, ResponseError> {
+    pub fn open(
+        root: &Path,
+        entries: &BTreeMap<String, IndexEntry>,
+        options: IndexOptions,
+    ) -> Result<Registry, ResponseError> {
         let mut indexes = BTreeMap::new();
         for (uid, entry) in entries {
             let index = Index::open(&root.join(&entry.dir), options)
                 .map_err(|e| internal(&format!("opening index `{uid}`"), e))?;
             indexes.insert(uid.clone(), (entry.clone(), Arc::new(index)));
         }
-        let known: std::collections::HashSet<&str> = entries.values().map(|e| e.dir.as_str()).collect();
+        let known: std::collections::HashSet<&str> =
+            entries.values().map(|e| e.dir.as_str()).collect();
         for dir in std::fs::read_dir(root).map_err(io_error)?.flatten() {
             let name = dir.file_name().to_string_lossy().into_owned();
             if !known.contains(name.as_str()) {
@@ -46,7 +51,11 @@ impl Registry {
                 let _ = std::fs::remove_dir_all(dir.path());
             }
         }
-        Ok(Registry { root: root.to_path_buf(), options, indexes: RwLock::new(indexes) })
+        Ok(Registry {
+            root: root.to_path_buf(),
+            options,
+            indexes: RwLock::new(indexes),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -74,7 +83,11 @@ impl Registry {
     }
 
     pub fn infos(&self) -> Vec<IndexInfo> {
-        self.indexes.read().iter().map(|(uid, (e, i))| info(uid, e, i)).collect()
+        self.indexes
+            .read()
+            .iter()
+            .map(|(uid, (e, i))| info(uid, e, i))
+            .collect()
     }
 
     pub fn insert(&self, uid: &str, entry: IndexEntry, index: Arc<Index>) {

@@ -3,13 +3,14 @@
 //! directions cannot drift apart.
 
 use quarry_api_types::settings::{
-    FacetValuesSort, FacetingSettings, FilterFeatures, FilterableAttributesFeatures, FilterableAttributesPatterns,
-    FilterableAttributesRule, LocalizedAttributesRule, MinWordSizeForTypos, PaginationSettings, PrefixSearchView,
-    ProximityPrecisionView, RankingRuleView, Setting, Settings, TypoSettings,
+    FacetValuesSort, FacetingSettings, FilterFeatures, FilterableAttributesFeatures,
+    FilterableAttributesPatterns, FilterableAttributesRule, LocalizedAttributesRule,
+    MinWordSizeForTypos, PaginationSettings, PrefixSearchView, ProximityPrecisionView,
+    RankingRuleView, Setting, Settings, TypoSettings,
 };
 use quarry_engine::settings::{
-    FacetOrder, Faceting, FilterableRule, IndexSettings, LocalizedRule, Pagination, PrefixSearch, ProximityPrecision,
-    RankingRule, TypoTolerance,
+    FacetOrder, Faceting, FilterableRule, IndexSettings, LocalizedRule, Pagination, PrefixSearch,
+    ProximityPrecision, RankingRule, TypoTolerance,
 };
 
 /// Applies `value` to `target`: `Set` replaces, `Reset` restores `default`, `NotSet` keeps.
@@ -41,25 +42,63 @@ fn star_is_all(list: &[String]) -> Option<Vec<String>> {
 pub fn apply_patch(current: &IndexSettings, patch: &Settings) -> IndexSettings {
     let defaults = IndexSettings::default();
     let mut s = current.clone();
-    apply_map(&mut s.displayed_attributes, &patch.displayed_attributes, None, |l| star_is_all(l));
-    apply_map(&mut s.searchable_attributes, &patch.searchable_attributes, None, |l| star_is_all(l));
-    apply_map(&mut s.filterable_attributes, &patch.filterable_attributes, Vec::new(), |rules| {
-        rules.iter().map(filterable_to_engine).collect()
-    });
-    apply(&mut s.sortable_attributes, &patch.sortable_attributes, defaults.sortable_attributes.clone());
-    apply_map(&mut s.ranking_rules, &patch.ranking_rules, defaults.ranking_rules.clone(), |rules| {
-        rules.iter().map(ranking_rule_to_engine).collect()
-    });
+    apply_map(
+        &mut s.displayed_attributes,
+        &patch.displayed_attributes,
+        None,
+        |l| star_is_all(l),
+    );
+    apply_map(
+        &mut s.searchable_attributes,
+        &patch.searchable_attributes,
+        None,
+        |l| star_is_all(l),
+    );
+    apply_map(
+        &mut s.filterable_attributes,
+        &patch.filterable_attributes,
+        Vec::new(),
+        |rules| rules.iter().map(filterable_to_engine).collect(),
+    );
+    apply(
+        &mut s.sortable_attributes,
+        &patch.sortable_attributes,
+        defaults.sortable_attributes.clone(),
+    );
+    apply_map(
+        &mut s.ranking_rules,
+        &patch.ranking_rules,
+        defaults.ranking_rules.clone(),
+        |rules| rules.iter().map(ranking_rule_to_engine).collect(),
+    );
     apply(&mut s.stop_words, &patch.stop_words, Default::default());
-    apply(&mut s.non_separator_tokens, &patch.non_separator_tokens, Default::default());
-    apply(&mut s.separator_tokens, &patch.separator_tokens, Default::default());
+    apply(
+        &mut s.non_separator_tokens,
+        &patch.non_separator_tokens,
+        Default::default(),
+    );
+    apply(
+        &mut s.separator_tokens,
+        &patch.separator_tokens,
+        Default::default(),
+    );
     apply(&mut s.dictionary, &patch.dictionary, Default::default());
     apply(&mut s.synonyms, &patch.synonyms, Default::default());
-    apply_map(&mut s.distinct_attribute, &patch.distinct_attribute, None, |d| Some(d.clone()));
-    apply_map(&mut s.proximity_precision, &patch.proximity_precision, ProximityPrecision::ByWord, |p| match p {
-        ProximityPrecisionView::ByWord => ProximityPrecision::ByWord,
-        ProximityPrecisionView::ByAttribute => ProximityPrecision::ByAttribute,
-    });
+    apply_map(
+        &mut s.distinct_attribute,
+        &patch.distinct_attribute,
+        None,
+        |d| Some(d.clone()),
+    );
+    apply_map(
+        &mut s.proximity_precision,
+        &patch.proximity_precision,
+        ProximityPrecision::ByWord,
+        |p| match p {
+            ProximityPrecisionView::ByWord => ProximityPrecision::ByWord,
+            ProximityPrecisionView::ByAttribute => ProximityPrecision::ByAttribute,
+        },
+    );
     match &patch.typo_tolerance {
         Setting::Set(typo) => apply_typo(&mut s.typo_tolerance, typo),
         Setting::Reset => s.typo_tolerance = TypoTolerance::default(),
@@ -67,7 +106,11 @@ pub fn apply_patch(current: &IndexSettings, patch: &Settings) -> IndexSettings {
     }
     match &patch.faceting {
         Setting::Set(f) => {
-            apply(&mut s.faceting.max_values_per_facet, &f.max_values_per_facet, Faceting::default().max_values_per_facet);
+            apply(
+                &mut s.faceting.max_values_per_facet,
+                &f.max_values_per_facet,
+                Faceting::default().max_values_per_facet,
+            );
             apply_map(
                 &mut s.faceting.sort_facet_values_by,
                 &f.sort_facet_values_by,
@@ -92,7 +135,11 @@ pub fn apply_patch(current: &IndexSettings, patch: &Settings) -> IndexSettings {
         Setting::NotSet => {}
     }
     match &patch.pagination {
-        Setting::Set(p) => apply(&mut s.pagination.max_total_hits, &p.max_total_hits, Pagination::default().max_total_hits),
+        Setting::Set(p) => apply(
+            &mut s.pagination.max_total_hits,
+            &p.max_total_hits,
+            Pagination::default().max_total_hits,
+        ),
         Setting::Reset => s.pagination = Pagination::default(),
         Setting::NotSet => {}
     }
@@ -113,20 +160,38 @@ pub fn apply_patch(current: &IndexSettings, patch: &Settings) -> IndexSettings {
         Setting::Reset => s.embedders.clear(),
         Setting::NotSet => {}
     }
-    apply_map(&mut s.search_cutoff_ms, &patch.search_cutoff_ms, None, |v| Some(*v));
-    apply_map(&mut s.localized_attributes, &patch.localized_attributes, None, |rules| {
-        Some(
-            rules
-                .iter()
-                .map(|r| LocalizedRule { attribute_patterns: r.attribute_patterns.clone(), locales: r.locales.clone() })
-                .collect(),
-        )
-    });
+    apply_map(
+        &mut s.search_cutoff_ms,
+        &patch.search_cutoff_ms,
+        None,
+        |v| Some(*v),
+    );
+    apply_map(
+        &mut s.localized_attributes,
+        &patch.localized_attributes,
+        None,
+        |rules| {
+            Some(
+                rules
+                    .iter()
+                    .map(|r| LocalizedRule {
+                        attribute_patterns: r.attribute_patterns.clone(),
+                        locales: r.locales.clone(),
+                    })
+                    .collect(),
+            )
+        },
+    );
     apply(&mut s.facet_search, &patch.facet_search, true);
-    apply_map(&mut s.prefix_search, &patch.prefix_search, PrefixSearch::IndexingTime, |p| match p {
-        PrefixSearchView::IndexingTime => PrefixSearch::IndexingTime,
-        PrefixSearchView::Disabled => PrefixSearch::Disabled,
-    });
+    apply_map(
+        &mut s.prefix_search,
+        &patch.prefix_search,
+        PrefixSearch::IndexingTime,
+        |p| match p {
+            PrefixSearchView::IndexingTime => PrefixSearch::IndexingTime,
+            PrefixSearchView::Disabled => PrefixSearch::Disabled,
+        },
+    );
     s
 }
 
@@ -136,7 +201,11 @@ fn apply_typo(t: &mut TypoTolerance, patch: &TypoSettings) {
     match &patch.min_word_size_for_typos {
         Setting::Set(sizes) => {
             apply(&mut t.one_typo_min_len, &sizes.one_typo, d.one_typo_min_len);
-            apply(&mut t.two_typos_min_len, &sizes.two_typos, d.two_typos_min_len);
+            apply(
+                &mut t.two_typos_min_len,
+                &sizes.two_typos,
+                d.two_typos_min_len,
+            );
         }
         Setting::Reset => {
             t.one_typo_min_len = d.one_typo_min_len;
@@ -144,9 +213,21 @@ fn apply_typo(t: &mut TypoTolerance, patch: &TypoSettings) {
         }
         Setting::NotSet => {}
     }
-    apply(&mut t.disable_on_words, &patch.disable_on_words, d.disable_on_words.clone());
-    apply(&mut t.disable_on_attributes, &patch.disable_on_attributes, d.disable_on_attributes.clone());
-    apply(&mut t.disable_on_numbers, &patch.disable_on_numbers, d.disable_on_numbers);
+    apply(
+        &mut t.disable_on_words,
+        &patch.disable_on_words,
+        d.disable_on_words.clone(),
+    );
+    apply(
+        &mut t.disable_on_attributes,
+        &patch.disable_on_attributes,
+        d.disable_on_attributes.clone(),
+    );
+    apply(
+        &mut t.disable_on_numbers,
+        &patch.disable_on_numbers,
+        d.disable_on_numbers,
+    );
 }
 
 fn filterable_to_engine(rule: &FilterableAttributesRule) -> FilterableRule {
@@ -187,15 +268,21 @@ pub fn to_wire(s: &IndexSettings) -> Settings {
                 .iter()
                 .map(|r| match r {
                     FilterableRule::Field(f) => FilterableAttributesRule::Field(f.clone()),
-                    FilterableRule::Patterns { attribute_patterns, facet_search, equality, comparison } => {
-                        FilterableAttributesRule::Pattern(FilterableAttributesPatterns {
-                            attribute_patterns: attribute_patterns.clone(),
-                            features: FilterableAttributesFeatures {
-                                facet_search: *facet_search,
-                                filter: FilterFeatures { equality: *equality, comparison: *comparison },
+                    FilterableRule::Patterns {
+                        attribute_patterns,
+                        facet_search,
+                        equality,
+                        comparison,
+                    } => FilterableAttributesRule::Pattern(FilterableAttributesPatterns {
+                        attribute_patterns: attribute_patterns.clone(),
+                        features: FilterableAttributesFeatures {
+                            facet_search: *facet_search,
+                            filter: FilterFeatures {
+                                equality: *equality,
+                                comparison: *comparison,
                             },
-                        })
-                    }
+                        },
+                    }),
                 })
                 .collect(),
         ),
@@ -256,8 +343,15 @@ pub fn to_wire(s: &IndexSettings) -> Settings {
                     .collect(),
             ),
         }),
-        pagination: Setting::Set(PaginationSettings { max_total_hits: Setting::Set(s.pagination.max_total_hits) }),
-        embedders: Setting::Set(s.embedders.iter().map(|(k, v)| (k.clone(), Setting::Set(v.clone()))).collect()),
+        pagination: Setting::Set(PaginationSettings {
+            max_total_hits: Setting::Set(s.pagination.max_total_hits),
+        }),
+        embedders: Setting::Set(
+            s.embedders
+                .iter()
+                .map(|(k, v)| (k.clone(), Setting::Set(v.clone())))
+                .collect(),
+        ),
         search_cutoff_ms: match s.search_cutoff_ms {
             Some(ms) => Setting::Set(ms),
             None => Setting::Reset,
@@ -307,7 +401,10 @@ mod tests {
         }))
         .unwrap();
         let changed = apply_patch(&base, &patch);
-        assert_eq!(changed.searchable_attributes, Some(vec!["title".into(), "overview".into()]));
+        assert_eq!(
+            changed.searchable_attributes,
+            Some(vec!["title".into(), "overview".into()])
+        );
         assert_eq!(changed.typo_tolerance.one_typo_min_len, 4);
         assert_eq!(changed.typo_tolerance.two_typos_min_len, 9);
         assert_eq!(changed.pagination.max_total_hits, 50);

@@ -95,7 +95,11 @@ impl Store {
             let (k, v) = row?;
             indexes.insert(k.value().to_string(), serde_json::from_slice(v.value())?);
         }
-        Ok(Loaded { tasks, batches, indexes })
+        Ok(Loaded {
+            tasks,
+            batches,
+            indexes,
+        })
     }
 
     /// Applies `changes` atomically and durably.

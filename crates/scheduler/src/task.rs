@@ -98,7 +98,9 @@ impl TaskKind {
     pub fn type_name(&self) -> &'static str {
         match self {
             TaskKind::DocumentAdditionOrUpdate { .. } => "documentAdditionOrUpdate",
-            TaskKind::DocumentDeletion { .. } | TaskKind::DocumentClear { .. } => "documentDeletion",
+            TaskKind::DocumentDeletion { .. } | TaskKind::DocumentClear { .. } => {
+                "documentDeletion"
+            }
             TaskKind::SettingsUpdate { .. } => "settingsUpdate",
             TaskKind::IndexCreation { .. } => "indexCreation",
             TaskKind::IndexUpdate { .. } => "indexUpdate",
@@ -119,7 +121,9 @@ impl TaskKind {
             | TaskKind::IndexCreation { index_uid, .. }
             | TaskKind::IndexUpdate { index_uid, .. }
             | TaskKind::IndexDeletion { index_uid } => Some(index_uid),
-            TaskKind::IndexSwap { .. } | TaskKind::TaskCancelation { .. } | TaskKind::TaskDeletion { .. } => None,
+            TaskKind::IndexSwap { .. }
+            | TaskKind::TaskCancelation { .. }
+            | TaskKind::TaskDeletion { .. } => None,
         }
     }
 
@@ -139,8 +143,15 @@ impl TaskKind {
     /// Every index this task touches (a swap touches several).
     pub fn indexes(&self) -> Vec<&str> {
         match self {
-            TaskKind::IndexSwap { swaps } => swaps.iter().flat_map(|s| s.indexes.iter().map(String::as_str)).collect(),
-            TaskKind::IndexUpdate { index_uid, new_index_uid: Some(new), .. } => vec![index_uid, new],
+            TaskKind::IndexSwap { swaps } => swaps
+                .iter()
+                .flat_map(|s| s.indexes.iter().map(String::as_str))
+                .collect(),
+            TaskKind::IndexUpdate {
+                index_uid,
+                new_index_uid: Some(new),
+                ..
+            } => vec![index_uid, new],
             other => other.index_uid().into_iter().collect(),
         }
     }
@@ -149,7 +160,9 @@ impl TaskKind {
     pub fn is_document_operation(&self) -> bool {
         matches!(
             self,
-            TaskKind::DocumentAdditionOrUpdate { .. } | TaskKind::DocumentDeletion { .. } | TaskKind::DocumentClear { .. }
+            TaskKind::DocumentAdditionOrUpdate { .. }
+                | TaskKind::DocumentDeletion { .. }
+                | TaskKind::DocumentClear { .. }
         )
     }
 
@@ -157,7 +170,9 @@ impl TaskKind {
     pub fn initial_details(&self) -> Option<Value> {
         use serde_json::json;
         Some(match self {
-            TaskKind::DocumentAdditionOrUpdate { documents_count, .. } => {
+            TaskKind::DocumentAdditionOrUpdate {
+                documents_count, ..
+            } => {
                 json!({"receivedDocuments": documents_count, "indexedDocuments": null})
             }
             TaskKind::DocumentDeletion { document_ids, .. } => {
@@ -166,12 +181,20 @@ impl TaskKind {
             TaskKind::DocumentClear { .. } => json!({"deletedDocuments": null}),
             TaskKind::SettingsUpdate { settings, .. } => settings.clone(),
             TaskKind::IndexCreation { primary_key, .. } => json!({"primaryKey": primary_key}),
-            TaskKind::IndexUpdate { primary_key, new_index_uid, index_uid } => match new_index_uid {
-                Some(new) => json!({"primaryKey": primary_key, "oldIndexUid": index_uid, "newIndexUid": new}),
+            TaskKind::IndexUpdate {
+                primary_key,
+                new_index_uid,
+                index_uid,
+            } => match new_index_uid {
+                Some(new) => {
+                    json!({"primaryKey": primary_key, "oldIndexUid": index_uid, "newIndexUid": new})
+                }
                 None => json!({"primaryKey": primary_key}),
             },
             TaskKind::IndexDeletion { .. } => json!({"deletedDocuments": null}),
-            TaskKind::IndexSwap { swaps } => json!({"swaps": swaps.iter().map(|s| json!({"indexes": s.indexes, "rename": s.rename})).collect::<Vec<_>>()}),
+            TaskKind::IndexSwap { swaps } => {
+                json!({"swaps": swaps.iter().map(|s| json!({"indexes": s.indexes, "rename": s.rename})).collect::<Vec<_>>()})
+            }
             TaskKind::TaskCancelation { query, tasks } => {
                 json!({"matchedTasks": tasks.len(), "canceledTasks": null, "originalFilter": query})
             }

@@ -39,7 +39,11 @@ fn error_view(task: &Task) -> Value {
         None => Value::Null,
         Some(e) => {
             let code = Code::from_name(&e.code).unwrap_or(Code::Internal);
-            serde_json::to_value(ResponseError { code, message: e.message.clone() }).unwrap_or(Value::Null)
+            serde_json::to_value(ResponseError {
+                code,
+                message: e.message.clone(),
+            })
+            .unwrap_or(Value::Null)
         }
     }
 }
@@ -93,9 +97,15 @@ mod tests {
 
     #[test]
     fn durations_are_iso_8601() {
-        assert_eq!(format_duration(time::Duration::milliseconds(12)), "PT0.012S");
+        assert_eq!(
+            format_duration(time::Duration::milliseconds(12)),
+            "PT0.012S"
+        );
         assert_eq!(format_duration(time::Duration::seconds(3)), "PT3S");
-        assert_eq!(format_duration(time::Duration::nanoseconds(1_500_000_001)), "PT1.500000001S");
+        assert_eq!(
+            format_duration(time::Duration::nanoseconds(1_500_000_001)),
+            "PT1.500000001S"
+        );
     }
 
     #[test]

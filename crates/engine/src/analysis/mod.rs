@@ -1,18 +1,26 @@
 //! One analyzer for documents and queries: the same text must become the same words on both
 //! sides, or nothing matches. Unicode word segmentation (UAX #29), case folding and accent
-//! folding, with separators that keep proximity honest.
+//! folding, with separators that keep proximity honest, and the index's own word rules
+//! (`dictionary`, `separatorTokens`, `nonSeparatorTokens`, `stopWords`).
 
 mod normalize;
+mod segment;
 
 pub use normalize::normalize_word;
 
-use unicode_segmentation::UnicodeSegmentation;
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::settings::IndexSettings;
 
 /// How far apart two words on either side of a hard separator (`.`, `;`, a line break...) are
 /// placed, so that proximity treats them as belonging to different phrases.
 pub const HARD_SEPARATOR_GAP: u32 = 8;
+
+/// The term indexed right after the last word of every searchable value (a string, a number...).
+/// It lets the exactness rule see where a value ends ("the whole title is the query") by reading
+/// one more posting list. No analyzed word can equal it: words always hold a letter or a digit.
+pub const END_OF_VALUE: &str = "\u{0}";
 
 /// A word of a text: its normalized form, where it came from, and its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,26 +34,70 @@ pub struct Token {
     pub position: u32,
 }
 
+/// The index's custom word rules, shared by every clone of an analyzer.
+#[derive(Debug, Default)]
+struct Rules {
+    stop_words: BTreeSet<String>,
+    /// Strings kept as one word wherever they appear, as typed (matched case-insensitively).
+    dictionary: Vec<String>,
+    /// Strings that separate words even inside what Unicode calls a word.
+    separators: Vec<String>,
+    /// Strings that Unicode treats as separators but that belong to words here (`#`, `@`...).
+    non_separators: Vec<String>,
+}
+
+impl Rules {
+    fn is_plain(&self) -> bool {
+        self.dictionary.is_empty() && self.separators.is_empty() && self.non_separators.is_empty()
+    }
+}
+
 /// Turns text into words. Built from an index's settings; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Analyzer {
-    stop_words: std::collections::BTreeSet<String>,
+    rules: Arc<Rules>,
 }
 
 impl Analyzer {
     pub fn new(settings: &IndexSettings) -> Analyzer {
+        let mut dictionary: Vec<String> = settings
+            .dictionary
+            .iter()
+            .map(|w| w.to_lowercase())
+            .filter(|w| !w.trim().is_empty())
+            .collect();
+        // Longest first, so that `C++` wins over `C` at the same place.
+        dictionary.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let mut separators: Vec<String> = settings
+            .separator_tokens
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect();
+        separators.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let non_separators: Vec<String> = settings
+            .non_separator_tokens
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect();
         Analyzer {
-            stop_words: settings
-                .stop_words
-                .iter()
-                .map(|w| normalize_word(w))
-                .collect(),
+            rules: Arc::new(Rules {
+                stop_words: settings
+                    .stop_words
+                    .iter()
+                    .map(|w| normalize_word(w))
+                    .collect(),
+                dictionary,
+                separators,
+                non_separators,
+            }),
         }
     }
 
     /// Whether a normalized word is one of the index's stop words.
     pub fn is_stop_word(&self, word: &str) -> bool {
-        self.stop_words.contains(word)
+        !self.rules.stop_words.is_empty() && self.rules.stop_words.contains(word)
     }
 
     /// Every word of `text`, stop words included (callers decide what to do with them).
@@ -60,37 +112,72 @@ impl Analyzer {
         let mut position: u32 = 0;
         let mut first = true;
         let mut pending_gap = 0u32;
-        for (start, segment) in text.split_word_bound_indices() {
-            if !segment.chars().any(char::is_alphanumeric) {
-                if segment.chars().any(is_hard_separator) {
+        let mut emit = |piece: segment::Piece<'_>| match piece {
+            segment::Piece::Separator { hard } => {
+                if hard {
                     pending_gap = HARD_SEPARATOR_GAP;
                 }
-                continue;
             }
-            let normalized = normalize_word(segment);
-            if normalized.is_empty() {
-                continue;
-            }
-            if !first {
-                position = position.saturating_add(pending_gap.max(1));
-            }
-            first = false;
-            pending_gap = 0;
-            f(Token {
-                text: normalized,
+            segment::Piece::Word {
                 start,
-                end: start + segment.len(),
-                position,
-            });
+                end,
+                text: word,
+            } => {
+                let normalized = normalize_word(word);
+                if normalized.is_empty() {
+                    return;
+                }
+                if !first {
+                    position = position.saturating_add(pending_gap.max(1));
+                }
+                first = false;
+                pending_gap = 0;
+                f(Token {
+                    text: normalized,
+                    start,
+                    end,
+                    position,
+                });
+            }
+        };
+        if self.rules.is_plain() {
+            segment::plain(text, &mut emit);
+        } else {
+            segment::with_rules(
+                text,
+                &self.rules.dictionary,
+                &self.rules.separators,
+                &self.rules.non_separators,
+                &mut emit,
+            );
         }
     }
 }
 
-fn is_hard_separator(c: char) -> bool {
+/// Whether a character ends a phrase: words on either side are not near each other.
+pub(crate) fn is_hard_separator(c: char) -> bool {
     matches!(
         c,
-        '.' | ';' | ',' | '!' | '?' | ':' | '\n' | '\r' | '(' | ')' | '[' | ']' | '{' | '}' | '|'
-            | '。' | '、' | '！' | '？' | '；' | '：'
+        '.' | ';'
+            | ','
+            | '!'
+            | '?'
+            | ':'
+            | '\n'
+            | '\r'
+            | '('
+            | ')'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '|'
+            | '。'
+            | '、'
+            | '！'
+            | '？'
+            | '；'
+            | '：'
     )
 }
 
@@ -98,12 +185,20 @@ fn is_hard_separator(c: char) -> bool {
 mod tests {
     use super::*;
 
-    fn words(text: &str) -> Vec<(String, u32)> {
-        Analyzer::default()
+    fn words_with(settings: &IndexSettings, text: &str) -> Vec<(String, u32)> {
+        Analyzer::new(settings)
             .tokenize(text)
             .into_iter()
             .map(|t| (t.text, t.position))
             .collect()
+    }
+
+    fn words(text: &str) -> Vec<(String, u32)> {
+        words_with(&IndexSettings::default(), text)
+    }
+
+    fn owned(expected: &[(&str, u32)]) -> Vec<(String, u32)> {
+        expected.iter().map(|(w, p)| (w.to_string(), *p)).collect()
     }
 
     #[test]
@@ -116,12 +211,11 @@ mod tests {
             ("foo-bar_baz", &[("foo", 0), ("bar_baz", 1)]),
             ("version 3.14", &[("version", 0), ("3.14", 1)]),
             ("東京タワー", &[("東", 0), ("京", 1), ("タワー", 2)]),
+            ("北京大学", &[("北", 0), ("京", 1), ("大", 2), ("学", 3)]),
             ("  ", &[]),
         ];
         for (text, expected) in cases {
-            let expected: Vec<(String, u32)> =
-                expected.iter().map(|(w, p)| (w.to_string(), *p)).collect();
-            assert_eq!(words(text), expected, "{text:?}");
+            assert_eq!(words(text), owned(expected), "{text:?}");
         }
     }
 
@@ -130,6 +224,36 @@ mod tests {
         let text = "Le Café de Flore";
         for token in Analyzer::default().tokenize(text) {
             assert_eq!(normalize_word(&text[token.start..token.end]), token.text);
+        }
+    }
+
+    #[test]
+    fn custom_word_rules() {
+        let mut settings = IndexSettings::default();
+        settings.dictionary = ["J.R.R.".to_string(), "C++".to_string()].into();
+        settings.separator_tokens = ["&".to_string(), "zz".to_string()].into();
+        settings.non_separator_tokens = ["#".to_string(), "@".to_string()].into();
+        let cases: &[(&str, &[(&str, u32)])] = &[
+            ("j.r.r. Tolkien", &[("j.r.r.", 0), ("tolkien", 1)]),
+            (
+                "I like C++ a lot",
+                &[("i", 0), ("like", 1), ("c++", 2), ("a", 3), ("lot", 4)],
+            ),
+            ("C# and F#", &[("c#", 0), ("and", 1), ("f#", 2)]),
+            (
+                "mail @quarry now",
+                &[("mail", 0), ("@quarry", 1), ("now", 2)],
+            ),
+            ("fizzbuzz", &[("fi", 0), ("bu", 1)]),
+            ("rock&roll", &[("rock", 0), ("roll", 1)]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(words_with(&settings, text), owned(expected), "{text:?}");
+        }
+        let analyzer = Analyzer::new(&settings);
+        let text = "I like C++ a lot";
+        for token in analyzer.tokenize(text) {
+            assert_eq!(text[token.start..token.end].to_lowercase(), token.text);
         }
     }
 }

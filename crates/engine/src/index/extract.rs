@@ -8,7 +8,7 @@ use tantivy::tokenizer::{PreTokenizedString, Token as TantivyToken};
 use tantivy::TantivyDocument;
 
 use super::schema::{pack_position, SchemaFields};
-use crate::analysis::{Analyzer, HARD_SEPARATOR_GAP};
+use crate::analysis::{Analyzer, END_OF_VALUE, HARD_SEPARATOR_GAP};
 use crate::settings::{attribute_matches, IndexSettings};
 
 /// Every field name an index has seen, in first-seen order. With `searchableAttributes: ["*"]`
@@ -99,7 +99,10 @@ impl DocumentBuilder<'_> {
         let mut doc = TantivyDocument::new();
         doc.add_text(self.schema.id, id);
         doc.add_bytes(self.schema.source, source);
-        let mut state = WalkState { tokens: Vec::new(), next_position: HashMap::new() };
+        let mut state = WalkState {
+            tokens: Vec::new(),
+            next_position: HashMap::new(),
+        };
         let mut path = String::new();
         for (key, value) in document {
             path.clear();
@@ -107,9 +110,14 @@ impl DocumentBuilder<'_> {
             self.walk(&mut path, value, fields, &mut doc, &mut state);
         }
         if !state.tokens.is_empty() {
+            // Positions of a term must increase within a document, whatever the key order was.
+            state.tokens.sort_by_key(|t| t.position);
             doc.add_pre_tokenized_text(
                 self.schema.text,
-                PreTokenizedString { text: String::new(), tokens: state.tokens },
+                PreTokenizedString {
+                    text: String::new(),
+                    tokens: state.tokens,
+                },
             );
         }
         doc
@@ -139,7 +147,9 @@ impl DocumentBuilder<'_> {
             Value::Array(items) => {
                 for item in items {
                     match item {
-                        Value::Object(_) | Value::Array(_) => self.walk(path, item, fields, doc, state),
+                        Value::Object(_) | Value::Array(_) => {
+                            self.walk(path, item, fields, doc, state)
+                        }
                         leaf => self.index_leaf(path, leaf, fields, state),
                     }
                 }
@@ -155,14 +165,16 @@ impl DocumentBuilder<'_> {
             Value::Bool(b) => std::borrow::Cow::Borrowed(if *b { "true" } else { "false" }),
             _ => return,
         };
-        let Some(rank) = self.searchable.rank(path, fields) else { return };
+        let Some(rank) = self.searchable.rank(path, fields) else {
+            return;
+        };
         let next = state.next_position.entry(rank).or_insert(0);
         let base = *next;
         let mut last = None;
         self.analyzer.for_each_token(&text, |token| {
             let position = base + token.position;
             last = Some(position);
-            if position > u32::from(u16::MAX) {
+            if position > u32::from(u16::MAX) || self.analyzer.is_stop_word(&token.text) {
                 return;
             }
             state.tokens.push(TantivyToken {
@@ -174,6 +186,15 @@ impl DocumentBuilder<'_> {
             });
         });
         if let Some(last) = last {
+            if last < u32::from(u16::MAX) {
+                state.tokens.push(TantivyToken {
+                    offset_from: 0,
+                    offset_to: 0,
+                    position: pack_position(rank, last + 1) as usize,
+                    text: END_OF_VALUE.to_string(),
+                    position_length: 1,
+                });
+            }
             *next = last + HARD_SEPARATOR_GAP;
         }
     }

@@ -20,7 +20,9 @@ use tantivy::collector::Count;
 use tantivy::query::AllQuery;
 use tantivy::schema::{IndexRecordOption, Value as _};
 use tantivy::tokenizer::{RawTokenizer, TextAnalyzer};
-use tantivy::{DocAddress, DocSet, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term, TERMINATED};
+use tantivy::{
+    DocAddress, DocSet, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term, TERMINATED,
+};
 
 pub use extract::{FieldsMap, Searchable};
 pub use schema::{attribute_of, pack_position, word_position_of, SchemaFields};
@@ -43,7 +45,10 @@ pub struct IndexOptions {
 
 impl Default for IndexOptions {
     fn default() -> Self {
-        IndexOptions { indexing_threads: 2, indexing_memory_bytes: 256 * 1024 * 1024 }
+        IndexOptions {
+            indexing_threads: 2,
+            indexing_memory_bytes: 256 * 1024 * 1024,
+        }
     }
 }
 
@@ -97,7 +102,9 @@ impl Index {
     pub fn create(path: &Path, state: IndexState, options: IndexOptions) -> Result<Index> {
         std::fs::create_dir_all(path)?;
         let (schema, _) = schema::build_schema();
-        let tantivy = tantivy::Index::builder().schema(schema).create_in_dir(path)?;
+        let tantivy = tantivy::Index::builder()
+            .schema(schema)
+            .create_in_dir(path)?;
         let index = Index::from_tantivy(path, tantivy, state, options)?;
         let mut writer = index.writer.lock();
         let w = Index::ensure_writer(&index.tantivy, &mut writer, options)?;
@@ -110,7 +117,12 @@ impl Index {
     }
 
     /// Creates an empty index with nothing but a primary key.
-    pub fn create_empty(path: &Path, primary_key: Option<String>, last_task_uid: Option<u32>, options: IndexOptions) -> Result<Index> {
+    pub fn create_empty(
+        path: &Path,
+        primary_key: Option<String>,
+        last_task_uid: Option<u32>,
+        options: IndexOptions,
+    ) -> Result<Index> {
         let mut state = IndexState::new(primary_key);
         state.last_task_uid = last_task_uid;
         Index::create(path, state, options)
@@ -120,9 +132,9 @@ impl Index {
     pub fn open(path: &Path, options: IndexOptions) -> Result<Index> {
         let tantivy = tantivy::Index::open_in_dir(path)?;
         let metas = tantivy.load_metas()?;
-        let payload = metas
-            .payload
-            .ok_or_else(|| EngineError::Corrupted(format!("{} has no committed state", path.display())))?;
+        let payload = metas.payload.ok_or_else(|| {
+            EngineError::Corrupted(format!("{} has no committed state", path.display()))
+        })?;
         let state: IndexState = serde_json::from_str(&payload)?;
         if state.format_version > INDEX_FORMAT_VERSION {
             return Err(EngineError::Corrupted(format!(
@@ -135,10 +147,16 @@ impl Index {
         Index::from_tantivy(path, tantivy, state, options)
     }
 
-    fn from_tantivy(path: &Path, tantivy: tantivy::Index, state: IndexState, options: IndexOptions) -> Result<Index> {
-        tantivy
-            .tokenizers()
-            .register(schema::RAW_TOKENIZER, TextAnalyzer::from(RawTokenizer::default()));
+    fn from_tantivy(
+        path: &Path,
+        tantivy: tantivy::Index,
+        state: IndexState,
+        options: IndexOptions,
+    ) -> Result<Index> {
+        tantivy.tokenizers().register(
+            schema::RAW_TOKENIZER,
+            TextAnalyzer::from(RawTokenizer::default()),
+        );
         let fields = schema::fields_of(&tantivy.schema())?;
         let reader = tantivy
             .reader_builder()
@@ -163,7 +181,9 @@ impl Index {
     ) -> Result<&'w mut tantivy::IndexWriter> {
         if slot.is_none() {
             let threads = options.indexing_threads.max(1);
-            let budget = options.indexing_memory_bytes.max(threads * 20 * 1024 * 1024);
+            let budget = options
+                .indexing_memory_bytes
+                .max(threads * 20 * 1024 * 1024);
             *slot = Some(tantivy.writer_with_num_threads(threads, budget)?);
         }
         Ok(slot.as_mut().expect("writer was just created"))
@@ -209,7 +229,11 @@ impl Index {
     }
 
     /// Documents in index order, skipping `offset`. Returns the page and the total count.
-    pub fn documents_page(&self, offset: usize, limit: usize) -> Result<(Vec<Map<String, Value>>, u64)> {
+    pub fn documents_page(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Map<String, Value>>, u64)> {
         let searcher = self.searcher();
         let total = searcher.num_docs();
         let mut out = Vec::with_capacity(limit.min(1000));
@@ -228,7 +252,11 @@ impl Index {
                 if out.len() >= limit {
                     break 'segments;
                 }
-                out.push(read_source(&searcher, self.fields, DocAddress::new(ord as u32, doc))?);
+                out.push(read_source(
+                    &searcher,
+                    self.fields,
+                    DocAddress::new(ord as u32, doc),
+                )?);
             }
         }
         Ok((out, total))
@@ -243,8 +271,8 @@ impl Index {
             let mut stream = inverted.terms().stream()?;
             while stream.advance() {
                 let name = String::from_utf8_lossy(stream.key()).into_owned();
-                let mut postings =
-                    inverted.read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)?;
+                let mut postings = inverted
+                    .read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)?;
                 let count = match segment.alive_bitset() {
                     None => u64::from(stream.value().doc_freq),
                     Some(alive) => {
@@ -292,7 +320,11 @@ impl Index {
 }
 
 /// Where the live document with `id` is, if any.
-pub(crate) fn find_document(searcher: &Searcher, fields: SchemaFields, id: &str) -> Result<Option<DocAddress>> {
+pub(crate) fn find_document(
+    searcher: &Searcher,
+    fields: SchemaFields,
+    id: &str,
+) -> Result<Option<DocAddress>> {
     let term = Term::from_field_text(fields.id, id);
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
         let inverted = segment.inverted_index(fields.id)?;
@@ -311,19 +343,31 @@ pub(crate) fn find_document(searcher: &Searcher, fields: SchemaFields, id: &str)
 }
 
 /// The raw JSON bytes stored for a document.
-pub(crate) fn read_source_bytes(searcher: &Searcher, fields: SchemaFields, address: DocAddress) -> Result<Vec<u8>> {
+pub(crate) fn read_source_bytes(
+    searcher: &Searcher,
+    fields: SchemaFields,
+    address: DocAddress,
+) -> Result<Vec<u8>> {
     let doc: TantivyDocument = searcher.doc(address)?;
     doc.get_first(fields.source)
         .and_then(|v| v.as_bytes().map(<[u8]>::to_vec))
         .ok_or_else(|| EngineError::Corrupted(format!("document {address:?} has no source")))
 }
 
-pub(crate) fn read_source(searcher: &Searcher, fields: SchemaFields, address: DocAddress) -> Result<Map<String, Value>> {
-    Ok(serde_json::from_slice(&read_source_bytes(searcher, fields, address)?)?)
+pub(crate) fn read_source(
+    searcher: &Searcher,
+    fields: SchemaFields,
+    address: DocAddress,
+) -> Result<Map<String, Value>> {
+    Ok(serde_json::from_slice(&read_source_bytes(
+        searcher, fields, address,
+    )?)?)
 }
 
 fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
     entries
         .flatten()
         .map(|e| match e.metadata() {

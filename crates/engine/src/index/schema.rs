@@ -30,9 +30,20 @@ pub fn build_schema() -> (Schema, SchemaFields) {
         .set_tokenizer(RAW_TOKENIZER)
         .set_fieldnorms(false)
         .set_index_option(IndexRecordOption::WithFreqsAndPositions);
-    let text = builder.add_text_field("_text", TextOptions::default().set_indexing_options(text_indexing));
+    let text = builder.add_text_field(
+        "_text",
+        TextOptions::default().set_indexing_options(text_indexing),
+    );
     let field_names = builder.add_text_field("_fields", STRING);
-    (builder.build(), SchemaFields { id, source, text, field_names })
+    (
+        builder.build(),
+        SchemaFields {
+            id,
+            source,
+            text,
+            field_names,
+        },
+    )
 }
 
 /// Reads the internal fields back from an opened index's schema.

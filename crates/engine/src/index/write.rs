@@ -76,7 +76,9 @@ impl<'a> WriteBatch<'a> {
     }
 
     fn writer(&self) -> &tantivy::IndexWriter {
-        self.writer.as_ref().expect("the writer is created with the batch")
+        self.writer
+            .as_ref()
+            .expect("the writer is created with the batch")
     }
 
     /// The state this batch will commit.
@@ -92,7 +94,9 @@ impl<'a> WriteBatch<'a> {
     /// Sets the primary key of an index that has none yet (or the same one).
     pub fn set_primary_key(&mut self, primary_key: &str) -> Result<()> {
         match &self.state.primary_key {
-            Some(existing) if existing != primary_key => Err(already_has_primary_key(existing).into()),
+            Some(existing) if existing != primary_key => {
+                Err(already_has_primary_key(existing).into())
+            }
             Some(_) => Ok(()),
             None => {
                 self.state.primary_key = Some(primary_key.to_string());
@@ -155,7 +159,10 @@ impl<'a> WriteBatch<'a> {
     ) -> Result<AddOutcome> {
         let primary_key = self.resolve_primary_key(payload, primary_key)?;
         let Some(primary_key) = primary_key else {
-            return Ok(AddOutcome { received: 0, indexed: 0 });
+            return Ok(AddOutcome {
+                received: 0,
+                indexed: 0,
+            });
         };
         let schema = self.index.schema_fields();
         let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(payload)?);
@@ -174,10 +181,15 @@ impl<'a> WriteBatch<'a> {
             }
             source.clear();
             serde_json::to_writer(&mut source, &document)?;
-            let builder = DocumentBuilder { analyzer: &self.analyzer, searchable: &self.searchable, schema };
+            let builder = DocumentBuilder {
+                analyzer: &self.analyzer,
+                searchable: &self.searchable,
+                schema,
+            };
             let doc = builder.build(&id, &document, &source, &mut self.fields_map);
             if existed {
-                self.writer().delete_term(Term::from_field_text(schema.id, &id));
+                self.writer()
+                    .delete_term(Term::from_field_text(schema.id, &id));
             } else {
                 self.live_documents += 1;
             }
@@ -188,10 +200,17 @@ impl<'a> WriteBatch<'a> {
             self.presence.insert(id, true);
         }
         self.changed = true;
-        Ok(AddOutcome { received, indexed: received })
+        Ok(AddOutcome {
+            received,
+            indexed: received,
+        })
     }
 
-    fn resolve_primary_key(&mut self, payload: &Path, requested: Option<&str>) -> Result<Option<String>> {
+    fn resolve_primary_key(
+        &mut self,
+        payload: &Path,
+        requested: Option<&str>,
+    ) -> Result<Option<String>> {
         if let Some(existing) = self.state.primary_key.clone() {
             if let Some(requested) = requested {
                 if requested != existing {
@@ -283,23 +302,35 @@ impl<'a> WriteBatch<'a> {
         let schema = self.index.schema_fields();
         self.writer().delete_query(Box::new(AllQuery))?;
         let searcher = self.searcher.clone();
-        let builder = DocumentBuilder { analyzer: &self.analyzer, searchable: &self.searchable, schema };
+        let builder = DocumentBuilder {
+            analyzer: &self.analyzer,
+            searchable: &self.searchable,
+            schema,
+        };
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
             for doc in segment.doc_ids_alive() {
                 let address = tantivy::DocAddress::new(ord as u32, doc);
                 let source = read_source_bytes(&searcher, schema, address)?;
                 let document: Map<String, Value> = serde_json::from_slice(&source)?;
                 let primary_key = self.state.primary_key.as_deref().unwrap_or("id");
-                let id = documents::extract_document_id(&document, primary_key).map_err(id_error)?;
+                let id =
+                    documents::extract_document_id(&document, primary_key).map_err(id_error)?;
                 let tantivy_doc = builder.build(&id, &document, &source, &mut self.fields_map);
-                self.writer.as_ref().expect("writer").add_document(tantivy_doc)?;
+                self.writer
+                    .as_ref()
+                    .expect("writer")
+                    .add_document(tantivy_doc)?;
             }
         }
         Ok(())
     }
 
     /// Commits everything, recording `last_task_uid` and the outcome of each task.
-    pub fn commit(mut self, last_task_uid: u32, task_results: std::collections::BTreeMap<u32, Value>) -> Result<()> {
+    pub fn commit(
+        mut self,
+        last_task_uid: u32,
+        task_results: std::collections::BTreeMap<u32, Value>,
+    ) -> Result<()> {
         self.state.fields = self.fields_map.names().to_vec();
         self.state.last_task_uid = Some(last_task_uid);
         self.state.task_results = task_results;

@@ -69,7 +69,8 @@ impl SearchContext {
         for (segment, base) in self.searcher.segment_readers().iter().zip(&self.bases) {
             let inverted = segment.inverted_index(self.fields.text)?;
             if let Some(info) = inverted.get_term_info(&term)? {
-                let mut postings = inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
+                let mut postings =
+                    inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
                 push_alive(&mut docs, &mut postings, segment, *base);
             }
         }
@@ -88,8 +89,8 @@ impl SearchContext {
             }
             let mut stream = range.into_stream()?;
             while stream.advance() {
-                let mut postings =
-                    inverted.read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)?;
+                let mut postings = inverted
+                    .read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)?;
                 push_alive(&mut docs, &mut postings, segment, *base);
             }
         }
@@ -103,7 +104,9 @@ impl SearchContext {
         let segment = self.searcher.segment_reader(address.segment_ord);
         let inverted = segment.inverted_index(self.fields.text)?;
         let term = Term::from_field_text(self.fields.text, word);
-        if let Some(mut postings) = inverted.read_postings(&term, IndexRecordOption::WithFreqsAndPositions)? {
+        if let Some(mut postings) =
+            inverted.read_postings(&term, IndexRecordOption::WithFreqsAndPositions)?
+        {
             if postings.seek(address.doc_id) == address.doc_id {
                 postings.positions(out);
             }

@@ -51,8 +51,16 @@ mod tests {
     fn exact_typo_and_prefix_matches() {
         let words = MatchingWords {
             words: vec![
-                MatchingWord { query: "batmn".into(), derivations: vec!["batman".into()], is_prefix: false },
-                MatchingWord { query: "rob".into(), derivations: vec!["rob".into()], is_prefix: true },
+                MatchingWord {
+                    query: "batmn".into(),
+                    derivations: vec!["batman".into()],
+                    is_prefix: false,
+                },
+                MatchingWord {
+                    query: "rob".into(),
+                    derivations: vec!["rob".into()],
+                    is_prefix: true,
+                },
             ],
         };
         assert_eq!(words.match_len("batman"), Some(6));

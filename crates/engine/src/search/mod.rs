@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 pub use context::SearchContext;
 pub use matching_words::{MatchingWord, MatchingWords};
-pub use query::{QueryWord, parse_query, MAX_QUERY_WORDS};
+pub use query::{parse_query, QueryWord, MAX_QUERY_WORDS};
 
 use crate::error::Result;
 use crate::index::{read_source, Index};
@@ -87,15 +87,25 @@ impl Index {
             let universe = query.candidates(request.matching_strategy);
             let mut rules = ranking::rules_for(&query, request.matching_strategy);
             let candidates = universe.len();
-            let outcome =
-                ranking::bucket_sort(&ctx, &mut rules, &universe, request.offset, window_end, request.deadline)?;
+            let outcome = ranking::bucket_sort(
+                &ctx,
+                &mut rules,
+                &universe,
+                request.offset,
+                window_end,
+                request.deadline,
+            )?;
             (outcome.documents, candidates, outcome.degraded)
         };
         let fields = self.schema_fields();
         let mut hits = Vec::with_capacity(ranked.len());
         for id in ranked {
             let document = read_source(&ctx.searcher, fields, ctx.address(id))?;
-            hits.push(SearchHit { document, ranking_score: None, ranking_score_details: None });
+            hits.push(SearchHit {
+                document,
+                ranking_score: None,
+                ranking_score_details: None,
+            });
         }
         Ok(SearchResult {
             hits,
@@ -104,7 +114,11 @@ impl Index {
             matching_words: MatchingWords {
                 words: words
                     .into_iter()
-                    .map(|w| MatchingWord { derivations: vec![w.text.clone()], is_prefix: w.is_prefix, query: w.text })
+                    .map(|w| MatchingWord {
+                        derivations: vec![w.text.clone()],
+                        is_prefix: w.is_prefix,
+                        query: w.text,
+                    })
                     .collect(),
             },
         })

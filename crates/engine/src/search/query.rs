@@ -25,7 +25,11 @@ pub fn parse_query(analyzer: &Analyzer, q: &str) -> Vec<QueryWord> {
         .filter(|t| !analyzer.is_stop_word(&t.text))
         .take(MAX_QUERY_WORDS)
         .enumerate()
-        .map(|(position, t)| QueryWord { text: t.text, is_prefix: false, position })
+        .map(|(position, t)| QueryWord {
+            text: t.text,
+            is_prefix: false,
+            position,
+        })
         .collect();
     if ends_in_word {
         if let Some(last) = words.last_mut() {

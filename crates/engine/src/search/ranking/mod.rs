@@ -21,7 +21,11 @@ pub trait RankingRule {
     fn name(&self) -> &'static str;
     fn start(&mut self, ctx: &SearchContext, universe: &RoaringBitmap) -> Result<()>;
     /// The next best documents of `universe` (what is left of the one given to `start`).
-    fn next_bucket(&mut self, ctx: &SearchContext, universe: &RoaringBitmap) -> Result<Option<RoaringBitmap>>;
+    fn next_bucket(
+        &mut self,
+        ctx: &SearchContext,
+        universe: &RoaringBitmap,
+    ) -> Result<Option<RoaringBitmap>>;
     fn end(&mut self);
 }
 
@@ -35,9 +39,18 @@ impl QueryDocs {
     pub fn new(ctx: &SearchContext, words: &[QueryWord]) -> Result<QueryDocs> {
         let docs = words
             .iter()
-            .map(|w| if w.is_prefix { ctx.prefix_docs(&w.text) } else { ctx.word_docs(&w.text) })
+            .map(|w| {
+                if w.is_prefix {
+                    ctx.prefix_docs(&w.text)
+                } else {
+                    ctx.word_docs(&w.text)
+                }
+            })
             .collect::<Result<Vec<_>>>()?;
-        Ok(QueryDocs { words: words.to_vec(), docs })
+        Ok(QueryDocs {
+            words: words.to_vec(),
+            docs,
+        })
     }
 
     /// Documents matching at least as many words as the strategy requires.
@@ -48,7 +61,9 @@ impl QueryDocs {
             MatchingStrategy::Last | MatchingStrategy::Frequency => {
                 // The loosest level keeps only the word that is never removed.
                 let kept = order.last().copied().unwrap_or(0);
-                let mut rest: Vec<usize> = (0..self.docs.len()).filter(|i| !order.contains(i)).collect();
+                let mut rest: Vec<usize> = (0..self.docs.len())
+                    .filter(|i| !order.contains(i))
+                    .collect();
                 rest.push(kept);
                 intersect(rest.iter().map(|i| &self.docs[*i]))
             }
@@ -71,7 +86,9 @@ pub(crate) fn removal_order(query: &QueryDocs, strategy: MatchingStrategy) -> Ve
 }
 
 pub(crate) fn intersect<'a>(mut sets: impl Iterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
-    let Some(first) = sets.next() else { return RoaringBitmap::new() };
+    let Some(first) = sets.next() else {
+        return RoaringBitmap::new();
+    };
     let mut acc = first.clone();
     for set in sets {
         acc &= set;
@@ -98,10 +115,18 @@ pub fn bucket_sort(
     window_end: usize,
     deadline: Option<Instant>,
 ) -> Result<BucketSortOutcome> {
-    let mut out = Collector { offset, window_end, skipped: 0, documents: Vec::new() };
+    let mut out = Collector {
+        offset,
+        window_end,
+        skipped: 0,
+        documents: Vec::new(),
+    };
     if rules.is_empty() || universe.is_empty() || window_end <= offset {
         out.push_all(universe);
-        return Ok(BucketSortOutcome { documents: out.documents, degraded: false });
+        return Ok(BucketSortOutcome {
+            documents: out.documents,
+            degraded: false,
+        });
     }
     let mut universes: Vec<RoaringBitmap> = vec![universe.clone()];
     rules[0].start(ctx, universe)?;
@@ -114,7 +139,10 @@ pub fn bucket_sort(
                 out.push_all(&universes[level]);
                 rules[level].end();
             }
-            return Ok(BucketSortOutcome { documents: out.documents, degraded });
+            return Ok(BucketSortOutcome {
+                documents: out.documents,
+                degraded,
+            });
         }
         let bucket = rules[depth].next_bucket(ctx, &universes[depth])?;
         let Some(bucket) = bucket else {
@@ -145,7 +173,10 @@ pub fn bucket_sort(
     for rule in rules.iter_mut().take(depth + 1) {
         rule.end();
     }
-    Ok(BucketSortOutcome { documents: out.documents, degraded })
+    Ok(BucketSortOutcome {
+        documents: out.documents,
+        degraded,
+    })
 }
 
 struct Collector {

@@ -24,7 +24,10 @@ impl WordsRule {
             active.retain(|i| i != removed);
             levels.push(intersect(active.iter().map(|i| &query.docs[*i])));
         }
-        WordsRule { levels, next_level: 0 }
+        WordsRule {
+            levels,
+            next_level: 0,
+        }
     }
 }
 
@@ -38,7 +41,11 @@ impl RankingRule for WordsRule {
         Ok(())
     }
 
-    fn next_bucket(&mut self, _ctx: &SearchContext, universe: &RoaringBitmap) -> Result<Option<RoaringBitmap>> {
+    fn next_bucket(
+        &mut self,
+        _ctx: &SearchContext,
+        universe: &RoaringBitmap,
+    ) -> Result<Option<RoaringBitmap>> {
         while self.next_level < self.levels.len() {
             let bucket = &self.levels[self.next_level] & universe;
             self.next_level += 1;

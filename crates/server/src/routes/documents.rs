@@ -1,0 +1,300 @@
+//! Document routes. Writes stream the body into a normalized payload file, fsync it, and only
+//! then register the task: a `202` means the documents are on disk.
+
+use std::io::BufWriter;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::Json;
+use quarry_api_types::documents::{AddDocumentsQuery, DeleteBatchRequest, DocumentsQuery};
+use quarry_api_types::Code;
+use quarry_engine::documents::{
+    normalize_payload, validate_document_id, PayloadError, PayloadFormat,
+};
+use quarry_engine::settings::attribute_matches;
+use quarry_scheduler::{DocumentMethod, TaskKind};
+use serde_json::{json, Map, Value};
+
+use super::{accepted, blocking, enqueue, index_uid};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{read_body, JsonBody, RawQuery};
+use crate::AppState;
+
+const ACCEPTED_TYPES: &str = "`application/json`, `application/x-ndjson`, `text/csv`";
+
+fn payload_format(request: &Request<Body>, csv_delimiter: Option<u8>) -> ApiResult<PayloadFormat> {
+    let Some(value) = request.headers().get(CONTENT_TYPE) else {
+        return Err(ApiError::new(
+            Code::MissingContentType,
+            format!("A Content-Type header is missing. Accepted values for the Content-Type header are: {ACCEPTED_TYPES}"),
+        ));
+    };
+    let raw = value.to_str().unwrap_or("");
+    let mime = raw
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let format = match mime.as_str() {
+        "application/json" => PayloadFormat::Json,
+        "application/x-ndjson" | "application/ndjson" => PayloadFormat::Ndjson,
+        "text/csv" => PayloadFormat::Csv { delimiter: csv_delimiter.unwrap_or(b',') },
+        _ => {
+            return Err(ApiError::new(
+                Code::InvalidContentType,
+                format!("The Content-Type `{raw}` is invalid. Accepted values for the Content-Type header are: {ACCEPTED_TYPES}"),
+            ))
+        }
+    };
+    if csv_delimiter.is_some() && !matches!(format, PayloadFormat::Csv { .. }) {
+        return Err(ApiError::new(
+            Code::InvalidDocumentCsvDelimiter,
+            "The Content-Type `application/json` does not support the use of a csv delimiter. The csv delimiter can only be used with the Content-Type `text/csv`.",
+        ));
+    }
+    Ok(format)
+}
+
+async fn add_documents(
+    state: AppState,
+    uid: String,
+    query: String,
+    request: Request<Body>,
+    method: DocumentMethod,
+) -> ApiResult<impl IntoResponse> {
+    index_uid(&uid)?;
+    let params = AddDocumentsQuery::from_query_string(&query)?;
+    let format = payload_format(&request, params.csv_delimiter)?;
+    let body = read_body(request.into_body(), state.config.payload_size_limit).await?;
+    let scheduler = state.scheduler.clone();
+    let task = blocking(move || {
+        let (payload, file) = scheduler.create_payload()?;
+        let written = normalize_payload(format, &body[..], BufWriter::new(&file));
+        let summary = match written {
+            Ok(summary) => summary,
+            Err(e) => {
+                scheduler.discard_payload(payload);
+                return Err(match e {
+                    PayloadError::Missing => ApiError::new(
+                        Code::MissingPayload,
+                        format!("A {} payload is missing.", format.name()),
+                    ),
+                    PayloadError::Malformed(message) => {
+                        ApiError::new(Code::MalformedPayload, message)
+                    }
+                    PayloadError::Io(e) => {
+                        ApiError::new(Code::Internal, format!("writing the payload: {e}"))
+                    }
+                });
+            }
+        };
+        if let Err(e) = scheduler.persist_payload(file) {
+            scheduler.discard_payload(payload);
+            return Err(e.into());
+        }
+        let kind = TaskKind::DocumentAdditionOrUpdate {
+            index_uid: uid,
+            primary_key: params.primary_key,
+            method,
+            payload,
+            documents_count: summary.documents,
+            allow_index_creation: true,
+        };
+        scheduler.register(kind).map_err(|e| {
+            scheduler.discard_payload(payload);
+            ApiError(e)
+        })
+    })
+    .await?;
+    Ok(accepted(&task))
+}
+
+pub async fn add_or_replace(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+    RawQuery(query): RawQuery,
+    request: Request<Body>,
+) -> ApiResult<impl IntoResponse> {
+    add_documents(state, uid, query, request, DocumentMethod::Replace).await
+}
+
+pub async fn add_or_update(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+    RawQuery(query): RawQuery,
+    request: Request<Body>,
+) -> ApiResult<impl IntoResponse> {
+    add_documents(state, uid, query, request, DocumentMethod::Update).await
+}
+
+pub async fn clear(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    index_uid(&uid)?;
+    enqueue(&state, TaskKind::DocumentClear { index_uid: uid }).await
+}
+
+pub async fn delete_batch(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    index_uid(&uid)?;
+    let ids = DeleteBatchRequest::from_json(&body)?.0;
+    enqueue(
+        &state,
+        TaskKind::DocumentDeletion {
+            index_uid: uid,
+            document_ids: ids,
+        },
+    )
+    .await
+}
+
+pub async fn delete_one(
+    State(state): State<AppState>,
+    Path((uid, id)): Path<(String, String)>,
+) -> ApiResult<impl IntoResponse> {
+    index_uid(&uid)?;
+    validate_document_id(&id).map_err(|e| ApiError::new(Code::InvalidDocumentId, e.message()))?;
+    enqueue(
+        &state,
+        TaskKind::DocumentDeletion {
+            index_uid: uid,
+            document_ids: vec![id],
+        },
+    )
+    .await
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path((uid, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
+    index_uid(&uid)?;
+    let query = DocumentsQuery::from_query_string(&query)?;
+    blocking(move || {
+        let index = state.scheduler.index(&uid)?;
+        let document = index.document(&id)?.ok_or_else(|| {
+            ApiError::new(
+                Code::DocumentNotFound,
+                format!("Document `{id}` not found."),
+            )
+        })?;
+        Ok(Json(Value::Object(select_fields(
+            document,
+            query.fields.as_deref(),
+        ))))
+    })
+    .await
+}
+
+pub async fn browse(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
+    index_uid(&uid)?;
+    let query = DocumentsQuery::from_query_string(&query)?;
+    documents_page(state, uid, query).await
+}
+
+pub async fn fetch(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    index_uid(&uid)?;
+    let query = DocumentsQuery::from_json(&body)?;
+    documents_page(state, uid, query).await
+}
+
+async fn documents_page(
+    state: AppState,
+    uid: String,
+    query: DocumentsQuery,
+) -> ApiResult<Json<Value>> {
+    blocking(move || {
+        let index = state.scheduler.index(&uid)?;
+        if let Some(filter) = &query.filter {
+            return Err(not_filterable(filter));
+        }
+        if let Some(sort) = query.sort.as_ref().and_then(|s| s.first()) {
+            let field = sort.split(':').next().unwrap_or(sort);
+            return Err(ApiError::new(
+                Code::InvalidDocumentSort,
+                format!("Attribute `{field}` is not sortable. This index does not have configured sortable attributes."),
+            ));
+        }
+        let (documents, total) = match &query.ids {
+            Some(ids) => {
+                let mut found = Vec::new();
+                for id in ids {
+                    if let Some(d) = index.document(id)? {
+                        found.push(d);
+                    }
+                }
+                let total = found.len() as u64;
+                (found.into_iter().skip(query.offset).take(query.limit).collect(), total)
+            }
+            None => index.documents_page(query.offset, query.limit)?,
+        };
+        let results: Vec<Value> =
+            documents.into_iter().map(|d| Value::Object(select_fields(d, query.fields.as_deref()))).collect();
+        Ok(Json(json!({"results": results, "offset": query.offset, "limit": query.limit, "total": total})))
+    })
+    .await
+}
+
+fn not_filterable(filter: &Value) -> ApiError {
+    let text = match filter {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let attribute = text
+        .split(|c: char| c.is_whitespace() || "=<>!".contains(c))
+        .find(|s| !s.is_empty())
+        .unwrap_or("");
+    ApiError::new(
+        Code::InvalidDocumentFilter,
+        format!("Attribute `{attribute}` is not filterable. This index does not have configured filterable attributes."),
+    )
+}
+
+/// Keeps the fields selected by `fields` (names or patterns); all fields when `None`.
+pub fn select_fields(
+    document: Map<String, Value>,
+    fields: Option<&[String]>,
+) -> Map<String, Value> {
+    let Some(fields) = fields else {
+        return document;
+    };
+    if fields.iter().any(|f| f == "*") {
+        return document;
+    }
+    let mut out = Map::new();
+    for (key, value) in document {
+        if fields.iter().any(|f| attribute_matches(f, &key)) {
+            out.insert(key, value);
+        } else if let Value::Object(inner) = value {
+            // `a.b` selects part of the object `a`.
+            let prefix = format!("{key}.");
+            let nested: Vec<String> = fields
+                .iter()
+                .filter_map(|f| f.strip_prefix(&prefix).map(str::to_string))
+                .collect();
+            if !nested.is_empty() {
+                let selected = select_fields(inner, Some(&nested));
+                if !selected.is_empty() {
+                    out.insert(key, Value::Object(selected));
+                }
+            }
+        }
+    }
+    out
+}

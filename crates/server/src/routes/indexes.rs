@@ -1,0 +1,117 @@
+//! Index routes: list, create, show, update (primary key, rename), delete, and stats.
+
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use axum::Json;
+use quarry_api_types::indexes::{CreateIndexRequest, ListIndexesQuery, UpdateIndexRequest};
+use quarry_engine::Index;
+use quarry_scheduler::view::format_date;
+use quarry_scheduler::{IndexInfo, Scheduler, TaskKind};
+use serde_json::{json, Value};
+
+use super::{blocking, enqueue, index_uid};
+use crate::error::ApiResult;
+use crate::extract::{JsonBody, RawQuery};
+use crate::AppState;
+
+fn info_view(info: &IndexInfo) -> Value {
+    json!({
+        "uid": info.uid,
+        "createdAt": format_date(info.created_at),
+        "updatedAt": format_date(info.updated_at),
+        "primaryKey": info.primary_key,
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let query = ListIndexesQuery::from_query_string(&query)?;
+    let infos = state.scheduler.index_infos();
+    let results: Vec<Value> = infos
+        .iter()
+        .skip(query.offset)
+        .take(query.limit)
+        .map(info_view)
+        .collect();
+    Ok(Json(
+        json!({"results": results, "offset": query.offset, "limit": query.limit, "total": infos.len()}),
+    ))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    let request = CreateIndexRequest::from_json(&body)?;
+    enqueue(
+        &state,
+        TaskKind::IndexCreation {
+            index_uid: request.uid,
+            primary_key: request.primary_key,
+        },
+    )
+    .await
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    index_uid(&uid)?;
+    Ok(Json(info_view(&state.scheduler.index_info(&uid)?)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    index_uid(&uid)?;
+    let request = UpdateIndexRequest::from_json(&body)?;
+    enqueue(
+        &state,
+        TaskKind::IndexUpdate {
+            index_uid: uid,
+            primary_key: request.primary_key.flatten(),
+            new_index_uid: request.uid,
+        },
+    )
+    .await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    index_uid(&uid)?;
+    enqueue(&state, TaskKind::IndexDeletion { index_uid: uid }).await
+}
+
+pub async fn stats(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    index_uid(&uid)?;
+    blocking(move || {
+        let index = state.scheduler.index(&uid)?;
+        Ok(Json(index_stats(&state.scheduler, &uid, &index)?))
+    })
+    .await
+}
+
+/// The stats object of one index, shared by `/indexes/{uid}/stats` and `/stats`.
+pub fn index_stats(scheduler: &Scheduler, uid: &str, index: &Index) -> ApiResult<Value> {
+    let documents = index.number_of_documents();
+    let size = index.size_on_disk();
+    Ok(json!({
+        "numberOfDocuments": documents,
+        "rawDocumentDbSize": size,
+        "avgDocumentSize": if documents == 0 { 0 } else { size / documents },
+        "isIndexing": scheduler.is_indexing(uid),
+        "numberOfEmbeddings": 0,
+        "numberOfEmbeddedDocuments": 0,
+        "fieldDistribution": index.field_distribution()?,
+    }))
+}

@@ -1,0 +1,127 @@
+//! The route table: every Meilisearch v1 route Quarry serves, with the layers every request
+//! goes through (authorization, request logging, gzip bodies, panics caught as 500s).
+
+mod documents;
+mod indexes;
+mod search;
+mod settings;
+mod system;
+mod tasks;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+use quarry_api_types::index_uid::validate_index_uid;
+use quarry_api_types::Code;
+use quarry_scheduler::{Task, TaskKind};
+
+use crate::error::{ApiError, ApiResult};
+use crate::{auth, logging, AppState};
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(system::health))
+        .route("/version", get(system::version))
+        .route("/stats", get(system::stats))
+        .route("/swap-indexes", post(system::swap_indexes))
+        .route("/indexes", get(indexes::list).post(indexes::create))
+        .route(
+            "/indexes/{uid}",
+            get(indexes::get_one)
+                .patch(indexes::update)
+                .delete(indexes::delete),
+        )
+        .route("/indexes/{uid}/stats", get(indexes::stats))
+        .route(
+            "/indexes/{uid}/documents",
+            get(documents::browse)
+                .post(documents::add_or_replace)
+                .put(documents::add_or_update)
+                .delete(documents::clear),
+        )
+        .route("/indexes/{uid}/documents/fetch", post(documents::fetch))
+        .route(
+            "/indexes/{uid}/documents/delete-batch",
+            post(documents::delete_batch),
+        )
+        .route(
+            "/indexes/{uid}/documents/{id}",
+            get(documents::get_one).delete(documents::delete_one),
+        )
+        .route(
+            "/indexes/{uid}/search",
+            get(search::search_get).post(search::search_post),
+        )
+        .route(
+            "/indexes/{uid}/settings",
+            get(settings::get_all)
+                .patch(settings::update_all)
+                .delete(settings::reset_all),
+        )
+        .route(
+            "/indexes/{uid}/settings/{setting}",
+            get(settings::get_one)
+                .put(settings::update_one)
+                .patch(settings::update_one)
+                .delete(settings::reset_one),
+        )
+        .route("/tasks", get(tasks::list).delete(tasks::delete))
+        .route("/tasks/cancel", post(tasks::cancel))
+        .route("/tasks/{uid}", get(tasks::get_one))
+        .route("/batches", get(tasks::list_batches))
+        .route("/batches/{uid}", get(tasks::get_batch))
+        .route_layer(middleware::from_fn(logging::log_requests));
+    api.fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_key,
+        ))
+        .layer(tower_http::decompression::RequestDecompressionLayer::new())
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            ApiError::new(Code::Internal, "An internal error occurred.").into_response()
+        }))
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(serde_json::json!({
+            "message": "The requested route does not exist.",
+            "code": "not_found",
+            "type": "invalid_request",
+            "link": "https://docs.meilisearch.com/errors#not_found"
+        })),
+    )
+        .into_response()
+}
+
+/// Checks an index uid taken from a path.
+fn index_uid(uid: &str) -> ApiResult<()> {
+    validate_index_uid(uid).map_err(ApiError)
+}
+
+/// Registers a task and answers `202 Accepted` with its summary.
+async fn enqueue(
+    state: &AppState,
+    kind: TaskKind,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let scheduler = state.scheduler.clone();
+    let task: Task = tokio::task::spawn_blocking(move || scheduler.register(kind)).await??;
+    Ok(accepted(&task))
+}
+
+fn accepted(task: &Task) -> (StatusCode, Json<serde_json::Value>) {
+    (
+        StatusCode::ACCEPTED,
+        Json(quarry_scheduler::view::summary_view(task)),
+    )
+}
+
+/// Runs blocking engine work off the async runtime.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f).await?
+}

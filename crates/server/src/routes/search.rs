@@ -1,0 +1,182 @@
+//! The search routes: decode the request, run it on the engine off the async runtime, and
+//! shape hits and pagination the way Meilisearch answers.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use axum::Json;
+use quarry_api_types::search::{MatchingStrategy as WireStrategy, SearchQuery};
+use quarry_api_types::Code;
+use quarry_engine::search::{MatchingStrategy, SearchRequest};
+use quarry_engine::Index;
+use serde_json::{json, Map, Value};
+
+use super::documents::select_fields;
+use super::{blocking, index_uid};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{JsonBody, RawQuery};
+use crate::AppState;
+
+/// Meilisearch's effective search deadline when `searchCutoffMs` is not set.
+const DEFAULT_SEARCH_CUTOFF: Duration = Duration::from_millis(1500);
+
+pub async fn search_get(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
+    index_uid(&uid)?;
+    let query = SearchQuery::from_query_string(&query)?;
+    run(state, uid, query).await
+}
+
+pub async fn search_post(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    index_uid(&uid)?;
+    let query = SearchQuery::from_json(&body)?;
+    run(state, uid, query).await
+}
+
+async fn run(state: AppState, uid: String, query: SearchQuery) -> ApiResult<Json<Value>> {
+    blocking(move || {
+        let index = state.scheduler.index(&uid)?;
+        Ok(Json(perform_search(&index, &query)?))
+    })
+    .await
+}
+
+/// Runs one search and builds its response body.
+pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
+    let started = Instant::now();
+    let settings = index.settings();
+    reject_unsupported(query, &settings)?;
+    let max_total_hits = settings.pagination.max_total_hits;
+    let (offset, limit) = if query.is_finite_pagination() {
+        let hits_per_page = query
+            .hits_per_page
+            .unwrap_or(quarry_api_types::search::DEFAULT_LIMIT);
+        let page = query.page.unwrap_or(1).max(1);
+        ((page - 1).saturating_mul(hits_per_page), hits_per_page)
+    } else {
+        (query.offset_or_default(), query.limit_or_default())
+    };
+    let cutoff = settings
+        .search_cutoff_ms
+        .map_or(DEFAULT_SEARCH_CUTOFF, Duration::from_millis);
+    let request = SearchRequest {
+        query: query.q.clone(),
+        offset,
+        limit,
+        matching_strategy: match query.matching_strategy {
+            WireStrategy::Last => MatchingStrategy::Last,
+            WireStrategy::All => MatchingStrategy::All,
+            WireStrategy::Frequency => MatchingStrategy::Frequency,
+        },
+        deadline: Some(started + cutoff),
+        attributes_to_search_on: query.attributes_to_search_on.clone(),
+        compute_scores: query.show_ranking_score
+            || query.show_ranking_score_details
+            || query.ranking_score_threshold.is_some(),
+        ranking_score_threshold: query.ranking_score_threshold,
+    };
+    let result = index.search(&request)?;
+    let displayed = settings.displayed_attributes.clone();
+    let hits: Vec<Value> = result
+        .hits
+        .into_iter()
+        .map(|hit| {
+            let visible = select_fields(hit.document, displayed.as_deref());
+            let mut out: Map<String, Value> =
+                select_fields(visible, query.attributes_to_retrieve.as_deref());
+            if query.show_ranking_score {
+                out.insert(
+                    "_rankingScore".into(),
+                    json!(hit.ranking_score.unwrap_or(0.0)),
+                );
+            }
+            if query.show_ranking_score_details {
+                out.insert(
+                    "_rankingScoreDetails".into(),
+                    Value::Object(hit.ranking_score_details.unwrap_or_default()),
+                );
+            }
+            Value::Object(out)
+        })
+        .collect();
+    let mut body = Map::new();
+    body.insert("hits".into(), Value::Array(hits));
+    body.insert("query".into(), json!(query.q.clone().unwrap_or_default()));
+    body.insert(
+        "processingTimeMs".into(),
+        json!(started.elapsed().as_millis() as u64),
+    );
+    if query.is_finite_pagination() {
+        let hits_per_page = limit;
+        let total_hits = (result.candidates as usize).min(max_total_hits);
+        let total_pages = if hits_per_page == 0 {
+            0
+        } else {
+            total_hits.div_ceil(hits_per_page)
+        };
+        body.insert("hitsPerPage".into(), json!(hits_per_page));
+        body.insert("page".into(), json!(query.page.unwrap_or(1).max(1)));
+        body.insert("totalPages".into(), json!(total_pages));
+        body.insert("totalHits".into(), json!(total_hits));
+    } else {
+        body.insert("limit".into(), json!(limit));
+        body.insert("offset".into(), json!(offset));
+        body.insert("estimatedTotalHits".into(), json!(result.candidates));
+    }
+    if result.degraded {
+        body.insert("degraded".into(), json!(true));
+    }
+    Ok(Value::Object(body))
+}
+
+/// Filters, sorting, facets and distinct arrive with their own issue; until then a request
+/// using them gets the error Meilisearch gives for an attribute that is not configured.
+fn reject_unsupported(
+    query: &SearchQuery,
+    settings: &quarry_engine::IndexSettings,
+) -> ApiResult<()> {
+    let _ = settings;
+    if let Some(filter) = &query.filter {
+        let text = match filter {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if !text.trim().is_empty() {
+            let attribute = text
+                .split(|c: char| c.is_whitespace() || "=<>!\"'[]".contains(c))
+                .find(|s| !s.is_empty())
+                .unwrap_or("");
+            return Err(ApiError::new(
+                Code::InvalidSearchFilter,
+                format!("Attribute `{attribute}` is not filterable. This index does not have configured filterable attributes."),
+            ));
+        }
+    }
+    if let Some(sort) = query.sort.as_ref().and_then(|s| s.first()) {
+        let field = sort.split(':').next().unwrap_or(sort);
+        return Err(ApiError::new(
+            Code::InvalidSearchSort,
+            format!("Attribute `{field}` is not sortable. This index does not have configured sortable attributes."),
+        ));
+    }
+    if let Some(facet) = query.facets.as_ref().and_then(|f| f.first()) {
+        return Err(ApiError::new(
+            Code::InvalidSearchFacets,
+            format!("Invalid facet distribution, attribute `{facet}` is not filterable. This index does not have configured filterable attributes."),
+        ));
+    }
+    if let Some(distinct) = &query.distinct {
+        return Err(ApiError::new(
+            Code::InvalidSearchDistinct,
+            format!("Attribute `{distinct}` is not filterable and thus, cannot be used as distinct attribute. This index does not have configured filterable attributes."),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! Instance-wide routes: health, version, global stats, and index swaps.
+
+use axum::extract::State;
+use axum::Json;
+use quarry_api_types::indexes::SwapIndexesRequest;
+use quarry_scheduler::view::format_date;
+use quarry_scheduler::{Swap, TaskKind};
+use serde_json::{json, Map, Value};
+
+use super::{blocking, enqueue, indexes::index_stats};
+use crate::error::ApiResult;
+use crate::extract::JsonBody;
+use crate::AppState;
+
+pub async fn health() -> Json<Value> {
+    Json(json!({"status": "available"}))
+}
+
+pub async fn version() -> Json<Value> {
+    Json(json!({
+        "commitSha": option_env!("QUARRY_COMMIT_SHA").unwrap_or("unknown"),
+        "commitDate": option_env!("QUARRY_COMMIT_DATE").unwrap_or("unknown"),
+        "pkgVersion": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+pub async fn stats(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    blocking(move || {
+        let scheduler = &state.scheduler;
+        let mut indexes = Map::new();
+        for info in scheduler.index_infos() {
+            let index = scheduler.index(&info.uid)?;
+            indexes.insert(info.uid.clone(), index_stats(scheduler, &info.uid, &index)?);
+        }
+        let size = dir_size(scheduler.db_path());
+        Ok(Json(json!({
+            "databaseSize": size,
+            "usedDatabaseSize": size,
+            "lastUpdate": scheduler.last_update().map(format_date),
+            "indexes": indexes,
+        })))
+    })
+    .await
+}
+
+fn dir_size(path: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+pub async fn swap_indexes(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    let request = SwapIndexesRequest::from_json(&body)?;
+    let swaps = request
+        .0
+        .into_iter()
+        .map(|p| Swap {
+            indexes: p.indexes,
+            rename: p.rename,
+        })
+        .collect();
+    enqueue(&state, TaskKind::IndexSwap { swaps }).await
+}

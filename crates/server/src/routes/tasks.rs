@@ -1,0 +1,113 @@
+//! Task and batch routes: listing with Meilisearch's filters, one by uid, cancelation and
+//! deletion (themselves tasks).
+
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use axum::Json;
+use quarry_api_types::tasks::{missing_filters_error, TaskFilter, TaskQueryMode};
+use quarry_api_types::Code;
+use quarry_scheduler::view::{batch_view, task_view};
+use quarry_scheduler::TaskKind;
+use serde_json::{json, Value};
+
+use super::enqueue;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::RawQuery;
+use crate::AppState;
+
+fn parse_uid(raw: &str, what: &str, code: Code) -> ApiResult<u32> {
+    raw.parse().map_err(|_| {
+        ApiError::new(
+            code,
+            format!("{what} uid `{raw}` is invalid. It should only contain numeric characters."),
+        )
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let filter = TaskFilter::from_query_string(&query, TaskQueryMode::List)?;
+    let (tasks, total, next) = state.scheduler.tasks(&filter);
+    let results: Vec<Value> = tasks.iter().map(task_view).collect();
+    let from = tasks.first().map(|t| t.uid);
+    Ok(Json(
+        json!({"results": results, "total": total, "limit": filter.limit, "from": from, "next": next}),
+    ))
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let uid = parse_uid(&uid, "Task", Code::InvalidTaskUids)?;
+    let task = state
+        .scheduler
+        .task(uid)
+        .ok_or_else(|| ApiError::new(Code::TaskNotFound, format!("Task `{uid}` not found.")))?;
+    Ok(Json(task_view(&task)))
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<impl IntoResponse> {
+    let filter = TaskFilter::from_query_string(&query, TaskQueryMode::Cancel)?;
+    if filter.is_empty() {
+        return Err(missing_filters_error("cancel").into());
+    }
+    let tasks = state.scheduler.matching_task_uids(&filter);
+    enqueue(
+        &state,
+        TaskKind::TaskCancelation {
+            query: format!("?{query}"),
+            tasks,
+        },
+    )
+    .await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<impl IntoResponse> {
+    let filter = TaskFilter::from_query_string(&query, TaskQueryMode::Delete)?;
+    if filter.is_empty() {
+        return Err(missing_filters_error("delete").into());
+    }
+    let tasks = state.scheduler.matching_task_uids(&filter);
+    enqueue(
+        &state,
+        TaskKind::TaskDeletion {
+            query: format!("?{query}"),
+            tasks,
+        },
+    )
+    .await
+}
+
+pub async fn list_batches(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let filter = TaskFilter::from_query_string(&query, TaskQueryMode::List)?;
+    let (batches, total, next) = state.scheduler.batches(&filter);
+    let results: Vec<Value> = batches.iter().map(batch_view).collect();
+    let from = batches.first().map(|b| b.uid);
+    Ok(Json(
+        json!({"results": results, "total": total, "limit": filter.limit, "from": from, "next": next}),
+    ))
+}
+
+pub async fn get_batch(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let uid = parse_uid(&uid, "Batch", Code::InvalidBatchUids)?;
+    let batch = state
+        .scheduler
+        .batch(uid)
+        .ok_or_else(|| ApiError::new(Code::BatchNotFound, format!("Batch `{uid}` not found.")))?;
+    Ok(Json(batch_view(&batch)))
+}
