@@ -817,9 +817,11 @@ fn finish_batch(
         finished.push(task.clone());
         changes.put_tasks.push(task);
     }
-    // Swaps and renames: tasks follow their index, as Meilisearch shows them.
+    // Swaps and renames: the history of an index follows it, as Meilisearch shows it. Tasks
+    // enqueued after the swap name the index they meant and are left alone.
     if !effects.swaps.is_empty() {
-        for task in queue.tasks.values() {
+        let first_uid = tasks[0].uid;
+        for task in queue.tasks.values().filter(|t| t.uid < first_uid) {
             let Some(current) = &task.index_uid else {
                 continue;
             };
@@ -837,12 +839,7 @@ fn finish_batch(
                     .find(|t| t.uid == task.uid)
                     .cloned()
                     .unwrap_or_else(|| task.clone());
-                task.index_uid = Some(new_uid.clone());
-                if let Some(slot) = task.kind.index_uid_mut() {
-                    if !task.status.is_finished() {
-                        *slot = new_uid;
-                    }
-                }
+                task.index_uid = Some(new_uid);
                 changes.put_tasks.retain(|t| t.uid != task.uid);
                 finished.retain(|t| t.uid != task.uid);
                 finished.push(task.clone());

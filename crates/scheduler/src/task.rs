@@ -127,19 +127,6 @@ impl TaskKind {
         }
     }
 
-    pub(crate) fn index_uid_mut(&mut self) -> Option<&mut String> {
-        match self {
-            TaskKind::DocumentAdditionOrUpdate { index_uid, .. }
-            | TaskKind::DocumentDeletion { index_uid, .. }
-            | TaskKind::DocumentClear { index_uid }
-            | TaskKind::SettingsUpdate { index_uid, .. }
-            | TaskKind::IndexCreation { index_uid, .. }
-            | TaskKind::IndexUpdate { index_uid, .. }
-            | TaskKind::IndexDeletion { index_uid } => Some(index_uid),
-            _ => None,
-        }
-    }
-
     /// Every index this task touches (a swap touches several).
     pub fn indexes(&self) -> Vec<&str> {
         match self {

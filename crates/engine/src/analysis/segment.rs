@@ -29,17 +29,31 @@ fn separator(segment: &str) -> Piece<'static> {
     }
 }
 
-/// Unicode word boundaries only.
+/// Apostrophes join words for Unicode (`pete's`, `l'avion`) but users type them apart or not
+/// at all, so they cut words here, softly.
+fn is_apostrophe(c: char) -> bool {
+    c == '\'' || c == '\u{2019}'
+}
+
+/// Unicode word boundaries, and apostrophes.
 pub(super) fn plain<'a>(text: &'a str, emit: &mut impl FnMut(Piece<'a>)) {
     for (start, segment) in text.split_word_bound_indices() {
-        if is_wordlike(segment) {
-            emit(Piece::Word {
-                start,
-                end: start + segment.len(),
-                text: segment,
-            });
-        } else {
+        if !is_wordlike(segment) {
             emit(separator(segment));
+        } else if !segment.contains(is_apostrophe) {
+            emit(Piece::Word { start, end: start + segment.len(), text: segment });
+        } else {
+            let mut from = 0;
+            for (i, c) in segment.char_indices().filter(|(_, c)| is_apostrophe(*c)) {
+                if i > from {
+                    emit(Piece::Word { start: start + from, end: start + i, text: &segment[from..i] });
+                }
+                emit(Piece::Separator { hard: false });
+                from = i + c.len_utf8();
+            }
+            if from < segment.len() {
+                emit(Piece::Word { start: start + from, end: start + segment.len(), text: &segment[from..] });
+            }
         }
     }
 }
@@ -88,6 +102,9 @@ pub(super) fn with_rules<'a>(
             text.match_indices(sep.as_str())
                 .map(|(i, s)| (i, i + s.len(), hard)),
         );
+    }
+    if !non_separators.iter().any(|t| t.contains(is_apostrophe)) {
+        cuts.extend(text.char_indices().filter(|(_, c)| is_apostrophe(*c)).map(|(i, c)| (i, i + c.len_utf8(), false)));
     }
     cuts.sort_unstable();
     let segments: Vec<(usize, &str)> = text.split_word_bound_indices().collect();

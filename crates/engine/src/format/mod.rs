@@ -185,7 +185,12 @@ impl Walker<'_> {
             return self.formatting.then(|| Value::String(s.to_string()));
         }
 
-        let analysis = analyze(s, self.analyzer, self.matching, shape && leaf.crop.is_some());
+        let analysis = analyze(
+            s,
+            self.analyzer,
+            self.matching,
+            shape && leaf.crop.is_some(),
+        );
         if locate && !analysis.matches.is_empty() {
             let entries = self
                 .positions
@@ -224,7 +229,11 @@ impl Walker<'_> {
     /// wildcard), and among equals the one listed last.
     fn leaf_format(&self) -> LeafFormat {
         let path = self.path.as_str();
-        let highlight = self.options.highlight.iter().any(|p| applies(p, path).is_some());
+        let highlight = self
+            .options
+            .highlight
+            .iter()
+            .any(|p| applies(p, path).is_some());
         let mut best: Option<(Specificity, Option<usize>)> = None;
         for (pattern, own_len) in &self.options.crop {
             if let Some(specificity) = applies(pattern, path) {

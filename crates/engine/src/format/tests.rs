@@ -55,7 +55,10 @@ fn highlight(attributes: &[&str]) -> FormatOptions {
 
 fn crop(attributes: &[(&str, Option<usize>)], crop_length: usize) -> FormatOptions {
     FormatOptions {
-        crop: attributes.iter().map(|(a, l)| (a.to_string(), *l)).collect(),
+        crop: attributes
+            .iter()
+            .map(|(a, l)| (a.to_string(), *l))
+            .collect(),
         crop_length,
         ..FormatOptions::default()
     }

@@ -34,7 +34,7 @@ pub(crate) struct Match {
     /// of a prefix match.
     pub start: usize,
     pub end: usize,
-    /// Index of the word in the text's word list (only meaningful when words were kept).
+    /// Index of the word among the text's words.
     word: usize,
     position: u32,
     /// Which query words this word matches, one bit each.
@@ -102,8 +102,13 @@ fn match_token(text: &str, token: &Token, word: usize, matching: &MatchingWords)
         token.start + original_prefix_len(original, matched_chars)
     };
     let mut query_words = 0u64;
-    for (i, word) in matching.words.iter().enumerate().take(UNLISTED_BITS_START as usize) {
-        let matches = word.derivations.iter().any(|d| *d == token.text)
+    for (i, word) in matching
+        .words
+        .iter()
+        .enumerate()
+        .take(UNLISTED_BITS_START as usize)
+    {
+        let matches = word.derivations.contains(&token.text)
             || (word.is_prefix && token.text.starts_with(word.query.as_str()));
         if matches {
             query_words |= 1 << i;
@@ -123,9 +128,9 @@ fn match_token(text: &str, token: &Token, word: usize, matching: &MatchingWords)
 
 fn unlisted_bit(word: &str) -> u32 {
     // FNV-1a: stable and dependency-free; collisions only merge two "distinct" matches.
-    let hash = word
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let hash = word.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     (hash % u64::from(64 - UNLISTED_BITS_START)) as u32
 }
 
@@ -167,9 +172,14 @@ pub(crate) fn render(text: &str, analysis: &Analysis, format: &TextFormat) -> St
             let cut_before = first > 0;
             let cut_after = last + 1 < words.len();
             let start = if cut_before { words[first].start } else { 0 };
-            let end = if cut_after { words[last].end } else { text.len() };
+            let end = if cut_after {
+                words[last].end
+            } else {
+                text.len()
+            };
             (start, end, cut_before, cut_after, first, last)
         }
+        // Not cropped: every word, every match.
         _ => (0, text.len(), false, false, 0, usize::MAX),
     };
 
@@ -180,7 +190,7 @@ pub(crate) fn render(text: &str, analysis: &Analysis, format: &TextFormat) -> St
     let mut written = start;
     if format.highlight {
         for m in &analysis.matches {
-            if crop.is_some() && (m.word < first_word || m.word > last_word) {
+            if m.word < first_word || m.word > last_word {
                 continue;
             }
             out.push_str(&text[written..m.start]);
@@ -241,7 +251,9 @@ fn crop_window(words: &[Word], matches: &[Match], crop_len: usize) -> (usize, us
 /// The best run of consecutive matches (indices into `matches`) spanning at most `crop_len`
 /// words, by (distinct query words, -distance, ordered pairs), the earliest on ties.
 fn best_run(matches: &[Match], crop_len: usize) -> Option<(usize, usize)> {
-    let mut best: Option<((u32, i64, u32), (usize, usize))> = None;
+    /// (distinct query words, negated distance, ordered pairs): greater is better.
+    type Score = (u32, i64, u32);
+    let mut best: Option<(Score, (usize, usize))> = None;
     for i in 0..matches.len() {
         let mut seen = 0u64;
         let mut ordered = 0u32;

@@ -1,61 +1,103 @@
 //! What one search reads: a searcher snapshot, the index settings at that moment, and the
 //! mapping between tantivy's per-segment doc ids and the single id space ranking works in.
+//! Reading postings (document sets, positions) goes through here, so that deleted documents and
+//! attribute restrictions are applied in one place.
 
 use std::sync::Arc;
 
 use roaring::RoaringBitmap;
-use tantivy::postings::Postings;
+use tantivy::index::InvertedIndexReader;
+use tantivy::postings::{Postings, SegmentPostings, TermInfo};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, DocSet, Searcher, Term, TERMINATED};
+use tantivy::{DocAddress, DocSet, Searcher, SegmentReader, Term, TERMINATED};
 
 use crate::error::Result;
-use crate::index::{Index, IndexState, SchemaFields};
+use crate::index::{attribute_of, Index, IndexState, SchemaFields};
 use crate::settings::IndexSettings;
+
+/// One segment of the snapshot, with its inverted index for the text field opened once.
+pub struct SegmentView {
+    pub ord: u32,
+    /// The global id of the segment's document 0.
+    pub base: u32,
+    pub max_doc: u32,
+    pub inverted: Arc<InvertedIndexReader>,
+}
+
+impl SegmentView {
+    /// The global id range of this segment.
+    pub fn range(&self) -> std::ops::Range<u32> {
+        self.base..self.base + self.max_doc
+    }
+}
+
+/// Which attributes (by rank) a match may come from; `None` everywhere means all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeFilter {
+    allowed: Vec<bool>,
+}
+
+impl AttributeFilter {
+    pub fn new(allowed: Vec<bool>) -> AttributeFilter {
+        AttributeFilter { allowed }
+    }
+
+    pub fn allows(&self, position: u32) -> bool {
+        self.allowed.get(attribute_of(position) as usize).copied().unwrap_or(false)
+    }
+}
 
 pub struct SearchContext {
     pub searcher: Searcher,
     pub fields: SchemaFields,
     pub settings: IndexSettings,
     pub state: Arc<IndexState>,
-    /// The first global id of each segment.
-    bases: Vec<u32>,
+    segments: Vec<SegmentView>,
 }
 
 impl SearchContext {
     pub fn new(index: &Index) -> Result<SearchContext> {
         let state = index.state();
         let searcher = index.searcher();
-        let mut bases = Vec::with_capacity(searcher.segment_readers().len());
+        let fields = index.schema_fields();
+        let mut segments = Vec::with_capacity(searcher.segment_readers().len());
         let mut next = 0u32;
-        for segment in searcher.segment_readers() {
-            bases.push(next);
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            segments.push(SegmentView {
+                ord: ord as u32,
+                base: next,
+                max_doc: segment.max_doc(),
+                inverted: segment.inverted_index(fields.text)?,
+            });
             next += segment.max_doc();
         }
-        Ok(SearchContext {
-            searcher,
-            fields: index.schema_fields(),
-            settings: state.settings.clone(),
-            state,
-            bases,
-        })
+        Ok(SearchContext { searcher, fields, settings: state.settings.clone(), state, segments })
+    }
+
+    pub fn segments(&self) -> &[SegmentView] {
+        &self.segments
+    }
+
+    pub fn segment_reader(&self, view: &SegmentView) -> &SegmentReader {
+        self.searcher.segment_reader(view.ord)
     }
 
     /// Where the document with global id `id` lives.
     pub fn address(&self, id: u32) -> DocAddress {
-        let ord = self.bases.partition_point(|base| *base <= id) - 1;
-        DocAddress::new(ord as u32, id - self.bases[ord])
+        let ord = self.segments.partition_point(|s| s.base <= id) - 1;
+        DocAddress::new(ord as u32, id - self.segments[ord].base)
     }
 
     /// Every live document.
     pub fn universe(&self) -> RoaringBitmap {
         let mut all = RoaringBitmap::new();
-        for (segment, base) in self.searcher.segment_readers().iter().zip(&self.bases) {
-            match segment.alive_bitset() {
+        for view in &self.segments {
+            match self.segment_reader(view).alive_bitset() {
                 None => {
-                    all.insert_range(*base..*base + segment.max_doc());
+                    all.insert_range(view.range());
                 }
                 Some(alive) => {
-                    all.extend(alive.iter_alive().map(|d| base + d));
+                    all.extend(alive.iter_alive().map(|d| view.base + d));
                 }
             }
         }
@@ -64,37 +106,94 @@ impl SearchContext {
 
     /// Live documents containing the exact word.
     pub fn word_docs(&self, word: &str) -> Result<RoaringBitmap> {
-        let term = Term::from_field_text(self.fields.text, word);
         let mut docs = RoaringBitmap::new();
-        for (segment, base) in self.searcher.segment_readers().iter().zip(&self.bases) {
-            let inverted = segment.inverted_index(self.fields.text)?;
-            if let Some(info) = inverted.get_term_info(&term)? {
-                let mut postings =
-                    inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
-                push_alive(&mut docs, &mut postings, segment, *base);
+        for view in &self.segments {
+            if let Some(info) = view.inverted.terms().get(word.as_bytes())? {
+                self.push_docs(view, &info, None, &mut docs)?;
             }
         }
         Ok(docs)
+    }
+
+    /// How many documents contain the exact word (deleted ones included: an estimate).
+    pub fn doc_freq(&self, word: &str) -> Result<u64> {
+        let mut n = 0u64;
+        for view in &self.segments {
+            if let Some(info) = view.inverted.terms().get(word.as_bytes())? {
+                n += u64::from(info.doc_freq);
+            }
+        }
+        Ok(n)
     }
 
     /// Live documents containing a word that starts with `prefix` (the word itself included).
     pub fn prefix_docs(&self, prefix: &str) -> Result<RoaringBitmap> {
         let mut docs = RoaringBitmap::new();
         let upper = prefix_upper_bound(prefix.as_bytes());
-        for (segment, base) in self.searcher.segment_readers().iter().zip(&self.bases) {
-            let inverted = segment.inverted_index(self.fields.text)?;
-            let mut range = inverted.terms().range().ge(prefix.as_bytes());
+        for view in &self.segments {
+            let mut range = view.inverted.terms().range().ge(prefix.as_bytes());
             if let Some(upper) = &upper {
                 range = range.lt(upper);
             }
             let mut stream = range.into_stream()?;
             while stream.advance() {
-                let mut postings = inverted
-                    .read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)?;
-                push_alive(&mut docs, &mut postings, segment, *base);
+                self.push_docs(view, stream.value(), None, &mut docs)?;
             }
         }
         Ok(docs)
+    }
+
+    /// Adds the live documents of one term of one segment to `docs` (global ids), keeping only
+    /// those where the term occurs in an attribute `filter` allows.
+    pub fn push_docs(
+        &self,
+        view: &SegmentView,
+        info: &TermInfo,
+        filter: Option<&AttributeFilter>,
+        docs: &mut RoaringBitmap,
+    ) -> Result<()> {
+        let alive = self.segment_reader(view).alive_bitset();
+        match filter {
+            None => {
+                let mut postings = view.inverted.read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+                let mut doc = postings.doc();
+                let mut fresh = RoaringBitmap::new();
+                while doc != TERMINATED {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        // Postings are sorted, so appending is always possible.
+                        let _ = fresh.try_push(view.base + doc);
+                    }
+                    doc = postings.advance();
+                }
+                *docs |= fresh;
+            }
+            Some(filter) => {
+                let mut postings =
+                    view.inverted.read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)?;
+                let mut positions = Vec::new();
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        postings.positions(&mut positions);
+                        if positions.iter().any(|p| filter.allows(*p)) {
+                            docs.insert(view.base + doc);
+                        }
+                    }
+                    doc = postings.advance();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A positions-reading cursor on one term of one segment, if the segment has the term.
+    pub fn postings(&self, view: &SegmentView, word: &str) -> Result<Option<SegmentPostings>> {
+        match view.inverted.terms().get(word.as_bytes())? {
+            Some(info) => {
+                Ok(Some(view.inverted.read_postings_from_terminfo(&info, IndexRecordOption::WithFreqsAndPositions)?))
+            }
+            None => Ok(None),
+        }
     }
 
     /// Positions of `word` in one document (packed attribute and word position).
@@ -104,9 +203,7 @@ impl SearchContext {
         let segment = self.searcher.segment_reader(address.segment_ord);
         let inverted = segment.inverted_index(self.fields.text)?;
         let term = Term::from_field_text(self.fields.text, word);
-        if let Some(mut postings) =
-            inverted.read_postings(&term, IndexRecordOption::WithFreqsAndPositions)?
-        {
+        if let Some(mut postings) = inverted.read_postings(&term, IndexRecordOption::WithFreqsAndPositions)? {
             if postings.seek(address.doc_id) == address.doc_id {
                 postings.positions(out);
             }
@@ -115,24 +212,8 @@ impl SearchContext {
     }
 }
 
-fn push_alive(
-    docs: &mut RoaringBitmap,
-    postings: &mut tantivy::postings::SegmentPostings,
-    segment: &tantivy::SegmentReader,
-    base: u32,
-) {
-    let alive = segment.alive_bitset();
-    let mut doc = postings.doc();
-    while doc != TERMINATED {
-        if alive.is_none_or(|a| a.is_alive(doc)) {
-            docs.insert(base + doc);
-        }
-        doc = postings.advance();
-    }
-}
-
 /// The smallest byte string greater than every string starting with `prefix`.
-fn prefix_upper_bound(prefix: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn prefix_upper_bound(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut upper = prefix.to_vec();
     while let Some(last) = upper.pop() {
         if last < u8::MAX {

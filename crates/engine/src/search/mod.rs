@@ -1,23 +1,34 @@
-//! The path of a query: analyze `q` into query words, find each word's documents in the term
-//! dictionary, then order the candidates with the ranking rules, bucket by bucket, fetching only
-//! the documents of the requested page.
+//! The path of a query: parse `q` into terms, phrases and negations, derive what each term may
+//! match from the term dictionary (typos, prefixes, splits, concatenations, synonyms), then order
+//! the candidates with the ranking rules, bucket by bucket, fetching only the documents of the
+//! requested page.
 
 mod context;
+mod derivations;
 pub mod matching_words;
+mod positions;
 mod query;
 pub mod ranking;
+#[cfg(test)]
+mod relevance;
+#[cfg(test)]
+mod tests;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use roaring::RoaringBitmap;
 use serde_json::{Map, Value};
 
-pub use context::SearchContext;
+pub use context::{AttributeFilter, SearchContext};
+pub use derivations::{allowed_typos, DerivationKind, Query, Shape};
 pub use matching_words::{MatchingWord, MatchingWords};
-pub use query::{parse_query, QueryWord, MAX_QUERY_WORDS};
+pub use query::{parse, parse_query, ParsedQuery, QueryPart, QueryWord, MAX_QUERY_WORDS};
 
-use crate::error::Result;
+use crate::analysis::Analyzer;
+use crate::error::{Result, UserError, UserErrorKind};
 use crate::index::{read_source, Index};
+use crate::settings::attribute_matches;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MatchingStrategy {
@@ -66,63 +77,164 @@ pub struct SearchResult {
     pub matching_words: MatchingWords,
 }
 
+/// The searchable attributes, by rank: what `attributesToSearchOn` and `disableOnAttributes`
+/// name, and how many ranks the attribute rule has.
+struct AttributeRanks {
+    /// The name (or pattern) of each rank.
+    names: Vec<String>,
+    /// Whether every field is searchable (`["*"]`): ranks are then fields in first-seen order.
+    all: bool,
+}
+
+impl AttributeRanks {
+    fn new(ctx: &SearchContext) -> AttributeRanks {
+        match &ctx.settings.searchable_attributes {
+            Some(list) if !list.iter().any(|a| a == "*") => AttributeRanks { names: list.clone(), all: false },
+            _ => AttributeRanks { names: ctx.state.fields.clone(), all: true },
+        }
+    }
+
+    /// The ranks an attribute name selects.
+    fn select(&self, attribute: &str) -> Vec<bool> {
+        self.names
+            .iter()
+            .map(|name| attribute_matches(attribute, name) || (!self.all && attribute_matches(name, attribute)))
+            .collect()
+    }
+
+    /// The restriction of `attributesToSearchOn`, or an error naming an attribute that is not
+    /// searchable.
+    fn search_on(&self, attributes: &[String]) -> Result<Option<AttributeFilter>> {
+        if attributes.iter().any(|a| a == "*") {
+            return Ok(None);
+        }
+        let mut allowed = vec![false; self.names.len()];
+        for attribute in attributes {
+            let selected = self.select(attribute);
+            if !self.all && !selected.iter().any(|s| *s) {
+                let message = format!(
+                    "Attribute `{attribute}` is not searchable. Available searchable attributes are: `{}`.",
+                    self.names.join(", ")
+                );
+                return Err(UserError::new(UserErrorKind::InvalidSearchAttributesToSearchOn, message).into());
+            }
+            for (a, s) in allowed.iter_mut().zip(selected) {
+                *a |= s;
+            }
+        }
+        Ok(Some(AttributeFilter::new(allowed)))
+    }
+}
+
 impl Index {
     /// Runs a search against the committed documents.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResult> {
         let ctx = SearchContext::new(self)?;
-        let analyzer = crate::analysis::Analyzer::new(&ctx.settings);
-        let words = parse_query(&analyzer, request.query.as_deref().unwrap_or(""));
+        let analyzer = Analyzer::new(&ctx.settings);
+        let parsed = parse(&analyzer, request.query.as_deref().unwrap_or(""));
+        let ranks = AttributeRanks::new(&ctx);
+        let search_on = match &request.attributes_to_search_on {
+            Some(attributes) => ranks.search_on(attributes)?,
+            None => None,
+        };
+        let disabled = &ctx.settings.typo_tolerance.disable_on_attributes;
+        let typo_filter = if disabled.is_empty() {
+            search_on.clone()
+        } else {
+            let mut allowed = match &search_on {
+                Some(_) => (0..ranks.names.len() as u32).map(|r| search_on.as_ref().is_some_and(|f| f.allows(r << 16))).collect(),
+                None => vec![true; ranks.names.len()],
+            };
+            for attribute in disabled {
+                for (a, s) in allowed.iter_mut().zip(ranks.select(attribute)) {
+                    *a &= !s;
+                }
+            }
+            Some(AttributeFilter::new(allowed))
+        };
+        let query = derivations::QueryBuilder::new(&ctx, &analyzer, search_on.map(Arc::new), typo_filter.map(Arc::new))
+            .build(&parsed)?;
+
         let max_total_hits = ctx.settings.pagination.max_total_hits;
         let window_end = (request.offset + request.limit).min(max_total_hits);
-        let (ranked, candidates, degraded) = if words.is_empty() {
-            let universe = ctx.universe();
-            let ranked: Vec<u32> = universe
-                .iter()
-                .skip(request.offset)
-                .take(window_end.saturating_sub(request.offset))
-                .collect();
-            (ranked, universe.len(), false)
+        let placeholder = query.terms.is_empty();
+        let universe = if placeholder {
+            ctx.universe() - &query.negated
         } else {
-            let query = ranking::QueryDocs::new(&ctx, &words)?;
-            let universe = query.candidates(request.matching_strategy);
-            let mut rules = ranking::rules_for(&query, request.matching_strategy);
-            let candidates = universe.len();
-            let outcome = ranking::bucket_sort(
-                &ctx,
-                &mut rules,
-                &universe,
-                request.offset,
-                window_end,
-                request.deadline,
-            )?;
-            (outcome.documents, candidates, outcome.degraded)
+            ranking::WordsRule::new(&query, request.matching_strategy).candidates() - &query.negated
         };
+        let mut rules = ranking::rules_for(&query, &ctx.settings.ranking_rules, request.matching_strategy, placeholder);
+        let mut rank_ctx = ranking::RankCtx {
+            search: &ctx,
+            query: &query,
+            matches: Default::default(),
+            // With every field searchable, Meilisearch weighs all fields the same.
+            attribute_count: if ranks.all { 1 } else { ranks.names.len() as u32 },
+        };
+        let scoring = ranking::Scoring {
+            details: request.compute_scores,
+            threshold: request.ranking_score_threshold.filter(|t| *t > 0.0),
+        };
+        let outcome = ranking::bucket_sort(
+            &mut rank_ctx,
+            &mut rules,
+            &universe,
+            query.all_terms(),
+            request.offset,
+            window_end,
+            request.deadline,
+            scoring,
+        )?;
         let fields = self.schema_fields();
-        let mut hits = Vec::with_capacity(ranked.len());
-        for id in ranked {
-            let document = read_source(&ctx.searcher, fields, ctx.address(id))?;
-            hits.push(SearchHit {
-                document,
-                ranking_score: None,
-                ranking_score_details: None,
-            });
+        let mut hits = Vec::with_capacity(outcome.documents.len());
+        for (i, id) in outcome.documents.iter().enumerate() {
+            let document = read_source(&ctx.searcher, fields, ctx.address(*id))?;
+            let details = outcome.details.get(i);
+            let (ranking_score, ranking_score_details) = match details {
+                Some(details) if request.compute_scores => {
+                    (Some(ranking::global_score(details)), Some(ranking::details_json(details)))
+                }
+                _ => (None, None),
+            };
+            hits.push(SearchHit { document, ranking_score, ranking_score_details });
         }
         Ok(SearchResult {
             hits,
-            candidates,
-            degraded,
-            matching_words: MatchingWords {
-                words: words
-                    .into_iter()
-                    .map(|w| MatchingWord {
-                        derivations: vec![w.text.clone()],
-                        is_prefix: w.is_prefix,
-                        query: w.text,
-                    })
-                    .collect(),
-            },
+            candidates: universe.len().saturating_sub(outcome.dropped),
+            degraded: outcome.degraded,
+            matching_words: matching_words_of(&query),
         })
     }
+}
+
+/// For each query term, the document words that match it.
+fn matching_words_of(query: &Query) -> MatchingWords {
+    let mut words = Vec::new();
+    for (i, term) in query.terms.iter().enumerate() {
+        if term.is_phrase {
+            for word in term.text.split(' ') {
+                words.push(MatchingWord { query: word.to_string(), derivations: vec![word.to_string()], is_prefix: false });
+            }
+            continue;
+        }
+        let mut derivations: Vec<String> = vec![term.text.clone()];
+        for d in query.derivations.iter().filter(|d| d.covers & (1 << i) != 0) {
+            let ids: Vec<u32> = match &d.shape {
+                // A prefix matches every word starting with the term; `is_prefix` says so.
+                Shape::Any(_) if d.kind == DerivationKind::Prefix => continue,
+                Shape::Any(ids) => ids.clone(),
+                Shape::Sequence(seq) => seq.iter().flatten().copied().collect(),
+            };
+            for id in ids {
+                let word = &query.words[id as usize];
+                if !derivations.contains(word) {
+                    derivations.push(word.clone());
+                }
+            }
+        }
+        words.push(MatchingWord { query: term.text.clone(), derivations, is_prefix: term.is_prefix });
+    }
+    MatchingWords { words }
 }
 
 /// A set of documents, identified by their place across all segments of one searcher.

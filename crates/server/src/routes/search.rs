@@ -7,6 +7,8 @@ use axum::extract::{Path, State};
 use axum::Json;
 use quarry_api_types::search::{MatchingStrategy as WireStrategy, SearchQuery};
 use quarry_api_types::Code;
+use quarry_engine::analysis::Analyzer;
+use quarry_engine::format::{format_document, FormatOptions};
 use quarry_engine::search::{MatchingStrategy, SearchRequest};
 use quarry_engine::Index;
 use serde_json::{json, Map, Value};
@@ -84,24 +86,29 @@ pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
     };
     let result = index.search(&request)?;
     let displayed = settings.displayed_attributes.clone();
+    let format = format_options(query);
+    let analyzer = format.as_ref().map(|_| Analyzer::new(&settings));
     let hits: Vec<Value> = result
         .hits
         .into_iter()
         .map(|hit| {
             let visible = select_fields(hit.document, displayed.as_deref());
-            let mut out: Map<String, Value> =
-                select_fields(visible, query.attributes_to_retrieve.as_deref());
+            let mut out: Map<String, Value> = select_fields(visible.clone(), query.attributes_to_retrieve.as_deref());
+            if let (Some(options), Some(analyzer)) = (&format, &analyzer) {
+                let source = formatting_source(visible, query);
+                let formatted = format_document(&source, analyzer, &result.matching_words, options);
+                if let Some(f) = formatted.formatted {
+                    out.insert("_formatted".into(), Value::Object(f));
+                }
+                if let Some(positions) = formatted.matches_position {
+                    out.insert("_matchesPosition".into(), Value::Object(positions));
+                }
+            }
             if query.show_ranking_score {
-                out.insert(
-                    "_rankingScore".into(),
-                    json!(hit.ranking_score.unwrap_or(0.0)),
-                );
+                out.insert("_rankingScore".into(), json!(hit.ranking_score.unwrap_or(0.0)));
             }
             if query.show_ranking_score_details {
-                out.insert(
-                    "_rankingScoreDetails".into(),
-                    Value::Object(hit.ranking_score_details.unwrap_or_default()),
-                );
+                out.insert("_rankingScoreDetails".into(), Value::Object(hit.ranking_score_details.unwrap_or_default()));
             }
             Value::Object(out)
         })
@@ -134,6 +141,53 @@ pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
         body.insert("degraded".into(), json!(true));
     }
     Ok(Value::Object(body))
+}
+
+/// What the formatter is asked to do, or `None` when the request wants no formatting at all.
+fn format_options(query: &SearchQuery) -> Option<FormatOptions> {
+    let highlight = query.attributes_to_highlight.clone().unwrap_or_default();
+    let crop: Vec<(String, Option<usize>)> = query
+        .attributes_to_crop
+        .iter()
+        .flatten()
+        .map(|item| match item.rsplit_once(':') {
+            Some((name, len)) => match len.parse::<usize>() {
+                Ok(len) => (name.to_string(), Some(len)),
+                Err(_) => (item.clone(), None),
+            },
+            None => (item.clone(), None),
+        })
+        .collect();
+    if highlight.is_empty() && crop.is_empty() && !query.show_matches_position {
+        return None;
+    }
+    Some(FormatOptions {
+        highlight,
+        crop,
+        crop_length: query.crop_length,
+        crop_marker: query.crop_marker.clone(),
+        pre_tag: query.highlight_pre_tag.clone(),
+        post_tag: query.highlight_post_tag.clone(),
+        show_matches_position: query.show_matches_position,
+    })
+}
+
+/// The fields `_formatted` shows: those retrieved plus those highlighted or cropped, among the
+/// displayed ones.
+fn formatting_source(visible: Map<String, Value>, query: &SearchQuery) -> Map<String, Value> {
+    let Some(retrieve) = &query.attributes_to_retrieve else { return visible };
+    // `*` in the highlight or crop lists means "every retrieved attribute", not more fields.
+    let mut wanted = retrieve.clone();
+    wanted.extend(query.attributes_to_highlight.iter().flatten().filter(|a| *a != "*").cloned());
+    wanted.extend(
+        query
+            .attributes_to_crop
+            .iter()
+            .flatten()
+            .map(|c| c.rsplit_once(':').map_or(c.clone(), |(n, _)| n.to_string()))
+            .filter(|a| a != "*"),
+    );
+    select_fields(visible, Some(&wanted))
 }
 
 /// Filters, sorting, facets and distinct arrive with their own issue; until then a request

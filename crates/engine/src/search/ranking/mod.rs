@@ -1,8 +1,18 @@
 //! Ranking rules and the bucket sort that chains them. Each rule splits the documents it is
 //! given into buckets, best first; the next rule only ever sees one bucket of the previous one,
 //! and a bucket is only split when the page needs its documents, so a page costs the work of
-//! that page.
+//! that page. Every bucket says how good it is (a rank out of a maximum), which is what the
+//! ranking score and its details are made of.
 
+mod attribute_rank;
+mod cost;
+mod custom;
+mod exactness;
+mod proximity;
+mod score;
+mod sort;
+mod typo;
+mod word_position;
 mod words;
 
 use std::time::Instant;
@@ -10,173 +20,200 @@ use std::time::Instant;
 use roaring::RoaringBitmap;
 
 use super::context::SearchContext;
-use super::query::QueryWord;
+use super::derivations::Query;
+use super::positions::MatchCache;
 use super::MatchingStrategy;
 use crate::error::Result;
+use crate::settings::RankingRule as RuleSetting;
 
+pub use attribute_rank::AttributeRankRule;
+pub use custom::CustomRule;
+pub use exactness::ExactnessRule;
+pub use proximity::ProximityRule;
+pub use score::{details_json, global_score, Detail, MatchType, Rank};
+pub use sort::SortRule;
+pub use typo::TypoRule;
+pub use word_position::WordPositionRule;
 pub use words::WordsRule;
+
+/// What the rules of one search share: the snapshot, the query, and the positions read so far.
+pub struct RankCtx<'a> {
+    pub search: &'a SearchContext,
+    pub query: &'a Query,
+    pub matches: MatchCache,
+    /// How many attribute ranks the searchable attributes have.
+    pub attribute_count: u32,
+}
+
+/// Documents that a rule ranks equally, with the query terms still in play for them.
+pub struct Bucket {
+    pub docs: RoaringBitmap,
+    /// A bit per query term still required (the words rule drops some).
+    pub mask: u16,
+    pub detail: Detail,
+}
 
 /// One ranking rule, used as: `start` with a universe, `next_bucket` until `None`, `end`.
 pub trait RankingRule {
     fn name(&self) -> &'static str;
-    fn start(&mut self, ctx: &SearchContext, universe: &RoaringBitmap) -> Result<()>;
+    fn start(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap, mask: u16) -> Result<()>;
     /// The next best documents of `universe` (what is left of the one given to `start`).
-    fn next_bucket(
-        &mut self,
-        ctx: &SearchContext,
-        universe: &RoaringBitmap,
-    ) -> Result<Option<RoaringBitmap>>;
-    fn end(&mut self);
+    fn next_bucket(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap) -> Result<Option<Bucket>>;
+    fn end(&mut self) {}
 }
 
-/// The documents of each query word, computed once per search.
-pub struct QueryDocs {
-    pub words: Vec<QueryWord>,
-    pub docs: Vec<RoaringBitmap>,
-}
-
-impl QueryDocs {
-    pub fn new(ctx: &SearchContext, words: &[QueryWord]) -> Result<QueryDocs> {
-        let docs = words
-            .iter()
-            .map(|w| {
-                if w.is_prefix {
-                    ctx.prefix_docs(&w.text)
-                } else {
-                    ctx.word_docs(&w.text)
-                }
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(QueryDocs {
-            words: words.to_vec(),
-            docs,
-        })
-    }
-
-    /// Documents matching at least as many words as the strategy requires.
-    pub fn candidates(&self, strategy: MatchingStrategy) -> RoaringBitmap {
-        let order = removal_order(self, strategy);
-        match strategy {
-            MatchingStrategy::All => intersect(self.docs.iter()),
-            MatchingStrategy::Last | MatchingStrategy::Frequency => {
-                // The loosest level keeps only the word that is never removed.
-                let kept = order.last().copied().unwrap_or(0);
-                let mut rest: Vec<usize> = (0..self.docs.len())
-                    .filter(|i| !order.contains(i))
-                    .collect();
-                rest.push(kept);
-                intersect(rest.iter().map(|i| &self.docs[*i]))
+/// The rules of a search, in the order of the index's `rankingRules`. `words` always comes
+/// before the other relevancy rules, as in Meilisearch. A placeholder search (no query terms)
+/// only uses the rules that sort by field values.
+pub fn rules_for(
+    query: &Query,
+    settings: &[RuleSetting],
+    strategy: MatchingStrategy,
+    placeholder: bool,
+) -> Vec<Box<dyn RankingRule>> {
+    let mut order: Vec<RuleSetting> = settings.to_vec();
+    if !placeholder {
+        let is_relevancy = |r: &RuleSetting| {
+            matches!(
+                r,
+                RuleSetting::Typo
+                    | RuleSetting::Proximity
+                    | RuleSetting::Attribute
+                    | RuleSetting::AttributeRank
+                    | RuleSetting::WordPosition
+                    | RuleSetting::Exactness
+            )
+        };
+        let words_at = order.iter().position(|r| *r == RuleSetting::Words);
+        let first_relevancy = order.iter().position(is_relevancy);
+        match (words_at, first_relevancy) {
+            (Some(w), Some(r)) if w > r => {
+                order.remove(w);
+                order.insert(r, RuleSetting::Words);
             }
+            (None, Some(r)) => order.insert(r, RuleSetting::Words),
+            (None, None) => order.push(RuleSetting::Words),
+            _ => {}
         }
     }
-}
-
-/// The order in which words are dropped by the strategy; the last entry is never dropped.
-pub(crate) fn removal_order(query: &QueryDocs, strategy: MatchingStrategy) -> Vec<usize> {
-    let n = query.docs.len();
-    match strategy {
-        MatchingStrategy::All => Vec::new(),
-        MatchingStrategy::Last => (0..n).rev().collect(),
-        MatchingStrategy::Frequency => {
-            let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by_key(|i| std::cmp::Reverse((query.docs[*i].len(), *i)));
-            order
+    let mut rules: Vec<Box<dyn RankingRule>> = Vec::new();
+    for rule in order {
+        match rule {
+            RuleSetting::Asc(field) => rules.push(Box::new(CustomRule::new(field, true))),
+            RuleSetting::Desc(field) => rules.push(Box::new(CustomRule::new(field, false))),
+            RuleSetting::Sort => rules.push(Box::new(SortRule::default())),
+            _ if placeholder => {}
+            RuleSetting::Words => rules.push(Box::new(WordsRule::new(query, strategy))),
+            RuleSetting::Typo => rules.push(Box::new(TypoRule::default())),
+            RuleSetting::Proximity => rules.push(Box::new(ProximityRule::default())),
+            RuleSetting::Attribute => {
+                rules.push(Box::new(AttributeRankRule::new(true)));
+                rules.push(Box::new(WordPositionRule::new(true)));
+            }
+            RuleSetting::AttributeRank => rules.push(Box::new(AttributeRankRule::new(false))),
+            RuleSetting::WordPosition => rules.push(Box::new(WordPositionRule::new(false))),
+            RuleSetting::Exactness => rules.push(Box::new(ExactnessRule::default())),
         }
     }
+    rules
 }
 
-pub(crate) fn intersect<'a>(mut sets: impl Iterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
-    let Some(first) = sets.next() else {
-        return RoaringBitmap::new();
-    };
-    let mut acc = first.clone();
-    for set in sets {
-        acc &= set;
-    }
-    acc
-}
-
-/// The rules of a search, in the order of the index's `rankingRules` (those built so far).
-pub fn rules_for(query: &QueryDocs, strategy: MatchingStrategy) -> Vec<Box<dyn RankingRule>> {
-    vec![Box::new(WordsRule::new(query, strategy))]
+/// How ranking scores are wanted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scoring {
+    /// Keep the details of every returned document.
+    pub details: bool,
+    /// Leave out documents scoring below this.
+    pub threshold: Option<f64>,
 }
 
 pub struct BucketSortOutcome {
     pub documents: Vec<u32>,
+    /// Per document, the details of the buckets it came through (when scoring).
+    pub details: Vec<Vec<Detail>>,
     pub degraded: bool,
+    /// Documents left out for scoring below the threshold.
+    pub dropped: u64,
 }
 
 /// Orders `universe` with `rules` until the window `[offset, window_end)` is filled.
+#[allow(clippy::too_many_arguments)]
 pub fn bucket_sort(
-    ctx: &SearchContext,
+    ctx: &mut RankCtx<'_>,
     rules: &mut [Box<dyn RankingRule>],
     universe: &RoaringBitmap,
+    mask: u16,
     offset: usize,
     window_end: usize,
     deadline: Option<Instant>,
+    scoring: Scoring,
 ) -> Result<BucketSortOutcome> {
-    let mut out = Collector {
-        offset,
-        window_end,
-        skipped: 0,
-        documents: Vec::new(),
-    };
+    let keep_details = scoring.details || scoring.threshold.is_some();
+    let mut out = Collector { offset, window_end, skipped: 0, documents: Vec::new(), details: Vec::new(), keep_details };
+    let mut dropped = 0u64;
     if rules.is_empty() || universe.is_empty() || window_end <= offset {
-        out.push_all(universe);
-        return Ok(BucketSortOutcome {
-            documents: out.documents,
-            degraded: false,
-        });
+        out.push_all(universe, &[]);
+        return Ok(BucketSortOutcome { documents: out.documents, details: out.details, degraded: false, dropped });
     }
     let mut universes: Vec<RoaringBitmap> = vec![universe.clone()];
-    rules[0].start(ctx, universe)?;
+    let mut path: Vec<Detail> = Vec::new();
+    rules[0].start(ctx, universe, mask)?;
     let mut depth = 0usize;
-    let mut degraded = false;
     while !out.is_full() {
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            degraded = true;
             for level in (0..=depth).rev() {
-                out.push_all(&universes[level]);
+                path.truncate(level);
+                out.push_all(&universes[level], &path);
                 rules[level].end();
             }
-            return Ok(BucketSortOutcome {
-                documents: out.documents,
-                degraded,
-            });
+            return Ok(BucketSortOutcome { documents: out.documents, details: out.details, degraded: true, dropped });
         }
         let bucket = rules[depth].next_bucket(ctx, &universes[depth])?;
         let Some(bucket) = bucket else {
             // This rule has nothing left: what remains of its universe is unranked by it.
             let rest = std::mem::take(&mut universes[depth]);
             rules[depth].end();
+            path.truncate(depth);
+            out.push_all(&rest, &path);
             if depth == 0 {
-                out.push_all(&rest);
                 break;
             }
-            out.push_all(&rest);
             universes.pop();
             depth -= 1;
             continue;
         };
-        universes[depth] -= &bucket;
-        if bucket.is_empty() {
+        universes[depth] -= &bucket.docs;
+        if bucket.docs.is_empty() {
             continue;
         }
-        if depth + 1 == rules.len() || bucket.len() == 1 || out.would_skip_whole(&bucket) {
-            out.push_all(&bucket);
+        path.truncate(depth);
+        path.push(bucket.detail);
+        if let Some(threshold) = scoring.threshold {
+            // Deeper rules can only lower the score: the best this bucket can do is known.
+            if global_score(&path) < threshold {
+                dropped += bucket.docs.len();
+                if path[depth].has_rank() {
+                    // The next buckets of this rule are worse still.
+                    dropped += universes[depth].len();
+                    universes[depth].clear();
+                }
+                continue;
+            }
+        }
+        let last = depth + 1 == rules.len();
+        let skip = scoring.threshold.is_none() && out.would_skip_whole(&bucket.docs);
+        if last || (!keep_details && bucket.docs.len() == 1) || skip {
+            out.push_all(&bucket.docs, &path);
             continue;
         }
         depth += 1;
-        rules[depth].start(ctx, &bucket)?;
-        universes.push(bucket);
+        rules[depth].start(ctx, &bucket.docs, bucket.mask)?;
+        universes.push(bucket.docs);
     }
     for rule in rules.iter_mut().take(depth + 1) {
         rule.end();
     }
-    Ok(BucketSortOutcome {
-        documents: out.documents,
-        degraded,
-    })
+    Ok(BucketSortOutcome { documents: out.documents, details: out.details, degraded: false, dropped })
 }
 
 struct Collector {
@@ -184,6 +221,8 @@ struct Collector {
     window_end: usize,
     skipped: usize,
     documents: Vec<u32>,
+    details: Vec<Vec<Detail>>,
+    keep_details: bool,
 }
 
 impl Collector {
@@ -196,7 +235,7 @@ impl Collector {
         self.documents.is_empty() && self.skipped + bucket.len() as usize <= self.offset
     }
 
-    fn push_all(&mut self, docs: &RoaringBitmap) {
+    fn push_all(&mut self, docs: &RoaringBitmap, path: &[Detail]) {
         for id in docs {
             if self.is_full() {
                 return;
@@ -205,6 +244,9 @@ impl Collector {
                 self.skipped += 1;
             } else {
                 self.documents.push(id);
+                if self.keep_details {
+                    self.details.push(path.to_vec());
+                }
             }
         }
     }

@@ -1,0 +1,713 @@
+//! What each query term may match in the documents: the word itself, words it is a prefix of,
+//! words within one or two typos (Damerau-Levenshtein automata run over the term dictionary),
+//! its split into two adjacent words, its concatenation with the next terms, and synonyms.
+//! Each derivation knows its typo cost and its documents; everything is capped so that no query
+//! explodes, keeping the best derivations (fewest typos, then most documents).
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA, SINK_STATE};
+use roaring::RoaringBitmap;
+
+use super::context::{prefix_upper_bound, AttributeFilter, SearchContext};
+use super::query::{ParsedQuery, QueryPart};
+use crate::analysis::Analyzer;
+use crate::error::Result;
+use crate::settings::IndexSettings;
+
+/// Most words a prefix may expand to: the most frequent are kept.
+pub const MAX_PREFIX_DERIVATIONS: usize = 150;
+/// Most words within typos a term may match: the fewest typos, then the most frequent, are kept.
+pub const MAX_TYPO_DERIVATIONS: usize = 150;
+/// Most query terms concatenated into one word ("news paper" -> "newspaper").
+const MAX_NGRAM: usize = 3;
+
+/// Index of a word in [`Query::words`].
+pub type WordId = u32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DerivationKind {
+    /// The term itself.
+    Exact,
+    /// A longer word the last term is the beginning of.
+    Prefix,
+    /// A word within one or two typos.
+    Typo,
+    /// The term cut in two adjacent words ("sunflower" -> "sun flower").
+    Split,
+    /// Adjacent terms glued into one word ("sun flower" -> "sunflower").
+    Concat,
+    /// A synonym from the settings.
+    Synonym,
+    /// A quoted phrase, matched as it is.
+    Phrase,
+}
+
+/// The words a derivation matches.
+#[derive(Debug, Clone)]
+pub enum Shape {
+    /// Any one of these words.
+    Any(Vec<WordId>),
+    /// These words following each other; `None` is a stop word, which is not indexed but keeps
+    /// its place.
+    Sequence(Vec<Option<WordId>>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Derivation {
+    pub kind: DerivationKind,
+    pub typos: u8,
+    pub shape: Shape,
+    /// The first query term this derivation stands for.
+    pub first_term: usize,
+    /// Every query term it stands for (a bit per term): more than one for concatenations and
+    /// multi-word synonyms.
+    pub covers: u16,
+    /// Attributes the match may come from, when restricted.
+    pub filter: Option<Arc<AttributeFilter>>,
+    /// Live documents it matches.
+    pub docs: RoaringBitmap,
+}
+
+impl Derivation {
+    /// How many word positions one match spans.
+    pub fn span(&self) -> u32 {
+        match &self.shape {
+            Shape::Any(_) => 1,
+            Shape::Sequence(words) => words.len() as u32,
+        }
+    }
+
+    /// Whether it is the term as typed: what the exactness rule counts.
+    pub fn is_exact(&self) -> bool {
+        matches!(self.kind, DerivationKind::Exact | DerivationKind::Phrase)
+    }
+}
+
+/// One query term: a word or a phrase.
+#[derive(Debug, Clone)]
+pub struct Term {
+    /// Normalized text (a phrase's words joined by spaces).
+    pub text: String,
+    pub is_prefix: bool,
+    pub is_phrase: bool,
+    /// Typos allowed on this term by the settings.
+    pub max_typos: u8,
+}
+
+/// A query with every derivation of its terms, ready for the ranking rules.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub terms: Vec<Term>,
+    pub derivations: Vec<Derivation>,
+    /// Every word some derivation matches.
+    pub words: Vec<String>,
+    /// The live documents of each word (whatever attribute it is in).
+    pub word_docs: Vec<RoaringBitmap>,
+    /// Documents excluded by negations.
+    pub negated: RoaringBitmap,
+}
+
+impl Query {
+    /// A bit per term, all set.
+    pub fn all_terms(&self) -> u16 {
+        if self.terms.len() >= 16 {
+            u16::MAX
+        } else {
+            (1u16 << self.terms.len()) - 1
+        }
+    }
+
+    /// Documents matching term `term` with at most `k` typos, for k = 0, 1, 2, using only
+    /// derivations whose terms are all in `mask`.
+    pub fn term_docs_by_typos(&self, term: usize, mask: u16) -> [RoaringBitmap; 3] {
+        let mut out: [RoaringBitmap; 3] = Default::default();
+        for d in &self.derivations {
+            if d.covers & (1 << term) == 0 || d.covers & !mask != 0 {
+                continue;
+            }
+            // A derivation standing for several terms costs its typos once, on its first term.
+            let cost = if d.first_term == term { d.typos.min(2) as usize } else { 0 };
+            out[cost] |= &d.docs;
+        }
+        let (zero, rest) = out.split_at_mut(1);
+        rest[0] |= &zero[0];
+        let (one, two) = rest.split_at_mut(1);
+        two[0] |= &one[0];
+        out
+    }
+
+    /// Documents matching term `term` through derivations allowed by `mask`.
+    pub fn term_docs(&self, term: usize, mask: u16) -> RoaringBitmap {
+        let mut out = RoaringBitmap::new();
+        for d in &self.derivations {
+            if d.covers & (1 << term) != 0 && d.covers & !mask == 0 {
+                out |= &d.docs;
+            }
+        }
+        out
+    }
+
+    /// The typos allowed on the terms of `mask`, summed: the worst a document can do.
+    pub fn max_typos(&self, mask: u16) -> u32 {
+        self.terms
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(i, t)| {
+                let concat = self.derivations.iter().any(|d| d.first_term == i && d.typos > t.max_typos);
+                u32::from(if concat { t.max_typos.max(1) } else { t.max_typos })
+            })
+            .sum()
+    }
+}
+
+/// Typos the settings allow on a word.
+pub fn allowed_typos(settings: &IndexSettings, word: &str) -> u8 {
+    let typo = &settings.typo_tolerance;
+    if !typo.enabled || typo.disable_on_words.iter().any(|w| crate::analysis::normalize_word(w) == word) {
+        return 0;
+    }
+    if typo.disable_on_numbers && word.chars().all(|c| c.is_ascii_digit()) {
+        return 0;
+    }
+    let len = word.chars().count();
+    if len >= usize::from(typo.two_typos_min_len) {
+        2
+    } else if len >= usize::from(typo.one_typo_min_len) {
+        1
+    } else {
+        0
+    }
+}
+
+fn builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
+    static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 2] = [OnceLock::new(), OnceLock::new()];
+    BUILDERS[usize::from(distance.clamp(1, 2) - 1)].get_or_init(|| LevenshteinAutomatonBuilder::new(distance, true))
+}
+
+/// Walks the term dictionary for words within typos of a query word. A typo on the first
+/// letter counts as two, as in Meilisearch: with one typo allowed the first letter must be
+/// right; with two, a word whose first letter differs may have no other typo.
+struct TypoAutomaton<'a> {
+    one: &'a DFA,
+    max: &'a DFA,
+    first: &'a [u8],
+    two: bool,
+}
+
+const FIRST_MISMATCH: u8 = u8::MAX;
+
+#[derive(Clone)]
+struct TypoState {
+    one: u32,
+    max: u32,
+    first: u8,
+}
+
+impl tantivy_fst::Automaton for TypoAutomaton<'_> {
+    type State = TypoState;
+
+    fn start(&self) -> TypoState {
+        TypoState { one: self.one.initial_state(), max: self.max.initial_state(), first: 0 }
+    }
+
+    fn is_match(&self, s: &TypoState) -> bool {
+        if s.first == FIRST_MISMATCH {
+            self.two && matches!(self.one.distance(s.one), Distance::Exact(_))
+        } else {
+            usize::from(s.first) >= self.first.len() && matches!(self.max.distance(s.max), Distance::Exact(_))
+        }
+    }
+
+    fn can_match(&self, s: &TypoState) -> bool {
+        if s.first == FIRST_MISMATCH {
+            self.two && s.one != SINK_STATE
+        } else {
+            s.max != SINK_STATE
+        }
+    }
+
+    fn accept(&self, s: &TypoState, byte: u8) -> TypoState {
+        let first = match s.first {
+            FIRST_MISMATCH => FIRST_MISMATCH,
+            n if usize::from(n) < self.first.len() => {
+                if self.first[usize::from(n)] == byte {
+                    n + 1
+                } else {
+                    FIRST_MISMATCH
+                }
+            }
+            n => n,
+        };
+        TypoState {
+            one: if self.two { self.one.transition(s.one, byte) } else { s.one },
+            max: self.max.transition(s.max, byte),
+            first,
+        }
+    }
+}
+
+/// A word found in the dictionary for a query word.
+struct Found {
+    typos: u8,
+    doc_freq: u64,
+}
+
+/// The single-word derivations of one query word: exact, prefix and typo'd words.
+fn word_derivations(
+    ctx: &SearchContext,
+    word: &str,
+    is_prefix: bool,
+    max_typos: u8,
+) -> Result<(Option<String>, Vec<String>, Vec<(String, u8)>)> {
+    let mut found: HashMap<Vec<u8>, Found> = HashMap::new();
+    if max_typos == 0 {
+        let freq = ctx.doc_freq(word)?;
+        if freq > 0 {
+            found.insert(word.as_bytes().to_vec(), Found { typos: 0, doc_freq: freq });
+        }
+        if is_prefix {
+            let upper = prefix_upper_bound(word.as_bytes());
+            for view in ctx.segments() {
+                let mut range = view.inverted.terms().range().gt(word.as_bytes());
+                if let Some(upper) = &upper {
+                    range = range.lt(upper);
+                }
+                let mut stream = range.into_stream()?;
+                let mut seen = TopK::new(MAX_PREFIX_DERIVATIONS);
+                while stream.advance() {
+                    seen.offer(u64::from(stream.value().doc_freq), stream.key());
+                }
+                for (freq, key) in seen.into_items() {
+                    found.entry(key).or_insert(Found { typos: 0, doc_freq: 0 }).doc_freq += freq;
+                }
+            }
+        }
+    } else {
+        let one = if is_prefix { builder(1).build_prefix_dfa(word) } else { builder(1).build_dfa(word) };
+        let two = (max_typos >= 2).then(|| if is_prefix { builder(2).build_prefix_dfa(word) } else { builder(2).build_dfa(word) });
+        let max = two.as_ref().unwrap_or(&one);
+        let first_len = word.chars().next().map_or(0, char::len_utf8);
+        let first = &word.as_bytes()[..first_len];
+        for view in ctx.segments() {
+            let automaton = TypoAutomaton { one: &one, max, first, two: two.is_some() };
+            let mut stream = view.inverted.terms().search(automaton).into_stream()?;
+            while stream.advance() {
+                let key = stream.key();
+                let typos = if !key.starts_with(first) {
+                    2
+                } else {
+                    match max.eval(key) {
+                        Distance::Exact(d) => d,
+                        Distance::AtLeast(_) => continue,
+                    }
+                };
+                let entry = found.entry(key.to_vec()).or_insert(Found { typos, doc_freq: 0 });
+                entry.doc_freq += u64::from(stream.value().doc_freq);
+            }
+        }
+    }
+    let mut exact = None;
+    let mut prefixes: Vec<(u64, String)> = Vec::new();
+    let mut typos: Vec<(u8, u64, String)> = Vec::new();
+    for (key, f) in found {
+        let Ok(text) = String::from_utf8(key) else { continue };
+        if text == word {
+            exact = Some(text);
+        } else if f.typos == 0 {
+            prefixes.push((f.doc_freq, text));
+        } else {
+            typos.push((f.typos, f.doc_freq, text));
+        }
+    }
+    prefixes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    prefixes.truncate(MAX_PREFIX_DERIVATIONS);
+    typos.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
+    typos.truncate(MAX_TYPO_DERIVATIONS);
+    Ok((exact, prefixes.into_iter().map(|p| p.1).collect(), typos.into_iter().map(|t| (t.2, t.0)).collect()))
+}
+
+/// The `k` keys with the highest counts seen so far.
+struct TopK {
+    k: usize,
+    items: Vec<(u64, Vec<u8>)>,
+    /// The smallest count kept once full.
+    floor: u64,
+}
+
+impl TopK {
+    fn new(k: usize) -> TopK {
+        TopK { k, items: Vec::with_capacity(k * 2), floor: 0 }
+    }
+
+    fn offer(&mut self, count: u64, key: &[u8]) {
+        if self.items.len() >= self.k && count <= self.floor {
+            return;
+        }
+        self.items.push((count, key.to_vec()));
+        if self.items.len() >= self.k * 2 {
+            self.shrink();
+        }
+    }
+
+    fn shrink(&mut self) {
+        self.items.sort_by(|a, b| b.0.cmp(&a.0));
+        self.items.truncate(self.k);
+        self.floor = self.items.last().map_or(0, |i| i.0);
+    }
+
+    fn into_items(mut self) -> Vec<(u64, Vec<u8>)> {
+        self.shrink();
+        self.items
+    }
+}
+
+/// Builds a [`Query`]: derivations, their documents, and the negated documents.
+pub struct QueryBuilder<'a> {
+    ctx: &'a SearchContext,
+    analyzer: &'a Analyzer,
+    /// Restriction from `attributesToSearchOn`.
+    search_on: Option<Arc<AttributeFilter>>,
+    /// Restriction of typo'd derivations (`disableOnAttributes`, and `search_on`).
+    typo_filter: Option<Arc<AttributeFilter>>,
+    query: Query,
+    word_ids: HashMap<String, WordId>,
+}
+
+impl<'a> QueryBuilder<'a> {
+    pub fn new(
+        ctx: &'a SearchContext,
+        analyzer: &'a Analyzer,
+        search_on: Option<Arc<AttributeFilter>>,
+        typo_filter: Option<Arc<AttributeFilter>>,
+    ) -> QueryBuilder<'a> {
+        QueryBuilder { ctx, analyzer, search_on, typo_filter, query: Query::default(), word_ids: HashMap::new() }
+    }
+
+    fn word(&mut self, text: &str) -> Result<WordId> {
+        if let Some(id) = self.word_ids.get(text) {
+            return Ok(*id);
+        }
+        let id = self.query.words.len() as WordId;
+        self.query.words.push(text.to_string());
+        self.query.word_docs.push(self.ctx.word_docs(text)?);
+        self.word_ids.insert(text.to_string(), id);
+        Ok(id)
+    }
+
+    fn push(&mut self, kind: DerivationKind, typos: u8, shape: Shape, first_term: usize, covers: u16) -> Result<()> {
+        let filter = if matches!(kind, DerivationKind::Typo | DerivationKind::Split) {
+            self.typo_filter.clone()
+        } else {
+            self.search_on.clone()
+        };
+        let docs = self.shape_docs(&shape, filter.as_deref())?;
+        if docs.is_empty() {
+            return Ok(());
+        }
+        self.query.derivations.push(Derivation { kind, typos, shape, first_term, covers, filter, docs });
+        Ok(())
+    }
+
+    fn shape_docs(&self, shape: &Shape, filter: Option<&AttributeFilter>) -> Result<RoaringBitmap> {
+        match shape {
+            Shape::Any(words) => {
+                let mut docs = RoaringBitmap::new();
+                match filter {
+                    None => {
+                        for w in words {
+                            docs |= &self.query.word_docs[*w as usize];
+                        }
+                    }
+                    Some(filter) => {
+                        for w in words {
+                            for view in self.ctx.segments() {
+                                let word = &self.query.words[*w as usize];
+                                if let Some(info) = view.inverted.terms().get(word.as_bytes())? {
+                                    self.ctx.push_docs(view, &info, Some(filter), &mut docs)?;
+                                }
+                            }
+                        }
+                    }
+                }
+                Ok(docs)
+            }
+            Shape::Sequence(words) => sequence_docs(self.ctx, &self.query, words, filter),
+        }
+    }
+
+    pub fn build(mut self, parsed: &ParsedQuery) -> Result<Query> {
+        let settings = &self.ctx.settings;
+        // Terms first, so that every derivation can name the terms it covers.
+        for part in &parsed.parts {
+            let term = match part {
+                QueryPart::Word(w) => Term {
+                    text: w.text.clone(),
+                    is_prefix: w.is_prefix && settings.prefix_search != crate::settings::PrefixSearch::Disabled,
+                    is_phrase: false,
+                    max_typos: allowed_typos(settings, &w.text),
+                },
+                QueryPart::Phrase(words) => Term {
+                    text: words.iter().flatten().cloned().collect::<Vec<_>>().join(" "),
+                    is_prefix: false,
+                    is_phrase: true,
+                    max_typos: 0,
+                },
+            };
+            self.query.terms.push(term);
+        }
+        for (i, part) in parsed.parts.iter().enumerate() {
+            let bit = 1u16 << i;
+            match part {
+                QueryPart::Phrase(words) => {
+                    let mut seq = Vec::with_capacity(words.len());
+                    for w in words {
+                        seq.push(match w {
+                            Some(w) => Some(self.word(w)?),
+                            None => None,
+                        });
+                    }
+                    self.push(DerivationKind::Phrase, 0, Shape::Sequence(seq), i, bit)?;
+                }
+                QueryPart::Word(_) => {
+                    let term = self.query.terms[i].clone();
+                    let (exact, prefixes, typos) = word_derivations(self.ctx, &term.text, term.is_prefix, term.max_typos)?;
+                    if let Some(exact) = exact {
+                        let id = self.word(&exact)?;
+                        self.push(DerivationKind::Exact, 0, Shape::Any(vec![id]), i, bit)?;
+                    }
+                    if !prefixes.is_empty() {
+                        let ids = prefixes.iter().map(|w| self.word(w)).collect::<Result<Vec<_>>>()?;
+                        self.push(DerivationKind::Prefix, 0, Shape::Any(ids), i, bit)?;
+                    }
+                    for level in 1..=2u8 {
+                        let words: Vec<&String> = typos.iter().filter(|t| t.1 == level).map(|t| &t.0).collect();
+                        if !words.is_empty() {
+                            let ids = words.into_iter().map(|w| self.word(w)).collect::<Result<Vec<_>>>()?;
+                            self.push(DerivationKind::Typo, level, Shape::Any(ids), i, bit)?;
+                        }
+                    }
+                    if term.max_typos >= 1 {
+                        if let Some((left, right)) = best_split(self.ctx, &term.text)? {
+                            let seq = vec![Some(self.word(&left)?), Some(self.word(&right)?)];
+                            self.push(DerivationKind::Split, 1, Shape::Sequence(seq), i, bit)?;
+                        }
+                    }
+                }
+            }
+        }
+        self.concatenations(parsed)?;
+        self.synonyms(parsed)?;
+        self.negations(parsed)?;
+        Ok(self.query)
+    }
+
+    /// Adjacent word terms glued together, when the glued word exists.
+    fn concatenations(&mut self, parsed: &ParsedQuery) -> Result<()> {
+        let n = parsed.parts.len();
+        for start in 0..n {
+            let mut glued = String::new();
+            let mut covers = 0u16;
+            for end in start..n.min(start + MAX_NGRAM) {
+                let QueryPart::Word(w) = &parsed.parts[end] else { break };
+                glued.push_str(&w.text);
+                covers |= 1 << end;
+                if end == start {
+                    continue;
+                }
+                let is_prefix = self.query.terms[end].is_prefix;
+                let mut ids = Vec::new();
+                if self.ctx.doc_freq(&glued)? > 0 {
+                    ids.push(self.word(&glued)?);
+                }
+                if is_prefix {
+                    let (_, prefixes, _) = word_derivations(self.ctx, &glued, true, 0)?;
+                    for p in prefixes.iter().take(MAX_PREFIX_DERIVATIONS / 4) {
+                        ids.push(self.word(p)?);
+                    }
+                }
+                if !ids.is_empty() {
+                    self.push(DerivationKind::Concat, 0, Shape::Any(ids), start, covers)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Synonyms of one term or of a few adjacent terms, from the settings.
+    fn synonyms(&mut self, parsed: &ParsedQuery) -> Result<()> {
+        if self.ctx.settings.synonyms.is_empty() {
+            return Ok(());
+        }
+        let analyze = |text: &str| -> Vec<String> {
+            self.analyzer.tokenize(text).into_iter().map(|t| t.text).filter(|w| !self.analyzer.is_stop_word(w)).collect()
+        };
+        let mut table: Vec<(Vec<String>, Vec<Vec<String>>)> = Vec::new();
+        for (key, alternatives) in &self.ctx.settings.synonyms {
+            let key = analyze(key);
+            if key.is_empty() {
+                continue;
+            }
+            let alternatives: Vec<Vec<String>> =
+                alternatives.iter().map(|a| analyze(a)).filter(|a| !a.is_empty() && *a != key).collect();
+            table.push((key, alternatives));
+        }
+        let n = parsed.parts.len();
+        for start in 0..n {
+            let mut words: Vec<String> = Vec::new();
+            let mut covers = 0u16;
+            for end in start..n.min(start + MAX_NGRAM) {
+                let QueryPart::Word(w) = &parsed.parts[end] else { break };
+                words.push(w.text.clone());
+                covers |= 1 << end;
+                let matching: Vec<Vec<String>> = table
+                    .iter()
+                    .filter(|(key, _)| *key == words)
+                    .flat_map(|(_, alternatives)| alternatives.iter().cloned())
+                    .collect();
+                for alternative in matching {
+                    let shape = if alternative.len() == 1 {
+                        Shape::Any(vec![self.word(&alternative[0])?])
+                    } else {
+                        let mut seq = Vec::with_capacity(alternative.len());
+                        for w in &alternative {
+                            seq.push(Some(self.word(w)?));
+                        }
+                        Shape::Sequence(seq)
+                    };
+                    self.push(DerivationKind::Synonym, 0, shape, start, covers)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn negations(&mut self, parsed: &ParsedQuery) -> Result<()> {
+        for part in &parsed.negations {
+            let docs = match part {
+                QueryPart::Word(w) => self.ctx.word_docs(&w.text)?,
+                QueryPart::Phrase(words) => {
+                    let mut seq = Vec::with_capacity(words.len());
+                    for w in words {
+                        seq.push(match w {
+                            Some(w) => Some(self.word(w)?),
+                            None => None,
+                        });
+                    }
+                    sequence_docs(self.ctx, &self.query, &seq, None)?
+                }
+            };
+            self.query.negated |= docs;
+        }
+        Ok(())
+    }
+}
+
+/// The most useful cut of `word` into two words that both exist: the one whose rarer half is
+/// the most frequent.
+fn best_split(ctx: &SearchContext, word: &str) -> Result<Option<(String, String)>> {
+    let mut best: Option<(u64, usize)> = None;
+    for (i, _) in word.char_indices().skip(1) {
+        let (left, right) = word.split_at(i);
+        let left_freq = ctx.doc_freq(left)?;
+        if left_freq == 0 {
+            continue;
+        }
+        let freq = left_freq.min(ctx.doc_freq(right)?);
+        if freq > 0 && best.is_none_or(|(f, _)| freq > f) {
+            best = Some((freq, i));
+        }
+    }
+    Ok(best.map(|(_, i)| (word[..i].to_string(), word[i..].to_string())))
+}
+
+/// Where the words of `seq` follow each other (the position of the first), among positions
+/// lists given per word. `None` words (stop words) match any position.
+pub fn sequence_starts(lists: &[Option<&[u32]>], filter: Option<&AttributeFilter>, out: &mut Vec<u32>) {
+    out.clear();
+    let Some((anchor_index, anchor)) = lists.iter().enumerate().find_map(|(i, l)| l.map(|l| (i, l))) else {
+        return;
+    };
+    'starts: for &p in anchor {
+        let Some(start) = p.checked_sub(anchor_index as u32) else { continue };
+        for (i, list) in lists.iter().enumerate() {
+            if let Some(list) = list {
+                if list.binary_search(&(start + i as u32)).is_err() {
+                    continue 'starts;
+                }
+            }
+        }
+        // A sequence never straddles two attributes.
+        let end = start + lists.len() as u32 - 1;
+        if start >> 16 != end >> 16 {
+            continue;
+        }
+        if filter.is_some_and(|f| !f.allows(start)) {
+            continue;
+        }
+        out.push(start);
+    }
+}
+
+/// Live documents where the words of `seq` follow each other.
+fn sequence_docs(
+    ctx: &SearchContext,
+    query: &Query,
+    seq: &[Option<WordId>],
+    filter: Option<&AttributeFilter>,
+) -> Result<RoaringBitmap> {
+    let present: Vec<WordId> = seq.iter().flatten().copied().collect();
+    let Some(first) = present.first() else { return Ok(RoaringBitmap::new()) };
+    let mut candidates = query.word_docs[*first as usize].clone();
+    for w in &present[1..] {
+        candidates &= &query.word_docs[*w as usize];
+    }
+    let mut docs = RoaringBitmap::new();
+    if candidates.is_empty() {
+        return Ok(docs);
+    }
+    let mut buffers: Vec<Vec<u32>> = vec![Vec::new(); seq.len()];
+    let mut starts = Vec::new();
+    for view in ctx.segments() {
+        let range = view.range();
+        let in_segment: Vec<u32> = candidates.range(range.clone()).collect();
+        if in_segment.is_empty() {
+            continue;
+        }
+        let mut cursors = Vec::with_capacity(seq.len());
+        for w in seq {
+            cursors.push(match w {
+                Some(w) => ctx.postings(view, &query.words[*w as usize])?,
+                None => None,
+            });
+        }
+        for doc in in_segment {
+            let local = doc - view.base;
+            let mut complete = true;
+            for (cursor, buffer) in cursors.iter_mut().zip(buffers.iter_mut()) {
+                buffer.clear();
+                if let Some(cursor) = cursor {
+                    use tantivy::postings::Postings;
+                    use tantivy::DocSet;
+                    if cursor.doc() > local || cursor.seek(local) != local {
+                        complete = false;
+                        break;
+                    }
+                    cursor.positions(buffer);
+                }
+            }
+            if !complete {
+                continue;
+            }
+            let lists: Vec<Option<&[u32]>> =
+                seq.iter().zip(&buffers).map(|(w, b)| w.map(|_| b.as_slice())).collect();
+            sequence_starts(&lists, filter, &mut starts);
+            if !starts.is_empty() {
+                docs.insert(doc);
+            }
+        }
+    }
+    Ok(docs)
+}

@@ -1,0 +1,96 @@
+//! The `attributeRank` ranking rule (and the first half of `attribute`): documents where the
+//! query terms are found in more important attributes, in the order of `searchableAttributes`,
+//! come first. The cost of a document is the sum, over the terms in play, of the rank of the
+//! best attribute the term is found in.
+
+use roaring::RoaringBitmap;
+
+use super::cost::{active_terms, per_term, CostBuckets};
+use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
+use crate::error::Result;
+use crate::index::attribute_of;
+use crate::search::positions::Occurrence;
+
+pub struct AttributeRankRule {
+    /// Whether this is the first half of the `attribute` rule (for the score details).
+    combined: bool,
+    mask: u16,
+    terms: Vec<u8>,
+    max_cost: u32,
+    buckets: CostBuckets,
+    trivial: Option<RoaringBitmap>,
+}
+
+impl AttributeRankRule {
+    pub fn new(combined: bool) -> AttributeRankRule {
+        AttributeRankRule {
+            combined,
+            mask: 0,
+            terms: Vec::new(),
+            max_cost: 0,
+            buckets: CostBuckets::default(),
+            trivial: None,
+        }
+    }
+}
+
+/// The attribute cost of one document over the active terms.
+pub fn document_cost(occurrences: &[Occurrence], mask: u16, terms: &[u8], worst: u32) -> u32 {
+    let mut slices: [&[Occurrence]; 16] = [&[]; 16];
+    per_term(occurrences, mask, &mut slices);
+    terms
+        .iter()
+        .map(|t| {
+            slices[*t as usize]
+                .iter()
+                .filter(|o| o.usable(mask))
+                .map(|o| u32::from(attribute_of(o.start)))
+                .min()
+                .unwrap_or(worst)
+                .min(worst)
+        })
+        .sum()
+}
+
+impl RankingRule for AttributeRankRule {
+    fn name(&self) -> &'static str {
+        "attributeRank"
+    }
+
+    fn start(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap, mask: u16) -> Result<()> {
+        self.mask = mask;
+        self.terms = active_terms(mask, ctx.query.terms.len()).collect();
+        let worst = ctx.attribute_count.saturating_sub(1);
+        self.max_cost = worst * self.terms.len() as u32;
+        if self.max_cost == 0 {
+            self.trivial = Some(universe.clone());
+        } else {
+            self.trivial = None;
+            self.buckets.start(universe);
+        }
+        Ok(())
+    }
+
+    fn next_bucket(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap) -> Result<Option<Bucket>> {
+        let combined = self.combined;
+        if let Some(all) = self.trivial.take() {
+            let docs = all & universe;
+            let detail = Detail::AttributeRank { rank: Rank::from_cost(0, 0), combined };
+            return Ok((!docs.is_empty()).then_some(Bucket { docs, mask: self.mask, detail }));
+        }
+        let (mask, terms) = (self.mask, &self.terms);
+        let worst = ctx.attribute_count.saturating_sub(1);
+        let next = self.buckets.next(ctx, universe, |ctx, chunk, out| {
+            ctx.matches.ensure(ctx.search, ctx.query, chunk)?;
+            for doc in chunk {
+                out.push((doc, document_cost(ctx.matches.get(doc), mask, terms, worst)));
+            }
+            Ok(())
+        })?;
+        Ok(next.map(|(cost, docs)| Bucket {
+            docs,
+            mask: self.mask,
+            detail: Detail::AttributeRank { rank: Rank::from_cost(cost, self.max_cost), combined },
+        }))
+    }
+}

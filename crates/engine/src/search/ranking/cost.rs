@@ -1,0 +1,98 @@
+//! Shared machinery of the rules that give each document a cost read from its positions
+//! (proximity, attribute rank, word position, exactness): documents are costed in chunks of
+//! increasing ids, and the chunk's cheapest documents are handed out first. A universe smaller
+//! than a chunk is ordered exactly; a huge one (a one-letter prefix over a million documents) is
+//! ordered chunk by chunk, which bounds the work a page costs.
+
+use roaring::RoaringBitmap;
+
+use super::RankCtx;
+use crate::error::Result;
+
+/// Documents costed at once. Universes up to this size are ranked exactly.
+pub const CHUNK: u32 = 20_000;
+
+#[derive(Default)]
+pub struct CostBuckets {
+    /// Costed documents grouped by cost, the cheapest last.
+    groups: Vec<(u32, RoaringBitmap)>,
+    /// Documents not costed yet.
+    pending: RoaringBitmap,
+}
+
+impl CostBuckets {
+    pub fn start(&mut self, universe: &RoaringBitmap) {
+        self.groups.clear();
+        self.pending = universe.clone();
+    }
+
+    /// The next cheapest documents of `universe`, with their cost. `cost` is asked for the
+    /// documents of one chunk at a time, and fills `(doc, cost)` pairs.
+    pub fn next(
+        &mut self,
+        ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+        mut cost: impl FnMut(&mut RankCtx<'_>, &RoaringBitmap, &mut Vec<(u32, u32)>) -> Result<()>,
+    ) -> Result<Option<(u32, RoaringBitmap)>> {
+        loop {
+            while let Some((c, docs)) = self.groups.pop() {
+                let docs = docs & universe;
+                if !docs.is_empty() {
+                    return Ok(Some((c, docs)));
+                }
+            }
+            self.pending &= universe;
+            if self.pending.is_empty() {
+                return Ok(None);
+            }
+            let chunk = match self.pending.select(CHUNK) {
+                Some(limit) => {
+                    let mut chunk = self.pending.clone();
+                    chunk.remove_range(limit..);
+                    chunk
+                }
+                None => std::mem::take(&mut self.pending),
+            };
+            self.pending -= &chunk;
+            let mut costs = Vec::with_capacity(chunk.len() as usize);
+            cost(ctx, &chunk, &mut costs)?;
+            costs.sort_unstable_by_key(|(doc, c)| (std::cmp::Reverse(*c), *doc));
+            let mut i = 0;
+            while i < costs.len() {
+                let c = costs[i].1;
+                let mut docs = RoaringBitmap::new();
+                while i < costs.len() && costs[i].1 == c {
+                    docs.insert(costs[i].0);
+                    i += 1;
+                }
+                self.groups.push((c, docs));
+            }
+            // Groups were pushed most expensive first, so the cheapest is popped first.
+        }
+    }
+}
+
+/// The active terms of a mask, in query order.
+pub fn active_terms(mask: u16, term_count: usize) -> impl Iterator<Item = u8> {
+    (0..term_count.min(16) as u8).filter(move |t| mask & (1 << t) != 0)
+}
+
+/// Splits a document's occurrences (sorted by term) into one slice per term.
+pub fn per_term<'o>(
+    occurrences: &'o [super::super::positions::Occurrence],
+    mask: u16,
+    out: &mut [&'o [super::super::positions::Occurrence]; 16],
+) {
+    *out = [&[]; 16];
+    let mut i = 0;
+    while i < occurrences.len() {
+        let term = occurrences[i].term;
+        let begin = i;
+        while i < occurrences.len() && occurrences[i].term == term {
+            i += 1;
+        }
+        if (term as usize) < 16 && mask & (1 << term) != 0 {
+            out[term as usize] = &occurrences[begin..i];
+        }
+    }
+}

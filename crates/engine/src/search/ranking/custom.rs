@@ -1,0 +1,128 @@
+//! Custom ranking rules, `field:asc` and `field:desc`: documents ordered by the value of one
+//! field, numbers before strings, documents without the field last. Values are read from the
+//! stored documents of the bucket being split (a columnar fast field will replace this).
+
+use std::cmp::Ordering;
+
+use roaring::RoaringBitmap;
+use serde_json::Value;
+
+use super::{Bucket, Detail, RankCtx, RankingRule};
+use crate::error::Result;
+use crate::index::read_source;
+
+pub struct CustomRule {
+    field: String,
+    ascending: bool,
+    mask: u16,
+    /// Groups of equal values, best last; `None` until the first bucket is asked for.
+    groups: Option<Vec<(Value, RoaringBitmap)>>,
+    universe: RoaringBitmap,
+}
+
+impl CustomRule {
+    pub fn new(field: String, ascending: bool) -> CustomRule {
+        CustomRule { field, ascending, mask: 0, groups: None, universe: RoaringBitmap::new() }
+    }
+}
+
+/// The sortable value of `path` (dotted) in a document: a number or a string.
+fn value_at(document: &serde_json::Map<String, Value>, path: &str) -> Option<Value> {
+    if let Some(v) = document.get(path) {
+        return sortable(v);
+    }
+    let (head, rest) = path.split_once('.')?;
+    match document.get(head)? {
+        Value::Object(inner) => value_at(inner, rest),
+        _ => None,
+    }
+}
+
+fn sortable(v: &Value) -> Option<Value> {
+    match v {
+        Value::Number(_) | Value::String(_) => Some(v.clone()),
+        Value::Bool(b) => Some(Value::String(b.to_string())),
+        Value::Array(items) => items.iter().find_map(sortable),
+        _ => None,
+    }
+}
+
+/// Numbers before strings, each in their natural order.
+fn compare(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            x.as_f64().unwrap_or(0.0).partial_cmp(&y.as_f64().unwrap_or(0.0)).unwrap_or(Ordering::Equal)
+        }
+        (Value::Number(_), _) => Ordering::Less,
+        (_, Value::Number(_)) => Ordering::Greater,
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        _ => Ordering::Equal,
+    }
+}
+
+impl RankingRule for CustomRule {
+    fn name(&self) -> &'static str {
+        "custom"
+    }
+
+    fn start(&mut self, _ctx: &mut RankCtx<'_>, universe: &RoaringBitmap, mask: u16) -> Result<()> {
+        self.mask = mask;
+        self.universe = universe.clone();
+        self.groups = None;
+        Ok(())
+    }
+
+    fn next_bucket(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap) -> Result<Option<Bucket>> {
+        if self.groups.is_none() {
+            let mut values: Vec<(Value, u32)> = Vec::new();
+            let mut missing = RoaringBitmap::new();
+            for doc in &self.universe {
+                let source = read_source(&ctx.search.searcher, ctx.search.fields, ctx.search.address(doc))?;
+                match value_at(&source, &self.field) {
+                    Some(v) => values.push((v, doc)),
+                    None => {
+                        missing.insert(doc);
+                    }
+                }
+            }
+            values.sort_by(|a, b| compare(&a.0, &b.0));
+            let mut groups: Vec<(Value, RoaringBitmap)> = Vec::new();
+            for (value, doc) in values {
+                match groups.last_mut() {
+                    Some((last, docs)) if compare(last, &value) == Ordering::Equal => {
+                        docs.insert(doc);
+                    }
+                    _ => groups.push((value, RoaringBitmap::from_iter([doc]))),
+                }
+            }
+            if self.ascending {
+                groups.reverse();
+            } else {
+                // Descending: numbers from the largest, then strings from the last; the
+                // numbers-before-strings order holds both ways.
+                let split = groups.iter().position(|(v, _)| !v.is_number()).unwrap_or(groups.len());
+                let strings = groups.split_off(split);
+                let mut ordered = strings;
+                ordered.extend(groups);
+                groups = ordered;
+            }
+            if !missing.is_empty() {
+                groups.insert(0, (Value::Null, missing));
+            }
+            self.groups = Some(groups);
+        }
+        let groups = self.groups.as_mut().expect("groups were just computed");
+        while let Some((value, docs)) = groups.pop() {
+            let docs = docs & universe;
+            if !docs.is_empty() {
+                let detail = Detail::Sort { field: self.field.clone(), ascending: self.ascending, value };
+                return Ok(Some(Bucket { docs, mask: self.mask, detail }));
+            }
+        }
+        Ok(None)
+    }
+
+    fn end(&mut self) {
+        self.groups = None;
+    }
+}

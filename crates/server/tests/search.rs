@@ -1,0 +1,484 @@
+//! Search over real HTTP on the real movies corpus: GET and POST, the response shapes of
+//! offset/limit and page/hitsPerPage pagination, placeholder search, attribute selection and
+//! displayed attributes, searchable attributes, `maxTotalHits`, and the `invalid_search_*`
+//! errors. Ranking and typo tolerance are still being built, so relevance assertions are only
+//! those that hold whatever the ranking: an exact title finds its film, and so does the prefix
+//! of its last word.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::*;
+use serde_json::{json, Value};
+
+/// The shared, read-only movies index of this test binary.
+fn movies_index() -> &'static str {
+    static UID: OnceLock<String> = OnceLock::new();
+    UID.get_or_init(|| {
+        let uid = unique_uid("search_movies");
+        server().load_movies(&uid);
+        uid
+    })
+}
+
+fn search_path(index: &str) -> String {
+    format!("/indexes/{index}/search")
+}
+
+fn sorted_keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+/// Films whose titles are two to four plain ASCII words.
+fn plain_titles() -> Vec<(u64, String)> {
+    movies()
+        .iter()
+        .filter_map(|m| {
+            let title = m["title"].as_str()?;
+            let words: Vec<&str> = title.split(' ').collect();
+            let plain = (2..=4).contains(&words.len())
+                && words
+                    .iter()
+                    .all(|w| w.len() > 1 && w.chars().all(|c| c.is_ascii_alphabetic()));
+            plain.then(|| (m["id"].as_u64().unwrap(), title.to_string()))
+        })
+        .step_by(97)
+        .take(6)
+        .collect()
+}
+
+fn encode(q: &str) -> String {
+    q.replace('%', "%25")
+        .replace(' ', "%20")
+        .replace('&', "%26")
+        .replace('\'', "%27")
+}
+
+#[test]
+fn post_search_response_shape() {
+    let s = server();
+    let index = movies_index();
+    let result = s.search(index, json!({"q": "the dark knight"}));
+    assert_eq!(
+        sorted_keys(&result),
+        [
+            "estimatedTotalHits",
+            "hits",
+            "limit",
+            "offset",
+            "processingTimeMs",
+            "query"
+        ]
+    );
+    assert_eq!(result["query"], "the dark knight");
+    assert_eq!(result["limit"], 20);
+    assert_eq!(result["offset"], 0);
+    assert!(result["processingTimeMs"].is_u64());
+    assert!(result["estimatedTotalHits"].as_u64().unwrap() >= 1);
+    let hits = result["hits"].as_array().unwrap();
+    assert!(!hits.is_empty() && hits.len() <= 20);
+    // Hits are whole stored documents.
+    for hit in hits {
+        assert_eq!(hit, movie(hit["id"].as_u64().unwrap()));
+    }
+}
+
+#[test]
+fn get_search_matches_post_search() {
+    let s = server();
+    let index = movies_index();
+    let post = s.search(
+        index,
+        json!({"q": "star wars", "limit": 7, "offset": 1, "attributesToRetrieve": ["id", "title"]}),
+    );
+    let get = s
+        .get(&format!(
+            "{}?q=star%20wars&limit=7&offset=1&attributesToRetrieve=id,title",
+            search_path(index)
+        ))
+        .expect(200);
+    assert_eq!(get["hits"], post["hits"]);
+    assert_eq!(get["query"], "star wars");
+    assert_eq!(get["limit"], 7);
+    assert_eq!(get["offset"], 1);
+    assert_eq!(get["estimatedTotalHits"], post["estimatedTotalHits"]);
+    for hit in get["hits"].as_array().unwrap() {
+        assert_eq!(sorted_keys(hit), ["id", "title"]);
+    }
+}
+
+#[test]
+fn exact_titles_find_their_film() {
+    let s = server();
+    let index = movies_index();
+    let titles = plain_titles();
+    assert!(titles.len() >= 5);
+    for (id, title) in titles {
+        let result = s.search(index, json!({"q": title, "limit": 1000}));
+        assert!(
+            hit_ids(&result).contains(&id),
+            "`{title}` does not find film {id}"
+        );
+        // Every word present: the film is among the documents matching all of them.
+        let result = s.search(
+            index,
+            json!({"q": title, "matchingStrategy": "all", "limit": 1000}),
+        );
+        assert!(
+            hit_ids(&result).contains(&id),
+            "`{title}` (all) misses {id}"
+        );
+        // Through GET as well.
+        let result = s
+            .get(&format!(
+                "{}?q={}&limit=1000",
+                search_path(index),
+                encode(&title)
+            ))
+            .expect(200);
+        assert!(hit_ids(&result).contains(&id), "GET `{title}` misses {id}");
+    }
+}
+
+#[test]
+fn prefix_of_the_last_word_matches() {
+    let s = server();
+    let index = movies_index();
+    for (id, title) in plain_titles() {
+        let last = title.rsplit(' ').next().unwrap();
+        if last.len() < 4 {
+            continue;
+        }
+        let typed = &title[..title.len() - last.len() + 3];
+        let result = s.search(index, json!({"q": typed, "limit": 1000}));
+        assert!(
+            hit_ids(&result).contains(&id),
+            "`{typed}` (typing `{title}`) does not find film {id}"
+        );
+    }
+    // A single word being typed.
+    let result = s.search(index, json!({"q": "incep", "limit": 100}));
+    assert!(hit_ids(&result).contains(&2026), "`incep` misses Inception");
+}
+
+#[test]
+fn placeholder_search_returns_documents() {
+    let s = server();
+    let index = movies_index();
+    let result = s.search(index, json!({}));
+    assert_eq!(result["query"], "");
+    assert_eq!(result["hits"].as_array().unwrap().len(), 20);
+    assert_eq!(result["estimatedTotalHits"], MOVIES_COUNT);
+    let result = s.get(&search_path(index)).expect(200);
+    assert_eq!(result["query"], "");
+    assert_eq!(result["hits"].as_array().unwrap().len(), 20);
+    let result = s.search(index, json!({"q": null, "limit": 3}));
+    assert_eq!(result["hits"].as_array().unwrap().len(), 3);
+    assert_eq!(result["query"], "");
+    // An empty query is a placeholder search too.
+    let result = s.search(index, json!({"q": "", "limit": 5}));
+    assert_eq!(result["hits"].as_array().unwrap().len(), 5);
+    assert_eq!(result["estimatedTotalHits"], MOVIES_COUNT);
+}
+
+#[test]
+fn offset_and_limit_page_through_the_same_ranking() {
+    let s = server();
+    let index = movies_index();
+    let all = hit_ids(&s.search(index, json!({"q": "love", "limit": 40})));
+    assert!(all.len() >= 10, "too few hits for `love`: {all:?}");
+    let page = hit_ids(&s.search(index, json!({"q": "love", "offset": 4, "limit": 5})));
+    assert_eq!(page, all[4..9]);
+    let result = s.search(index, json!({"q": "love", "limit": 0}));
+    assert_eq!(result["hits"], json!([]));
+    assert!(result["estimatedTotalHits"].as_u64().unwrap() >= 10);
+    let result = s.search(index, json!({"q": "love", "offset": 100000}));
+    assert_eq!(result["hits"], json!([]));
+    // Placeholder pages are disjoint and cover the start of the index.
+    let first = hit_ids(&s.search(index, json!({"limit": 10})));
+    let second = hit_ids(&s.search(index, json!({"offset": 10, "limit": 10})));
+    let both = hit_ids(&s.search(index, json!({"limit": 20})));
+    assert_eq!([first, second].concat(), both);
+}
+
+#[test]
+fn page_and_hits_per_page() {
+    let s = server();
+    let index = movies_index();
+    let result = s.search(index, json!({"page": 2, "hitsPerPage": 25}));
+    assert_eq!(
+        sorted_keys(&result),
+        [
+            "hits",
+            "hitsPerPage",
+            "page",
+            "processingTimeMs",
+            "query",
+            "totalHits",
+            "totalPages"
+        ]
+    );
+    assert_eq!(result["page"], 2);
+    assert_eq!(result["hitsPerPage"], 25);
+    // The index holds more documents than `maxTotalHits` (1000 by default).
+    assert_eq!(result["totalHits"], 1000);
+    assert_eq!(result["totalPages"], 40);
+    assert_eq!(result["hits"].as_array().unwrap().len(), 25);
+    let offset = hit_ids(&s.search(index, json!({"offset": 25, "limit": 25})));
+    assert_eq!(hit_ids(&result), offset);
+
+    // Only `page`: 20 hits a page.
+    let result = s.search(index, json!({"page": 1}));
+    assert_eq!(result["hitsPerPage"], 20);
+    assert_eq!(result["totalPages"], 50);
+    // Only `hitsPerPage`: the first page.
+    let result = s
+        .get(&format!("{}?hitsPerPage=3", search_path(index)))
+        .expect(200);
+    assert_eq!(result["page"], 1);
+    assert_eq!(result["hits"].as_array().unwrap().len(), 3);
+    // `hitsPerPage=0` counts without returning hits.
+    let result = s.search(index, json!({"q": "love", "hitsPerPage": 0}));
+    assert_eq!(result["hits"], json!([]));
+    assert_eq!(result["totalPages"], 0);
+    assert!(result["totalHits"].as_u64().unwrap() >= 10);
+    // Past the last page.
+    let result = s.search(index, json!({"page": 51}));
+    assert_eq!(result["hits"], json!([]));
+    assert_eq!(result["totalHits"], 1000);
+    // A query with few matches has exact totals.
+    let result = s.search(
+        index,
+        json!({"q": "The Dark Knight", "matchingStrategy": "all", "hitsPerPage": 1}),
+    );
+    let total = result["totalHits"].as_u64().unwrap();
+    assert!(total >= 1);
+    assert_eq!(result["totalPages"], total);
+}
+
+#[test]
+fn max_total_hits_caps_pagination() {
+    let s = server();
+    let uid = unique_uid("search_max_total_hits");
+    s.add_documents(&uid, some_movies(100));
+    let task = s
+        .patch(
+            &format!("/indexes/{uid}/settings"),
+            json!({"pagination": {"maxTotalHits": 10}}),
+        )
+        .task_uid();
+    s.wait_ok(task);
+    let result = s.search(&uid, json!({"hitsPerPage": 4}));
+    assert_eq!(result["totalHits"], 10);
+    assert_eq!(result["totalPages"], 3);
+    let result = s.search(&uid, json!({"hitsPerPage": 4, "page": 3}));
+    assert_eq!(result["hits"].as_array().unwrap().len(), 2);
+    let result = s.search(&uid, json!({"hitsPerPage": 4, "page": 4}));
+    assert_eq!(result["hits"], json!([]));
+    let result = s.search(&uid, json!({"offset": 8, "limit": 5}));
+    assert_eq!(result["hits"].as_array().unwrap().len(), 2);
+    let result = s.search(&uid, json!({"limit": 50}));
+    assert_eq!(result["hits"].as_array().unwrap().len(), 10);
+}
+
+#[test]
+fn attributes_to_retrieve() {
+    let s = server();
+    let index = movies_index();
+    let result = s.search(
+        index,
+        json!({"q": "inception", "attributesToRetrieve": ["title", "director"]}),
+    );
+    let hit = result["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["title"] == "Inception")
+        .expect("Inception found");
+    assert_eq!(
+        hit,
+        &json!({"title": "Inception", "director": "Christopher Nolan"})
+    );
+
+    let result = s.search(index, json!({"limit": 5, "attributesToRetrieve": ["*"]}));
+    for hit in result["hits"].as_array().unwrap() {
+        assert_eq!(hit, movie(hit["id"].as_u64().unwrap()));
+    }
+    let result = s.search(index, json!({"limit": 5, "attributesToRetrieve": []}));
+    for hit in result["hits"].as_array().unwrap() {
+        assert_eq!(hit, &json!({}));
+    }
+    let result = s.search(index, json!({"limit": 5, "attributesToRetrieve": ["nope"]}));
+    for hit in result["hits"].as_array().unwrap() {
+        assert_eq!(hit, &json!({}));
+    }
+}
+
+#[test]
+fn displayed_attributes_restrict_hits() {
+    let s = server();
+    let uid = unique_uid("search_displayed");
+    s.add_documents(&uid, some_movies(50));
+    let task = s
+        .patch(
+            &format!("/indexes/{uid}/settings"),
+            json!({"displayedAttributes": ["id", "title", "release_year"]}),
+        )
+        .task_uid();
+    s.wait_ok(task);
+    let result = s.search(&uid, json!({"q": "Land Girls"}));
+    assert!(hit_ids(&result).contains(&1));
+    for hit in result["hits"].as_array().unwrap() {
+        assert_eq!(sorted_keys(hit), ["id", "release_year", "title"]);
+    }
+    // Asking for a hidden attribute does not reveal it.
+    let result = s.search(
+        &uid,
+        json!({"q": "Land Girls", "attributesToRetrieve": ["title", "distributor"]}),
+    );
+    for hit in result["hits"].as_array().unwrap() {
+        assert_eq!(sorted_keys(hit), ["title"]);
+    }
+    // A hidden attribute is still searchable.
+    let result = s.search(&uid, json!({"q": "Gramercy"}));
+    assert!(hit_ids(&result).contains(&1));
+}
+
+#[test]
+fn words_only_in_non_searchable_fields_do_not_match() {
+    let s = server();
+    let uid = unique_uid("search_searchable");
+    s.add_documents(
+        &uid,
+        json!([
+            {"id": 1, "title": "Memento", "director": "Christopher Nolan", "distributor": "Newmarket"},
+            {"id": 2, "title": "Insomnia", "director": "Christopher Nolan", "distributor": "Warner Bros."},
+            {"id": 3, "title": "Nolan Ryan: a pitcher's life", "director": "Someone Else"},
+        ]),
+    );
+    let ids = |q: &str| {
+        let mut ids = hit_ids(&s.search(&uid, json!({"q": q})));
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(ids("nolan"), [1, 2, 3]);
+    assert_eq!(ids("newmarket"), [1]);
+    let task = s
+        .put(
+            &format!("/indexes/{uid}/settings/searchable-attributes"),
+            json!(["title"]),
+        )
+        .task_uid();
+    s.wait_ok(task);
+    assert_eq!(ids("nolan"), [3]);
+    assert_eq!(ids("newmarket"), Vec::<u64>::new());
+    assert_eq!(ids("memento"), [1]);
+    // Hits still carry every displayed field.
+    let result = s.search(&uid, json!({"q": "memento"}));
+    assert_eq!(result["hits"][0]["distributor"], "Newmarket");
+}
+
+#[test]
+fn matching_strategy_all_requires_every_word() {
+    let s = server();
+    let uid = unique_uid("search_strategy");
+    s.add_documents(
+        &uid,
+        json!([
+            {"id": 1, "title": "dark knight"},
+            {"id": 2, "title": "dark city"},
+            {"id": 3, "title": "knight and day"},
+        ]),
+    );
+    let ids = |body: Value| {
+        let mut ids = hit_ids(&s.search(&uid, body));
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(
+        ids(json!({"q": "dark knight", "matchingStrategy": "all"})),
+        [1]
+    );
+    assert_eq!(
+        ids(json!({"q": "dark knight", "matchingStrategy": "last"})),
+        [1, 2]
+    );
+    assert!(ids(json!({"q": "dark knight"})).contains(&1));
+    assert_eq!(ids(json!({"q": "unrelated words"})), Vec::<u64>::new());
+}
+
+#[test]
+fn invalid_search_parameters() {
+    let s = server();
+    let index = movies_index();
+    let path = search_path(index);
+    let post_cases = [
+        (json!({"q": 1}), "invalid_search_q"),
+        (json!({"q": ["a"]}), "invalid_search_q"),
+        (json!({"limit": "10"}), "invalid_search_limit"),
+        (json!({"limit": -1}), "invalid_search_limit"),
+        (json!({"offset": "1"}), "invalid_search_offset"),
+        (json!({"page": "2"}), "invalid_search_page"),
+        (json!({"hitsPerPage": true}), "invalid_search_hits_per_page"),
+        (
+            json!({"attributesToRetrieve": "title"}),
+            "invalid_search_attributes_to_retrieve",
+        ),
+        (
+            json!({"matchingStrategy": "some"}),
+            "invalid_search_matching_strategy",
+        ),
+        (
+            json!({"matchingStrategy": 1}),
+            "invalid_search_matching_strategy",
+        ),
+        (json!({"unknownParam": 1}), "bad_request"),
+    ];
+    for (body, code) in post_cases {
+        let response = s.post(&path, body.clone());
+        assert_eq!(response.status, 400, "{body}: {}", response.body);
+        assert_error_body(&response.body, code, "invalid_request");
+    }
+    let get_cases = [
+        ("limit=abc", "invalid_search_limit"),
+        ("limit=-1", "invalid_search_limit"),
+        ("offset=x", "invalid_search_offset"),
+        ("page=x", "invalid_search_page"),
+        ("hitsPerPage=x", "invalid_search_hits_per_page"),
+        ("matchingStrategy=some", "invalid_search_matching_strategy"),
+        ("unknownParam=1", "bad_request"),
+    ];
+    for (query, code) in get_cases {
+        let response = s.get(&format!("{path}?{query}"));
+        assert_eq!(response.status, 400, "{query}: {}", response.body);
+        assert_error_body(&response.body, code, "invalid_request");
+    }
+    let body = assert_error(
+        s.post(&path, json!({"limit": "10"})),
+        400,
+        "invalid_search_limit",
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("limit"),
+        "{body}"
+    );
+    assert_error(
+        s.raw("POST", &path, Some("application/json"), "{\"q\": "),
+        400,
+        "malformed_payload",
+    );
+    assert_error(
+        s.raw("POST", &path, Some("application/json"), ""),
+        400,
+        "missing_payload",
+    );
+    assert_error(
+        s.raw("POST", &path, Some("text/plain"), "{}"),
+        415,
+        "invalid_content_type",
+    );
+    assert_error(s.post(&path, json!(["q"])), 400, "bad_request");
+}
