@@ -864,6 +864,19 @@ fn finish_batch(
     changes.put_indexes = effects.put_indexes;
     changes.delete_indexes = effects.delete_indexes;
     changes.delete_tasks = effects.delete_tasks.clone();
+    // A batch goes with the last of its tasks.
+    let deleted: std::collections::HashSet<u32> = effects.delete_tasks.iter().copied().collect();
+    let emptied_batches: Vec<u32> = if deleted.is_empty() {
+        Vec::new()
+    } else {
+        queue
+            .batches
+            .values()
+            .filter(|b| b.task_uids.iter().all(|uid| deleted.contains(uid)))
+            .map(|b| b.uid)
+            .collect()
+    };
+    changes.delete_batches = emptied_batches.clone();
     if let Err(e) = inner.store.apply(&changes) {
         // The indexes recorded the outcome in their commits; recovery reconciles at restart.
         tracing::error!(error = %e, "recording a batch outcome failed");
@@ -895,6 +908,9 @@ fn finish_batch(
     }
     for uid in &effects.delete_tasks {
         queue.tasks.remove(uid);
+    }
+    for uid in &emptied_batches {
+        queue.batches.remove(uid);
     }
     queue.batches.insert(batch_uid, batch);
     queue.next_batch_uid = batch_uid + 1;
@@ -961,4 +977,86 @@ fn batch_stats(tasks: &[Task], outcomes: Option<&HashMap<u32, Outcome>>) -> Valu
         }
     }
     json!({"totalNbTasks": tasks.len(), "status": status, "types": types, "indexUids": index_uids})
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+    use crate::Queue;
+
+    fn doc_add(index: &str) -> TaskKind {
+        TaskKind::DocumentAdditionOrUpdate {
+            index_uid: index.into(),
+            primary_key: None,
+            method: DocumentMethod::Replace,
+            payload: uuid::Uuid::nil(),
+            documents_count: 1,
+            allow_index_creation: true,
+        }
+    }
+
+    fn settings(index: &str) -> TaskKind {
+        TaskKind::SettingsUpdate { index_uid: index.into(), settings: json!({}), allow_index_creation: true }
+    }
+
+    fn queue_of(kinds: Vec<TaskKind>) -> Queue {
+        let mut tasks = BTreeMap::new();
+        for (uid, kind) in kinds.into_iter().enumerate() {
+            let uid = uid as u32;
+            tasks.insert(
+                uid,
+                Task {
+                    uid,
+                    batch_uid: None,
+                    status: Status::Enqueued,
+                    details: None,
+                    index_uid: kind.index_uid().map(str::to_string),
+                    kind,
+                    error: None,
+                    canceled_by: None,
+                    enqueued_at: OffsetDateTime::UNIX_EPOCH,
+                    started_at: None,
+                    finished_at: None,
+                },
+            );
+        }
+        Queue {
+            enqueued: tasks.keys().copied().collect::<BTreeSet<u32>>(),
+            tasks,
+            batches: BTreeMap::new(),
+            processing: Vec::new(),
+            processing_batch: None,
+            next_task_uid: 0,
+            next_batch_uid: 0,
+        }
+    }
+
+    #[test]
+    fn batches_follow_meilisearch_autobatching() {
+        let swap = TaskKind::IndexSwap {
+            swaps: vec![crate::task::Swap { indexes: ["a".into(), "c".into()], rename: false }],
+        };
+        let cancel = TaskKind::TaskCancelation { query: "?uids=0".into(), tasks: vec![0] };
+        let cases: Vec<(&str, Vec<TaskKind>, usize, Vec<u32>)> = vec![
+            ("consecutive additions of one index", vec![doc_add("a"), doc_add("a"), doc_add("a")], 1000, vec![0, 1, 2]),
+            ("other indexes are skipped, not stopped at", vec![doc_add("a"), doc_add("b"), doc_add("a")], 1000, vec![0, 2]),
+            ("a settings task of the index stops the batch", vec![doc_add("a"), settings("a"), doc_add("a")], 1000, vec![0]),
+            ("settings batch with settings", vec![settings("a"), settings("a"), doc_add("a")], 1000, vec![0, 1]),
+            ("a swap touching the index stops the batch", vec![doc_add("a"), swap, doc_add("a")], 1000, vec![0]),
+            ("the batch size is bounded", vec![doc_add("a"), doc_add("a"), doc_add("a")], 2, vec![0, 1]),
+            ("cancelations go first", vec![doc_add("a"), cancel], 1000, vec![1]),
+            ("index creation runs alone", vec![TaskKind::IndexCreation { index_uid: "a".into(), primary_key: None }, doc_add("a")], 1000, vec![0]),
+        ];
+        for (name, kinds, max, expected) in cases {
+            assert_eq!(select_batch(&queue_of(kinds), max), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn failed_details_zero_the_counters() {
+        let details = failed_details(&doc_add("a")).unwrap();
+        assert_eq!(details, json!({"receivedDocuments": 1, "indexedDocuments": 0}));
+    }
 }

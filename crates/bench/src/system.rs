@@ -1,0 +1,152 @@
+//! What the benchmarks observe of the server from outside: its memory (from
+//! `/proc/PID/status`, sampled while it indexes) and the size of its data directory on disk
+//! (like `du`). Linux only; elsewhere these figures are simply not reported.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+/// A `Vm*:` line of `/proc/PID/status`, in bytes.
+pub fn parse_status_field(status: &str, field: &str) -> Option<u64> {
+    status.lines().find_map(|line| {
+        let rest = line.strip_prefix(field)?.strip_prefix(':')?;
+        let kb: u64 = rest.trim().trim_end_matches("kB").trim().parse().ok()?;
+        Some(kb * 1024)
+    })
+}
+
+fn read_status(pid: u32) -> Result<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status (is {pid} the server's pid?)"))
+}
+
+/// Current resident set size of a process, in bytes.
+pub fn rss(pid: u32) -> Result<u64> {
+    parse_status_field(&read_status(pid)?, "VmRSS").context("no VmRSS in /proc/PID/status")
+}
+
+/// Lifetime peak resident set size (high-water mark) of a process, in bytes.
+pub fn hwm(pid: u32) -> Result<u64> {
+    parse_status_field(&read_status(pid)?, "VmHWM").context("no VmHWM in /proc/PID/status")
+}
+
+/// Samples VmRSS of a process every 100 ms on a thread until stopped; keeps the maximum.
+pub struct RssSampler {
+    stop: Arc<AtomicBool>,
+    handle: JoinHandle<u64>,
+}
+
+impl RssSampler {
+    pub fn start(pid: u32) -> Result<Self> {
+        let first = rss(pid)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let mut max = first;
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                if let Ok(v) = rss(pid) {
+                    max = max.max(v);
+                }
+            }
+            max
+        });
+        Ok(RssSampler { stop, handle })
+    }
+
+    /// Stops sampling and returns the largest VmRSS seen.
+    pub fn finish(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.join().unwrap_or(0)
+    }
+}
+
+/// Sizes of a directory tree, counting each hard-linked file once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DiskUsage {
+    /// Blocks allocated, as `du` reports (sparse and preallocated files count what they use).
+    pub allocated_bytes: u64,
+    /// Sum of file lengths, as `du --apparent-size` reports.
+    pub apparent_bytes: u64,
+}
+
+pub fn disk_usage(path: &Path) -> Result<DiskUsage> {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = HashSet::new();
+    let mut usage = DiskUsage::default();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&p).with_context(|| format!("reading {}", p.display()))?;
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&p).with_context(|| format!("listing {}", p.display()))? {
+                stack.push(entry?.path());
+            }
+        } else if seen.insert((meta.dev(), meta.ino())) {
+            usage.allocated_bytes += meta.blocks() * 512;
+            usage.apparent_bytes += meta.len();
+        }
+    }
+    Ok(usage)
+}
+
+/// `1.23 GB`-style size (decimal units, like the figures in the issues).
+pub fn human_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.2} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.1} kB", b / 1e3)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_proc_status() {
+        let status = "Name:\tquarry\nVmPeak:\t  200 kB\nVmHWM:\t    1500 kB\nVmRSS:\t    1024 kB\n";
+        assert_eq!(parse_status_field(status, "VmRSS"), Some(1024 * 1024));
+        assert_eq!(parse_status_field(status, "VmHWM"), Some(1500 * 1024));
+        assert_eq!(parse_status_field(status, "VmSwap"), None);
+    }
+
+    #[test]
+    fn own_process_memory_is_readable() {
+        let pid = std::process::id();
+        assert!(rss(pid).unwrap() > 0);
+        assert!(hwm(pid).unwrap() >= rss(pid).unwrap() / 2);
+        let sampler = RssSampler::start(pid).unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+        assert!(sampler.finish() > 0);
+    }
+
+    #[test]
+    fn disk_usage_counts_files_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), vec![1u8; 10_000]).unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/b"), vec![1u8; 5_000]).unwrap();
+        std::fs::hard_link(dir.path().join("a"), dir.path().join("sub/a2")).unwrap();
+        let u = disk_usage(dir.path()).unwrap();
+        assert_eq!(u.apparent_bytes, 15_000);
+        assert!(u.allocated_bytes >= 15_000);
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_500), "1.5 kB");
+        assert_eq!(human_bytes(300_000_000), "300.0 MB");
+        assert_eq!(human_bytes(3_100_000_000), "3.10 GB");
+    }
+}

@@ -1,0 +1,195 @@
+//! Tests of the write path against real tantivy indexes on disk: replace, merge, delete and
+//! clear inside one batch, rollback, reopen after commit, and the committed state.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+
+use super::{AddMethod, Index, IndexOptions};
+use crate::error::EngineError;
+use crate::UserErrorKind;
+
+fn options() -> IndexOptions {
+    IndexOptions { indexing_threads: 1, indexing_memory_bytes: 20 * 1024 * 1024 }
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    payloads: usize,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture { dir: tempfile::tempdir().unwrap(), payloads: 0 }
+    }
+
+    fn index_path(&self) -> PathBuf {
+        self.dir.path().join("index")
+    }
+
+    fn payload(&mut self, docs: &[Value]) -> PathBuf {
+        self.payloads += 1;
+        let path = self.dir.path().join(format!("payload-{}.ndjson", self.payloads));
+        let mut file = std::fs::File::create(&path).unwrap();
+        for doc in docs {
+            writeln!(file, "{doc}").unwrap();
+        }
+        path
+    }
+}
+
+fn doc(index: &Index, id: &str) -> Option<Value> {
+    index.document(id).unwrap().map(Value::Object)
+}
+
+#[test]
+fn replace_update_and_delete_in_one_batch() {
+    let mut f = Fixture::new();
+    let index = Index::create_empty(&f.index_path(), None, None, options()).unwrap();
+    let first = f.payload(&[json!({"id": 1, "title": "Alien", "year": 1979}), json!({"id": 2, "title": "Heat"})]);
+    let merge = f.payload(&[json!({"id": 1, "director": "Ridley Scott"}), json!({"id": 3, "title": "Up"})]);
+    let replace = f.payload(&[json!({"id": 2, "title": "Heat (1995)"})]);
+    let mut batch = index.write(true).unwrap();
+    let added = batch.add_documents(&first, AddMethod::Replace, None).unwrap();
+    assert_eq!((added.received, added.indexed), (2, 2));
+    batch.add_documents(&merge, AddMethod::Update, None).unwrap();
+    batch.add_documents(&replace, AddMethod::Replace, None).unwrap();
+    assert_eq!(batch.delete_documents(&["3".into(), "404".into()]).unwrap(), 1);
+    assert_eq!(batch.number_of_documents(), 2);
+    batch.commit(7, BTreeMap::new()).unwrap();
+
+    assert_eq!(index.number_of_documents(), 2);
+    assert_eq!(index.primary_key().as_deref(), Some("id"));
+    assert_eq!(
+        doc(&index, "1"),
+        Some(json!({"id": 1, "title": "Alien", "year": 1979, "director": "Ridley Scott"}))
+    );
+    assert_eq!(doc(&index, "2"), Some(json!({"id": 2, "title": "Heat (1995)"})));
+    assert_eq!(doc(&index, "3"), None);
+    assert_eq!(index.state().last_task_uid, Some(7));
+    let fields = index.field_distribution().unwrap();
+    assert_eq!(fields.get("title"), Some(&2));
+    assert_eq!(fields.get("director"), Some(&1));
+    assert_eq!(fields.get("year"), Some(&1));
+}
+
+#[test]
+fn merge_into_committed_documents_and_reopen() {
+    let mut f = Fixture::new();
+    let path = f.index_path();
+    {
+        let index = Index::create_empty(&path, Some("id".into()), None, options()).unwrap();
+        let p = f.payload(&[json!({"id": "a", "n": 1, "tags": ["x"]})]);
+        let mut batch = index.write(false).unwrap();
+        batch.add_documents(&p, AddMethod::Replace, None).unwrap();
+        batch.commit(1, BTreeMap::new()).unwrap();
+        let p = f.payload(&[json!({"id": "a", "tags": ["y"], "extra": null})]);
+        let mut batch = index.write(false).unwrap();
+        batch.add_documents(&p, AddMethod::Update, None).unwrap();
+        batch.commit(2, BTreeMap::from([(2, json!({"status": "succeeded"}))])).unwrap();
+        index.close_writer().unwrap();
+    }
+    let index = Index::open(&path, options()).unwrap();
+    assert_eq!(doc(&index, "a"), Some(json!({"id": "a", "n": 1, "tags": ["y"], "extra": null})));
+    assert_eq!(index.state().last_task_uid, Some(2));
+    assert_eq!(index.state().task_results.get(&2), Some(&json!({"status": "succeeded"})));
+}
+
+#[test]
+fn abort_leaves_nothing_and_errors_name_the_cause() {
+    let mut f = Fixture::new();
+    let index = Index::create_empty(&f.index_path(), Some("id".into()), None, options()).unwrap();
+    let good = f.payload(&[json!({"id": 1, "title": "kept"})]);
+    let mut batch = index.write(false).unwrap();
+    batch.add_documents(&good, AddMethod::Replace, None).unwrap();
+    batch.commit(1, BTreeMap::new()).unwrap();
+
+    let bad = f.payload(&[json!({"id": 2, "title": "never"}), json!({"title": "no id"})]);
+    let mut batch = index.write(false).unwrap();
+    let err = batch.add_documents(&bad, AddMethod::Replace, None).unwrap_err();
+    match err {
+        EngineError::User(e) => assert_eq!(e.kind, UserErrorKind::MissingDocumentId),
+        other => panic!("unexpected {other:?}"),
+    }
+    batch.abort().unwrap();
+    // The writer is usable again after a rollback, and the failed task left nothing.
+    let more = f.payload(&[json!({"id": 3, "title": "after"})]);
+    let mut batch = index.write(false).unwrap();
+    batch.add_documents(&more, AddMethod::Replace, None).unwrap();
+    batch.commit(3, BTreeMap::new()).unwrap();
+    assert_eq!(index.number_of_documents(), 2);
+    assert_eq!(doc(&index, "2"), None);
+
+    let wrong_key = f.payload(&[json!({"isbn": "x"})]);
+    let mut batch = index.write(false).unwrap();
+    match batch.add_documents(&wrong_key, AddMethod::Replace, Some("isbn")).unwrap_err() {
+        EngineError::User(e) => assert_eq!(e.kind, UserErrorKind::PrimaryKeyAlreadyExists),
+        other => panic!("unexpected {other:?}"),
+    }
+    batch.abort().unwrap();
+}
+
+#[test]
+fn clear_then_add_in_one_batch() {
+    let mut f = Fixture::new();
+    let index = Index::create_empty(&f.index_path(), Some("id".into()), None, options()).unwrap();
+    let before = f.payload(&[json!({"id": 1}), json!({"id": 2})]);
+    let after = f.payload(&[json!({"id": 3})]);
+    let mut batch = index.write(false).unwrap();
+    batch.add_documents(&before, AddMethod::Replace, None).unwrap();
+    batch.commit(1, BTreeMap::new()).unwrap();
+    let mut batch = index.write(false).unwrap();
+    batch.add_documents(&f.payload(&[json!({"id": 9})]), AddMethod::Replace, None).unwrap();
+    assert_eq!(batch.clear().unwrap(), 3);
+    batch.add_documents(&after, AddMethod::Replace, None).unwrap();
+    batch.commit(2, BTreeMap::new()).unwrap();
+    assert_eq!(index.number_of_documents(), 1);
+    assert_eq!(doc(&index, "3"), Some(json!({"id": 3})));
+    assert_eq!(doc(&index, "9"), None);
+}
+
+#[test]
+fn primary_key_inference() {
+    let mut f = Fixture::new();
+    let index = Index::create_empty(&f.index_path(), None, None, options()).unwrap();
+    let ambiguous = f.payload(&[json!({"id": 1, "user_id": 2})]);
+    let mut batch = index.write(false).unwrap();
+    match batch.add_documents(&ambiguous, AddMethod::Replace, None).unwrap_err() {
+        EngineError::User(e) => assert_eq!(e.kind, UserErrorKind::PrimaryKeyMultipleCandidates),
+        other => panic!("unexpected {other:?}"),
+    }
+    batch.abort().unwrap();
+    let clear = f.payload(&[json!({"movie_id": "m1", "title": "x"})]);
+    let mut batch = index.write(false).unwrap();
+    batch.add_documents(&clear, AddMethod::Replace, None).unwrap();
+    batch.commit(1, BTreeMap::new()).unwrap();
+    assert_eq!(index.primary_key().as_deref(), Some("movie_id"));
+}
+
+#[test]
+fn settings_that_change_indexing_reindex_every_document() {
+    let mut f = Fixture::new();
+    let index = Index::create_empty(&f.index_path(), Some("id".into()), None, options()).unwrap();
+    let p = f.payload(&[json!({"id": 1, "title": "Alien", "overview": "space horror"})]);
+    let mut batch = index.write(false).unwrap();
+    batch.add_documents(&p, AddMethod::Replace, None).unwrap();
+    batch.commit(1, BTreeMap::new()).unwrap();
+    let search = |q: &str| {
+        index
+            .search(&crate::search::SearchRequest { query: Some(q.into()), limit: 10, ..Default::default() })
+            .unwrap()
+            .hits
+            .len()
+    };
+    assert_eq!(search("horror"), 1);
+    let mut settings = index.settings();
+    settings.searchable_attributes = Some(vec!["title".into()]);
+    let mut batch = index.write(false).unwrap();
+    batch.set_settings(settings).unwrap();
+    batch.commit(2, BTreeMap::new()).unwrap();
+    assert_eq!(search("horror"), 0);
+    assert_eq!(search("alien"), 1);
+    assert_eq!(index.number_of_documents(), 1);
+}
