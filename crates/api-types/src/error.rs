@@ -206,8 +206,8 @@ codes! {
     FacetSearchDisabled => ("facet_search_disabled", 400, InvalidRequest),
     // System and internal.
     Internal => ("internal", 500, Internal),
-    IoError => ("io_error", 500, System),
-    NoSpaceLeftOnDevice => ("no_space_left_on_device", 500, System),
+    IoError => ("io_error", 422, System),
+    NoSpaceLeftOnDevice => ("no_space_left_on_device", 422, System),
     TooManyOpenFiles => ("too_many_open_files", 500, System),
     DatabaseSizeLimitReached => ("database_size_limit_reached", 500, Internal),
     UnretrievableDocument => ("unretrievable_document", 500, Internal),

@@ -23,6 +23,8 @@ pub struct NdjsonBatcher<R> {
     carry: Option<Vec<u8>>,
     line_no: u64,
     done: bool,
+    /// An error met after some lines were batched: reported after that batch.
+    error: Option<anyhow::Error>,
 }
 
 impl<R: BufRead> NdjsonBatcher<R> {
@@ -34,6 +36,7 @@ impl<R: BufRead> NdjsonBatcher<R> {
             carry: None,
             line_no: 0,
             done: false,
+            error: None,
         }
     }
 
@@ -75,12 +78,17 @@ impl<R: BufRead> NdjsonBatcher<R> {
             }
             let line = match self.carry.take() {
                 Some(line) => line,
-                None => match self.next_line()? {
-                    Some(line) => line,
-                    None => {
+                None => match self.next_line() {
+                    Ok(Some(line)) => line,
+                    Ok(None) => {
                         self.done = true;
                         break;
                     }
+                    Err(e) if batch.docs > 0 => {
+                        self.error = Some(e);
+                        break;
+                    }
+                    Err(e) => return Err(e),
                 },
             };
             if batch.data.len() + line.len() > self.max_bytes {
@@ -98,6 +106,11 @@ impl<R: BufRead> Iterator for NdjsonBatcher<R> {
     type Item = Result<Batch>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.error.take() {
+            self.done = true;
+            self.carry = None;
+            return Some(Err(e));
+        }
         if self.done && self.carry.is_none() {
             return None;
         }

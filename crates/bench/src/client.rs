@@ -67,7 +67,10 @@ impl Answer {
         if self.status.is_success() {
             Ok(self.body)
         } else {
-            Err(anyhow!("{what}: {}", describe_error(self.status, &self.body)))
+            Err(anyhow!(
+                "{what}: {}",
+                describe_error(self.status, &self.body)
+            ))
         }
     }
 }

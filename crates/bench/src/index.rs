@@ -103,9 +103,7 @@ fn open_corpus(path: &Path) -> Result<Box<dyn BufRead + Send>> {
 /// Loads the corpus; fails if any task fails.
 pub fn run(api: &Api, opts: &IndexOptions) -> Result<IndexReport> {
     let corpus_file = corpus_path(&opts.data_dir, &opts.corpus)?;
-    let settings_file = opts
-        .data_dir
-        .join(format!("{}.settings.json", opts.corpus));
+    let settings_file = opts.data_dir.join(format!("{}.settings.json", opts.corpus));
     let settings: Value = serde_json::from_str(
         &std::fs::read_to_string(&settings_file)
             .with_context(|| format!("reading {}", settings_file.display()))?,
@@ -148,7 +146,11 @@ pub fn run(api: &Api, opts: &IndexOptions) -> Result<IndexReport> {
         .ok(&format!("creating index `{uid}`"))?;
     tasks.push(task_uid(&created)?);
     let answer = api
-        .json(Method::PATCH, &format!("/indexes/{uid}/settings"), &settings)?
+        .json(
+            Method::PATCH,
+            &format!("/indexes/{uid}/settings"),
+            &settings,
+        )?
         .ok(&format!("applying {}", settings_file.display()))?;
     tasks.push(task_uid(&answer)?);
 
@@ -290,6 +292,8 @@ pub fn print(r: &IndexReport) {
                 .map(|a| format!("; apparent size {}", human_bytes(a)))
                 .unwrap_or_default()
         ),
-        None => println!("index size:       unknown (give --db-path; the server reports no rawDocumentDbSize)"),
+        None => println!(
+            "index size:       unknown (give --db-path; the server reports no rawDocumentDbSize)"
+        ),
     }
 }

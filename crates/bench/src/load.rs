@@ -47,7 +47,12 @@ struct ThreadResult {
 }
 
 /// Sends `bodies` (JSON) as `POST {path}`, round-robin in their order across all threads.
-pub fn run(endpoint: &Endpoint, path: &str, bodies: Vec<Bytes>, config: &LoadConfig) -> Result<LoadResult> {
+pub fn run(
+    endpoint: &Endpoint,
+    path: &str,
+    bodies: Vec<Bytes>,
+    config: &LoadConfig,
+) -> Result<LoadResult> {
     if bodies.is_empty() {
         bail!("nothing to send: the request list is empty");
     }

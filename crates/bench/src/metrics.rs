@@ -58,7 +58,10 @@ pub fn id_key(v: &Value) -> Option<String> {
 
 /// 1-based rank of the first hit whose id is relevant, within the first [`TOP_K`] hits.
 /// Hits without an id never match; an id repeated in the hits counts at its first rank.
-pub fn first_relevant_rank(hit_ids: &[Option<String>], relevant: &HashSet<String>) -> Option<usize> {
+pub fn first_relevant_rank(
+    hit_ids: &[Option<String>],
+    relevant: &HashSet<String>,
+) -> Option<usize> {
     hit_ids
         .iter()
         .take(TOP_K)
@@ -199,12 +202,24 @@ mod tests {
     #[test]
     fn rank_of_first_relevant_hit() {
         let rel = set(&[5, 9]);
-        assert_eq!(first_relevant_rank(&ids(&[Some(5), Some(1)]), &rel), Some(1));
-        assert_eq!(first_relevant_rank(&ids(&[Some(1), Some(9), Some(5)]), &rel), Some(2));
+        assert_eq!(
+            first_relevant_rank(&ids(&[Some(5), Some(1)]), &rel),
+            Some(1)
+        );
+        assert_eq!(
+            first_relevant_rank(&ids(&[Some(1), Some(9), Some(5)]), &rel),
+            Some(2)
+        );
         // Missing ids never match.
-        assert_eq!(first_relevant_rank(&ids(&[None, None, Some(5)]), &rel), Some(3));
+        assert_eq!(
+            first_relevant_rank(&ids(&[None, None, Some(5)]), &rel),
+            Some(3)
+        );
         // Duplicate ids: the first occurrence counts.
-        assert_eq!(first_relevant_rank(&ids(&[Some(1), Some(1), Some(9), Some(9)]), &rel), Some(3));
+        assert_eq!(
+            first_relevant_rank(&ids(&[Some(1), Some(1), Some(9), Some(9)]), &rel),
+            Some(3)
+        );
         assert_eq!(first_relevant_rank(&ids(&[]), &rel), None);
         assert_eq!(first_relevant_rank(&ids(&[Some(1), Some(2)]), &rel), None);
         // Only the top 10 count.
@@ -265,7 +280,10 @@ mod tests {
         let kinds: Vec<&str> = r.per_kind.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(kinds, ["typo_title", "prefix", "keywords"]);
         let typo = &r.per_kind[0].1;
-        assert_eq!((typo.queries, typo.hit_at_1, typo.hit_at_10, typo.mrr_at_10), (2, 0.5, 0.5, 0.5));
+        assert_eq!(
+            (typo.queries, typo.hit_at_1, typo.hit_at_10, typo.mrr_at_10),
+            (2, 0.5, 0.5, 0.5)
+        );
         let prefix = &r.per_kind[1].1;
         assert_eq!((prefix.hit_at_1, prefix.hit_at_10), (0.5, 1.0));
         assert!((prefix.mrr_at_10 - 0.625).abs() < 1e-12);
@@ -274,8 +292,7 @@ mod tests {
         assert_eq!(r.overall.hit_at_10, 0.8);
         assert!((r.overall.mrr_at_10 - (1.0 + 0.25 + 1.0 + 0.5) / 5.0).abs() < 1e-12);
         // Overall is the mean over queries, not over kinds.
-        let mean_of_kinds: f64 =
-            r.per_kind.iter().map(|(_, s)| s.mrr_at_10).sum::<f64>() / 3.0;
+        let mean_of_kinds: f64 = r.per_kind.iter().map(|(_, s)| s.mrr_at_10).sum::<f64>() / 3.0;
         assert!((r.overall.mrr_at_10 - mean_of_kinds).abs() > 1e-3);
     }
 }

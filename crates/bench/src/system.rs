@@ -81,9 +81,12 @@ pub fn disk_usage(path: &Path) -> Result<DiskUsage> {
     let mut usage = DiskUsage::default();
     let mut stack = vec![path.to_path_buf()];
     while let Some(p) = stack.pop() {
-        let meta = std::fs::symlink_metadata(&p).with_context(|| format!("reading {}", p.display()))?;
+        let meta =
+            std::fs::symlink_metadata(&p).with_context(|| format!("reading {}", p.display()))?;
         if meta.is_dir() {
-            for entry in std::fs::read_dir(&p).with_context(|| format!("listing {}", p.display()))? {
+            for entry in
+                std::fs::read_dir(&p).with_context(|| format!("listing {}", p.display()))?
+            {
                 stack.push(entry?.path());
             }
         } else if seen.insert((meta.dev(), meta.ino())) {

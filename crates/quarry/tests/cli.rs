@@ -18,7 +18,10 @@ const FLAGS: [(&str, &str); 7] = [
     ("--db-path", "QUARRY_DB_PATH"),
     ("--master-key", "QUARRY_MASTER_KEY"),
     ("--env", "QUARRY_ENV"),
-    ("--http-payload-size-limit", "QUARRY_HTTP_PAYLOAD_SIZE_LIMIT"),
+    (
+        "--http-payload-size-limit",
+        "QUARRY_HTTP_PAYLOAD_SIZE_LIMIT",
+    ),
     ("--log-format", "QUARRY_LOG_FORMAT"),
     ("--log-level", "QUARRY_LOG_LEVEL"),
 ];
@@ -69,34 +72,36 @@ fn run_to_exit(mut command: Command) -> (std::process::ExitStatus, String) {
 fn help_lists_every_flag_with_its_environment_variable() {
     let output = common::command()
         .arg("--help")
+        .stdout(std::process::Stdio::piped())
         .output()
         .expect("running quarry --help");
     assert!(output.status.success(), "{output:?}");
     let help = String::from_utf8(output.stdout).expect("help is UTF-8");
     for (flag, env) in FLAGS {
-        let line = help
+        // An entry is the flag's line and its description, up to the next flag.
+        let mut lines = help
             .lines()
-            .position(|l| l.trim_start().starts_with(flag) || l.contains(&format!(" {flag} ")))
-            .unwrap_or_else(|| panic!("`{flag}` is not in --help:\n{help}"));
-        // clap prints `[env: NAME=]` after the description, which may wrap onto later lines.
-        let rest: String = help
-            .lines()
-            .skip(line)
-            .take(6)
-            .collect::<Vec<_>>()
-            .join("\n");
-        let mentioned = rest
-            .split("\n  -")
+            .skip_while(|l| !l.trim_start().starts_with(&format!("{flag} ")));
+        let first = lines
             .next()
-            .is_some_and(|entry| entry.contains(&format!("[env: {env}")));
-        assert!(mentioned, "`{flag}` does not show `{env}` in --help:\n{help}");
+            .unwrap_or_else(|| panic!("`{flag}` is not in --help:\n{help}"));
+        let entry: Vec<&str> = std::iter::once(first)
+            .chain(lines.take_while(|l| !l.trim_start().starts_with('-')))
+            .collect();
+        let mentioned = entry.join("\n").contains(&format!("[env: {env}"));
+        assert!(
+            mentioned,
+            "`{flag}` does not show `{env}` in --help:\n{help}"
+        );
     }
 }
 
 #[test]
 fn production_refuses_to_start_without_a_long_master_key() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
+    /// Flags, environment variables, and what the error must say.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
         (&["--env", "production"], &[], "master key"),
         (
             &["--env", "production", "--master-key", "short-key"],
@@ -196,7 +201,10 @@ fn json_logs_show_request_id_method_route_status_and_latency() {
         .to_string();
     assert!(!generated.is_empty());
     let task: Value = response.json().expect("a task summary");
-    let task = server.wait_task(task["taskUid"].as_u64().expect("taskUid"), Duration::from_secs(60));
+    let task = server.wait_task(
+        task["taskUid"].as_u64().expect("taskUid"),
+        Duration::from_secs(60),
+    );
     assert_eq!(task["status"], "succeeded", "{task}");
 
     let request_id = "cli-test-request-42";
@@ -208,7 +216,10 @@ fn json_logs_show_request_id_method_route_status_and_latency() {
         .expect("searching");
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(
-        response.headers().get("x-request-id").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
         Some(request_id),
         "an incoming request id is echoed"
     );
@@ -261,13 +272,21 @@ fn json_logs_show_request_id_method_route_status_and_latency() {
         .iter()
         .find(|l| log_field(l, "request_id") == Some(&json!(generated)))
         .unwrap_or_else(|| panic!("no request line with the generated request id:\n{text}"));
-    assert_eq!(log_field(addition, "method"), Some(&json!("POST")), "{addition}");
+    assert_eq!(
+        log_field(addition, "method"),
+        Some(&json!("POST")),
+        "{addition}"
+    );
     assert_eq!(
         log_field(addition, "route"),
         Some(&json!("/indexes/{uid}/documents")),
         "{addition}"
     );
-    assert_eq!(log_field(addition, "status"), Some(&json!(202)), "{addition}");
+    assert_eq!(
+        log_field(addition, "status"),
+        Some(&json!(202)),
+        "{addition}"
+    );
 }
 
 #[test]
@@ -313,7 +332,10 @@ fn sigterm_exits_cleanly_after_committing_the_running_batch() {
     let small_uid = small["taskUid"].as_u64().expect("taskUid");
 
     let status = server.signal_and_wait("TERM", Duration::from_secs(600));
-    assert!(status.success(), "SIGTERM should exit cleanly, got {status}");
+    assert!(
+        status.success(),
+        "SIGTERM should exit cleanly, got {status}"
+    );
 
     let server = start(dir.path(), configure);
     // The batch that was running was committed and recorded before the process exited.
@@ -332,7 +354,10 @@ fn sigterm_exits_cleanly_after_committing_the_running_batch() {
     assert_eq!(document["quarry"], "after SIGTERM");
     assert_eq!(document["package"], "0ad");
     let status = server.signal_and_wait("TERM", Duration::from_secs(120));
-    assert!(status.success(), "an idle server exits cleanly on SIGTERM, got {status}");
+    assert!(
+        status.success(),
+        "an idle server exits cleanly on SIGTERM, got {status}"
+    );
 }
 
 #[test]
@@ -351,7 +376,10 @@ fn a_master_key_protects_every_route_but_health() {
             let body: Value = response.json().expect("an error body");
             assert_eq!(body["code"], code, "{body}");
             assert_eq!(body["type"], "auth", "{body}");
-            assert!(body["message"].is_string() && body["link"].is_string(), "{body}");
+            assert!(
+                body["message"].is_string() && body["link"].is_string(),
+                "{body}"
+            );
         }
     };
     let client = &server.client;
@@ -375,11 +403,17 @@ fn a_master_key_protects_every_route_but_health() {
         Some("invalid_api_key"),
     );
     check(
-        client.get(server.url("/tasks")).bearer_auth("not-the-master-key"),
+        client
+            .get(server.url("/tasks"))
+            .bearer_auth("not-the-master-key"),
         403,
         Some("invalid_api_key"),
     );
-    check(client.get(server.url("/indexes")).bearer_auth(key), 200, None);
+    check(
+        client.get(server.url("/indexes")).bearer_auth(key),
+        200,
+        None,
+    );
     check(client.get(server.url("/health")), 200, None);
     // Nothing was registered by the refused write.
     let tasks: Value = client

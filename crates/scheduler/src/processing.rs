@@ -41,7 +41,7 @@ fn user_error_code(kind: UserErrorKind) -> Code {
     match kind {
         UserErrorKind::MissingDocumentId => Code::MissingDocumentId,
         UserErrorKind::InvalidDocumentId => Code::InvalidDocumentId,
-        UserErrorKind::PrimaryKeyInferenceFailed => Code::PrimaryKeyInferenceFailed,
+        UserErrorKind::PrimaryKeyInferenceFailed => Code::IndexPrimaryKeyNoCandidateFound,
         UserErrorKind::PrimaryKeyMultipleCandidates => Code::IndexPrimaryKeyMultipleCandidatesFound,
         UserErrorKind::PrimaryKeyAlreadyExists => Code::IndexPrimaryKeyAlreadyExists,
         UserErrorKind::InvalidPrimaryKey => Code::InvalidIndexPrimaryKey,
@@ -811,6 +811,7 @@ fn finish_batch(
         task.canceled_by = outcome.canceled_by;
         task.finished_at = Some(now);
         if outcome.status == Status::Canceled {
+            task.details = failed_details(&task.kind);
             task.started_at = None;
             task.batch_uid = Some(batch_uid);
         }

@@ -191,7 +191,7 @@ fn primary_key_query_parameter() {
         )
         .task_uid();
     s.wait_ok(task);
-    let before = s.all_documents(&uid);
+    let before = s.document_ids(&uid, "isbn_id");
     let task = s
         .post(
             &format!("{}?primaryKey=title", docs_path(&uid)),
@@ -199,7 +199,11 @@ fn primary_key_query_parameter() {
         )
         .task_uid();
     s.wait_failed(task, "index_primary_key_already_exists");
-    assert_eq!(s.all_documents(&uid), before);
+    assert_eq!(s.document_ids(&uid, "isbn_id"), before);
+    assert_eq!(
+        s.get(&format!("{}/c3", docs_path(&uid))).expect(200),
+        json!({"isbn_id": "c3", "title": "Dune Messiah"})
+    );
     assert_eq!(
         s.get(&format!("/indexes/{uid}")).expect(200)["primaryKey"],
         "isbn_id"

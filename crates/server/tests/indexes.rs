@@ -592,7 +592,7 @@ fn swap_indexes_rejects_bad_bodies() {
     assert_error(
         s.post("/swap-indexes", json!([{"indexes": [a, "bad uid"]}])),
         400,
-        "invalid_index_uid",
+        "invalid_swap_indexes",
     );
     assert_error(
         s.post("/swap-indexes", json!([{"indexes": [a, "x"], "foo": 1}])),

@@ -265,7 +265,9 @@ async fn sdk_search() {
         .search()
         .with_query("the dark kni")
         .with_matching_strategy(MatchingStrategies::ALL)
-        .with_attributes_to_retrieve(meilisearch_sdk::search::Selectors::Some(&["id", "title"]))
+        .with_attributes_to_retrieve(meilisearch_sdk::search::Selectors::Some(
+            &["id", "title"][..],
+        ))
         .execute::<Value>()
         .await
         .unwrap();
@@ -321,7 +323,7 @@ async fn sdk_settings_round_trip() {
     assert_eq!(defaults.displayed_attributes, Some(vec!["*".to_string()]));
     assert_eq!(defaults.searchable_attributes, Some(vec!["*".to_string()]));
     assert_eq!(defaults.pagination.as_ref().unwrap().max_total_hits, 1000);
-    assert_eq!(defaults.distinct_attribute, Some(None));
+    assert_eq!(defaults.distinct_attribute.flatten(), None);
     assert_eq!(defaults.stop_words, Some(vec![]));
 
     let settings = Settings::new()

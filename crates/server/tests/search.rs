@@ -437,10 +437,10 @@ fn invalid_search_parameters() {
         ),
         (json!({"unknownParam": 1}), "bad_request"),
     ];
+    let mut checks = ErrorChecks::new();
     for (body, code) in post_cases {
         let response = s.post(&path, body.clone());
-        assert_eq!(response.status, 400, "{body}: {}", response.body);
-        assert_error_body(&response.body, code, "invalid_request");
+        checks.check(&format!("POST {body}"), response, 400, code);
     }
     let get_cases = [
         ("limit=abc", "invalid_search_limit"),
@@ -453,9 +453,9 @@ fn invalid_search_parameters() {
     ];
     for (query, code) in get_cases {
         let response = s.get(&format!("{path}?{query}"));
-        assert_eq!(response.status, 400, "{query}: {}", response.body);
-        assert_error_body(&response.body, code, "invalid_request");
+        checks.check(&format!("GET {query}"), response, 400, code);
     }
+    checks.finish();
     let body = assert_error(
         s.post(&path, json!({"limit": "10"})),
         400,

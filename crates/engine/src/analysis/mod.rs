@@ -231,10 +231,12 @@ mod tests {
 
     #[test]
     fn custom_word_rules() {
-        let mut settings = IndexSettings::default();
-        settings.dictionary = ["J.R.R.".to_string(), "C++".to_string()].into();
-        settings.separator_tokens = ["&".to_string(), "zz".to_string()].into();
-        settings.non_separator_tokens = ["#".to_string(), "@".to_string()].into();
+        let settings = IndexSettings {
+            dictionary: ["J.R.R.".to_string(), "C++".to_string()].into(),
+            separator_tokens: ["&".to_string(), "zz".to_string()].into(),
+            non_separator_tokens: ["#".to_string(), "@".to_string()].into(),
+            ..Default::default()
+        };
         let cases: &[(&str, &[(&str, u32)])] = &[
             ("j.r.r. Tolkien", &[("j.r.r.", 0), ("tolkien", 1)]),
             (

@@ -41,18 +41,30 @@ pub(super) fn plain<'a>(text: &'a str, emit: &mut impl FnMut(Piece<'a>)) {
         if !is_wordlike(segment) {
             emit(separator(segment));
         } else if !segment.contains(is_apostrophe) {
-            emit(Piece::Word { start, end: start + segment.len(), text: segment });
+            emit(Piece::Word {
+                start,
+                end: start + segment.len(),
+                text: segment,
+            });
         } else {
             let mut from = 0;
             for (i, c) in segment.char_indices().filter(|(_, c)| is_apostrophe(*c)) {
                 if i > from {
-                    emit(Piece::Word { start: start + from, end: start + i, text: &segment[from..i] });
+                    emit(Piece::Word {
+                        start: start + from,
+                        end: start + i,
+                        text: &segment[from..i],
+                    });
                 }
                 emit(Piece::Separator { hard: false });
                 from = i + c.len_utf8();
             }
             if from < segment.len() {
-                emit(Piece::Word { start: start + from, end: start + segment.len(), text: &segment[from..] });
+                emit(Piece::Word {
+                    start: start + from,
+                    end: start + segment.len(),
+                    text: &segment[from..],
+                });
             }
         }
     }
@@ -104,7 +116,11 @@ pub(super) fn with_rules<'a>(
         );
     }
     if !non_separators.iter().any(|t| t.contains(is_apostrophe)) {
-        cuts.extend(text.char_indices().filter(|(_, c)| is_apostrophe(*c)).map(|(i, c)| (i, i + c.len_utf8(), false)));
+        cuts.extend(
+            text.char_indices()
+                .filter(|(_, c)| is_apostrophe(*c))
+                .map(|(i, c)| (i, i + c.len_utf8(), false)),
+        );
     }
     cuts.sort_unstable();
     let segments: Vec<(usize, &str)> = text.split_word_bound_indices().collect();

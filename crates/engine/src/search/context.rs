@@ -11,6 +11,7 @@ use tantivy::postings::{Postings, SegmentPostings, TermInfo};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Searcher, SegmentReader, Term, TERMINATED};
 
+use super::cache::SnapshotCache;
 use crate::error::Result;
 use crate::index::{attribute_of, Index, IndexState, SchemaFields};
 use crate::settings::IndexSettings;
@@ -43,7 +44,10 @@ impl AttributeFilter {
     }
 
     pub fn allows(&self, position: u32) -> bool {
-        self.allowed.get(attribute_of(position) as usize).copied().unwrap_or(false)
+        self.allowed
+            .get(attribute_of(position) as usize)
+            .copied()
+            .unwrap_or(false)
     }
 }
 
@@ -52,6 +56,8 @@ pub struct SearchContext {
     pub fields: SchemaFields,
     pub settings: IndexSettings,
     pub state: Arc<IndexState>,
+    /// What searches on the same snapshot share.
+    pub cache: Arc<SnapshotCache>,
     segments: Vec<SegmentView>,
 }
 
@@ -71,7 +77,14 @@ impl SearchContext {
             });
             next += segment.max_doc();
         }
-        Ok(SearchContext { searcher, fields, settings: state.settings.clone(), state, segments })
+        Ok(SearchContext {
+            cache: SnapshotCache::of(&searcher),
+            searcher,
+            fields,
+            settings: state.settings.clone(),
+            state,
+            segments,
+        })
     }
 
     pub fn segments(&self) -> &[SegmentView] {
@@ -155,7 +168,9 @@ impl SearchContext {
         let alive = self.segment_reader(view).alive_bitset();
         match filter {
             None => {
-                let mut postings = view.inverted.read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+                let mut postings = view
+                    .inverted
+                    .read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
                 let mut doc = postings.doc();
                 let mut fresh = RoaringBitmap::new();
                 while doc != TERMINATED {
@@ -168,8 +183,9 @@ impl SearchContext {
                 *docs |= fresh;
             }
             Some(filter) => {
-                let mut postings =
-                    view.inverted.read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)?;
+                let mut postings = view
+                    .inverted
+                    .read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)?;
                 let mut positions = Vec::new();
                 let mut doc = postings.doc();
                 while doc != TERMINATED {
@@ -189,9 +205,10 @@ impl SearchContext {
     /// A positions-reading cursor on one term of one segment, if the segment has the term.
     pub fn postings(&self, view: &SegmentView, word: &str) -> Result<Option<SegmentPostings>> {
         match view.inverted.terms().get(word.as_bytes())? {
-            Some(info) => {
-                Ok(Some(view.inverted.read_postings_from_terminfo(&info, IndexRecordOption::WithFreqsAndPositions)?))
-            }
+            Some(info) => Ok(Some(view.inverted.read_postings_from_terminfo(
+                &info,
+                IndexRecordOption::WithFreqsAndPositions,
+            )?)),
             None => Ok(None),
         }
     }
@@ -203,7 +220,9 @@ impl SearchContext {
         let segment = self.searcher.segment_reader(address.segment_ord);
         let inverted = segment.inverted_index(self.fields.text)?;
         let term = Term::from_field_text(self.fields.text, word);
-        if let Some(mut postings) = inverted.read_postings(&term, IndexRecordOption::WithFreqsAndPositions)? {
+        if let Some(mut postings) =
+            inverted.read_postings(&term, IndexRecordOption::WithFreqsAndPositions)?
+        {
             if postings.seek(address.doc_id) == address.doc_id {
                 postings.positions(out);
             }

@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA, SINK_STATE};
 use roaring::RoaringBitmap;
 
+use super::cache::CachedDerivations;
 use super::context::{prefix_upper_bound, AttributeFilter, SearchContext};
 use super::query::{ParsedQuery, QueryPart};
 use crate::analysis::Analyzer;
@@ -67,7 +68,7 @@ pub struct Derivation {
     /// Attributes the match may come from, when restricted.
     pub filter: Option<Arc<AttributeFilter>>,
     /// Live documents it matches.
-    pub docs: RoaringBitmap,
+    pub docs: Arc<RoaringBitmap>,
 }
 
 impl Derivation {
@@ -104,7 +105,7 @@ pub struct Query {
     /// Every word some derivation matches.
     pub words: Vec<String>,
     /// The live documents of each word (whatever attribute it is in).
-    pub word_docs: Vec<RoaringBitmap>,
+    pub word_docs: Vec<Arc<RoaringBitmap>>,
     /// Documents excluded by negations.
     pub negated: RoaringBitmap,
 }
@@ -128,8 +129,12 @@ impl Query {
                 continue;
             }
             // A derivation standing for several terms costs its typos once, on its first term.
-            let cost = if d.first_term == term { d.typos.min(2) as usize } else { 0 };
-            out[cost] |= &d.docs;
+            let cost = if d.first_term == term {
+                d.typos.min(2) as usize
+            } else {
+                0
+            };
+            out[cost] |= d.docs.as_ref();
         }
         let (zero, rest) = out.split_at_mut(1);
         rest[0] |= &zero[0];
@@ -143,7 +148,7 @@ impl Query {
         let mut out = RoaringBitmap::new();
         for d in &self.derivations {
             if d.covers & (1 << term) != 0 && d.covers & !mask == 0 {
-                out |= &d.docs;
+                out |= d.docs.as_ref();
             }
         }
         out
@@ -156,23 +161,49 @@ impl Query {
             .enumerate()
             .filter(|(i, _)| mask & (1 << i) != 0)
             .map(|(i, t)| {
-                let concat = self.derivations.iter().any(|d| d.first_term == i && d.typos > t.max_typos);
-                u32::from(if concat { t.max_typos.max(1) } else { t.max_typos })
+                let concat = self
+                    .derivations
+                    .iter()
+                    .any(|d| d.first_term == i && d.typos > t.max_typos);
+                u32::from(if concat {
+                    t.max_typos.max(1)
+                } else {
+                    t.max_typos
+                })
             })
             .sum()
     }
 }
 
+/// Typos allowed on a word. `relaxed`: words one letter short of a typo get one too (the
+/// fallback when no document matches every term).
+pub fn allowed_typos_relaxed(settings: &IndexSettings, word: &str, relaxed: bool) -> u8 {
+    let len = word.chars().count();
+    if relaxed && len >= 3 {
+        typos_for_length(settings, word, len + 1).min(allowed_typos(settings, word).max(1))
+    } else {
+        allowed_typos(settings, word)
+    }
+}
+
 /// Typos the settings allow on a word.
 pub fn allowed_typos(settings: &IndexSettings, word: &str) -> u8 {
+    typos_for_length(settings, word, word.chars().count())
+}
+
+fn typos_for_length(settings: &IndexSettings, word: &str, len: usize) -> u8 {
     let typo = &settings.typo_tolerance;
-    if !typo.enabled || typo.disable_on_words.iter().any(|w| crate::analysis::normalize_word(w) == word) {
+    if !typo.enabled
+        || typo
+            .disable_on_words
+            .iter()
+            .any(|w| crate::analysis::normalize_word(w) == word)
+    {
         return 0;
     }
     if typo.disable_on_numbers && word.chars().all(|c| c.is_ascii_digit()) {
         return 0;
     }
-    let len = word.chars().count();
     if len >= usize::from(typo.two_typos_min_len) {
         2
     } else if len >= usize::from(typo.one_typo_min_len) {
@@ -183,8 +214,10 @@ pub fn allowed_typos(settings: &IndexSettings, word: &str) -> u8 {
 }
 
 fn builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
-    static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 2] = [OnceLock::new(), OnceLock::new()];
-    BUILDERS[usize::from(distance.clamp(1, 2) - 1)].get_or_init(|| LevenshteinAutomatonBuilder::new(distance, true))
+    static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 2] =
+        [OnceLock::new(), OnceLock::new()];
+    BUILDERS[usize::from(distance.clamp(1, 2) - 1)]
+        .get_or_init(|| LevenshteinAutomatonBuilder::new(distance, true))
 }
 
 /// Walks the term dictionary for words within typos of a query word. A typo on the first
@@ -210,14 +243,19 @@ impl tantivy_fst::Automaton for TypoAutomaton<'_> {
     type State = TypoState;
 
     fn start(&self) -> TypoState {
-        TypoState { one: self.one.initial_state(), max: self.max.initial_state(), first: 0 }
+        TypoState {
+            one: self.one.initial_state(),
+            max: self.max.initial_state(),
+            first: 0,
+        }
     }
 
     fn is_match(&self, s: &TypoState) -> bool {
         if s.first == FIRST_MISMATCH {
             self.two && matches!(self.one.distance(s.one), Distance::Exact(_))
         } else {
-            usize::from(s.first) >= self.first.len() && matches!(self.max.distance(s.max), Distance::Exact(_))
+            usize::from(s.first) >= self.first.len()
+                && matches!(self.max.distance(s.max), Distance::Exact(_))
         }
     }
 
@@ -242,7 +280,11 @@ impl tantivy_fst::Automaton for TypoAutomaton<'_> {
             n => n,
         };
         TypoState {
-            one: if self.two { self.one.transition(s.one, byte) } else { s.one },
+            one: if self.two {
+                self.one.transition(s.one, byte)
+            } else {
+                s.one
+            },
             max: self.max.transition(s.max, byte),
             first,
         }
@@ -255,18 +297,40 @@ struct Found {
     doc_freq: u64,
 }
 
-/// The single-word derivations of one query word: exact, prefix and typo'd words.
+/// The single-word derivations of one query word: exact, prefix and typo'd words, from the
+/// snapshot's cache when a previous keystroke already found them.
 fn word_derivations(
     ctx: &SearchContext,
     word: &str,
     is_prefix: bool,
     max_typos: u8,
-) -> Result<(Option<String>, Vec<String>, Vec<(String, u8)>)> {
+) -> Result<Arc<CachedDerivations>> {
+    if let Some(found) = ctx.cache.derivations(word, is_prefix, max_typos) {
+        return Ok(found);
+    }
+    let found = Arc::new(find_derivations(ctx, word, is_prefix, max_typos)?);
+    ctx.cache
+        .put_derivations(word, is_prefix, max_typos, found.clone());
+    Ok(found)
+}
+
+fn find_derivations(
+    ctx: &SearchContext,
+    word: &str,
+    is_prefix: bool,
+    max_typos: u8,
+) -> Result<CachedDerivations> {
     let mut found: HashMap<Vec<u8>, Found> = HashMap::new();
     if max_typos == 0 {
         let freq = ctx.doc_freq(word)?;
         if freq > 0 {
-            found.insert(word.as_bytes().to_vec(), Found { typos: 0, doc_freq: freq });
+            found.insert(
+                word.as_bytes().to_vec(),
+                Found {
+                    typos: 0,
+                    doc_freq: freq,
+                },
+            );
         }
         if is_prefix {
             let upper = prefix_upper_bound(word.as_bytes());
@@ -281,18 +345,39 @@ fn word_derivations(
                     seen.offer(u64::from(stream.value().doc_freq), stream.key());
                 }
                 for (freq, key) in seen.into_items() {
-                    found.entry(key).or_insert(Found { typos: 0, doc_freq: 0 }).doc_freq += freq;
+                    found
+                        .entry(key)
+                        .or_insert(Found {
+                            typos: 0,
+                            doc_freq: 0,
+                        })
+                        .doc_freq += freq;
                 }
             }
         }
     } else {
-        let one = if is_prefix { builder(1).build_prefix_dfa(word) } else { builder(1).build_dfa(word) };
-        let two = (max_typos >= 2).then(|| if is_prefix { builder(2).build_prefix_dfa(word) } else { builder(2).build_dfa(word) });
+        let one = if is_prefix {
+            builder(1).build_prefix_dfa(word)
+        } else {
+            builder(1).build_dfa(word)
+        };
+        let two = (max_typos >= 2).then(|| {
+            if is_prefix {
+                builder(2).build_prefix_dfa(word)
+            } else {
+                builder(2).build_dfa(word)
+            }
+        });
         let max = two.as_ref().unwrap_or(&one);
         let first_len = word.chars().next().map_or(0, char::len_utf8);
         let first = &word.as_bytes()[..first_len];
         for view in ctx.segments() {
-            let automaton = TypoAutomaton { one: &one, max, first, two: two.is_some() };
+            let automaton = TypoAutomaton {
+                one: &one,
+                max,
+                first,
+                two: two.is_some(),
+            };
             let mut stream = view.inverted.terms().search(automaton).into_stream()?;
             while stream.advance() {
                 let key = stream.key();
@@ -304,7 +389,9 @@ fn word_derivations(
                         Distance::AtLeast(_) => continue,
                     }
                 };
-                let entry = found.entry(key.to_vec()).or_insert(Found { typos, doc_freq: 0 });
+                let entry = found
+                    .entry(key.to_vec())
+                    .or_insert(Found { typos, doc_freq: 0 });
                 entry.doc_freq += u64::from(stream.value().doc_freq);
             }
         }
@@ -313,7 +400,9 @@ fn word_derivations(
     let mut prefixes: Vec<(u64, String)> = Vec::new();
     let mut typos: Vec<(u8, u64, String)> = Vec::new();
     for (key, f) in found {
-        let Ok(text) = String::from_utf8(key) else { continue };
+        let Ok(text) = String::from_utf8(key) else {
+            continue;
+        };
         if text == word {
             exact = Some(text);
         } else if f.typos == 0 {
@@ -324,9 +413,17 @@ fn word_derivations(
     }
     prefixes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     prefixes.truncate(MAX_PREFIX_DERIVATIONS);
-    typos.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
+    typos.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(b.1.cmp(&a.1))
+            .then_with(|| a.2.cmp(&b.2))
+    });
     typos.truncate(MAX_TYPO_DERIVATIONS);
-    Ok((exact, prefixes.into_iter().map(|p| p.1).collect(), typos.into_iter().map(|t| (t.2, t.0)).collect()))
+    Ok(CachedDerivations {
+        exact,
+        prefixes: prefixes.into_iter().map(|p| p.1).collect(),
+        typos: typos.into_iter().map(|t| (t.2, t.0)).collect(),
+    })
 }
 
 /// The `k` keys with the highest counts seen so far.
@@ -339,7 +436,11 @@ struct TopK {
 
 impl TopK {
     fn new(k: usize) -> TopK {
-        TopK { k, items: Vec::with_capacity(k * 2), floor: 0 }
+        TopK {
+            k,
+            items: Vec::with_capacity(k * 2),
+            floor: 0,
+        }
     }
 
     fn offer(&mut self, count: u64, key: &[u8]) {
@@ -353,7 +454,7 @@ impl TopK {
     }
 
     fn shrink(&mut self) {
-        self.items.sort_by(|a, b| b.0.cmp(&a.0));
+        self.items.sort_by_key(|item| std::cmp::Reverse(item.0));
         self.items.truncate(self.k);
         self.floor = self.items.last().map_or(0, |i| i.0);
     }
@@ -374,6 +475,7 @@ pub struct QueryBuilder<'a> {
     typo_filter: Option<Arc<AttributeFilter>>,
     query: Query,
     word_ids: HashMap<String, WordId>,
+    relaxed: bool,
 }
 
 impl<'a> QueryBuilder<'a> {
@@ -383,7 +485,21 @@ impl<'a> QueryBuilder<'a> {
         search_on: Option<Arc<AttributeFilter>>,
         typo_filter: Option<Arc<AttributeFilter>>,
     ) -> QueryBuilder<'a> {
-        QueryBuilder { ctx, analyzer, search_on, typo_filter, query: Query::default(), word_ids: HashMap::new() }
+        QueryBuilder {
+            ctx,
+            analyzer,
+            search_on,
+            typo_filter,
+            query: Query::default(),
+            word_ids: HashMap::new(),
+            relaxed: false,
+        }
+    }
+
+    /// Allows a typo on words one letter shorter than the settings ask (see [`allowed_typos_relaxed`]).
+    pub fn relaxed(mut self, relaxed: bool) -> QueryBuilder<'a> {
+        self.relaxed = relaxed;
+        self
     }
 
     fn word(&mut self, text: &str) -> Result<WordId> {
@@ -392,12 +508,27 @@ impl<'a> QueryBuilder<'a> {
         }
         let id = self.query.words.len() as WordId;
         self.query.words.push(text.to_string());
-        self.query.word_docs.push(self.ctx.word_docs(text)?);
+        let docs = match self.ctx.cache.word(text) {
+            Some(docs) => docs,
+            None => {
+                let docs = Arc::new(self.ctx.word_docs(text)?);
+                self.ctx.cache.put_word(text, docs.clone());
+                docs
+            }
+        };
+        self.query.word_docs.push(docs);
         self.word_ids.insert(text.to_string(), id);
         Ok(id)
     }
 
-    fn push(&mut self, kind: DerivationKind, typos: u8, shape: Shape, first_term: usize, covers: u16) -> Result<()> {
+    fn push(
+        &mut self,
+        kind: DerivationKind,
+        typos: u8,
+        shape: Shape,
+        first_term: usize,
+        covers: u16,
+    ) -> Result<()> {
         let filter = if matches!(kind, DerivationKind::Typo | DerivationKind::Split) {
             self.typo_filter.clone()
         } else {
@@ -407,18 +538,44 @@ impl<'a> QueryBuilder<'a> {
         if docs.is_empty() {
             return Ok(());
         }
-        self.query.derivations.push(Derivation { kind, typos, shape, first_term, covers, filter, docs });
+        self.query.derivations.push(Derivation {
+            kind,
+            typos,
+            shape,
+            first_term,
+            covers,
+            filter,
+            docs,
+        });
         Ok(())
     }
 
-    fn shape_docs(&self, shape: &Shape, filter: Option<&AttributeFilter>) -> Result<RoaringBitmap> {
+    fn shape_docs(
+        &self,
+        shape: &Shape,
+        filter: Option<&AttributeFilter>,
+    ) -> Result<Arc<RoaringBitmap>> {
         match shape {
+            Shape::Any(words) if words.len() == 1 && filter.is_none() => {
+                Ok(self.query.word_docs[words[0] as usize].clone())
+            }
             Shape::Any(words) => {
+                // Unions of many words (prefixes, typos) are what keystrokes repeat most.
+                let key = (filter.is_none() && words.len() > 2).then(|| {
+                    let names: Vec<&str> = words
+                        .iter()
+                        .map(|w| self.query.words[*w as usize].as_str())
+                        .collect();
+                    names.join("\u{1}")
+                });
+                if let Some(docs) = key.as_deref().and_then(|k| self.ctx.cache.union(k)) {
+                    return Ok(docs);
+                }
                 let mut docs = RoaringBitmap::new();
                 match filter {
                     None => {
                         for w in words {
-                            docs |= &self.query.word_docs[*w as usize];
+                            docs |= self.query.word_docs[*w as usize].as_ref();
                         }
                     }
                     Some(filter) => {
@@ -432,9 +589,18 @@ impl<'a> QueryBuilder<'a> {
                         }
                     }
                 }
+                let docs = Arc::new(docs);
+                if let Some(key) = key {
+                    self.ctx.cache.put_union(&key, docs.clone());
+                }
                 Ok(docs)
             }
-            Shape::Sequence(words) => sequence_docs(self.ctx, &self.query, words, filter),
+            Shape::Sequence(words) => Ok(Arc::new(sequence_docs(
+                self.ctx,
+                &self.query,
+                words,
+                filter,
+            )?)),
         }
     }
 
@@ -445,12 +611,18 @@ impl<'a> QueryBuilder<'a> {
             let term = match part {
                 QueryPart::Word(w) => Term {
                     text: w.text.clone(),
-                    is_prefix: w.is_prefix && settings.prefix_search != crate::settings::PrefixSearch::Disabled,
+                    is_prefix: w.is_prefix
+                        && settings.prefix_search != crate::settings::PrefixSearch::Disabled,
                     is_phrase: false,
-                    max_typos: allowed_typos(settings, &w.text),
+                    max_typos: allowed_typos_relaxed(settings, &w.text, self.relaxed),
                 },
                 QueryPart::Phrase(words) => Term {
-                    text: words.iter().flatten().cloned().collect::<Vec<_>>().join(" "),
+                    text: words
+                        .iter()
+                        .flatten()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     is_prefix: false,
                     is_phrase: true,
                     max_typos: 0,
@@ -473,19 +645,31 @@ impl<'a> QueryBuilder<'a> {
                 }
                 QueryPart::Word(_) => {
                     let term = self.query.terms[i].clone();
-                    let (exact, prefixes, typos) = word_derivations(self.ctx, &term.text, term.is_prefix, term.max_typos)?;
+                    let found =
+                        word_derivations(self.ctx, &term.text, term.is_prefix, term.max_typos)?;
+                    let (exact, prefixes, typos) = (&found.exact, &found.prefixes, &found.typos);
                     if let Some(exact) = exact {
-                        let id = self.word(&exact)?;
+                        let id = self.word(exact)?;
                         self.push(DerivationKind::Exact, 0, Shape::Any(vec![id]), i, bit)?;
                     }
                     if !prefixes.is_empty() {
-                        let ids = prefixes.iter().map(|w| self.word(w)).collect::<Result<Vec<_>>>()?;
+                        let ids = prefixes
+                            .iter()
+                            .map(|w| self.word(w))
+                            .collect::<Result<Vec<_>>>()?;
                         self.push(DerivationKind::Prefix, 0, Shape::Any(ids), i, bit)?;
                     }
                     for level in 1..=2u8 {
-                        let words: Vec<&String> = typos.iter().filter(|t| t.1 == level).map(|t| &t.0).collect();
+                        let words: Vec<&String> = typos
+                            .iter()
+                            .filter(|t| t.1 == level)
+                            .map(|t| &t.0)
+                            .collect();
                         if !words.is_empty() {
-                            let ids = words.into_iter().map(|w| self.word(w)).collect::<Result<Vec<_>>>()?;
+                            let ids = words
+                                .into_iter()
+                                .map(|w| self.word(w))
+                                .collect::<Result<Vec<_>>>()?;
                             self.push(DerivationKind::Typo, level, Shape::Any(ids), i, bit)?;
                         }
                     }
@@ -511,7 +695,9 @@ impl<'a> QueryBuilder<'a> {
             let mut glued = String::new();
             let mut covers = 0u16;
             for end in start..n.min(start + MAX_NGRAM) {
-                let QueryPart::Word(w) = &parsed.parts[end] else { break };
+                let QueryPart::Word(w) = &parsed.parts[end] else {
+                    break;
+                };
                 glued.push_str(&w.text);
                 covers |= 1 << end;
                 if end == start {
@@ -523,8 +709,8 @@ impl<'a> QueryBuilder<'a> {
                     ids.push(self.word(&glued)?);
                 }
                 if is_prefix {
-                    let (_, prefixes, _) = word_derivations(self.ctx, &glued, true, 0)?;
-                    for p in prefixes.iter().take(MAX_PREFIX_DERIVATIONS / 4) {
+                    let found = word_derivations(self.ctx, &glued, true, 0)?;
+                    for p in found.prefixes.iter().take(MAX_PREFIX_DERIVATIONS / 4) {
                         ids.push(self.word(p)?);
                     }
                 }
@@ -542,7 +728,12 @@ impl<'a> QueryBuilder<'a> {
             return Ok(());
         }
         let analyze = |text: &str| -> Vec<String> {
-            self.analyzer.tokenize(text).into_iter().map(|t| t.text).filter(|w| !self.analyzer.is_stop_word(w)).collect()
+            self.analyzer
+                .tokenize(text)
+                .into_iter()
+                .map(|t| t.text)
+                .filter(|w| !self.analyzer.is_stop_word(w))
+                .collect()
         };
         let mut table: Vec<(Vec<String>, Vec<Vec<String>>)> = Vec::new();
         for (key, alternatives) in &self.ctx.settings.synonyms {
@@ -550,8 +741,11 @@ impl<'a> QueryBuilder<'a> {
             if key.is_empty() {
                 continue;
             }
-            let alternatives: Vec<Vec<String>> =
-                alternatives.iter().map(|a| analyze(a)).filter(|a| !a.is_empty() && *a != key).collect();
+            let alternatives: Vec<Vec<String>> = alternatives
+                .iter()
+                .map(|a| analyze(a))
+                .filter(|a| !a.is_empty() && *a != key)
+                .collect();
             table.push((key, alternatives));
         }
         let n = parsed.parts.len();
@@ -559,7 +753,9 @@ impl<'a> QueryBuilder<'a> {
             let mut words: Vec<String> = Vec::new();
             let mut covers = 0u16;
             for end in start..n.min(start + MAX_NGRAM) {
-                let QueryPart::Word(w) = &parsed.parts[end] else { break };
+                let QueryPart::Word(w) = &parsed.parts[end] else {
+                    break;
+                };
                 words.push(w.text.clone());
                 covers |= 1 << end;
                 let matching: Vec<Vec<String>> = table
@@ -625,13 +821,23 @@ fn best_split(ctx: &SearchContext, word: &str) -> Result<Option<(String, String)
 
 /// Where the words of `seq` follow each other (the position of the first), among positions
 /// lists given per word. `None` words (stop words) match any position.
-pub fn sequence_starts(lists: &[Option<&[u32]>], filter: Option<&AttributeFilter>, out: &mut Vec<u32>) {
+pub fn sequence_starts(
+    lists: &[Option<&[u32]>],
+    filter: Option<&AttributeFilter>,
+    out: &mut Vec<u32>,
+) {
     out.clear();
-    let Some((anchor_index, anchor)) = lists.iter().enumerate().find_map(|(i, l)| l.map(|l| (i, l))) else {
+    let Some((anchor_index, anchor)) = lists
+        .iter()
+        .enumerate()
+        .find_map(|(i, l)| l.map(|l| (i, l)))
+    else {
         return;
     };
     'starts: for &p in anchor {
-        let Some(start) = p.checked_sub(anchor_index as u32) else { continue };
+        let Some(start) = p.checked_sub(anchor_index as u32) else {
+            continue;
+        };
         for (i, list) in lists.iter().enumerate() {
             if let Some(list) = list {
                 if list.binary_search(&(start + i as u32)).is_err() {
@@ -659,10 +865,12 @@ fn sequence_docs(
     filter: Option<&AttributeFilter>,
 ) -> Result<RoaringBitmap> {
     let present: Vec<WordId> = seq.iter().flatten().copied().collect();
-    let Some(first) = present.first() else { return Ok(RoaringBitmap::new()) };
-    let mut candidates = query.word_docs[*first as usize].clone();
+    let Some(first) = present.first() else {
+        return Ok(RoaringBitmap::new());
+    };
+    let mut candidates = query.word_docs[*first as usize].as_ref().clone();
     for w in &present[1..] {
-        candidates &= &query.word_docs[*w as usize];
+        candidates &= query.word_docs[*w as usize].as_ref();
     }
     let mut docs = RoaringBitmap::new();
     if candidates.is_empty() {
@@ -701,8 +909,11 @@ fn sequence_docs(
             if !complete {
                 continue;
             }
-            let lists: Vec<Option<&[u32]>> =
-                seq.iter().zip(&buffers).map(|(w, b)| w.map(|_| b.as_slice())).collect();
+            let lists: Vec<Option<&[u32]>> = seq
+                .iter()
+                .zip(&buffers)
+                .map(|(w, b)| w.map(|_| b.as_slice()))
+                .collect();
             sequence_starts(&lists, filter, &mut starts);
             if !starts.is_empty() {
                 docs.insert(doc);

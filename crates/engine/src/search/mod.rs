@@ -3,6 +3,7 @@
 //! the candidates with the ranking rules, bucket by bucket, fetching only the documents of the
 //! requested page.
 
+mod cache;
 mod context;
 mod derivations;
 pub mod matching_words;
@@ -89,8 +90,14 @@ struct AttributeRanks {
 impl AttributeRanks {
     fn new(ctx: &SearchContext) -> AttributeRanks {
         match &ctx.settings.searchable_attributes {
-            Some(list) if !list.iter().any(|a| a == "*") => AttributeRanks { names: list.clone(), all: false },
-            _ => AttributeRanks { names: ctx.state.fields.clone(), all: true },
+            Some(list) if !list.iter().any(|a| a == "*") => AttributeRanks {
+                names: list.clone(),
+                all: false,
+            },
+            _ => AttributeRanks {
+                names: ctx.state.fields.clone(),
+                all: true,
+            },
         }
     }
 
@@ -98,7 +105,10 @@ impl AttributeRanks {
     fn select(&self, attribute: &str) -> Vec<bool> {
         self.names
             .iter()
-            .map(|name| attribute_matches(attribute, name) || (!self.all && attribute_matches(name, attribute)))
+            .map(|name| {
+                attribute_matches(attribute, name)
+                    || (!self.all && attribute_matches(name, attribute))
+            })
             .collect()
     }
 
@@ -116,7 +126,11 @@ impl AttributeRanks {
                     "Attribute `{attribute}` is not searchable. Available searchable attributes are: `{}`.",
                     self.names.join(", ")
                 );
-                return Err(UserError::new(UserErrorKind::InvalidSearchAttributesToSearchOn, message).into());
+                return Err(UserError::new(
+                    UserErrorKind::InvalidSearchAttributesToSearchOn,
+                    message,
+                )
+                .into());
             }
             for (a, s) in allowed.iter_mut().zip(selected) {
                 *a |= s;
@@ -142,7 +156,9 @@ impl Index {
             search_on.clone()
         } else {
             let mut allowed = match &search_on {
-                Some(_) => (0..ranks.names.len() as u32).map(|r| search_on.as_ref().is_some_and(|f| f.allows(r << 16))).collect(),
+                Some(_) => (0..ranks.names.len() as u32)
+                    .map(|r| search_on.as_ref().is_some_and(|f| f.allows(r << 16)))
+                    .collect(),
                 None => vec![true; ranks.names.len()],
             };
             for attribute in disabled {
@@ -152,24 +168,49 @@ impl Index {
             }
             Some(AttributeFilter::new(allowed))
         };
-        let query = derivations::QueryBuilder::new(&ctx, &analyzer, search_on.map(Arc::new), typo_filter.map(Arc::new))
-            .build(&parsed)?;
-
+        let search_on = search_on.map(Arc::new);
+        let typo_filter = typo_filter.map(Arc::new);
+        let build = |relaxed: bool| {
+            derivations::QueryBuilder::new(&ctx, &analyzer, search_on.clone(), typo_filter.clone())
+                .relaxed(relaxed)
+                .build(&parsed)
+        };
+        let mut query = build(false)?;
         let max_total_hits = ctx.settings.pagination.max_total_hits;
         let window_end = (request.offset + request.limit).min(max_total_hits);
         let placeholder = query.terms.is_empty();
+        let mut words_rule = None;
         let universe = if placeholder {
             ctx.universe() - &query.negated
         } else {
-            ranking::WordsRule::new(&query, request.matching_strategy).candidates() - &query.negated
+            let mut words = ranking::WordsRule::new(&query, request.matching_strategy);
+            // Beyond Meilisearch: when no document has every term, a short word was likely
+            // mistyped ("lcky you"); try again with a typo allowed on short words too.
+            if !words.has_full_matches()
+                && query.terms.iter().any(|t| !t.is_phrase && t.max_typos == 0)
+            {
+                let relaxed = build(true)?;
+                let relaxed_words = ranking::WordsRule::new(&relaxed, request.matching_strategy);
+                if relaxed_words.has_full_matches() {
+                    query = relaxed;
+                    words = relaxed_words;
+                }
+            }
+            let candidates = words.candidates() - &query.negated;
+            words_rule = Some(words);
+            candidates
         };
-        let mut rules = ranking::rules_for(&query, &ctx.settings.ranking_rules, request.matching_strategy, placeholder);
+        let mut rules = ranking::rules_for(words_rule, &ctx.settings.ranking_rules, placeholder);
         let mut rank_ctx = ranking::RankCtx {
             search: &ctx,
             query: &query,
             matches: Default::default(),
             // With every field searchable, Meilisearch weighs all fields the same.
-            attribute_count: if ranks.all { 1 } else { ranks.names.len() as u32 },
+            attribute_count: if ranks.all {
+                1
+            } else {
+                ranks.names.len() as u32
+            },
         };
         let scoring = ranking::Scoring {
             details: request.compute_scores,
@@ -191,12 +232,17 @@ impl Index {
             let document = read_source(&ctx.searcher, fields, ctx.address(*id))?;
             let details = outcome.details.get(i);
             let (ranking_score, ranking_score_details) = match details {
-                Some(details) if request.compute_scores => {
-                    (Some(ranking::global_score(details)), Some(ranking::details_json(details)))
-                }
+                Some(details) if request.compute_scores => (
+                    Some(ranking::global_score(details)),
+                    Some(ranking::details_json(details)),
+                ),
                 _ => (None, None),
             };
-            hits.push(SearchHit { document, ranking_score, ranking_score_details });
+            hits.push(SearchHit {
+                document,
+                ranking_score,
+                ranking_score_details,
+            });
         }
         Ok(SearchResult {
             hits,
@@ -213,12 +259,20 @@ fn matching_words_of(query: &Query) -> MatchingWords {
     for (i, term) in query.terms.iter().enumerate() {
         if term.is_phrase {
             for word in term.text.split(' ') {
-                words.push(MatchingWord { query: word.to_string(), derivations: vec![word.to_string()], is_prefix: false });
+                words.push(MatchingWord {
+                    query: word.to_string(),
+                    derivations: vec![word.to_string()],
+                    is_prefix: false,
+                });
             }
             continue;
         }
         let mut derivations: Vec<String> = vec![term.text.clone()];
-        for d in query.derivations.iter().filter(|d| d.covers & (1 << i) != 0) {
+        for d in query
+            .derivations
+            .iter()
+            .filter(|d| d.covers & (1 << i) != 0)
+        {
             let ids: Vec<u32> = match &d.shape {
                 // A prefix matches every word starting with the term; `is_prefix` says so.
                 Shape::Any(_) if d.kind == DerivationKind::Prefix => continue,
@@ -232,7 +286,11 @@ fn matching_words_of(query: &Query) -> MatchingWords {
                 }
             }
         }
-        words.push(MatchingWord { query: term.text.clone(), derivations, is_prefix: term.is_prefix });
+        words.push(MatchingWord {
+            query: term.text.clone(),
+            derivations,
+            is_prefix: term.is_prefix,
+        });
     }
     MatchingWords { words }
 }

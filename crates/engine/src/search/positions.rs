@@ -4,6 +4,7 @@
 //! read is kept for the rules that come next in the chain.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use roaring::RoaringBitmap;
 use tantivy::postings::Postings;
@@ -24,6 +25,8 @@ pub struct Occurrence {
     pub typos: u8,
     /// The term as typed (no typo, prefix, split, synonym...).
     pub exact: bool,
+    /// How many letters the matched word has beyond what was typed (a prefix completed).
+    pub extra: u8,
     /// The terms the derivation stands for; usable only if they are all still in the query.
     pub covers: u16,
 }
@@ -34,14 +37,39 @@ impl Occurrence {
     }
 }
 
+/// Hashes document ids by multiplying them: they are already well spread, and SipHash costs
+/// more than the lookups it protects here (no untrusted keys).
+#[derive(Default)]
+pub struct DocIdHasher(u64);
+
+impl Hasher for DocIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type DocMap<V> = HashMap<u32, V, BuildHasherDefault<DocIdHasher>>;
+
 /// Occurrences read so far, per document.
 #[derive(Default)]
 pub struct MatchCache {
     done: RoaringBitmap,
-    spans: HashMap<u32, (u32, u32)>,
+    spans: DocMap<(u32, u32)>,
     occurrences: Vec<Occurrence>,
     ends_done: RoaringBitmap,
-    ends: HashMap<u32, Vec<u32>>,
+    /// Per document, the range of its value ends in `end_positions`.
+    ends: DocMap<(u32, u32)>,
+    end_positions: Vec<u32>,
 }
 
 impl MatchCache {
@@ -55,11 +83,19 @@ impl MatchCache {
 
     /// Positions right after the end of each value of a document (read by [`Self::ensure_ends`]).
     pub fn value_ends(&self, doc: u32) -> &[u32] {
-        self.ends.get(&doc).map_or(&[], Vec::as_slice)
+        match self.ends.get(&doc) {
+            Some((start, end)) => &self.end_positions[*start as usize..*end as usize],
+            None => &[],
+        }
     }
 
     /// Reads the occurrences of every document of `docs` not read yet.
-    pub fn ensure(&mut self, ctx: &SearchContext, query: &Query, docs: &RoaringBitmap) -> Result<()> {
+    pub fn ensure(
+        &mut self,
+        ctx: &SearchContext,
+        query: &Query,
+        docs: &RoaringBitmap,
+    ) -> Result<()> {
         let missing = docs - &self.done;
         if missing.is_empty() {
             return Ok(());
@@ -79,15 +115,32 @@ impl MatchCache {
                 continue;
             }
             for d in &query.derivations {
-                let targets = &in_segment & &d.docs;
+                let targets = &in_segment & d.docs.as_ref();
                 if targets.is_empty() {
                     continue;
                 }
                 let covered: Vec<u8> = (0..16u8).filter(|t| d.covers & (1 << t) != 0).collect();
                 let exact = d.is_exact();
-                let mut record = |doc: u32, start: u32, end: u32| {
+                // The letters typed for this derivation, to tell how much a match completes them.
+                let typed: usize = covered
+                    .iter()
+                    .map(|t| query.terms[*t as usize].text.chars().count())
+                    .sum();
+                let mut record = |doc: u32, start: u32, end: u32, extra: u8| {
                     for &term in &covered {
-                        found.push((doc, Occurrence { term, start, end, typos: d.typos, exact, covers: d.covers }));
+                        let typos = d.typos;
+                        found.push((
+                            doc,
+                            Occurrence {
+                                term,
+                                start,
+                                end,
+                                typos,
+                                exact,
+                                extra,
+                                covers: d.covers,
+                            },
+                        ));
                     }
                 };
                 match &d.shape {
@@ -96,11 +149,15 @@ impl MatchCache {
                             buffers.push(Vec::new());
                         }
                         for w in words {
-                            let word_targets = &targets & &query.word_docs[*w as usize];
+                            let word_targets = &targets & query.word_docs[*w as usize].as_ref();
                             if word_targets.is_empty() {
                                 continue;
                             }
-                            let Some(mut cursor) = ctx.postings(view, &query.words[*w as usize])? else { continue };
+                            let word = &query.words[*w as usize];
+                            let extra = word.chars().count().saturating_sub(typed).min(255) as u8;
+                            let Some(mut cursor) = ctx.postings(view, word)? else {
+                                continue;
+                            };
                             for doc in &word_targets {
                                 let local = doc - view.base;
                                 if cursor.doc() > local || cursor.seek(local) != local {
@@ -109,7 +166,7 @@ impl MatchCache {
                                 cursor.positions(&mut buffers[0]);
                                 for &p in &buffers[0] {
                                     if d.filter.as_deref().is_none_or(|f| f.allows(p)) {
-                                        record(doc, p, p);
+                                        record(doc, p, p, extra);
                                     }
                                 }
                             }
@@ -141,11 +198,14 @@ impl MatchCache {
                             if !complete {
                                 continue;
                             }
-                            let lists: Vec<Option<&[u32]>> =
-                                seq.iter().zip(&buffers).map(|(w, b)| w.map(|_| b.as_slice())).collect();
+                            let lists: Vec<Option<&[u32]>> = seq
+                                .iter()
+                                .zip(&buffers)
+                                .map(|(w, b)| w.map(|_| b.as_slice()))
+                                .collect();
                             sequence_starts(&lists, d.filter.as_deref(), &mut starts);
                             for &s in &starts {
-                                record(doc, s, s + span - 1);
+                                record(doc, s, s + span - 1, 0);
                             }
                         }
                     }
@@ -161,7 +221,8 @@ impl MatchCache {
                 self.occurrences.push(found[i].1);
                 i += 1;
             }
-            self.spans.insert(doc, (begin, self.occurrences.len() as u32));
+            self.spans
+                .insert(doc, (begin, self.occurrences.len() as u32));
         }
         self.done |= missing;
         Ok(())
@@ -175,15 +236,18 @@ impl MatchCache {
         }
         for view in ctx.segments() {
             let range = view.range();
-            let Some(mut cursor) = ctx.postings(view, END_OF_VALUE)? else { continue };
+            let Some(mut cursor) = ctx.postings(view, END_OF_VALUE)? else {
+                continue;
+            };
             for doc in missing.range(range) {
                 let local = doc - view.base;
                 if cursor.doc() > local || cursor.seek(local) != local {
                     continue;
                 }
-                let mut positions = Vec::new();
-                cursor.positions(&mut positions);
-                self.ends.insert(doc, positions);
+                let start = self.end_positions.len() as u32;
+                cursor.append_positions_with_offset(0, &mut self.end_positions);
+                self.ends
+                    .insert(doc, (start, self.end_positions.len() as u32));
             }
         }
         self.ends_done |= missing;

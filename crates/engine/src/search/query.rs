@@ -67,27 +67,54 @@ fn chunks(q: &str) -> Vec<Chunk<'_>> {
     while !rest.is_empty() {
         match rest.find('"') {
             None => {
-                out.push(Chunk { text: rest, quoted: false, negated: false, at_end: true });
+                out.push(Chunk {
+                    text: rest,
+                    quoted: false,
+                    negated: false,
+                    at_end: true,
+                });
                 break;
             }
             Some(open) => {
                 let before = &rest[..open];
                 // `-"..."` negates the phrase when the dash starts a word.
                 let negated = before.ends_with('-')
-                    && before[..before.len() - 1].chars().next_back().is_none_or(char::is_whitespace);
-                let plain = if negated { &before[..before.len() - 1] } else { before };
+                    && before[..before.len() - 1]
+                        .chars()
+                        .next_back()
+                        .is_none_or(char::is_whitespace);
+                let plain = if negated {
+                    &before[..before.len() - 1]
+                } else {
+                    before
+                };
                 if !plain.is_empty() {
-                    out.push(Chunk { text: plain, quoted: false, negated: false, at_end: false });
+                    out.push(Chunk {
+                        text: plain,
+                        quoted: false,
+                        negated: false,
+                        at_end: false,
+                    });
                 }
                 let inside = &rest[open + 1..];
                 match inside.find('"') {
                     Some(close) => {
-                        out.push(Chunk { text: &inside[..close], quoted: true, negated, at_end: false });
+                        out.push(Chunk {
+                            text: &inside[..close],
+                            quoted: true,
+                            negated,
+                            at_end: false,
+                        });
                         rest = &inside[close + 1..];
                     }
                     None => {
                         // An unclosed quote runs to the end of the query.
-                        out.push(Chunk { text: inside, quoted: true, negated, at_end: true });
+                        out.push(Chunk {
+                            text: inside,
+                            quoted: true,
+                            negated,
+                            at_end: true,
+                        });
                         break;
                     }
                 }
@@ -108,8 +135,10 @@ pub fn parse(analyzer: &Analyzer, q: &str) -> ParsedQuery {
         }
         let tokens = analyzer.tokenize(chunk.text);
         if chunk.quoted {
-            let words: Vec<Option<String>> =
-                tokens.into_iter().map(|t| (!analyzer.is_stop_word(&t.text)).then_some(t.text)).collect();
+            let words: Vec<Option<String>> = tokens
+                .into_iter()
+                .map(|t| (!analyzer.is_stop_word(&t.text)).then_some(t.text))
+                .collect();
             if words.iter().all(Option::is_none) {
                 continue;
             }
@@ -124,9 +153,16 @@ pub fn parse(analyzer: &Analyzer, q: &str) -> ParsedQuery {
         }
         for token in tokens {
             let dash = chunk.text[..token.start].ends_with('-')
-                && chunk.text[..token.start - 1].chars().next_back().is_none_or(char::is_whitespace);
+                && chunk.text[..token.start - 1]
+                    .chars()
+                    .next_back()
+                    .is_none_or(char::is_whitespace);
             if dash {
-                parsed.negations.push(QueryPart::Word(QueryWord { text: token.text, is_prefix: false, position: 0 }));
+                parsed.negations.push(QueryPart::Word(QueryWord {
+                    text: token.text,
+                    is_prefix: false,
+                    position: 0,
+                }));
                 last_word_may_be_prefix = false;
                 continue;
             }
@@ -137,7 +173,11 @@ pub fn parse(analyzer: &Analyzer, q: &str) -> ParsedQuery {
                 break;
             }
             last_word_may_be_prefix = chunk.at_end && token.end == chunk.text.len();
-            parsed.parts.push(QueryPart::Word(QueryWord { text: token.text, is_prefix: false, position: count }));
+            parsed.parts.push(QueryPart::Word(QueryWord {
+                text: token.text,
+                is_prefix: false,
+                position: count,
+            }));
             count += 1;
         }
     }
@@ -201,8 +241,10 @@ mod tests {
 
     #[test]
     fn phrases_negations_and_stop_words() {
-        let mut settings = IndexSettings::default();
-        settings.stop_words = ["the".to_string(), "of".to_string()].into();
+        let settings = IndexSettings {
+            stop_words: ["the".to_string(), "of".to_string()].into(),
+            ..Default::default()
+        };
         let a = Analyzer::new(&settings);
         let cases = [
             ("the lord of the rings", "lord rings*"),

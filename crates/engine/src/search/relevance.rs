@@ -6,7 +6,8 @@
 //! `QUARRY_RELEVANCE=movies cargo test -p quarry-engine --release relevance -- --nocapture`
 //!
 //! (`QUARRY_RELEVANCE=movies,airports,debian,pypi` for several; `QUARRY_RELEVANCE_DIR=/path`
-//! keeps the built indexes there and reuses them.)
+//! keeps the built indexes there and reuses them; `QUARRY_KEYSTROKES=1` also replays
+//! `NAME.dev.keystrokes.txt`, every prefix a search box sends, and prints latency percentiles.)
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -26,11 +27,16 @@ fn shared() -> PathBuf {
 /// The settings of a corpus, from the Meilisearch-shaped settings file (the parts that shape
 /// search: searchable attributes, ranking rules, typo tolerance is left at its defaults).
 fn settings_of(corpus: &str) -> IndexSettings {
-    let text = std::fs::read_to_string(shared().join(format!("data/{corpus}.settings.json"))).unwrap();
+    let text =
+        std::fs::read_to_string(shared().join(format!("data/{corpus}.settings.json"))).unwrap();
     let json: Value = serde_json::from_str(&text).unwrap();
     let mut settings = IndexSettings::default();
     if let Some(list) = json["searchableAttributes"].as_array() {
-        settings.searchable_attributes = Some(list.iter().filter_map(|v| v.as_str().map(String::from)).collect());
+        settings.searchable_attributes = Some(
+            list.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+        );
     }
     settings
 }
@@ -40,7 +46,8 @@ fn open_or_build(corpus: &str, dir: &Path) -> Index {
     if path.join("meta.json").exists() {
         return Index::open(&path, IndexOptions::default()).unwrap();
     }
-    let index = Index::create_empty(&path, Some("id".into()), None, IndexOptions::default()).unwrap();
+    let index =
+        Index::create_empty(&path, Some("id".into()), None, IndexOptions::default()).unwrap();
     let mut batch = index.write(false).unwrap();
     batch.set_settings(settings_of(corpus)).unwrap();
     batch.commit(0, Default::default()).unwrap();
@@ -54,7 +61,9 @@ fn open_or_build(corpus: &str, dir: &Path) -> Index {
     }
     let started = Instant::now();
     let mut batch = index.write(false).unwrap();
-    batch.add_documents(&payload, AddMethod::Replace, None).unwrap();
+    batch
+        .add_documents(&payload, AddMethod::Replace, None)
+        .unwrap();
     batch.commit(1, Default::default()).unwrap();
     eprintln!("{corpus}: indexed in {:?}", started.elapsed());
     std::fs::remove_file(&payload).ok();
@@ -107,7 +116,11 @@ fn evaluate(corpus: &str, index: &Index) -> Score {
         let query: Value = serde_json::from_str(&line).unwrap();
         let q = query["q"].as_str().unwrap();
         let relevant: Vec<&Value> = query["relevant"].as_array().unwrap().iter().collect();
-        let request = SearchRequest { query: Some(q.to_string()), limit: 10, ..Default::default() };
+        let request = SearchRequest {
+            query: Some(q.to_string()),
+            limit: 10,
+            ..Default::default()
+        };
         let started = Instant::now();
         let result: SearchResult = index.search(&request).unwrap();
         let took = started.elapsed();
@@ -115,14 +128,33 @@ fn evaluate(corpus: &str, index: &Index) -> Score {
         if took > slowest.0 {
             slowest = (took, q.to_string());
         }
-        let rank = result.hits.iter().position(|h| relevant.contains(&&h.document["id"]));
+        let rank = result
+            .hits
+            .iter()
+            .position(|h| relevant.contains(&&h.document["id"]));
         if verbose && rank != Some(0) {
-            let top: Vec<String> =
-                result.hits.iter().take(3).map(|h| h.document.get("title").or(h.document.get("name")).map(|v| v.to_string()).unwrap_or_default()).collect();
-            eprintln!("{corpus} {:?} rank={rank:?} kind={} top={top:?}", q, query["kind"]);
+            let top: Vec<String> = result
+                .hits
+                .iter()
+                .take(3)
+                .map(|h| {
+                    h.document
+                        .get("title")
+                        .or(h.document.get("name"))
+                        .map(|v| v.to_string())
+                        .unwrap_or_default()
+                })
+                .collect();
+            eprintln!(
+                "{corpus} {:?} rank={rank:?} kind={} top={top:?}",
+                q, query["kind"]
+            );
         }
         overall.add(rank);
-        by_kind.entry(query["kind"].as_str().unwrap_or("?").to_string()).or_default().add(rank);
+        by_kind
+            .entry(query["kind"].as_str().unwrap_or("?").to_string())
+            .or_default()
+            .add(rank);
     }
     for (kind, score) in &by_kind {
         eprintln!("{corpus:<9} {}", score.line(kind));
@@ -137,15 +169,54 @@ fn evaluate(corpus: &str, index: &Index) -> Score {
     overall
 }
 
+/// Replays every keystroke of the dev queries and prints latency percentiles.
+fn keystrokes(corpus: &str, index: &Index) {
+    let path = shared().join(format!("queries/{corpus}.dev.keystrokes.txt"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut times: Vec<(Duration, &str)> = Vec::new();
+    for q in text.lines() {
+        let request = SearchRequest {
+            query: Some(q.to_string()),
+            limit: 20,
+            ..Default::default()
+        };
+        let started = Instant::now();
+        index.search(&request).unwrap();
+        times.push((started.elapsed(), q));
+    }
+    times.sort();
+    let at = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)].0;
+    let total: Duration = times.iter().map(|t| t.0).sum();
+    eprintln!(
+        "{corpus:<9} keystrokes n={} mean={:?} p50={:?} p95={:?} p99={:?} max={:?}",
+        times.len(),
+        total / times.len().max(1) as u32,
+        at(0.5),
+        at(0.95),
+        at(0.99),
+        times.last().map(|t| t.0).unwrap_or_default()
+    );
+    for (took, q) in times.iter().rev().take(8) {
+        eprintln!("{corpus:<9}   slow {took:?} {q:?}");
+    }
+}
+
 #[test]
 fn relevance_on_real_corpora() {
-    let Ok(corpora) = std::env::var("QUARRY_RELEVANCE") else { return };
-    let keep = std::env::var("QUARRY_RELEVANCE_DIR").ok().map(PathBuf::from);
+    let Ok(corpora) = std::env::var("QUARRY_RELEVANCE") else {
+        return;
+    };
+    let keep = std::env::var("QUARRY_RELEVANCE_DIR")
+        .ok()
+        .map(PathBuf::from);
     let temp = tempfile::TempDir::new().unwrap();
     let dir = keep.unwrap_or_else(|| temp.path().to_path_buf());
     std::fs::create_dir_all(&dir).unwrap();
     for corpus in corpora.split(',').filter(|c| !c.is_empty()) {
         let index = open_or_build(corpus, &dir);
         evaluate(corpus, &index);
+        if std::env::var("QUARRY_KEYSTROKES").is_ok() {
+            keystrokes(corpus, &index);
+        }
     }
 }

@@ -16,8 +16,13 @@ struct TestIndex {
 
 fn build(settings: IndexSettings, documents: &[Value]) -> TestIndex {
     let dir = TempDir::new().unwrap();
-    let index = Index::create_empty(&dir.path().join("index"), Some("id".into()), None, IndexOptions::default())
-        .unwrap();
+    let index = Index::create_empty(
+        &dir.path().join("index"),
+        Some("id".into()),
+        None,
+        IndexOptions::default(),
+    )
+    .unwrap();
     let mut batch = index.write(false).unwrap();
     batch.set_settings(settings).unwrap();
     batch.commit(0, Default::default()).unwrap();
@@ -25,19 +30,29 @@ fn build(settings: IndexSettings, documents: &[Value]) -> TestIndex {
     let lines: Vec<String> = documents.iter().map(|d| d.to_string()).collect();
     std::fs::write(&payload, lines.join("\n")).unwrap();
     let mut batch = index.write(false).unwrap();
-    batch.add_documents(&payload, AddMethod::Replace, None).unwrap();
+    batch
+        .add_documents(&payload, AddMethod::Replace, None)
+        .unwrap();
     batch.commit(1, Default::default()).unwrap();
     TestIndex { _dir: dir, index }
 }
 
 /// Documents with only a title, ids from 1.
 fn titles(settings: IndexSettings, titles: &[&str]) -> TestIndex {
-    let docs: Vec<Value> = titles.iter().enumerate().map(|(i, t)| json!({"id": i + 1, "title": t})).collect();
+    let docs: Vec<Value> = titles
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({"id": i + 1, "title": t}))
+        .collect();
     build(settings, &docs)
 }
 
 fn request(q: &str) -> SearchRequest {
-    SearchRequest { query: Some(q.to_string()), limit: 20, ..Default::default() }
+    SearchRequest {
+        query: Some(q.to_string()),
+        limit: 20,
+        ..Default::default()
+    }
 }
 
 fn run(index: &TestIndex, request: &SearchRequest) -> SearchResult {
@@ -45,7 +60,11 @@ fn run(index: &TestIndex, request: &SearchRequest) -> SearchResult {
 }
 
 fn ids(result: &SearchResult) -> Vec<u64> {
-    result.hits.iter().map(|h| h.document["id"].as_u64().unwrap()).collect()
+    result
+        .hits
+        .iter()
+        .map(|h| h.document["id"].as_u64().unwrap())
+        .collect()
 }
 
 fn search(index: &TestIndex, q: &str) -> Vec<u64> {
@@ -59,18 +78,25 @@ fn check(index: &TestIndex, cases: &[(&str, &[u64])]) {
 }
 
 fn with_rules(rules: Vec<RankingRule>) -> IndexSettings {
-    IndexSettings { ranking_rules: rules, ..Default::default() }
+    IndexSettings {
+        ranking_rules: rules,
+        ..Default::default()
+    }
 }
 
 #[test]
 fn typo_thresholds_follow_word_length() {
-    let index = titles(IndexSettings::default(), &["bark", "river", "elephant", "butterfly"]);
+    let index = titles(
+        IndexSettings::default(),
+        &["bark", "river", "elephant", "butterfly", "bork"],
+    );
     // A trailing space: the last word is complete, no prefix.
     check(
         &index,
         &[
-            ("bork ", &[]),
+            ("bork ", &[5]),
             ("bark ", &[1]),
+            ("bor ", &[]),
             ("rivar ", &[2]),
             ("rivxr ", &[2]),
             ("rivxx ", &[]),
@@ -85,13 +111,19 @@ fn typo_thresholds_follow_word_length() {
 #[test]
 fn first_letter_typos_count_twice() {
     let index = titles(IndexSettings::default(), &["river", "butterfly"]);
-    check(&index, &[("civer ", &[]), ("cutterfly ", &[2]), ("cutterfky ", &[])]);
+    check(
+        &index,
+        &[("civer ", &[]), ("cutterfly ", &[2]), ("cutterfky ", &[])],
+    );
 }
 
 #[test]
 fn a_swap_is_one_typo() {
     let index = titles(IndexSettings::default(), &["river", "elephant"]);
-    check(&index, &[("rievr ", &[1]), ("elpehant ", &[2]), ("leephant ", &[])]);
+    check(
+        &index,
+        &[("rievr ", &[1]), ("elpehant ", &[2]), ("leephant ", &[])],
+    );
 }
 
 #[test]
@@ -100,8 +132,10 @@ fn typo_settings() {
         json!({"id": 1, "title": "river", "code": "12345"}),
         json!({"id": 2, "title": "other", "code": "river"}),
     ];
-    let mut settings = IndexSettings::default();
-    settings.searchable_attributes = Some(vec!["title".into(), "code".into()]);
+    let settings = IndexSettings {
+        searchable_attributes: Some(vec!["title".into(), "code".into()]),
+        ..Default::default()
+    };
     let index = build(settings.clone(), &docs);
     check(&index, &[("rivar ", &[1, 2]), ("12346 ", &[1])]);
 
@@ -111,15 +145,40 @@ fn typo_settings() {
 
     let mut on_words = settings.clone();
     on_words.typo_tolerance.disable_on_words = ["rivar".to_string()].into();
-    check(&build(on_words, &docs), &[("rivar ", &[]), ("rivxr ", &[1, 2])]);
+    check(
+        &build(on_words, &docs),
+        &[("rivar ", &[]), ("rivxr ", &[1, 2])],
+    );
 
     let mut on_numbers = settings.clone();
     on_numbers.typo_tolerance.disable_on_numbers = true;
-    check(&build(on_numbers, &docs), &[("12346 ", &[]), ("12345 ", &[1])]);
+    check(
+        &build(on_numbers, &docs),
+        &[("12346 ", &[]), ("12345 ", &[1])],
+    );
 
     let mut on_attributes = settings;
     on_attributes.typo_tolerance.disable_on_attributes = ["code".to_string()].into();
-    check(&build(on_attributes, &docs), &[("rivar ", &[1]), ("river ", &[1, 2])]);
+    check(
+        &build(on_attributes, &docs),
+        &[("rivar ", &[1]), ("river ", &[1, 2])],
+    );
+}
+
+#[test]
+fn short_words_get_a_typo_when_nothing_matches_every_term() {
+    let index = titles(
+        IndexSettings::default(),
+        &["crazy heart", "crazy in alabama", "heat", "lucky you"],
+    );
+    check(
+        &index,
+        &[
+            ("crazy heat ", &[1, 2]),
+            ("lcky you ", &[4]),
+            ("heat ", &[3]),
+        ],
+    );
 }
 
 #[test]
@@ -129,21 +188,32 @@ fn prefix_versus_whole_word() {
     let mut both = search(&index, "hel");
     both.sort_unstable();
     assert_eq!(both, vec![1, 2]);
-    let mut disabled = IndexSettings::default();
-    disabled.prefix_search = crate::settings::PrefixSearch::Disabled;
+    let disabled = IndexSettings {
+        prefix_search: crate::settings::PrefixSearch::Disabled,
+        ..Default::default()
+    };
     let index = titles(disabled, &["hello world", "hell"]);
     check(&index, &[("hell", &[2]), ("wor", &[])]);
 }
 
 #[test]
 fn split_and_concatenated_words() {
-    let index = titles(IndexSettings::default(), &["sunflower fields", "sun flower", "a sun and a flower"]);
-    check(&index, &[("sunflower ", &[1, 2]), ("sun flower ", &[2, 1, 3])]);
+    let index = titles(
+        IndexSettings::default(),
+        &["sunflower fields", "sun flower", "a sun and a flower"],
+    );
+    check(
+        &index,
+        &[("sunflower ", &[1, 2]), ("sun flower ", &[2, 1, 3])],
+    );
 }
 
 #[test]
 fn phrases_and_negations() {
-    let index = titles(IndexSettings::default(), &["the big red dog", "red big dog", "a cat"]);
+    let index = titles(
+        IndexSettings::default(),
+        &["the big red dog", "red big dog", "a cat"],
+    );
     check(
         &index,
         &[
@@ -159,38 +229,75 @@ fn phrases_and_negations() {
 
 #[test]
 fn synonyms_one_way_and_multi_word() {
-    let mut settings = IndexSettings::default();
-    settings.synonyms = [
-        ("NYC".to_string(), vec!["new york".to_string()]),
-        ("car".to_string(), vec!["automobile".to_string()]),
-    ]
-    .into();
-    let index = titles(settings, &["New York pizza", "automobile repair", "car wash", "new car"]);
+    let settings = IndexSettings {
+        synonyms: [
+            ("NYC".to_string(), vec!["new york".to_string()]),
+            ("car".to_string(), vec!["automobile".to_string()]),
+        ]
+        .into(),
+        ..Default::default()
+    };
+    let index = titles(
+        settings,
+        &["New York pizza", "automobile repair", "car wash", "new car"],
+    );
     check(
         &index,
-        &[("nyc ", &[1]), ("car ", &[3, 2, 4]), ("automobile ", &[2]), ("new york ", &[1, 4])],
+        &[
+            ("nyc ", &[1]),
+            ("car ", &[3, 2, 4]),
+            ("automobile ", &[2]),
+            ("new york ", &[1, 4]),
+        ],
     );
 }
 
 #[test]
 fn stop_words_are_ignored_in_queries() {
-    let mut settings = IndexSettings::default();
-    settings.stop_words = ["the".to_string(), "of".to_string()].into();
-    let index = titles(settings, &["The Lord of the Rings", "Rings of Saturn", "the end"]);
-    check(&index, &[("the rings", &[2, 1]), ("lord of the rings ", &[1]), ("end", &[3])]);
-    let result = run(&index, &SearchRequest { compute_scores: true, ..request("the rings of") });
-    assert_eq!(result.hits[0].ranking_score_details.as_ref().unwrap()["words"]["maxMatchingWords"], json!(1));
+    let settings = IndexSettings {
+        stop_words: ["the".to_string(), "of".to_string()].into(),
+        ..Default::default()
+    };
+    let index = titles(
+        settings,
+        &["The Lord of the Rings", "Rings of Saturn", "the end"],
+    );
+    check(
+        &index,
+        &[
+            ("the rings", &[2, 1]),
+            ("lord of the rings ", &[1]),
+            ("end", &[3]),
+        ],
+    );
+    let result = run(
+        &index,
+        &SearchRequest {
+            compute_scores: true,
+            ..request("the rings of")
+        },
+    );
+    assert_eq!(
+        result.hits[0].ranking_score_details.as_ref().unwrap()["words"]["maxMatchingWords"],
+        json!(1)
+    );
 }
 
 #[test]
 fn words_rule_prefers_more_words_dropped_from_the_end() {
-    let index = titles(with_rules(vec![RankingRule::Words]), &["batman", "batman dark", "batman dark knight", "knight"]);
+    let index = titles(
+        with_rules(vec![RankingRule::Words]),
+        &["batman", "batman dark", "batman dark knight", "knight"],
+    );
     check(&index, &[("batman dark knight ", &[3, 2, 1])]);
 }
 
 #[test]
 fn typo_rule_prefers_fewer_typos() {
-    let index = titles(with_rules(vec![RankingRule::Words, RankingRule::Typo]), &["batmen", "batman", "bxtmxn"]);
+    let index = titles(
+        with_rules(vec![RankingRule::Words, RankingRule::Typo]),
+        &["batmen", "batman", "bxtmxn"],
+    );
     check(&index, &[("batman ", &[2, 1]), ("batmen ", &[1, 2])]);
 }
 
@@ -198,7 +305,12 @@ fn typo_rule_prefers_fewer_typos() {
 fn proximity_rule_prefers_close_words_in_order() {
     let index = titles(
         with_rules(vec![RankingRule::Words, RankingRule::Proximity]),
-        &["knight, dark and stormy", "dark and stormy knight", "knight dark", "dark knight returns"],
+        &[
+            "knight, dark and stormy",
+            "dark and stormy knight",
+            "knight dark",
+            "dark knight returns",
+        ],
     );
     check(&index, &[("dark knight ", &[4, 3, 2, 1])]);
 }
@@ -214,7 +326,11 @@ fn attribute_rules_prefer_important_attributes_then_early_positions() {
     settings.searchable_attributes = Some(vec!["title".into(), "overview".into()]);
     let index = build(settings.clone(), &docs);
     assert_eq!(search(&index, "knight ")[2], 1);
-    settings.ranking_rules = vec![RankingRule::Words, RankingRule::AttributeRank, RankingRule::WordPosition];
+    settings.ranking_rules = vec![
+        RankingRule::Words,
+        RankingRule::AttributeRank,
+        RankingRule::WordPosition,
+    ];
     check(&build(settings.clone(), &docs), &[("knight ", &[3, 2, 1])]);
     settings.ranking_rules = vec![RankingRule::Words, RankingRule::Attribute];
     check(&build(settings.clone(), &docs), &[("knight ", &[3, 2, 1])]);
@@ -228,7 +344,10 @@ fn exactness_rule_prefers_whole_values_then_starts() {
         with_rules(vec![RankingRule::Words, RankingRule::Exactness]),
         &["the knights", "the knight", "knight rider", "knight"],
     );
-    check(&index, &[("knight ", &[4, 3, 2, 1]), ("knight", &[4, 3, 2, 1])]);
+    check(
+        &index,
+        &[("knight ", &[4, 3, 2, 1]), ("knight", &[4, 3, 2, 1])],
+    );
 }
 
 #[test]
@@ -239,12 +358,27 @@ fn custom_rules_sort_by_field() {
         json!({"id": 3, "title": "space"}),
         json!({"id": 4, "title": "space odyssey", "year": 1968}),
     ];
-    let asc = build(with_rules(vec![RankingRule::Words, RankingRule::Asc("year".into())]), &docs);
+    let asc = build(
+        with_rules(vec![RankingRule::Words, RankingRule::Asc("year".into())]),
+        &docs,
+    );
     check(&asc, &[("space", &[4, 1, 2, 3]), ("", &[4, 1, 2, 3])]);
-    let desc = build(with_rules(vec![RankingRule::Words, RankingRule::Desc("year".into())]), &docs);
+    let desc = build(
+        with_rules(vec![RankingRule::Words, RankingRule::Desc("year".into())]),
+        &docs,
+    );
     check(&desc, &[("space", &[2, 1, 4, 3])]);
-    let result = run(&desc, &SearchRequest { compute_scores: true, ..request("space") });
-    assert_eq!(result.hits[0].ranking_score_details.as_ref().unwrap()["year:desc"]["value"], json!(2010));
+    let result = run(
+        &desc,
+        &SearchRequest {
+            compute_scores: true,
+            ..request("space")
+        },
+    );
+    assert_eq!(
+        result.hits[0].ranking_score_details.as_ref().unwrap()["year:desc"]["value"],
+        json!(2010)
+    );
 }
 
 #[test]
@@ -253,34 +387,68 @@ fn attributes_to_search_on_restricts_matches() {
         json!({"id": 1, "title": "foo", "overview": "bar"}),
         json!({"id": 2, "title": "bar", "overview": "foo"}),
     ];
-    let mut settings = IndexSettings::default();
-    settings.searchable_attributes = Some(vec!["title".into(), "overview".into()]);
+    let settings = IndexSettings {
+        searchable_attributes: Some(vec!["title".into(), "overview".into()]),
+        ..Default::default()
+    };
     let index = build(settings, &docs);
-    let on_title = |q: &str| SearchRequest { attributes_to_search_on: Some(vec!["title".into()]), ..request(q) };
+    let on_title = |q: &str| SearchRequest {
+        attributes_to_search_on: Some(vec!["title".into()]),
+        ..request(q)
+    };
     assert_eq!(ids(&run(&index, &on_title("bar"))), vec![2]);
-    assert_eq!(ids(&run(&index, &on_title("barr "))), Vec::<u64>::new());
-    let bad = SearchRequest { attributes_to_search_on: Some(vec!["genre".into()]), ..request("bar") };
+    assert_eq!(ids(&run(&index, &on_title("bxr "))), Vec::<u64>::new());
+    let bad = SearchRequest {
+        attributes_to_search_on: Some(vec!["genre".into()]),
+        ..request("bar")
+    };
     let err = index.index.search(&bad).unwrap_err();
-    assert!(matches!(err, crate::EngineError::User(e) if e.kind == UserErrorKind::InvalidSearchAttributesToSearchOn));
+    assert!(
+        matches!(err, crate::EngineError::User(e) if e.kind == UserErrorKind::InvalidSearchAttributesToSearchOn)
+    );
 }
 
 #[test]
 fn ranking_scores_are_bounded_and_thresholded() {
-    let index = titles(IndexSettings::default(), &["dark knight", "the dark knight rises", "dark", "darc knigt"]);
-    let result = run(&index, &SearchRequest { compute_scores: true, ..request("dark knight") });
-    let scores: Vec<f64> = result.hits.iter().map(|h| h.ranking_score.unwrap()).collect();
+    let index = titles(
+        IndexSettings::default(),
+        &["dark knight", "the dark knight rises", "dark", "darc knigt"],
+    );
+    let result = run(
+        &index,
+        &SearchRequest {
+            compute_scores: true,
+            ..request("dark knight")
+        },
+    );
+    let scores: Vec<f64> = result
+        .hits
+        .iter()
+        .map(|h| h.ranking_score.unwrap())
+        .collect();
     assert_eq!(ids(&result)[0], 1);
     let details = result.hits[0].ranking_score_details.as_ref().unwrap();
     assert_eq!(scores[0], 1.0, "{details:?}");
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
     assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)));
-    for rule in ["words", "typo", "proximity", "attributeRank", "wordPosition", "exactness"] {
+    for rule in [
+        "words",
+        "typo",
+        "proximity",
+        "attributeRank",
+        "wordPosition",
+        "exactness",
+    ] {
         assert_eq!(details[rule]["score"], json!(1.0), "{rule}: {details:?}");
     }
     let threshold = scores[1] + 1e-9;
     let thresholded = run(
         &index,
-        &SearchRequest { ranking_score_threshold: Some(threshold), compute_scores: true, ..request("dark knight") },
+        &SearchRequest {
+            ranking_score_threshold: Some(threshold),
+            compute_scores: true,
+            ..request("dark knight")
+        },
     );
     assert_eq!(ids(&thresholded), vec![1]);
     assert_eq!(thresholded.candidates, 1);
@@ -288,18 +456,48 @@ fn ranking_scores_are_bounded_and_thresholded() {
 
 #[test]
 fn matching_strategies() {
-    let index = titles(IndexSettings::default(), &["batman and robin", "batman", "robin", "robin hood", "robin again"]);
-    let with = |q: &str, strategy| SearchRequest { matching_strategy: strategy, ..request(q) };
-    assert_eq!(ids(&run(&index, &with("batman robin ", MatchingStrategy::Last))), vec![1, 2]);
-    assert_eq!(ids(&run(&index, &with("batman robin ", MatchingStrategy::All))), vec![1]);
+    let index = titles(
+        IndexSettings::default(),
+        &[
+            "batman and robin",
+            "batman",
+            "robin",
+            "robin hood",
+            "robin again",
+        ],
+    );
+    let with = |q: &str, strategy| SearchRequest {
+        matching_strategy: strategy,
+        ..request(q)
+    };
+    assert_eq!(
+        ids(&run(&index, &with("batman robin ", MatchingStrategy::Last))),
+        vec![1, 2]
+    );
+    assert_eq!(
+        ids(&run(&index, &with("batman robin ", MatchingStrategy::All))),
+        vec![1]
+    );
     // `robin` is the most frequent word: it goes first.
-    assert_eq!(ids(&run(&index, &with("batman robin ", MatchingStrategy::Frequency))), vec![1, 2]);
-    assert_eq!(ids(&run(&index, &with("robin batman ", MatchingStrategy::Last))), vec![1, 3, 4, 5]);
+    assert_eq!(
+        ids(&run(
+            &index,
+            &with("batman robin ", MatchingStrategy::Frequency)
+        )),
+        vec![1, 2]
+    );
+    assert_eq!(
+        ids(&run(&index, &with("robin batman ", MatchingStrategy::Last))),
+        vec![1, 3, 4, 5]
+    );
 }
 
 #[test]
 fn cjk_text_is_searchable() {
-    let index = titles(IndexSettings::default(), &["東京タワー", "京都", "北京大学"]);
+    let index = titles(
+        IndexSettings::default(),
+        &["東京タワー", "京都", "北京大学"],
+    );
     check(&index, &[("東京", &[1]), ("タワー", &[1]), ("大学", &[3])]);
     assert_eq!(search(&index, "京都")[0], 2);
 }
@@ -310,26 +508,43 @@ fn matching_words_list_derivations() {
     let result = run(&index, &request("batmn sun flower"));
     let words = &result.matching_words.words;
     assert_eq!(words[0].query, "batmn");
-    assert!(words[0].derivations.contains(&"batman".to_string()), "{words:?}");
-    assert!(words[1].derivations.contains(&"sunflower".to_string()), "{words:?}");
+    assert!(
+        words[0].derivations.contains(&"batman".to_string()),
+        "{words:?}"
+    );
+    assert!(
+        words[1].derivations.contains(&"sunflower".to_string()),
+        "{words:?}"
+    );
     assert!(words[2].is_prefix);
     assert_eq!(result.matching_words.match_len("batman"), Some(6));
 }
 
 #[test]
 fn analysis_settings_apply_to_documents_and_queries() {
-    let mut settings = IndexSettings::default();
-    settings.dictionary = ["C++".to_string()].into();
-    settings.non_separator_tokens = ["#".to_string()].into();
-    settings.separator_tokens = ["|".to_string()].into();
-    let index = titles(settings, &["learning C++ fast", "C# in depth", "c and more"]);
+    let settings = IndexSettings {
+        dictionary: ["C++".to_string()].into(),
+        non_separator_tokens: ["#".to_string()].into(),
+        separator_tokens: ["|".to_string()].into(),
+        ..Default::default()
+    };
+    let index = titles(
+        settings,
+        &["learning C++ fast", "C# in depth", "c and more"],
+    );
     check(&index, &[("c++ ", &[1]), ("c# ", &[2]), ("c ", &[3])]);
 }
 
 #[test]
 fn placeholder_search_returns_everything() {
     let index = titles(IndexSettings::default(), &["a", "b", "c"]);
-    let result = run(&index, &SearchRequest { limit: 2, ..Default::default() });
+    let result = run(
+        &index,
+        &SearchRequest {
+            limit: 2,
+            ..Default::default()
+        },
+    );
     assert_eq!(result.candidates, 3);
     assert_eq!(result.hits.len(), 2);
 }

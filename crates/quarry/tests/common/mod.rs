@@ -28,7 +28,10 @@ pub fn command() -> Command {
             command.env_remove(key);
         }
     }
-    command.stdin(Stdio::null()).stdout(Stdio::null());
+    command
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
     command
 }
 

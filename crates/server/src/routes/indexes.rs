@@ -108,7 +108,7 @@ pub fn index_stats(scheduler: &Scheduler, uid: &str, index: &Index) -> ApiResult
     Ok(json!({
         "numberOfDocuments": documents,
         "rawDocumentDbSize": size,
-        "avgDocumentSize": if documents == 0 { 0 } else { size / documents },
+        "avgDocumentSize": size.checked_div(documents).unwrap_or(0),
         "isIndexing": scheduler.is_indexing(uid),
         "numberOfEmbeddings": 0,
         "numberOfEmbeddedDocuments": 0,

@@ -58,7 +58,7 @@ pub async fn cancel(
         return Err(missing_filters_error("cancel").into());
     }
     let tasks = state.scheduler.matching_task_uids(&filter);
-    enqueue(
+    enqueue_ok(
         &state,
         TaskKind::TaskCancelation {
             query: format!("?{query}"),
@@ -77,7 +77,7 @@ pub async fn delete(
         return Err(missing_filters_error("delete").into());
     }
     let tasks = state.scheduler.matching_task_uids(&filter);
-    enqueue(
+    enqueue_ok(
         &state,
         TaskKind::TaskDeletion {
             query: format!("?{query}"),
@@ -85,6 +85,13 @@ pub async fn delete(
         },
     )
     .await
+}
+
+/// Cancelation and deletion are tasks too, but Meilisearch answers them with `200 OK` (the
+/// official SDKs expect it).
+async fn enqueue_ok(state: &AppState, kind: TaskKind) -> ApiResult<impl IntoResponse> {
+    let (_, body) = enqueue(state, kind).await?;
+    Ok((axum::http::StatusCode::OK, body))
 }
 
 pub async fn list_batches(

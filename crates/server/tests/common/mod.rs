@@ -47,9 +47,16 @@ impl Response {
     /// Asserts a `202 Accepted` task summary and returns its task uid.
     #[track_caller]
     pub fn task_uid(self) -> u64 {
-        let body = self.expect(202);
+        self.summary(202)["taskUid"].as_u64().unwrap()
+    }
+
+    /// Asserts a task summary answered with `status` and returns it. Most writes answer
+    /// `202 Accepted`; task cancelation and deletion answer `200 OK`, as in Meilisearch.
+    #[track_caller]
+    pub fn summary(self, status: u16) -> Value {
+        let body = self.expect(status);
         assert_summary_shape(&body);
-        body["taskUid"].as_u64().unwrap()
+        body
     }
 }
 
@@ -462,4 +469,49 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(data).unwrap();
     encoder.finish().unwrap()
+}
+
+/// Checks many error answers and reports every mismatch at once, so that one wrong code does
+/// not hide the others.
+#[derive(Default)]
+pub struct ErrorChecks {
+    mismatches: Vec<String>,
+}
+
+impl ErrorChecks {
+    pub fn new() -> Self {
+        ErrorChecks::default()
+    }
+
+    /// Records whether `response` is an `invalid_request` error with this status and code.
+    pub fn check(&mut self, label: &str, response: Response, status: u16, code: &str) {
+        let body = &response.body;
+        let keys_ok = body.as_object().is_some_and(|o| {
+            let mut keys: Vec<&str> = o.keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            keys == ["code", "link", "message", "type"]
+        });
+        let ok = response.status == status
+            && keys_ok
+            && body["code"] == code
+            && body["type"] == "invalid_request"
+            && body["link"] == format!("https://docs.meilisearch.com/errors#{code}")
+            && body["message"].as_str().is_some_and(|m| !m.is_empty());
+        if !ok {
+            self.mismatches.push(format!(
+                "{label}: expected {status} `{code}`, got {} {body}",
+                response.status
+            ));
+        }
+    }
+
+    #[track_caller]
+    pub fn finish(self) {
+        assert!(
+            self.mismatches.is_empty(),
+            "{} mismatched error(s):\n{}",
+            self.mismatches.len(),
+            self.mismatches.join("\n")
+        );
+    }
 }

@@ -71,12 +71,23 @@ impl RankingRule for AttributeRankRule {
         Ok(())
     }
 
-    fn next_bucket(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap) -> Result<Option<Bucket>> {
+    fn next_bucket(
+        &mut self,
+        ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+    ) -> Result<Option<Bucket>> {
         let combined = self.combined;
         if let Some(all) = self.trivial.take() {
             let docs = all & universe;
-            let detail = Detail::AttributeRank { rank: Rank::from_cost(0, 0), combined };
-            return Ok((!docs.is_empty()).then_some(Bucket { docs, mask: self.mask, detail }));
+            let detail = Detail::AttributeRank {
+                rank: Rank::from_cost(0, 0),
+                combined,
+            };
+            return Ok((!docs.is_empty()).then_some(Bucket {
+                docs,
+                mask: self.mask,
+                detail,
+            }));
         }
         let (mask, terms) = (self.mask, &self.terms);
         let worst = ctx.attribute_count.saturating_sub(1);
@@ -90,7 +101,10 @@ impl RankingRule for AttributeRankRule {
         Ok(next.map(|(cost, docs)| Bucket {
             docs,
             mask: self.mask,
-            detail: Detail::AttributeRank { rank: Rank::from_cost(cost, self.max_cost), combined },
+            detail: Detail::AttributeRank {
+                rank: Rank::from_cost(cost, self.max_cost),
+                combined,
+            },
         }))
     }
 }

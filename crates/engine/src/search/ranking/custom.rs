@@ -22,7 +22,13 @@ pub struct CustomRule {
 
 impl CustomRule {
     pub fn new(field: String, ascending: bool) -> CustomRule {
-        CustomRule { field, ascending, mask: 0, groups: None, universe: RoaringBitmap::new() }
+        CustomRule {
+            field,
+            ascending,
+            mask: 0,
+            groups: None,
+            universe: RoaringBitmap::new(),
+        }
     }
 }
 
@@ -50,9 +56,11 @@ fn sortable(v: &Value) -> Option<Value> {
 /// Numbers before strings, each in their natural order.
 fn compare(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            x.as_f64().unwrap_or(0.0).partial_cmp(&y.as_f64().unwrap_or(0.0)).unwrap_or(Ordering::Equal)
-        }
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .unwrap_or(0.0)
+            .partial_cmp(&y.as_f64().unwrap_or(0.0))
+            .unwrap_or(Ordering::Equal),
         (Value::Number(_), _) => Ordering::Less,
         (_, Value::Number(_)) => Ordering::Greater,
         (Value::String(x), Value::String(y)) => x.cmp(y),
@@ -72,12 +80,20 @@ impl RankingRule for CustomRule {
         Ok(())
     }
 
-    fn next_bucket(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap) -> Result<Option<Bucket>> {
+    fn next_bucket(
+        &mut self,
+        ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+    ) -> Result<Option<Bucket>> {
         if self.groups.is_none() {
             let mut values: Vec<(Value, u32)> = Vec::new();
             let mut missing = RoaringBitmap::new();
             for doc in &self.universe {
-                let source = read_source(&ctx.search.searcher, ctx.search.fields, ctx.search.address(doc))?;
+                let source = read_source(
+                    &ctx.search.searcher,
+                    ctx.search.fields,
+                    ctx.search.address(doc),
+                )?;
                 match value_at(&source, &self.field) {
                     Some(v) => values.push((v, doc)),
                     None => {
@@ -100,7 +116,10 @@ impl RankingRule for CustomRule {
             } else {
                 // Descending: numbers from the largest, then strings from the last; the
                 // numbers-before-strings order holds both ways.
-                let split = groups.iter().position(|(v, _)| !v.is_number()).unwrap_or(groups.len());
+                let split = groups
+                    .iter()
+                    .position(|(v, _)| !v.is_number())
+                    .unwrap_or(groups.len());
                 let strings = groups.split_off(split);
                 let mut ordered = strings;
                 ordered.extend(groups);
@@ -115,8 +134,16 @@ impl RankingRule for CustomRule {
         while let Some((value, docs)) = groups.pop() {
             let docs = docs & universe;
             if !docs.is_empty() {
-                let detail = Detail::Sort { field: self.field.clone(), ascending: self.ascending, value };
-                return Ok(Some(Bucket { docs, mask: self.mask, detail }));
+                let detail = Detail::Sort {
+                    field: self.field.clone(),
+                    ascending: self.ascending,
+                    value,
+                };
+                return Ok(Some(Bucket {
+                    docs,
+                    mask: self.mask,
+                    detail,
+                }));
             }
         }
         Ok(None)

@@ -22,7 +22,6 @@ use roaring::RoaringBitmap;
 use super::context::SearchContext;
 use super::derivations::Query;
 use super::positions::MatchCache;
-use super::MatchingStrategy;
 use crate::error::Result;
 use crate::settings::RankingRule as RuleSetting;
 
@@ -58,7 +57,11 @@ pub trait RankingRule {
     fn name(&self) -> &'static str;
     fn start(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap, mask: u16) -> Result<()>;
     /// The next best documents of `universe` (what is left of the one given to `start`).
-    fn next_bucket(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap) -> Result<Option<Bucket>>;
+    fn next_bucket(
+        &mut self,
+        ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+    ) -> Result<Option<Bucket>>;
     fn end(&mut self) {}
 }
 
@@ -66,9 +69,8 @@ pub trait RankingRule {
 /// before the other relevancy rules, as in Meilisearch. A placeholder search (no query terms)
 /// only uses the rules that sort by field values.
 pub fn rules_for(
-    query: &Query,
+    mut words: Option<WordsRule>,
     settings: &[RuleSetting],
-    strategy: MatchingStrategy,
     placeholder: bool,
 ) -> Vec<Box<dyn RankingRule>> {
     let mut order: Vec<RuleSetting> = settings.to_vec();
@@ -103,7 +105,11 @@ pub fn rules_for(
             RuleSetting::Desc(field) => rules.push(Box::new(CustomRule::new(field, false))),
             RuleSetting::Sort => rules.push(Box::new(SortRule::default())),
             _ if placeholder => {}
-            RuleSetting::Words => rules.push(Box::new(WordsRule::new(query, strategy))),
+            RuleSetting::Words => {
+                if let Some(words) = words.take() {
+                    rules.push(Box::new(words));
+                }
+            }
             RuleSetting::Typo => rules.push(Box::new(TypoRule::default())),
             RuleSetting::Proximity => rules.push(Box::new(ProximityRule::default())),
             RuleSetting::Attribute => {
@@ -149,11 +155,23 @@ pub fn bucket_sort(
     scoring: Scoring,
 ) -> Result<BucketSortOutcome> {
     let keep_details = scoring.details || scoring.threshold.is_some();
-    let mut out = Collector { offset, window_end, skipped: 0, documents: Vec::new(), details: Vec::new(), keep_details };
+    let mut out = Collector {
+        offset,
+        window_end,
+        skipped: 0,
+        documents: Vec::new(),
+        details: Vec::new(),
+        keep_details,
+    };
     let mut dropped = 0u64;
     if rules.is_empty() || universe.is_empty() || window_end <= offset {
         out.push_all(universe, &[]);
-        return Ok(BucketSortOutcome { documents: out.documents, details: out.details, degraded: false, dropped });
+        return Ok(BucketSortOutcome {
+            documents: out.documents,
+            details: out.details,
+            degraded: false,
+            dropped,
+        });
     }
     let mut universes: Vec<RoaringBitmap> = vec![universe.clone()];
     let mut path: Vec<Detail> = Vec::new();
@@ -166,7 +184,12 @@ pub fn bucket_sort(
                 out.push_all(&universes[level], &path);
                 rules[level].end();
             }
-            return Ok(BucketSortOutcome { documents: out.documents, details: out.details, degraded: true, dropped });
+            return Ok(BucketSortOutcome {
+                documents: out.documents,
+                details: out.details,
+                degraded: true,
+                dropped,
+            });
         }
         let bucket = rules[depth].next_bucket(ctx, &universes[depth])?;
         let Some(bucket) = bucket else {
@@ -213,7 +236,12 @@ pub fn bucket_sort(
     for rule in rules.iter_mut().take(depth + 1) {
         rule.end();
     }
-    Ok(BucketSortOutcome { documents: out.documents, details: out.details, degraded: false, dropped })
+    Ok(BucketSortOutcome {
+        documents: out.documents,
+        details: out.details,
+        degraded: false,
+        dropped,
+    })
 }
 
 struct Collector {

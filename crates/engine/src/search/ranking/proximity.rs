@@ -76,12 +76,20 @@ impl RankingRule for ProximityRule {
         Ok(())
     }
 
-    fn next_bucket(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap) -> Result<Option<Bucket>> {
+    fn next_bucket(
+        &mut self,
+        ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+    ) -> Result<Option<Bucket>> {
         let max_cost = MAX_PAIR_COST * (self.terms.len().max(1) as u32 - 1);
         if let Some(all) = self.trivial.take() {
             let docs = all & universe;
             let detail = Detail::Proximity(Rank::from_cost(0, max_cost));
-            return Ok((!docs.is_empty()).then_some(Bucket { docs, mask: self.mask, detail }));
+            return Ok((!docs.is_empty()).then_some(Bucket {
+                docs,
+                mask: self.mask,
+                detail,
+            }));
         }
         let (mask, terms) = (self.mask, &self.terms);
         let next = self.buckets.next(ctx, universe, |ctx, chunk, out| {
@@ -104,7 +112,15 @@ mod tests {
     use super::*;
 
     fn occ(term: u8, start: u32) -> Occurrence {
-        Occurrence { term, start, end: start, typos: 0, exact: true, covers: 1 << term }
+        Occurrence {
+            term,
+            start,
+            end: start,
+            typos: 0,
+            exact: true,
+            extra: 0,
+            covers: 1 << term,
+        }
     }
 
     #[test]

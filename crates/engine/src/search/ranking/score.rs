@@ -15,7 +15,10 @@ pub struct Rank {
 impl Rank {
     /// The rank of a cost between 0 (best) and `max_cost`.
     pub fn from_cost(cost: u32, max_cost: u32) -> Rank {
-        Rank { rank: max_cost.saturating_sub(cost) + 1, max_rank: max_cost + 1 }
+        Rank {
+            rank: max_cost.saturating_sub(cost) + 1,
+            max_rank: max_cost + 1,
+        }
     }
 
     pub fn local_score(self) -> f64 {
@@ -56,15 +59,35 @@ impl MatchType {
 /// How one bucket of one rule ranks.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Detail {
-    Words { matching: u32, max: u32 },
-    Typo { count: u32, max: u32 },
+    Words {
+        matching: u32,
+        max: u32,
+    },
+    Typo {
+        count: u32,
+        max: u32,
+    },
     Proximity(Rank),
     /// `combined`: this is the first half of the `attribute` rule.
-    AttributeRank { rank: Rank, combined: bool },
+    AttributeRank {
+        rank: Rank,
+        combined: bool,
+    },
     /// `combined`: this is the second half of the `attribute` rule.
-    WordPosition { rank: Rank, combined: bool },
-    Exactness { match_type: MatchType, matching: u32, max: u32 },
-    Sort { field: String, ascending: bool, value: Value },
+    WordPosition {
+        rank: Rank,
+        combined: bool,
+    },
+    Exactness {
+        match_type: MatchType,
+        matching: u32,
+        max: u32,
+    },
+    Sort {
+        field: String,
+        ascending: bool,
+        value: Value,
+    },
     /// A rule that did not rank (the `sort` hook without sort criteria).
     Pass,
 }
@@ -73,13 +96,29 @@ impl Detail {
     /// The ranks this bucket contributes to the score, in order.
     fn ranks(&self) -> [Option<Rank>; 2] {
         match self {
-            Detail::Words { matching, max } => [Some(Rank { rank: *matching, max_rank: *max }), None],
+            Detail::Words { matching, max } => [
+                Some(Rank {
+                    rank: *matching,
+                    max_rank: *max,
+                }),
+                None,
+            ],
             Detail::Typo { count, max } => [Some(Rank::from_cost(*count, *max)), None],
             Detail::Proximity(rank) => [Some(*rank), None],
-            Detail::AttributeRank { rank, .. } | Detail::WordPosition { rank, .. } => [Some(*rank), None],
-            Detail::Exactness { match_type, matching, max } => {
-                [Some(match_type.rank()), Some(Rank { rank: matching + 1, max_rank: max + 1 })]
+            Detail::AttributeRank { rank, .. } | Detail::WordPosition { rank, .. } => {
+                [Some(*rank), None]
             }
+            Detail::Exactness {
+                match_type,
+                matching,
+                max,
+            } => [
+                Some(match_type.rank()),
+                Some(Rank {
+                    rank: matching + 1,
+                    max_rank: max + 1,
+                }),
+            ],
             Detail::Sort { .. } | Detail::Pass => [None, None],
         }
     }
@@ -137,7 +176,11 @@ pub fn details_json(details: &[Detail]) -> Map<String, Value> {
     for detail in details {
         match detail {
             Detail::Words { matching, max } => {
-                let score = Rank { rank: *matching, max_rank: *max }.local_score();
+                let score = Rank {
+                    rank: *matching,
+                    max_rank: *max,
+                }
+                .local_score();
                 map.insert(
                     "words".into(),
                     json!({"order": order, "matchingWords": matching, "maxMatchingWords": max, "score": score}),
@@ -148,20 +191,37 @@ pub fn details_json(details: &[Detail]) -> Map<String, Value> {
                 map.insert("typo".into(), json!({"order": order, "typoCount": count, "maxTypoCount": max, "score": score}));
             }
             Detail::Proximity(rank) => {
-                map.insert("proximity".into(), json!({"order": order, "score": rank.local_score()}));
+                map.insert(
+                    "proximity".into(),
+                    json!({"order": order, "score": rank.local_score()}),
+                );
             }
-            Detail::AttributeRank { rank, combined: true } => {
+            Detail::AttributeRank {
+                rank,
+                combined: true,
+            } => {
                 attribute_rank = Some(*rank);
                 map.insert(
                     "attribute".into(),
                     json!({"order": order, "attributeRankingOrderScore": rank.local_score(), "score": rank.local_score()}),
                 );
             }
-            Detail::AttributeRank { rank, combined: false } => {
-                map.insert("attributeRank".into(), json!({"order": order, "score": rank.local_score()}));
+            Detail::AttributeRank {
+                rank,
+                combined: false,
+            } => {
+                map.insert(
+                    "attributeRank".into(),
+                    json!({"order": order, "score": rank.local_score()}),
+                );
             }
-            Detail::WordPosition { rank, combined: true } => {
-                if let (Some(Value::Object(attribute)), Some(first)) = (map.get_mut("attribute"), attribute_rank) {
+            Detail::WordPosition {
+                rank,
+                combined: true,
+            } => {
+                if let (Some(Value::Object(attribute)), Some(first)) =
+                    (map.get_mut("attribute"), attribute_rank)
+                {
                     attribute.remove("score");
                     attribute.insert("queryWordDistanceScore".into(), json!(rank.local_score()));
                     attribute.insert("score".into(), json!(combine([first, *rank].into_iter())));
@@ -169,10 +229,20 @@ pub fn details_json(details: &[Detail]) -> Map<String, Value> {
                 // The two halves of `attribute` share one order.
                 continue;
             }
-            Detail::WordPosition { rank, combined: false } => {
-                map.insert("wordPosition".into(), json!({"order": order, "score": rank.local_score()}));
+            Detail::WordPosition {
+                rank,
+                combined: false,
+            } => {
+                map.insert(
+                    "wordPosition".into(),
+                    json!({"order": order, "score": rank.local_score()}),
+                );
             }
-            Detail::Exactness { match_type, matching, max } => {
+            Detail::Exactness {
+                match_type,
+                matching,
+                max,
+            } => {
                 let mut exactness = Map::new();
                 exactness.insert("order".into(), json!(order));
                 exactness.insert("matchType".into(), json!(match_type.name()));
@@ -186,7 +256,11 @@ pub fn details_json(details: &[Detail]) -> Map<String, Value> {
                 exactness.insert("score".into(), json!(score));
                 map.insert("exactness".into(), Value::Object(exactness));
             }
-            Detail::Sort { field, ascending, value } => {
+            Detail::Sort {
+                field,
+                ascending,
+                value,
+            } => {
                 let key = format!("{field}:{}", if *ascending { "asc" } else { "desc" });
                 map.insert(key, json!({"order": order, "value": value}));
             }
@@ -203,29 +277,75 @@ mod tests {
 
     #[test]
     fn scores_read_ranks_as_digits() {
-        let perfect = [Detail::Words { matching: 2, max: 2 }, Detail::Typo { count: 0, max: 2 }];
+        let perfect = [
+            Detail::Words {
+                matching: 2,
+                max: 2,
+            },
+            Detail::Typo { count: 0, max: 2 },
+        ];
         assert_eq!(global_score(&perfect), 1.0);
-        let one_typo = [Detail::Words { matching: 2, max: 2 }, Detail::Typo { count: 1, max: 2 }];
-        let fewer_words = [Detail::Words { matching: 1, max: 2 }, Detail::Typo { count: 0, max: 2 }];
+        let one_typo = [
+            Detail::Words {
+                matching: 2,
+                max: 2,
+            },
+            Detail::Typo { count: 1, max: 2 },
+        ];
+        let fewer_words = [
+            Detail::Words {
+                matching: 1,
+                max: 2,
+            },
+            Detail::Typo { count: 0, max: 2 },
+        ];
         assert!(global_score(&one_typo) < 1.0);
         assert!(global_score(&fewer_words) < global_score(&one_typo));
         assert!(global_score(&fewer_words) > 0.0);
         // Same as Meilisearch's integer mixed radix: (2-1)/2 + 3/(2*3) ... = 1/2 + 1/6.
-        let mixed = [Detail::Words { matching: 1, max: 2 }, Detail::Typo { count: 1, max: 2 }];
+        let mixed = [
+            Detail::Words {
+                matching: 1,
+                max: 2,
+            },
+            Detail::Typo { count: 1, max: 2 },
+        ];
         assert!((global_score(&mixed) - (0.5 * 0.0 + 1.0 / 2.0 * 2.0 / 3.0)).abs() < 1e-9);
     }
 
     #[test]
     fn details_look_like_meilisearch() {
         let details = [
-            Detail::Words { matching: 2, max: 2 },
+            Detail::Words {
+                matching: 2,
+                max: 2,
+            },
             Detail::Typo { count: 0, max: 2 },
-            Detail::AttributeRank { rank: Rank { rank: 3, max_rank: 3 }, combined: true },
-            Detail::WordPosition { rank: Rank { rank: 1, max_rank: 2 }, combined: true },
-            Detail::Exactness { match_type: MatchType::NoExactMatch, matching: 1, max: 2 },
+            Detail::AttributeRank {
+                rank: Rank {
+                    rank: 3,
+                    max_rank: 3,
+                },
+                combined: true,
+            },
+            Detail::WordPosition {
+                rank: Rank {
+                    rank: 1,
+                    max_rank: 2,
+                },
+                combined: true,
+            },
+            Detail::Exactness {
+                match_type: MatchType::NoExactMatch,
+                matching: 1,
+                max: 2,
+            },
         ];
         let json = Value::Object(details_json(&details));
-        assert_eq!(json["words"], json!({"order": 0, "matchingWords": 2, "maxMatchingWords": 2, "score": 1.0}));
+        assert_eq!(
+            json["words"],
+            json!({"order": 0, "matchingWords": 2, "maxMatchingWords": 2, "score": 1.0})
+        );
         assert_eq!(json["typo"]["typoCount"], json!(0));
         assert_eq!(json["attribute"]["order"], json!(2));
         assert_eq!(json["attribute"]["queryWordDistanceScore"], json!(0.5));

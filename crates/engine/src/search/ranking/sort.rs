@@ -17,15 +17,28 @@ impl RankingRule for SortRule {
         "sort"
     }
 
-    fn start(&mut self, _ctx: &mut RankCtx<'_>, _universe: &RoaringBitmap, mask: u16) -> Result<()> {
+    fn start(
+        &mut self,
+        _ctx: &mut RankCtx<'_>,
+        _universe: &RoaringBitmap,
+        mask: u16,
+    ) -> Result<()> {
         self.mask = mask;
         Ok(())
     }
 
-    fn next_bucket(&mut self, _ctx: &mut RankCtx<'_>, universe: &RoaringBitmap) -> Result<Option<Bucket>> {
+    fn next_bucket(
+        &mut self,
+        _ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+    ) -> Result<Option<Bucket>> {
         if universe.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Bucket { docs: universe.clone(), mask: self.mask, detail: Detail::Pass }))
+        Ok(Some(Bucket {
+            docs: universe.clone(),
+            mask: self.mask,
+            detail: Detail::Pass,
+        }))
     }
 }

@@ -50,7 +50,11 @@ impl RankingRule for TypoRule {
         self.universe = universe.clone();
         self.terms = (0..query.terms.len())
             .filter(|t| mask & (1 << t) != 0)
-            .map(|t| query.term_docs_by_typos(t, mask).map(|docs| docs & universe))
+            .map(|t| {
+                query
+                    .term_docs_by_typos(t, mask)
+                    .map(|docs| docs & universe)
+            })
             .collect();
         // A term never costs more than two typos, whatever derivation matched it.
         self.max_typos = 2 * self.terms.len() as u32;
@@ -59,15 +63,26 @@ impl RankingRule for TypoRule {
         Ok(())
     }
 
-    fn next_bucket(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap) -> Result<Option<Bucket>> {
+    fn next_bucket(
+        &mut self,
+        ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+    ) -> Result<Option<Bucket>> {
         let shown_max = ctx.query.max_typos(self.mask);
         while self.next_budget <= self.max_typos {
             let budget = self.next_budget;
             self.next_budget += 1;
             let docs = self.within(self.terms.len(), budget) & universe;
             if !docs.is_empty() {
-                let detail = Detail::Typo { count: budget, max: shown_max.max(budget) };
-                return Ok(Some(Bucket { docs, mask: self.mask, detail }));
+                let detail = Detail::Typo {
+                    count: budget,
+                    max: shown_max.max(budget),
+                };
+                return Ok(Some(Bucket {
+                    docs,
+                    mask: self.mask,
+                    detail,
+                }));
             }
         }
         Ok(None)

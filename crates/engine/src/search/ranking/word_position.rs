@@ -39,7 +39,12 @@ pub struct WordPositionRule {
 
 impl WordPositionRule {
     pub fn new(combined: bool) -> WordPositionRule {
-        WordPositionRule { combined, mask: 0, terms: Vec::new(), buckets: CostBuckets::default() }
+        WordPositionRule {
+            combined,
+            mask: 0,
+            terms: Vec::new(),
+            buckets: CostBuckets::default(),
+        }
     }
 }
 
@@ -72,7 +77,11 @@ impl RankingRule for WordPositionRule {
         Ok(())
     }
 
-    fn next_bucket(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap) -> Result<Option<Bucket>> {
+    fn next_bucket(
+        &mut self,
+        ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+    ) -> Result<Option<Bucket>> {
         let (mask, terms, combined) = (self.mask, &self.terms, self.combined);
         let max_cost = max_position_cost() * terms.len() as u32;
         let next = self.buckets.next(ctx, universe, |ctx, chunk, out| {
@@ -85,7 +94,10 @@ impl RankingRule for WordPositionRule {
         Ok(next.map(|(cost, docs)| Bucket {
             docs,
             mask,
-            detail: Detail::WordPosition { rank: Rank::from_cost(cost, max_cost), combined },
+            detail: Detail::WordPosition {
+                rank: Rank::from_cost(cost, max_cost),
+                combined,
+            },
         }))
     }
 }
@@ -96,7 +108,17 @@ mod tests {
 
     #[test]
     fn early_positions_are_exact_later_ones_logarithmic() {
-        let cases = [(0, 0), (1, 1), (7, 7), (8, 8), (9, 9), (10, 9), (11, 10), (500, 16), (510, 16)];
+        let cases = [
+            (0, 0),
+            (1, 1),
+            (7, 7),
+            (8, 8),
+            (9, 9),
+            (10, 9),
+            (11, 10),
+            (500, 16),
+            (510, 16),
+        ];
         for (position, cost) in cases {
             assert_eq!(position_cost(position), cost, "{position}");
         }

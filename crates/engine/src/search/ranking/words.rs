@@ -24,7 +24,8 @@ fn removal_order(query: &Query, strategy: MatchingStrategy) -> Vec<usize> {
         MatchingStrategy::Last => (0..n).rev().collect(),
         MatchingStrategy::Frequency => {
             let all = query.all_terms();
-            let mut order: Vec<(u64, usize)> = (0..n).map(|i| (query.term_docs(i, all).len(), i)).collect();
+            let mut order: Vec<(u64, usize)> =
+                (0..n).map(|i| (query.term_docs(i, all).len(), i)).collect();
             order.sort_by_key(|(count, i)| std::cmp::Reverse((*count, *i)));
             order.into_iter().map(|(_, i)| i).collect()
         }
@@ -59,7 +60,18 @@ impl WordsRule {
             mask &= !(1 << removed);
             levels.push((mask, level_docs(query, mask)));
         }
-        WordsRule { levels, term_count: query.terms.len() as u32, next_level: 0 }
+        WordsRule {
+            levels,
+            term_count: query.terms.len() as u32,
+            next_level: 0,
+        }
+    }
+
+    /// Whether some document matches every term.
+    pub fn has_full_matches(&self) -> bool {
+        self.levels
+            .first()
+            .is_some_and(|(_, docs)| !docs.is_empty())
     }
 
     /// Every document the loosest level allows.
@@ -77,19 +89,35 @@ impl RankingRule for WordsRule {
         "words"
     }
 
-    fn start(&mut self, _ctx: &mut RankCtx<'_>, _universe: &RoaringBitmap, _mask: u16) -> Result<()> {
+    fn start(
+        &mut self,
+        _ctx: &mut RankCtx<'_>,
+        _universe: &RoaringBitmap,
+        _mask: u16,
+    ) -> Result<()> {
         self.next_level = 0;
         Ok(())
     }
 
-    fn next_bucket(&mut self, _ctx: &mut RankCtx<'_>, universe: &RoaringBitmap) -> Result<Option<Bucket>> {
+    fn next_bucket(
+        &mut self,
+        _ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+    ) -> Result<Option<Bucket>> {
         while self.next_level < self.levels.len() {
             let (mask, docs) = &self.levels[self.next_level];
             self.next_level += 1;
             let bucket = docs & universe;
             if !bucket.is_empty() {
-                let detail = Detail::Words { matching: mask.count_ones(), max: self.term_count };
-                return Ok(Some(Bucket { docs: bucket, mask: *mask, detail }));
+                let detail = Detail::Words {
+                    matching: mask.count_ones(),
+                    max: self.term_count,
+                };
+                return Ok(Some(Bucket {
+                    docs: bucket,
+                    mask: *mask,
+                    detail,
+                }));
             }
         }
         Ok(None)
