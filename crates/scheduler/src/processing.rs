@@ -413,6 +413,9 @@ fn apply_documents(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
         )
     });
     let mut failed: BTreeMap<u32, ResponseError> = BTreeMap::new();
+    // An internal failure (I/O, a commit that could not be written) gets one more try with a
+    // fresh writer before the tasks are failed.
+    let mut retried = false;
     'attempt: loop {
         let mut batch = match index.write(keep) {
             Ok(b) => b,
@@ -459,6 +462,12 @@ fn apply_documents(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
                 }
                 Err(e) => {
                     let _ = batch.abort();
+                    index.reset_writer();
+                    if !retried && !e.is_disk_full() {
+                        tracing::warn!(error = %e, "retrying a batch after an internal error");
+                        retried = true;
+                        continue 'attempt;
+                    }
                     let error = engine_error(e);
                     let mut all = fail_all(tasks, &error);
                     all.put_indexes = effects.put_indexes;
@@ -482,8 +491,16 @@ fn apply_documents(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
             .max()
             .expect("a batch has tasks");
         if let Err(e) = batch.commit(last, results) {
+            if !retried && !e.is_disk_full() {
+                tracing::warn!(error = %e, "retrying a batch whose commit failed");
+                retried = true;
+                continue 'attempt;
+            }
             let error = engine_error(e);
-            return fail_all(tasks, &error);
+            let mut all = fail_all(tasks, &error);
+            all.put_indexes = effects.put_indexes;
+            all.new_indexes = effects.new_indexes;
+            return all;
         }
         effects.outcomes = outcomes;
         touch(inner, index_uid, &mut effects);

@@ -187,7 +187,13 @@ impl Index {
             let budget = options
                 .indexing_memory_bytes
                 .max(threads * 20 * 1024 * 1024);
-            *slot = Some(tantivy.writer_with_num_threads(threads, budget)?);
+            let writer: tantivy::IndexWriter = tantivy.writer_with_num_threads(threads, budget)?;
+            // A crash between writing a commit's files and its meta.json leaves files that no
+            // commit references; the replayed batch would collide with them. Remove them first.
+            if let Err(e) = writer.garbage_collect_files().wait() {
+                tracing::warn!(error = %e, "removing files left by an interrupted commit");
+            }
+            *slot = Some(writer);
         }
         Ok(slot.as_mut().expect("writer was just created"))
     }
@@ -311,6 +317,16 @@ impl Index {
     /// Starts a write batch. Only the writer thread calls this; batches never overlap.
     pub fn write(&self, keep_documents: bool) -> Result<WriteBatch<'_>> {
         WriteBatch::new(self, keep_documents)
+    }
+
+    /// Drops the writer after a failed write, so that nothing it buffered can reach a later
+    /// commit; the next batch opens a fresh one (which cleans up stray files).
+    pub fn reset_writer(&self) {
+        if let Some(mut writer) = self.writer.lock().take() {
+            if let Err(e) = writer.rollback() {
+                tracing::warn!(error = %e, "rolling back a failed batch");
+            }
+        }
     }
 
     /// Releases the writer (its memory and threads), waiting for merges in progress.

@@ -336,9 +336,17 @@ impl<'a> WriteBatch<'a> {
         self.state.task_results = task_results;
         let payload = serde_json::to_string(&self.state)?;
         let writer = self.writer.as_mut().expect("writer");
-        let mut prepared = writer.prepare_commit()?;
-        prepared.set_payload(&payload);
-        prepared.commit()?;
+        let committed = writer.prepare_commit().and_then(|mut prepared| {
+            prepared.set_payload(&payload);
+            prepared.commit()
+        });
+        if let Err(e) = committed {
+            // Whatever the failed commit buffered must not ride along with the next batch.
+            if let Some(mut writer) = self.writer.take() {
+                let _ = writer.rollback();
+            }
+            return Err(e.into());
+        }
         self.index.reader.reload()?;
         *self.index.state.write() = std::sync::Arc::new(self.state);
         Ok(())

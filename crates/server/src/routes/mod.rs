@@ -71,12 +71,14 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks/{uid}", get(tasks::get_one))
         .route("/batches", get(tasks::list_batches))
         .route("/batches/{uid}", get(tasks::get_batch))
-        .route_layer(middleware::from_fn(logging::log_requests));
-    api.fallback(not_found)
-        .layer(middleware::from_fn_with_state(
+        // Route layers run inside routing, where the route pattern is known; the last one
+        // added runs first, so even refused requests are logged with their request id.
+        .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,
         ))
+        .route_layer(middleware::from_fn(logging::log_requests));
+    api.fallback(not_found)
         .layer(tower_http::decompression::RequestDecompressionLayer::new())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             ApiError::new(Code::Internal, "An internal error occurred.").into_response()
