@@ -1016,7 +1016,11 @@ mod tests {
     }
 
     fn settings(index: &str) -> TaskKind {
-        TaskKind::SettingsUpdate { index_uid: index.into(), settings: json!({}), allow_index_creation: true }
+        TaskKind::SettingsUpdate {
+            index_uid: index.into(),
+            settings: json!({}),
+            allow_index_creation: true,
+        }
     }
 
     fn queue_of(kinds: Vec<TaskKind>) -> Queue {
@@ -1054,18 +1058,70 @@ mod tests {
     #[test]
     fn batches_follow_meilisearch_autobatching() {
         let swap = TaskKind::IndexSwap {
-            swaps: vec![crate::task::Swap { indexes: ["a".into(), "c".into()], rename: false }],
+            swaps: vec![crate::task::Swap {
+                indexes: ["a".into(), "c".into()],
+                rename: false,
+            }],
         };
-        let cancel = TaskKind::TaskCancelation { query: "?uids=0".into(), tasks: vec![0] };
+        let cancel = TaskKind::TaskCancelation {
+            query: "?uids=0".into(),
+            tasks: vec![0],
+        };
         let cases: Vec<(&str, Vec<TaskKind>, usize, Vec<u32>)> = vec![
-            ("consecutive additions of one index", vec![doc_add("a"), doc_add("a"), doc_add("a")], 1000, vec![0, 1, 2]),
-            ("other indexes are skipped, not stopped at", vec![doc_add("a"), doc_add("b"), doc_add("a")], 1000, vec![0, 2]),
-            ("a settings task of the index stops the batch", vec![doc_add("a"), settings("a"), doc_add("a")], 1000, vec![0]),
-            ("settings batch with settings", vec![settings("a"), settings("a"), doc_add("a")], 1000, vec![0, 1]),
-            ("a swap touching the index stops the batch", vec![doc_add("a"), swap, doc_add("a")], 1000, vec![0]),
-            ("the batch size is bounded", vec![doc_add("a"), doc_add("a"), doc_add("a")], 2, vec![0, 1]),
-            ("cancelations go first", vec![doc_add("a"), cancel], 1000, vec![1]),
-            ("index creation runs alone", vec![TaskKind::IndexCreation { index_uid: "a".into(), primary_key: None }, doc_add("a")], 1000, vec![0]),
+            (
+                "consecutive additions of one index",
+                vec![doc_add("a"), doc_add("a"), doc_add("a")],
+                1000,
+                vec![0, 1, 2],
+            ),
+            (
+                "other indexes are skipped, not stopped at",
+                vec![doc_add("a"), doc_add("b"), doc_add("a")],
+                1000,
+                vec![0, 2],
+            ),
+            (
+                "a settings task of the index stops the batch",
+                vec![doc_add("a"), settings("a"), doc_add("a")],
+                1000,
+                vec![0],
+            ),
+            (
+                "settings batch with settings",
+                vec![settings("a"), settings("a"), doc_add("a")],
+                1000,
+                vec![0, 1],
+            ),
+            (
+                "a swap touching the index stops the batch",
+                vec![doc_add("a"), swap, doc_add("a")],
+                1000,
+                vec![0],
+            ),
+            (
+                "the batch size is bounded",
+                vec![doc_add("a"), doc_add("a"), doc_add("a")],
+                2,
+                vec![0, 1],
+            ),
+            (
+                "cancelations go first",
+                vec![doc_add("a"), cancel],
+                1000,
+                vec![1],
+            ),
+            (
+                "index creation runs alone",
+                vec![
+                    TaskKind::IndexCreation {
+                        index_uid: "a".into(),
+                        primary_key: None,
+                    },
+                    doc_add("a"),
+                ],
+                1000,
+                vec![0],
+            ),
         ];
         for (name, kinds, max, expected) in cases {
             assert_eq!(select_batch(&queue_of(kinds), max), expected, "{name}");
@@ -1075,6 +1131,9 @@ mod tests {
     #[test]
     fn failed_details_zero_the_counters() {
         let details = failed_details(&doc_add("a")).unwrap();
-        assert_eq!(details, json!({"receivedDocuments": 1, "indexedDocuments": 0}));
+        assert_eq!(
+            details,
+            json!({"receivedDocuments": 1, "indexedDocuments": 0})
+        );
     }
 }

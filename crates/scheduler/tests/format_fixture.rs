@@ -66,20 +66,37 @@ fn opens_a_format_1_data_directory() {
     let work = tempfile::tempdir().unwrap();
     copy_dir(&fixture_dir(), work.path());
     let scheduler = Scheduler::open(SchedulerOptions::new(work.path())).unwrap();
-    let tasks: Vec<_> = (0..2).map(|uid| scheduler.task(uid).expect("fixture task")).collect();
-    assert!(tasks.iter().all(|t| t.status == Status::Succeeded), "{tasks:?}");
+    let tasks: Vec<_> = (0..2)
+        .map(|uid| scheduler.task(uid).expect("fixture task"))
+        .collect();
+    assert!(
+        tasks.iter().all(|t| t.status == Status::Succeeded),
+        "{tasks:?}"
+    );
     let index = scheduler.index("movies").unwrap();
     assert_eq!(index.number_of_documents(), 3);
     assert_eq!(index.primary_key().as_deref(), Some("id"));
-    assert_eq!(index.settings().searchable_attributes, Some(vec!["title".to_string()]));
+    assert_eq!(
+        index.settings().searchable_attributes,
+        Some(vec!["title".to_string()])
+    );
     let result = index
-        .search(&SearchRequest { query: Some("strange".into()), limit: 5, ..Default::default() })
+        .search(&SearchRequest {
+            query: Some("strange".into()),
+            limit: 5,
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!(result.hits.len(), 1);
     assert_eq!(result.hits[0].document["id"], 3);
     // Comedy is only in a field that is not searchable any more.
-    let result =
-        index.search(&SearchRequest { query: Some("comedy".into()), limit: 5, ..Default::default() }).unwrap();
+    let result = index
+        .search(&SearchRequest {
+            query: Some("comedy".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap();
     assert!(result.hits.is_empty());
     scheduler.shutdown();
 }

@@ -12,7 +12,10 @@ use crate::error::EngineError;
 use crate::UserErrorKind;
 
 fn options() -> IndexOptions {
-    IndexOptions { indexing_threads: 1, indexing_memory_bytes: 20 * 1024 * 1024 }
+    IndexOptions {
+        indexing_threads: 1,
+        indexing_memory_bytes: 20 * 1024 * 1024,
+    }
 }
 
 struct Fixture {
@@ -22,7 +25,10 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
-        Fixture { dir: tempfile::tempdir().unwrap(), payloads: 0 }
+        Fixture {
+            dir: tempfile::tempdir().unwrap(),
+            payloads: 0,
+        }
     }
 
     fn index_path(&self) -> PathBuf {
@@ -31,7 +37,10 @@ impl Fixture {
 
     fn payload(&mut self, docs: &[Value]) -> PathBuf {
         self.payloads += 1;
-        let path = self.dir.path().join(format!("payload-{}.ndjson", self.payloads));
+        let path = self
+            .dir
+            .path()
+            .join(format!("payload-{}.ndjson", self.payloads));
         let mut file = std::fs::File::create(&path).unwrap();
         for doc in docs {
             writeln!(file, "{doc}").unwrap();
@@ -48,15 +57,30 @@ fn doc(index: &Index, id: &str) -> Option<Value> {
 fn replace_update_and_delete_in_one_batch() {
     let mut f = Fixture::new();
     let index = Index::create_empty(&f.index_path(), None, None, options()).unwrap();
-    let first = f.payload(&[json!({"id": 1, "title": "Alien", "year": 1979}), json!({"id": 2, "title": "Heat"})]);
-    let merge = f.payload(&[json!({"id": 1, "director": "Ridley Scott"}), json!({"id": 3, "title": "Up"})]);
+    let first = f.payload(&[
+        json!({"id": 1, "title": "Alien", "year": 1979}),
+        json!({"id": 2, "title": "Heat"}),
+    ]);
+    let merge = f.payload(&[
+        json!({"id": 1, "director": "Ridley Scott"}),
+        json!({"id": 3, "title": "Up"}),
+    ]);
     let replace = f.payload(&[json!({"id": 2, "title": "Heat (1995)"})]);
     let mut batch = index.write(true).unwrap();
-    let added = batch.add_documents(&first, AddMethod::Replace, None).unwrap();
+    let added = batch
+        .add_documents(&first, AddMethod::Replace, None)
+        .unwrap();
     assert_eq!((added.received, added.indexed), (2, 2));
-    batch.add_documents(&merge, AddMethod::Update, None).unwrap();
-    batch.add_documents(&replace, AddMethod::Replace, None).unwrap();
-    assert_eq!(batch.delete_documents(&["3".into(), "404".into()]).unwrap(), 1);
+    batch
+        .add_documents(&merge, AddMethod::Update, None)
+        .unwrap();
+    batch
+        .add_documents(&replace, AddMethod::Replace, None)
+        .unwrap();
+    assert_eq!(
+        batch.delete_documents(&["3".into(), "404".into()]).unwrap(),
+        1
+    );
     assert_eq!(batch.number_of_documents(), 2);
     batch.commit(7, BTreeMap::new()).unwrap();
 
@@ -66,7 +90,10 @@ fn replace_update_and_delete_in_one_batch() {
         doc(&index, "1"),
         Some(json!({"id": 1, "title": "Alien", "year": 1979, "director": "Ridley Scott"}))
     );
-    assert_eq!(doc(&index, "2"), Some(json!({"id": 2, "title": "Heat (1995)"})));
+    assert_eq!(
+        doc(&index, "2"),
+        Some(json!({"id": 2, "title": "Heat (1995)"}))
+    );
     assert_eq!(doc(&index, "3"), None);
     assert_eq!(index.state().last_task_uid, Some(7));
     let fields = index.field_distribution().unwrap();
@@ -88,13 +115,21 @@ fn merge_into_committed_documents_and_reopen() {
         let p = f.payload(&[json!({"id": "a", "tags": ["y"], "extra": null})]);
         let mut batch = index.write(false).unwrap();
         batch.add_documents(&p, AddMethod::Update, None).unwrap();
-        batch.commit(2, BTreeMap::from([(2, json!({"status": "succeeded"}))])).unwrap();
+        batch
+            .commit(2, BTreeMap::from([(2, json!({"status": "succeeded"}))]))
+            .unwrap();
         index.close_writer().unwrap();
     }
     let index = Index::open(&path, options()).unwrap();
-    assert_eq!(doc(&index, "a"), Some(json!({"id": "a", "n": 1, "tags": ["y"], "extra": null})));
+    assert_eq!(
+        doc(&index, "a"),
+        Some(json!({"id": "a", "n": 1, "tags": ["y"], "extra": null}))
+    );
     assert_eq!(index.state().last_task_uid, Some(2));
-    assert_eq!(index.state().task_results.get(&2), Some(&json!({"status": "succeeded"})));
+    assert_eq!(
+        index.state().task_results.get(&2),
+        Some(&json!({"status": "succeeded"}))
+    );
 }
 
 #[test]
@@ -103,12 +138,19 @@ fn abort_leaves_nothing_and_errors_name_the_cause() {
     let index = Index::create_empty(&f.index_path(), Some("id".into()), None, options()).unwrap();
     let good = f.payload(&[json!({"id": 1, "title": "kept"})]);
     let mut batch = index.write(false).unwrap();
-    batch.add_documents(&good, AddMethod::Replace, None).unwrap();
+    batch
+        .add_documents(&good, AddMethod::Replace, None)
+        .unwrap();
     batch.commit(1, BTreeMap::new()).unwrap();
 
-    let bad = f.payload(&[json!({"id": 2, "title": "never"}), json!({"title": "no id"})]);
+    let bad = f.payload(&[
+        json!({"id": 2, "title": "never"}),
+        json!({"title": "no id"}),
+    ]);
     let mut batch = index.write(false).unwrap();
-    let err = batch.add_documents(&bad, AddMethod::Replace, None).unwrap_err();
+    let err = batch
+        .add_documents(&bad, AddMethod::Replace, None)
+        .unwrap_err();
     match err {
         EngineError::User(e) => assert_eq!(e.kind, UserErrorKind::MissingDocumentId),
         other => panic!("unexpected {other:?}"),
@@ -117,14 +159,19 @@ fn abort_leaves_nothing_and_errors_name_the_cause() {
     // The writer is usable again after a rollback, and the failed task left nothing.
     let more = f.payload(&[json!({"id": 3, "title": "after"})]);
     let mut batch = index.write(false).unwrap();
-    batch.add_documents(&more, AddMethod::Replace, None).unwrap();
+    batch
+        .add_documents(&more, AddMethod::Replace, None)
+        .unwrap();
     batch.commit(3, BTreeMap::new()).unwrap();
     assert_eq!(index.number_of_documents(), 2);
     assert_eq!(doc(&index, "2"), None);
 
     let wrong_key = f.payload(&[json!({"isbn": "x"})]);
     let mut batch = index.write(false).unwrap();
-    match batch.add_documents(&wrong_key, AddMethod::Replace, Some("isbn")).unwrap_err() {
+    match batch
+        .add_documents(&wrong_key, AddMethod::Replace, Some("isbn"))
+        .unwrap_err()
+    {
         EngineError::User(e) => assert_eq!(e.kind, UserErrorKind::PrimaryKeyAlreadyExists),
         other => panic!("unexpected {other:?}"),
     }
@@ -138,12 +185,18 @@ fn clear_then_add_in_one_batch() {
     let before = f.payload(&[json!({"id": 1}), json!({"id": 2})]);
     let after = f.payload(&[json!({"id": 3})]);
     let mut batch = index.write(false).unwrap();
-    batch.add_documents(&before, AddMethod::Replace, None).unwrap();
+    batch
+        .add_documents(&before, AddMethod::Replace, None)
+        .unwrap();
     batch.commit(1, BTreeMap::new()).unwrap();
     let mut batch = index.write(false).unwrap();
-    batch.add_documents(&f.payload(&[json!({"id": 9})]), AddMethod::Replace, None).unwrap();
+    batch
+        .add_documents(&f.payload(&[json!({"id": 9})]), AddMethod::Replace, None)
+        .unwrap();
     assert_eq!(batch.clear().unwrap(), 3);
-    batch.add_documents(&after, AddMethod::Replace, None).unwrap();
+    batch
+        .add_documents(&after, AddMethod::Replace, None)
+        .unwrap();
     batch.commit(2, BTreeMap::new()).unwrap();
     assert_eq!(index.number_of_documents(), 1);
     assert_eq!(doc(&index, "3"), Some(json!({"id": 3})));
@@ -156,14 +209,19 @@ fn primary_key_inference() {
     let index = Index::create_empty(&f.index_path(), None, None, options()).unwrap();
     let ambiguous = f.payload(&[json!({"id": 1, "user_id": 2})]);
     let mut batch = index.write(false).unwrap();
-    match batch.add_documents(&ambiguous, AddMethod::Replace, None).unwrap_err() {
+    match batch
+        .add_documents(&ambiguous, AddMethod::Replace, None)
+        .unwrap_err()
+    {
         EngineError::User(e) => assert_eq!(e.kind, UserErrorKind::PrimaryKeyMultipleCandidates),
         other => panic!("unexpected {other:?}"),
     }
     batch.abort().unwrap();
     let clear = f.payload(&[json!({"movie_id": "m1", "title": "x"})]);
     let mut batch = index.write(false).unwrap();
-    batch.add_documents(&clear, AddMethod::Replace, None).unwrap();
+    batch
+        .add_documents(&clear, AddMethod::Replace, None)
+        .unwrap();
     batch.commit(1, BTreeMap::new()).unwrap();
     assert_eq!(index.primary_key().as_deref(), Some("movie_id"));
 }
@@ -178,7 +236,11 @@ fn settings_that_change_indexing_reindex_every_document() {
     batch.commit(1, BTreeMap::new()).unwrap();
     let search = |q: &str| {
         index
-            .search(&crate::search::SearchRequest { query: Some(q.into()), limit: 10, ..Default::default() })
+            .search(&crate::search::SearchRequest {
+                query: Some(q.into()),
+                limit: 10,
+                ..Default::default()
+            })
             .unwrap()
             .hits
             .len()

@@ -93,7 +93,8 @@ pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
         .into_iter()
         .map(|hit| {
             let visible = select_fields(hit.document, displayed.as_deref());
-            let mut out: Map<String, Value> = select_fields(visible.clone(), query.attributes_to_retrieve.as_deref());
+            let mut out: Map<String, Value> =
+                select_fields(visible.clone(), query.attributes_to_retrieve.as_deref());
             if let (Some(options), Some(analyzer)) = (&format, &analyzer) {
                 let source = formatting_source(visible, query);
                 let formatted = format_document(&source, analyzer, &result.matching_words, options);
@@ -105,10 +106,16 @@ pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
                 }
             }
             if query.show_ranking_score {
-                out.insert("_rankingScore".into(), json!(hit.ranking_score.unwrap_or(0.0)));
+                out.insert(
+                    "_rankingScore".into(),
+                    json!(hit.ranking_score.unwrap_or(0.0)),
+                );
             }
             if query.show_ranking_score_details {
-                out.insert("_rankingScoreDetails".into(), Value::Object(hit.ranking_score_details.unwrap_or_default()));
+                out.insert(
+                    "_rankingScoreDetails".into(),
+                    Value::Object(hit.ranking_score_details.unwrap_or_default()),
+                );
             }
             Value::Object(out)
         })
@@ -175,10 +182,19 @@ fn format_options(query: &SearchQuery) -> Option<FormatOptions> {
 /// The fields `_formatted` shows: those retrieved plus those highlighted or cropped, among the
 /// displayed ones.
 fn formatting_source(visible: Map<String, Value>, query: &SearchQuery) -> Map<String, Value> {
-    let Some(retrieve) = &query.attributes_to_retrieve else { return visible };
+    let Some(retrieve) = &query.attributes_to_retrieve else {
+        return visible;
+    };
     // `*` in the highlight or crop lists means "every retrieved attribute", not more fields.
     let mut wanted = retrieve.clone();
-    wanted.extend(query.attributes_to_highlight.iter().flatten().filter(|a| *a != "*").cloned());
+    wanted.extend(
+        query
+            .attributes_to_highlight
+            .iter()
+            .flatten()
+            .filter(|a| *a != "*")
+            .cloned(),
+    );
     wanted.extend(
         query
             .attributes_to_crop
