@@ -383,7 +383,8 @@ pub(crate) fn read_source(
     )?)?)
 }
 
-fn dir_size(path: &Path) -> u64 {
+/// Bytes used by the files below `path` (0 when it cannot be read).
+pub fn dir_size(path: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(path) else {
         return 0;
     };

@@ -32,7 +32,7 @@ pub async fn stats(State(state): State<AppState>) -> ApiResult<Json<Value>> {
             let index = scheduler.index(&info.uid)?;
             indexes.insert(info.uid.clone(), index_stats(scheduler, &info.uid, &index)?);
         }
-        let size = dir_size(scheduler.db_path());
+        let size = quarry_engine::index::dir_size(scheduler.db_path());
         Ok(Json(json!({
             "databaseSize": size,
             "usedDatabaseSize": size,
@@ -41,20 +41,6 @@ pub async fn stats(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         })))
     })
     .await
-}
-
-fn dir_size(path: &std::path::Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
 }
 
 pub async fn swap_indexes(
