@@ -893,20 +893,7 @@ fn sequence_docs(
         }
         for doc in in_segment {
             let local = doc - view.base;
-            let mut complete = true;
-            for (cursor, buffer) in cursors.iter_mut().zip(buffers.iter_mut()) {
-                buffer.clear();
-                if let Some(cursor) = cursor {
-                    use tantivy::postings::Postings;
-                    use tantivy::DocSet;
-                    if cursor.doc() > local || cursor.seek(local) != local {
-                        complete = false;
-                        break;
-                    }
-                    cursor.positions(buffer);
-                }
-            }
-            if !complete {
+            if !super::positions::positions_at(&mut cursors, &mut buffers, local) {
                 continue;
             }
             let lists: Vec<Option<&[u32]>> = seq

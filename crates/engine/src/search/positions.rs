@@ -184,18 +184,7 @@ impl MatchCache {
                         buffers.resize(seq.len().max(buffers.len()), Vec::new());
                         for doc in &targets {
                             let local = doc - view.base;
-                            let mut complete = true;
-                            for (cursor, buffer) in cursors.iter_mut().zip(buffers.iter_mut()) {
-                                buffer.clear();
-                                if let Some(cursor) = cursor {
-                                    if cursor.doc() > local || cursor.seek(local) != local {
-                                        complete = false;
-                                        break;
-                                    }
-                                    cursor.positions(buffer);
-                                }
-                            }
-                            if !complete {
+                            if !positions_at(&mut cursors, &mut buffers, local) {
                                 continue;
                             }
                             let lists: Vec<Option<&[u32]>> = seq
@@ -253,4 +242,25 @@ impl MatchCache {
         self.ends_done |= missing;
         Ok(())
     }
+}
+
+/// Moves every cursor to the segment-local document `local` and reads its positions into the
+/// matching buffer (a `None` cursor, a word that needs no positions, leaves its buffer empty).
+/// Returns false when a cursor's word is not in that document. Cursors only move forward, so
+/// documents must be asked in increasing order.
+pub(crate) fn positions_at(
+    cursors: &mut [Option<tantivy::postings::SegmentPostings>],
+    buffers: &mut [Vec<u32>],
+    local: u32,
+) -> bool {
+    for (cursor, buffer) in cursors.iter_mut().zip(buffers.iter_mut()) {
+        buffer.clear();
+        if let Some(cursor) = cursor {
+            if cursor.doc() > local || cursor.seek(local) != local {
+                return false;
+            }
+            cursor.positions(buffer);
+        }
+    }
+    true
 }
