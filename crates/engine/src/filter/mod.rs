@@ -1,0 +1,181 @@
+//! Filter expressions of the search API (`filter` parameter, documents by filter, facet search):
+//! the syntax tree, the error a wrong filter answers with, and the entry points that turn the
+//! string form and the JSON array form into that tree. Evaluation lives elsewhere; this module
+//! only decides what a filter *says*, and points at the mistake when it says nothing sensible.
+
+mod parser;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashSet;
+use std::fmt;
+
+/// Deepest nesting of parentheses and `NOT`s a filter may use; deeper is an error, never a
+/// stack overflow.
+pub const MAX_FILTER_DEPTH: usize = 150;
+
+/// Longest filter text accepted, in bytes.
+pub const MAX_FILTER_LENGTH: usize = 100_000;
+
+/// A value as written in the filter. Values stay text: whether `10` is a number or a string is
+/// decided at evaluation (numbers compare numerically when both sides parse as numbers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterValue {
+    Text(String),
+}
+
+/// What a single condition asks of one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    Equal(String),
+    NotEqual(String),
+    GreaterThan(String),
+    GreaterThanOrEqual(String),
+    LowerThan(String),
+    LowerThanOrEqual(String),
+    /// `field from TO to`, both ends included.
+    Between {
+        from: String,
+        to: String,
+    },
+    In(Vec<String>),
+    NotIn(Vec<String>),
+    Exists,
+    NotExists,
+    IsNull,
+    IsNotNull,
+    IsEmpty,
+    IsNotEmpty,
+    Contains(String),
+    NotContains(String),
+    StartsWith(String),
+    NotStartsWith(String),
+}
+
+/// A parsed filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilterExpr {
+    Condition {
+        field: String,
+        condition: Condition,
+        /// Byte span of the field in the original text, for errors.
+        span: (usize, usize),
+    },
+    Not(Box<FilterExpr>),
+    And(Vec<FilterExpr>),
+    Or(Vec<FilterExpr>),
+    GeoRadius {
+        lat: f64,
+        lng: f64,
+        radius_meters: f64,
+        resolution: Option<f64>,
+    },
+    GeoBoundingBox {
+        top_right: (f64, f64),
+        bottom_left: (f64, f64),
+    },
+    GeoPolygon(Vec<(f64, f64)>),
+}
+
+/// Why a filter was rejected. `message` is the user-facing text of an `invalid_search_filter`
+/// error: a diagnostic line, then `start:end filter` where the columns (1-based, in characters)
+/// delimit the offending part of the filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterError {
+    pub message: String,
+}
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for FilterError {}
+
+/// Parses the string form. An empty or all-whitespace filter is no filter: `Ok(None)`.
+pub fn parse_filter(text: &str) -> Result<Option<FilterExpr>, FilterError> {
+    parser::parse(text)
+}
+
+/// Parses the JSON form: `null` (no filter), a string, or an array whose items are strings
+/// (ANDed together) or arrays of strings (ORed together inside, then ANDed with the rest).
+pub fn parse_filter_json(value: &serde_json::Value) -> Result<Option<FilterExpr>, FilterError> {
+    use serde_json::Value;
+    match value {
+        Value::Null => Ok(None),
+        Value::String(text) => parse_filter(text),
+        Value::Array(items) => {
+            let mut ands = Vec::new();
+            for item in items {
+                match item {
+                    Value::String(text) => ands.extend(parse_filter(text)?),
+                    Value::Array(inner) => {
+                        let mut ors = Vec::new();
+                        for alternative in inner {
+                            match alternative {
+                                Value::String(text) => ors.extend(parse_filter(text)?),
+                                other => return Err(json_type_error("String", other)),
+                            }
+                        }
+                        ands.extend(combine(ors, FilterExpr::Or));
+                    }
+                    other => return Err(json_type_error("String, [String]", other)),
+                }
+            }
+            Ok(combine(ands, FilterExpr::And))
+        }
+        other => Err(json_type_error("String, Array", other)),
+    }
+}
+
+fn json_type_error(expected: &str, found: &serde_json::Value) -> FilterError {
+    FilterError {
+        message: format!(
+            "Invalid syntax for the filter parameter: `expected {expected}, found: {found}`."
+        ),
+    }
+}
+
+/// Zero expressions are no filter, one is itself, several are joined by `join`.
+fn combine(
+    mut exprs: Vec<FilterExpr>,
+    join: fn(Vec<FilterExpr>) -> FilterExpr,
+) -> Option<FilterExpr> {
+    match exprs.len() {
+        0 => None,
+        1 => exprs.pop(),
+        _ => Some(join(exprs)),
+    }
+}
+
+impl FilterExpr {
+    /// Every field name the filter uses, each once, in order of first appearance. Geo
+    /// expressions use `_geo`.
+    pub fn fields(&self) -> Vec<&str> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        self.collect_fields(&mut seen, &mut out);
+        out
+    }
+
+    fn collect_fields<'a>(&'a self, seen: &mut HashSet<&'a str>, out: &mut Vec<&'a str>) {
+        let mut push = |name: &'a str| {
+            if seen.insert(name) {
+                out.push(name);
+            }
+        };
+        match self {
+            FilterExpr::Condition { field, .. } => push(field),
+            FilterExpr::GeoRadius { .. }
+            | FilterExpr::GeoBoundingBox { .. }
+            | FilterExpr::GeoPolygon(_) => push("_geo"),
+            FilterExpr::Not(inner) => inner.collect_fields(seen, out),
+            FilterExpr::And(items) | FilterExpr::Or(items) => {
+                for item in items {
+                    item.collect_fields(seen, out);
+                }
+            }
+        }
+    }
+}
