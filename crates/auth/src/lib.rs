@@ -1,5 +1,17 @@
-//! Quarry's authorization primitives: comparing secrets without leaking their content through
-//! timing. API keys with actions and tenant tokens build on this crate.
+//! Quarry's authorization primitives, as in Meilisearch: the action list, API keys derived from
+//! the master key, tenant tokens, and the key store that decides whether a request may proceed.
+//! No HTTP here: the server maps [`AuthError`] to responses and loads/persists keys itself.
+//! Comparing secrets must not leak their content through timing, hence [`constant_time_eq`].
+
+pub mod actions;
+pub mod key;
+pub mod store;
+pub mod tenant_token;
+
+pub use actions::{grants, Action};
+pub use key::{default_keys, derive_key_value, ApiKey, IndexPattern};
+pub use store::{AuthContext, AuthError, KeyStore, Principal};
+pub use tenant_token::{SearchRules, TenantToken, TokenError};
 
 /// Compares two secrets in time that depends only on their lengths.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
