@@ -205,6 +205,7 @@ impl Index {
             search: &ctx,
             query: &query,
             matches: Default::default(),
+            typo_limit: u8::MAX,
             // With every field searchable, Meilisearch weighs all fields the same.
             attribute_count: if ranks.all {
                 1

@@ -15,6 +15,16 @@ use super::derivations::{sequence_starts, Query, Shape};
 use crate::analysis::END_OF_VALUE;
 use crate::error::Result;
 
+/// What a ranking rule may count: the terms still in play, and the most typos one match may
+/// have. Once the `typo` rule has put a document in its "t typos" bucket, the rules after it
+/// must not credit the document for a match with more typos than that (a typo'd word in the
+/// title must not win the attribute rule for a document that matched without typos elsewhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    pub mask: u16,
+    pub typo_limit: u8,
+}
+
 /// One match of one query term in a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Occurrence {
@@ -32,8 +42,11 @@ pub struct Occurrence {
 }
 
 impl Occurrence {
-    pub fn usable(&self, mask: u16) -> bool {
-        mask & (1 << self.term) != 0 && self.covers & !mask == 0
+    /// Whether this match may count for a ranking rule working within `scope`.
+    pub fn usable(&self, scope: Scope) -> bool {
+        scope.mask & (1 << self.term) != 0
+            && self.covers & !scope.mask == 0
+            && self.typos <= scope.typo_limit
     }
 }
 

@@ -548,3 +548,20 @@ fn placeholder_search_returns_everything() {
     assert_eq!(result.candidates, 3);
     assert_eq!(result.hits.len(), 2);
 }
+
+#[test]
+fn rules_after_typo_only_credit_matches_within_its_budget() {
+    // "djenga" is a 1-typo prefix match of "djang" in the name, and its summary has the exact
+    // prefix "Django": the typo rule puts it with 0 typos, so the attribute rule must not then
+    // credit the typo'd name match and rank it above the package actually named "django".
+    let mut settings = IndexSettings::default();
+    settings.searchable_attributes = Some(vec!["name".into(), "summary".into()]);
+    let index = build(
+        settings,
+        &[
+            json!({"id": 1, "name": "djenga", "summary": "Useful building blocks for Django."}),
+            json!({"id": 2, "name": "django", "summary": "A high-level Python web framework."}),
+        ],
+    );
+    assert_eq!(search(&index, "djang"), vec![2, 1]);
+}

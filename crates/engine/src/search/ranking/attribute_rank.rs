@@ -10,6 +10,7 @@ use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
 use crate::error::Result;
 use crate::index::attribute_of;
 use crate::search::positions::Occurrence;
+use crate::search::positions::Scope;
 
 pub struct AttributeRankRule {
     /// Whether this is the first half of the `attribute` rule (for the score details).
@@ -35,15 +36,15 @@ impl AttributeRankRule {
 }
 
 /// The attribute cost of one document over the active terms.
-pub fn document_cost(occurrences: &[Occurrence], mask: u16, terms: &[u8], worst: u32) -> u32 {
+pub fn document_cost(occurrences: &[Occurrence], scope: Scope, terms: &[u8], worst: u32) -> u32 {
     let mut slices: [&[Occurrence]; 16] = [&[]; 16];
-    per_term(occurrences, mask, &mut slices);
+    per_term(occurrences, scope.mask, &mut slices);
     terms
         .iter()
         .map(|t| {
             slices[*t as usize]
                 .iter()
-                .filter(|o| o.usable(mask))
+                .filter(|o| o.usable(scope))
                 .map(|o| u32::from(attribute_of(o.start)))
                 .min()
                 .unwrap_or(worst)
@@ -94,7 +95,18 @@ impl RankingRule for AttributeRankRule {
         let next = self.buckets.next(ctx, universe, |ctx, chunk, out| {
             ctx.matches.ensure(ctx.search, ctx.query, chunk)?;
             for doc in chunk {
-                out.push((doc, document_cost(ctx.matches.get(doc), mask, terms, worst)));
+                out.push((
+                    doc,
+                    document_cost(
+                        ctx.matches.get(doc),
+                        Scope {
+                            mask,
+                            typo_limit: ctx.typo_limit,
+                        },
+                        terms,
+                        worst,
+                    ),
+                ));
             }
             Ok(())
         })?;

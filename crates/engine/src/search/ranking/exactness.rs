@@ -16,6 +16,7 @@ use crate::analysis::HARD_SEPARATOR_GAP;
 use crate::error::Result;
 use crate::index::word_position_of;
 use crate::search::positions::Occurrence;
+use crate::search::positions::Scope;
 
 /// Costs are `class * CLASS + letters completed`.
 const CLASS: u32 = 64;
@@ -46,10 +47,10 @@ fn best_run(
     slices: &[&[Occurrence]; 16],
     terms: &[u8],
     ends: &[u32],
-    mask: u16,
+    scope: Scope,
     exact_only: bool,
 ) -> Option<(bool, u32)> {
-    let fits = |o: &&Occurrence| o.usable(mask) && (!exact_only || o.exact);
+    let fits = |o: &&Occurrence| o.usable(scope) && (!exact_only || o.exact);
     let (&first, rest) = terms.split_first()?;
     let mut best: Option<(bool, u32)> = None;
     'starts: for start in slices[first as usize].iter().filter(fits) {
@@ -81,11 +82,11 @@ fn best_run(
 }
 
 /// The exactness cost of a document over the active terms.
-pub fn document_cost(occurrences: &[Occurrence], ends: &[u32], mask: u16, terms: &[u8]) -> u32 {
+pub fn document_cost(occurrences: &[Occurrence], ends: &[u32], scope: Scope, terms: &[u8]) -> u32 {
     let mut slices: [&[Occurrence]; 16] = [&[]; 16];
-    per_term(occurrences, mask, &mut slices);
-    let exact = best_run(&slices, terms, ends, mask, true);
-    let derived = best_run(&slices, terms, ends, mask, false);
+    per_term(occurrences, scope.mask, &mut slices);
+    let exact = best_run(&slices, terms, ends, scope, true);
+    let derived = best_run(&slices, terms, ends, scope, false);
     let class = |c: u32, extra: u32| c * CLASS + extra.min(CLASS - 1);
     match (exact, derived) {
         (Some((true, extra)), _) => return class(0, extra),
@@ -97,7 +98,7 @@ pub fn document_cost(occurrences: &[Occurrence], ends: &[u32], mask: u16, terms:
     let mut missing = 0;
     let mut extra = 0;
     for t in terms {
-        let usable = || slices[*t as usize].iter().filter(|o| o.usable(mask));
+        let usable = || slices[*t as usize].iter().filter(|o| o.usable(scope));
         if !usable().any(|o| o.exact) {
             missing += 1;
         }
@@ -133,7 +134,10 @@ impl RankingRule for ExactnessRule {
                     document_cost(
                         ctx.matches.get(doc),
                         ctx.matches.value_ends(doc),
-                        mask,
+                        Scope {
+                            mask,
+                            typo_limit: ctx.typo_limit,
+                        },
                         terms,
                     ),
                 ));

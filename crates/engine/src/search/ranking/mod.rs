@@ -42,6 +42,9 @@ pub struct RankCtx<'a> {
     pub matches: MatchCache,
     /// How many attribute ranks the searchable attributes have.
     pub attribute_count: u32,
+    /// The most typos one match may have for the rule being run (see `positions::Scope`);
+    /// set by the bucket sort for each level.
+    pub typo_limit: u8,
 }
 
 /// Documents that a rule ranks equally, with the query terms still in play for them.
@@ -174,7 +177,10 @@ pub fn bucket_sort(
         });
     }
     let mut universes: Vec<RoaringBitmap> = vec![universe.clone()];
+    // The typo limit of each level: the typo count of the typo bucket above it, if any.
+    let mut typo_limits: Vec<u8> = vec![u8::MAX];
     let mut path: Vec<Detail> = Vec::new();
+    ctx.typo_limit = u8::MAX;
     rules[0].start(ctx, universe, mask)?;
     let mut depth = 0usize;
     while !out.is_full() {
@@ -191,6 +197,7 @@ pub fn bucket_sort(
                 dropped,
             });
         }
+        ctx.typo_limit = typo_limits[depth];
         let bucket = rules[depth].next_bucket(ctx, &universes[depth])?;
         let Some(bucket) = bucket else {
             // This rule has nothing left: what remains of its universe is unranked by it.
@@ -202,6 +209,7 @@ pub fn bucket_sort(
                 break;
             }
             universes.pop();
+            typo_limits.pop();
             depth -= 1;
             continue;
         };
@@ -229,7 +237,15 @@ pub fn bucket_sort(
             out.push_all(&bucket.docs, &path);
             continue;
         }
+        let limit = match &path[depth] {
+            Detail::Typo { count, .. } => {
+                typo_limits[depth].min((*count).min(u32::from(u8::MAX)) as u8)
+            }
+            _ => typo_limits[depth],
+        };
         depth += 1;
+        typo_limits.push(limit);
+        ctx.typo_limit = limit;
         rules[depth].start(ctx, &bucket.docs, bucket.mask)?;
         universes.push(bucket.docs);
     }

@@ -10,6 +10,7 @@ use super::cost::{active_terms, per_term, CostBuckets};
 use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
 use crate::error::Result;
 use crate::search::positions::Occurrence;
+use crate::search::positions::Scope;
 
 /// The highest cost of one pair of consecutive terms.
 pub const MAX_PAIR_COST: u32 = 7;
@@ -39,15 +40,15 @@ fn pair_cost(a: &Occurrence, b: &Occurrence) -> u32 {
 }
 
 /// The proximity cost of one document over the active terms.
-pub fn document_cost(occurrences: &[Occurrence], mask: u16, terms: &[u8]) -> u32 {
+pub fn document_cost(occurrences: &[Occurrence], scope: Scope, terms: &[u8]) -> u32 {
     let mut slices: [&[Occurrence]; 16] = [&[]; 16];
-    per_term(occurrences, mask, &mut slices);
+    per_term(occurrences, scope.mask, &mut slices);
     let mut total = 0;
     for pair in terms.windows(2) {
         let (left, right) = (slices[pair[0] as usize], slices[pair[1] as usize]);
         let mut best = MAX_PAIR_COST;
-        'pairs: for a in left.iter().filter(|o| o.usable(mask)) {
-            for b in right.iter().filter(|o| o.usable(mask)) {
+        'pairs: for a in left.iter().filter(|o| o.usable(scope)) {
+            for b in right.iter().filter(|o| o.usable(scope)) {
                 best = best.min(pair_cost(a, b));
                 if best == 0 {
                     break 'pairs;
@@ -95,7 +96,17 @@ impl RankingRule for ProximityRule {
         let next = self.buckets.next(ctx, universe, |ctx, chunk, out| {
             ctx.matches.ensure(ctx.search, ctx.query, chunk)?;
             for doc in chunk {
-                out.push((doc, document_cost(ctx.matches.get(doc), mask, terms)));
+                out.push((
+                    doc,
+                    document_cost(
+                        ctx.matches.get(doc),
+                        Scope {
+                            mask,
+                            typo_limit: ctx.typo_limit,
+                        },
+                        terms,
+                    ),
+                ));
             }
             Ok(())
         })?;

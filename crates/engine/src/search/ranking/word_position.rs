@@ -11,6 +11,7 @@ use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
 use crate::error::Result;
 use crate::index::word_position_of;
 use crate::search::positions::Occurrence;
+use crate::search::positions::Scope;
 
 /// Positions below this cost their value; later ones cost on a log scale.
 const LINEAR_POSITIONS: u32 = 8;
@@ -49,15 +50,15 @@ impl WordPositionRule {
 }
 
 /// The position cost of one document over the active terms.
-pub fn document_cost(occurrences: &[Occurrence], mask: u16, terms: &[u8]) -> u32 {
+pub fn document_cost(occurrences: &[Occurrence], scope: Scope, terms: &[u8]) -> u32 {
     let mut slices: [&[Occurrence]; 16] = [&[]; 16];
-    per_term(occurrences, mask, &mut slices);
+    per_term(occurrences, scope.mask, &mut slices);
     terms
         .iter()
         .map(|t| {
             slices[*t as usize]
                 .iter()
-                .filter(|o| o.usable(mask))
+                .filter(|o| o.usable(scope))
                 .map(|o| position_cost(word_position_of(o.start).saturating_sub(u16::from(*t))))
                 .min()
                 .unwrap_or_else(max_position_cost)
@@ -87,7 +88,17 @@ impl RankingRule for WordPositionRule {
         let next = self.buckets.next(ctx, universe, |ctx, chunk, out| {
             ctx.matches.ensure(ctx.search, ctx.query, chunk)?;
             for doc in chunk {
-                out.push((doc, document_cost(ctx.matches.get(doc), mask, terms)));
+                out.push((
+                    doc,
+                    document_cost(
+                        ctx.matches.get(doc),
+                        Scope {
+                            mask,
+                            typo_limit: ctx.typo_limit,
+                        },
+                        terms,
+                    ),
+                ));
             }
             Ok(())
         })?;
