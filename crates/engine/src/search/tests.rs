@@ -554,8 +554,10 @@ fn rules_after_typo_only_credit_matches_within_its_budget() {
     // "djenga" is a 1-typo prefix match of "djang" in the name, and its summary has the exact
     // prefix "Django": the typo rule puts it with 0 typos, so the attribute rule must not then
     // credit the typo'd name match and rank it above the package actually named "django".
-    let mut settings = IndexSettings::default();
-    settings.searchable_attributes = Some(vec!["name".into(), "summary".into()]);
+    let settings = IndexSettings {
+        searchable_attributes: Some(vec!["name".into(), "summary".into()]),
+        ..IndexSettings::default()
+    };
     let index = build(
         settings,
         &[
