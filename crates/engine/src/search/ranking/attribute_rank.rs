@@ -19,7 +19,6 @@ pub struct AttributeRankRule {
     terms: Vec<u8>,
     max_cost: u32,
     buckets: CostBuckets,
-    trivial: Option<RoaringBitmap>,
 }
 
 impl AttributeRankRule {
@@ -30,7 +29,6 @@ impl AttributeRankRule {
             terms: Vec::new(),
             max_cost: 0,
             buckets: CostBuckets::default(),
-            trivial: None,
         }
     }
 }
@@ -63,12 +61,7 @@ impl RankingRule for AttributeRankRule {
         self.terms = active_terms(mask, ctx.query.terms.len()).collect();
         let worst = ctx.attribute_count.saturating_sub(1);
         self.max_cost = worst * self.terms.len() as u32;
-        if self.max_cost == 0 {
-            self.trivial = Some(universe.clone());
-        } else {
-            self.trivial = None;
-            self.buckets.start(universe);
-        }
+        self.buckets.start(universe, self.max_cost == 0);
         Ok(())
     }
 
@@ -78,38 +71,15 @@ impl RankingRule for AttributeRankRule {
         universe: &RoaringBitmap,
     ) -> Result<Option<Bucket>> {
         let combined = self.combined;
-        if let Some(all) = self.trivial.take() {
-            let docs = all & universe;
-            let detail = Detail::AttributeRank {
-                rank: Rank::from_cost(0, 0),
-                combined,
-            };
-            return Ok((!docs.is_empty()).then_some(Bucket {
-                docs,
-                mask: self.mask,
-                detail,
-            }));
-        }
-        let (mask, terms) = (self.mask, &self.terms);
+        let terms = &self.terms;
         let worst = ctx.attribute_count.saturating_sub(1);
-        let next = self.buckets.next(ctx, universe, |ctx, chunk, out| {
-            ctx.matches.ensure(ctx.search, ctx.query, chunk)?;
-            for doc in chunk {
-                out.push((
-                    doc,
-                    document_cost(
-                        ctx.matches.get(doc),
-                        Scope {
-                            mask,
-                            typo_limit: ctx.typo_limit,
-                        },
-                        terms,
-                        worst,
-                    ),
-                ));
-            }
-            Ok(())
-        })?;
+        let next = self.buckets.next_by_matches(
+            ctx,
+            universe,
+            self.mask,
+            false,
+            |occurrences, _, scope| document_cost(occurrences, scope, terms, worst),
+        )?;
         Ok(next.map(|(cost, docs)| Bucket {
             docs,
             mask: self.mask,

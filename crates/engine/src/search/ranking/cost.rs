@@ -8,6 +8,7 @@ use roaring::RoaringBitmap;
 
 use super::RankCtx;
 use crate::error::Result;
+use crate::search::positions::{Occurrence, Scope};
 
 /// Documents costed at once. Universes up to this size are ranked exactly.
 pub const CHUNK: u32 = 20_000;
@@ -18,17 +19,62 @@ pub struct CostBuckets {
     groups: Vec<(u32, RoaringBitmap)>,
     /// Documents not costed yet.
     pending: RoaringBitmap,
+    /// When every document costs the same (one term for proximity, one attribute...), the
+    /// whole universe is one bucket of cost 0, handed out without reading any position.
+    trivial: Option<RoaringBitmap>,
 }
 
 impl CostBuckets {
-    pub fn start(&mut self, universe: &RoaringBitmap) {
+    /// Starts over on `universe`; with `trivial`, it is a single bucket of cost 0.
+    pub fn start(&mut self, universe: &RoaringBitmap, trivial: bool) {
         self.groups.clear();
-        self.pending = universe.clone();
+        if trivial {
+            self.trivial = Some(universe.clone());
+            self.pending = RoaringBitmap::new();
+        } else {
+            self.trivial = None;
+            self.pending = universe.clone();
+        }
+    }
+
+    /// The next cheapest documents of `universe`, each costed by `cost` from its matches (and,
+    /// with `with_ends`, the positions where its values end) within the rule's scope.
+    pub fn next_by_matches(
+        &mut self,
+        ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+        mask: u16,
+        with_ends: bool,
+        cost: impl Fn(&[Occurrence], &[u32], Scope) -> u32,
+    ) -> Result<Option<(u32, RoaringBitmap)>> {
+        if let Some(all) = self.trivial.take() {
+            let docs = all & universe;
+            return Ok((!docs.is_empty()).then_some((0, docs)));
+        }
+        self.next(ctx, universe, |ctx, chunk, out| {
+            ctx.matches.ensure(ctx.search, ctx.query, chunk)?;
+            if with_ends {
+                ctx.matches.ensure_ends(ctx.search, chunk)?;
+            }
+            let scope = Scope {
+                mask,
+                typo_limit: ctx.typo_limit,
+            };
+            for doc in chunk {
+                let ends = if with_ends {
+                    ctx.matches.value_ends(doc)
+                } else {
+                    &[]
+                };
+                out.push((doc, cost(ctx.matches.get(doc), ends, scope)));
+            }
+            Ok(())
+        })
     }
 
     /// The next cheapest documents of `universe`, with their cost. `cost` is asked for the
     /// documents of one chunk at a time, and fills `(doc, cost)` pairs.
-    pub fn next(
+    fn next(
         &mut self,
         ctx: &mut RankCtx<'_>,
         universe: &RoaringBitmap,
@@ -78,11 +124,7 @@ pub fn active_terms(mask: u16, term_count: usize) -> impl Iterator<Item = u8> {
 }
 
 /// Splits a document's occurrences (sorted by term) into one slice per term.
-pub fn per_term<'o>(
-    occurrences: &'o [super::super::positions::Occurrence],
-    mask: u16,
-    out: &mut [&'o [super::super::positions::Occurrence]; 16],
-) {
+pub fn per_term<'o>(occurrences: &'o [Occurrence], mask: u16, out: &mut [&'o [Occurrence]; 16]) {
     *out = [&[]; 16];
     let mut i = 0;
     while i < occurrences.len() {

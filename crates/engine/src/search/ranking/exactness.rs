@@ -115,7 +115,7 @@ impl RankingRule for ExactnessRule {
     fn start(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap, mask: u16) -> Result<()> {
         self.mask = mask;
         self.terms = active_terms(mask, ctx.query.terms.len()).collect();
-        self.buckets.start(universe);
+        self.buckets.start(universe, false);
         Ok(())
     }
 
@@ -125,25 +125,13 @@ impl RankingRule for ExactnessRule {
         universe: &RoaringBitmap,
     ) -> Result<Option<Bucket>> {
         let (mask, terms) = (self.mask, &self.terms);
-        let next = self.buckets.next(ctx, universe, |ctx, chunk, out| {
-            ctx.matches.ensure(ctx.search, ctx.query, chunk)?;
-            ctx.matches.ensure_ends(ctx.search, chunk)?;
-            for doc in chunk {
-                out.push((
-                    doc,
-                    document_cost(
-                        ctx.matches.get(doc),
-                        ctx.matches.value_ends(doc),
-                        Scope {
-                            mask,
-                            typo_limit: ctx.typo_limit,
-                        },
-                        terms,
-                    ),
-                ));
-            }
-            Ok(())
-        })?;
+        let next = self.buckets.next_by_matches(
+            ctx,
+            universe,
+            mask,
+            true,
+            |occurrences, ends, scope| document_cost(occurrences, ends, scope, terms),
+        )?;
         let max = terms.len() as u32;
         Ok(next.map(|(cost, docs)| {
             let (match_type, matching) = match cost / CLASS {

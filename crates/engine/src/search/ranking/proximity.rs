@@ -20,8 +20,6 @@ pub struct ProximityRule {
     mask: u16,
     terms: Vec<u8>,
     buckets: CostBuckets,
-    /// A single term has no proximity: its whole universe is one bucket.
-    trivial: Option<RoaringBitmap>,
 }
 
 fn pair_cost(a: &Occurrence, b: &Occurrence) -> u32 {
@@ -68,12 +66,7 @@ impl RankingRule for ProximityRule {
     fn start(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap, mask: u16) -> Result<()> {
         self.mask = mask;
         self.terms = active_terms(mask, ctx.query.terms.len()).collect();
-        if self.terms.len() < 2 {
-            self.trivial = Some(universe.clone());
-        } else {
-            self.trivial = None;
-            self.buckets.start(universe);
-        }
+        self.buckets.start(universe, self.terms.len() < 2);
         Ok(())
     }
 
@@ -83,33 +76,14 @@ impl RankingRule for ProximityRule {
         universe: &RoaringBitmap,
     ) -> Result<Option<Bucket>> {
         let max_cost = MAX_PAIR_COST * (self.terms.len().max(1) as u32 - 1);
-        if let Some(all) = self.trivial.take() {
-            let docs = all & universe;
-            let detail = Detail::Proximity(Rank::from_cost(0, max_cost));
-            return Ok((!docs.is_empty()).then_some(Bucket {
-                docs,
-                mask: self.mask,
-                detail,
-            }));
-        }
-        let (mask, terms) = (self.mask, &self.terms);
-        let next = self.buckets.next(ctx, universe, |ctx, chunk, out| {
-            ctx.matches.ensure(ctx.search, ctx.query, chunk)?;
-            for doc in chunk {
-                out.push((
-                    doc,
-                    document_cost(
-                        ctx.matches.get(doc),
-                        Scope {
-                            mask,
-                            typo_limit: ctx.typo_limit,
-                        },
-                        terms,
-                    ),
-                ));
-            }
-            Ok(())
-        })?;
+        let terms = &self.terms;
+        let next = self.buckets.next_by_matches(
+            ctx,
+            universe,
+            self.mask,
+            false,
+            |occurrences, _, scope| document_cost(occurrences, scope, terms),
+        )?;
         Ok(next.map(|(cost, docs)| Bucket {
             docs,
             mask: self.mask,

@@ -74,7 +74,7 @@ impl RankingRule for WordPositionRule {
     fn start(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap, mask: u16) -> Result<()> {
         self.mask = mask;
         self.terms = active_terms(mask, ctx.query.terms.len()).collect();
-        self.buckets.start(universe);
+        self.buckets.start(universe, false);
         Ok(())
     }
 
@@ -85,23 +85,11 @@ impl RankingRule for WordPositionRule {
     ) -> Result<Option<Bucket>> {
         let (mask, terms, combined) = (self.mask, &self.terms, self.combined);
         let max_cost = max_position_cost() * terms.len() as u32;
-        let next = self.buckets.next(ctx, universe, |ctx, chunk, out| {
-            ctx.matches.ensure(ctx.search, ctx.query, chunk)?;
-            for doc in chunk {
-                out.push((
-                    doc,
-                    document_cost(
-                        ctx.matches.get(doc),
-                        Scope {
-                            mask,
-                            typo_limit: ctx.typo_limit,
-                        },
-                        terms,
-                    ),
-                ));
-            }
-            Ok(())
-        })?;
+        let next =
+            self.buckets
+                .next_by_matches(ctx, universe, mask, false, |occurrences, _, scope| {
+                    document_cost(occurrences, scope, terms)
+                })?;
         Ok(next.map(|(cost, docs)| Bucket {
             docs,
             mask,
