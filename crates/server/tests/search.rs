@@ -482,3 +482,55 @@ fn invalid_search_parameters() {
     );
     assert_error(s.post(&path, json!(["q"])), 400, "bad_request");
 }
+
+#[test]
+fn filters_and_sorting_are_refused_precisely_until_supported() {
+    let s = server();
+    let index = movies_index();
+    let malformed = assert_error(
+        s.post(
+            &search_path(index),
+            json!({"q": "love", "filter": "release_year >"}),
+        ),
+        400,
+        "invalid_search_filter",
+    );
+    let message = malformed["message"].as_str().unwrap();
+    assert!(message.contains("release_year >"), "{message}");
+    assert!(
+        message.contains(':'),
+        "the message points at a position: {message}"
+    );
+    let well_formed = assert_error(
+        s.post(
+            &search_path(index),
+            json!({"q": "love", "filter": [["genre = Drama", "genre = Comedy"], "release_year > 2000"]}),
+        ),
+        400,
+        "invalid_search_filter",
+    );
+    assert!(
+        well_formed["message"].as_str().unwrap().contains("`genre`"),
+        "{well_formed}"
+    );
+    assert_error(
+        s.post(&search_path(index), json!({"sort": ["release_year:desc"]})),
+        400,
+        "invalid_search_sort",
+    );
+    let documents = assert_error(
+        s.post(
+            &format!("/indexes/{index}/documents/fetch"),
+            json!({"filter": "id = 1"}),
+        ),
+        400,
+        "invalid_document_filter",
+    );
+    assert!(
+        documents["message"].as_str().unwrap().contains("`id`"),
+        "{documents}"
+    );
+    // An empty filter filters nothing and is accepted.
+    s.post(&search_path(index), json!({"q": "love", "filter": ""}))
+        .expect(200);
+}

@@ -17,7 +17,7 @@ use quarry_engine::settings::attribute_matches;
 use quarry_scheduler::{DocumentMethod, TaskKind};
 use serde_json::{json, Map, Value};
 
-use super::{accepted, blocking, enqueue, index_uid};
+use super::{accepted, blocking, enqueue, index_uid, unavailable};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{read_body, JsonBody, RawQuery};
 use crate::AppState;
@@ -221,16 +221,8 @@ async fn documents_page(
 ) -> ApiResult<Json<Value>> {
     blocking(move || {
         let index = state.scheduler.index(&uid)?;
-        if let Some(filter) = &query.filter {
-            return Err(not_filterable(filter));
-        }
-        if let Some(sort) = query.sort.as_ref().and_then(|s| s.first()) {
-            let field = sort.split(':').next().unwrap_or(sort);
-            return Err(ApiError::new(
-                Code::InvalidDocumentSort,
-                format!("Attribute `{field}` is not sortable. This index does not have configured sortable attributes."),
-            ));
-        }
+        unavailable::reject_filter(query.filter.as_ref(), Code::InvalidDocumentFilter)?;
+        unavailable::reject_sort(query.sort.as_deref(), Code::InvalidDocumentSort)?;
         let (documents, total) = match &query.ids {
             Some(ids) => {
                 let mut found = Vec::new();
@@ -249,21 +241,6 @@ async fn documents_page(
         Ok(Json(json!({"results": results, "offset": query.offset, "limit": query.limit, "total": total})))
     })
     .await
-}
-
-fn not_filterable(filter: &Value) -> ApiError {
-    let text = match filter {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let attribute = text
-        .split(|c: char| c.is_whitespace() || "=<>!".contains(c))
-        .find(|s| !s.is_empty())
-        .unwrap_or("");
-    ApiError::new(
-        Code::InvalidDocumentFilter,
-        format!("Attribute `{attribute}` is not filterable. This index does not have configured filterable attributes."),
-    )
 }
 
 /// Keeps the fields selected by `fields` (names or patterns); all fields when `None`.

@@ -7,6 +7,7 @@ mod search;
 mod settings;
 mod system;
 mod tasks;
+mod unavailable;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

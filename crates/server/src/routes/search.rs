@@ -14,8 +14,8 @@ use quarry_engine::Index;
 use serde_json::{json, Map, Value};
 
 use super::documents::select_fields;
-use super::{blocking, index_uid};
-use crate::error::{ApiError, ApiResult};
+use super::{blocking, index_uid, unavailable};
+use crate::error::ApiResult;
 use crate::extract::{JsonBody, RawQuery};
 use crate::AppState;
 
@@ -54,7 +54,9 @@ async fn run(state: AppState, uid: String, query: SearchQuery) -> ApiResult<Json
 pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
     let started = Instant::now();
     let settings = index.settings();
-    reject_unsupported(query, &settings)?;
+    unavailable::reject_filter(query.filter.as_ref(), Code::InvalidSearchFilter)?;
+    unavailable::reject_sort(query.sort.as_deref(), Code::InvalidSearchSort)?;
+    unavailable::reject_facets_and_distinct(query.facets.as_deref(), query.distinct.as_deref())?;
     let max_total_hits = settings.pagination.max_total_hits;
     let (offset, limit) = if query.is_finite_pagination() {
         let hits_per_page = query
@@ -204,49 +206,4 @@ fn formatting_source(visible: Map<String, Value>, query: &SearchQuery) -> Map<St
             .filter(|a| a != "*"),
     );
     select_fields(visible, Some(&wanted))
-}
-
-/// Filters, sorting, facets and distinct arrive with their own issue; until then a request
-/// using them gets the error Meilisearch gives for an attribute that is not configured.
-fn reject_unsupported(
-    query: &SearchQuery,
-    settings: &quarry_engine::IndexSettings,
-) -> ApiResult<()> {
-    let _ = settings;
-    if let Some(filter) = &query.filter {
-        let text = match filter {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        if !text.trim().is_empty() {
-            let attribute = text
-                .split(|c: char| c.is_whitespace() || "=<>!\"'[]".contains(c))
-                .find(|s| !s.is_empty())
-                .unwrap_or("");
-            return Err(ApiError::new(
-                Code::InvalidSearchFilter,
-                format!("Attribute `{attribute}` is not filterable. This index does not have configured filterable attributes."),
-            ));
-        }
-    }
-    if let Some(sort) = query.sort.as_ref().and_then(|s| s.first()) {
-        let field = sort.split(':').next().unwrap_or(sort);
-        return Err(ApiError::new(
-            Code::InvalidSearchSort,
-            format!("Attribute `{field}` is not sortable. This index does not have configured sortable attributes."),
-        ));
-    }
-    if let Some(facet) = query.facets.as_ref().and_then(|f| f.first()) {
-        return Err(ApiError::new(
-            Code::InvalidSearchFacets,
-            format!("Invalid facet distribution, attribute `{facet}` is not filterable. This index does not have configured filterable attributes."),
-        ));
-    }
-    if let Some(distinct) = &query.distinct {
-        return Err(ApiError::new(
-            Code::InvalidSearchDistinct,
-            format!("Attribute `{distinct}` is not filterable and thus, cannot be used as distinct attribute. This index does not have configured filterable attributes."),
-        ));
-    }
-    Ok(())
 }
