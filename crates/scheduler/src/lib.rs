@@ -343,6 +343,11 @@ impl Scheduler {
         self.inner.registry.infos()
     }
 
+    /// Every index, sorted by uid, with the open index to read it (one consistent listing).
+    pub fn indexes(&self) -> Vec<(IndexInfo, Arc<Index>)> {
+        self.inner.registry.all()
+    }
+
     /// Whether a task of this index is being processed now.
     pub fn is_indexing(&self, uid: &str) -> bool {
         let queue = self.inner.queue.lock();

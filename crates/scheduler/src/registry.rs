@@ -82,6 +82,16 @@ impl Registry {
         self.indexes.read().get(uid).map(|(e, i)| info(uid, e, i))
     }
 
+    /// Every index with its description, taken together so that an index deleted meanwhile
+    /// cannot be listed without being readable.
+    pub fn all(&self) -> Vec<(IndexInfo, Arc<Index>)> {
+        self.indexes
+            .read()
+            .iter()
+            .map(|(uid, (e, i))| (info(uid, e, i), i.clone()))
+            .collect()
+    }
+
     pub fn infos(&self) -> Vec<IndexInfo> {
         self.indexes
             .read()

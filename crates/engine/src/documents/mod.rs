@@ -114,25 +114,39 @@ pub fn normalize_payload<R: Read, W: Write>(
 pub fn read_normalized<R: BufRead>(
     input: R,
 ) -> impl Iterator<Item = Result<Map<String, Value>, PayloadError>> {
-    NormalizedDocuments {
-        input,
-        line: Vec::new(),
-        line_number: 0,
-        done: false,
-    }
+    let mut reader = NormalizedReader::new(input);
+    std::iter::from_fn(move || {
+        reader
+            .next_document()
+            .map(|r| r.map(|(document, _)| document))
+    })
 }
 
-struct NormalizedDocuments<R> {
+/// A parsed document with the line it was read from.
+pub type DocumentLine<'a> = (Map<String, Value>, &'a [u8]);
+
+/// Reads a normalized payload and also hands out each document's line: it is already the
+/// document's compact JSON, so the indexer stores it as is instead of serializing the parsed
+/// document again.
+pub struct NormalizedReader<R> {
     input: R,
     line: Vec<u8>,
     line_number: u64,
     done: bool,
 }
 
-impl<R: BufRead> Iterator for NormalizedDocuments<R> {
-    type Item = Result<Map<String, Value>, PayloadError>;
+impl<R: BufRead> NormalizedReader<R> {
+    pub fn new(input: R) -> Self {
+        NormalizedReader {
+            input,
+            line: Vec::new(),
+            line_number: 0,
+            done: false,
+        }
+    }
 
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The next document and its compact JSON (without the line break).
+    pub fn next_document(&mut self) -> Option<Result<DocumentLine<'_>, PayloadError>> {
         while !self.done {
             self.line.clear();
             match self.input.read_until(b'\n', &mut self.line) {
@@ -142,14 +156,18 @@ impl<R: BufRead> Iterator for NormalizedDocuments<R> {
                     if self.line.iter().all(|b| is_whitespace(*b)) {
                         continue;
                     }
-                    let parsed = serde_json::from_slice::<Map<String, Value>>(&self.line);
-                    return Some(parsed.map_err(|err| {
-                        self.done = true;
-                        PayloadError::Malformed(format!(
-                            "The normalized document spool is corrupted at line {}: {}.",
-                            self.line_number, err
-                        ))
-                    }));
+                    return Some(
+                        match serde_json::from_slice::<Map<String, Value>>(&self.line) {
+                            Ok(document) => Ok((document, self.line.trim_ascii_end())),
+                            Err(err) => {
+                                self.done = true;
+                                Err(PayloadError::Malformed(format!(
+                                    "The normalized document spool is corrupted at line {}: {}.",
+                                    self.line_number, err
+                                )))
+                            }
+                        },
+                    );
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => {

@@ -167,9 +167,12 @@ impl<'a> WriteBatch<'a> {
         let schema = self.index.schema_fields();
         let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(payload)?);
         let mut received = 0u64;
-        let mut source = Vec::with_capacity(1024);
-        for document in documents::read_normalized(file) {
-            let mut document = document.map_err(payload_error)?;
+        let mut reader = documents::NormalizedReader::new(file);
+        let mut merged = Vec::with_capacity(1024);
+        while let Some(next) = reader.next_document() {
+            // The payload line is already the document's compact JSON: it is stored as is,
+            // unless an update merges the document into an existing one.
+            let (mut document, mut source) = next.map_err(payload_error)?;
             received += 1;
             let id = documents::extract_document_id(&document, &primary_key).map_err(id_error)?;
             let existed = self.exists(&id)?;
@@ -177,16 +180,17 @@ impl<'a> WriteBatch<'a> {
                 if let Some(mut current) = self.current_document(&id)? {
                     documents::merge_documents(&mut current, document);
                     document = current;
+                    merged.clear();
+                    serde_json::to_writer(&mut merged, &document)?;
+                    source = &merged;
                 }
             }
-            source.clear();
-            serde_json::to_writer(&mut source, &document)?;
             let builder = DocumentBuilder {
                 analyzer: &self.analyzer,
                 searchable: &self.searchable,
                 schema,
             };
-            let doc = builder.build(&id, &document, &source, &mut self.fields_map);
+            let doc = builder.build(&id, &document, source, &mut self.fields_map);
             if existed {
                 self.writer()
                     .delete_term(Term::from_field_text(schema.id, &id));
@@ -195,7 +199,7 @@ impl<'a> WriteBatch<'a> {
             }
             self.writer().add_document(doc)?;
             if let Some(kept) = self.kept.as_mut() {
-                kept.insert(id.clone(), source.clone());
+                kept.insert(id.clone(), source.to_vec());
             }
             self.presence.insert(id, true);
         }

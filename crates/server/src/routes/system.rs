@@ -28,8 +28,7 @@ pub async fn stats(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     blocking(move || {
         let scheduler = &state.scheduler;
         let mut indexes = Map::new();
-        for info in scheduler.index_infos() {
-            let index = scheduler.index(&info.uid)?;
+        for (info, index) in scheduler.indexes() {
             indexes.insert(info.uid.clone(), index_stats(scheduler, &info.uid, &index)?);
         }
         let size = quarry_engine::index::dir_size(scheduler.db_path());
