@@ -12,6 +12,9 @@
 //! (key absent). Which defaults apply and how a partial update merges into the stored settings is
 //! the engine's business, not this file's.
 
+use crate::decode::{
+    backticked_list, describe_value as describe, field_path as child, index_path as item,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
@@ -695,16 +698,6 @@ fn setting<T>(value: &Value, decode: impl FnOnce(&Value) -> Result<T>) -> Result
     }
 }
 
-/// The path of `key` inside the object at `path` (the body itself is the empty path).
-fn child(path: &str, key: &str) -> String {
-    format!("{path}.{key}")
-}
-
-/// The path of item `index` of the array at `path`.
-fn item(path: &str, index: usize) -> String {
-    format!("{path}[{index}]")
-}
-
 /// ` at `.path``, or nothing at the root of the body.
 fn located(preposition: &str, path: &str) -> String {
     if path.is_empty() {
@@ -712,36 +705,6 @@ fn located(preposition: &str, path: &str) -> String {
     } else {
         format!(" {preposition} `{path}`")
     }
-}
-
-/// How error messages name the kind of a JSON value.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_u64() => "a positive integer",
-        Value::Number(n) if n.is_i64() => "a negative integer",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// The kind of a value followed by the value itself: ``a string: `"doggo"` ``.
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Null => "null".to_string(),
-        _ => format!("{}: `{value}`", kind(value)),
-    }
-}
-
-fn quoted_list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|name| format!("`{name}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// "did you mean `x`? " when `received` is a near miss of one of `accepted`: longer words
@@ -818,7 +781,7 @@ impl Decoder {
             "Unknown field `{key}`{}: {}expected one of {}",
             located("inside", path),
             did_you_mean(key, accepted),
-            quoted_list(accepted)
+            backticked_list(accepted)
         ))
     }
 
@@ -827,7 +790,7 @@ impl Decoder {
             "Unknown value `{value}`{}: {}expected one of {}",
             located("at", path),
             did_you_mean(value, accepted),
-            quoted_list(accepted)
+            backticked_list(accepted)
         ))
     }
 
@@ -1658,8 +1621,8 @@ mod tests {
             (json!({ "localizedAttributes": [{}] }), InvalidSettingsLocalizedAttributes, "Missing field `attributePatterns` inside `.localizedAttributes[0]`".into()),
             (json!({ "localizedAttributes": [{ "attributePatterns": ["*"], "locales": [1] }] }), InvalidSettingsLocalizedAttributes, "Invalid value type at `.localizedAttributes[0].locales[0]`: expected a string, but found a positive integer: `1`".into()),
             (json!({ "localizedAttributes": [{ "attributePatterns": ["*"], "locales": ["jpn"], "foo": 1 }] }), InvalidSettingsLocalizedAttributes, "Unknown field `foo` inside `.localizedAttributes[0]`: expected one of `attributePatterns`, `locales`".into()),
-            (json!({ "localizedAttributes": [{ "attributePatterns": ["*"], "locales": ["japan"] }] }), InvalidSettingsLocalizedAttributes, format!("Unknown value `japan` at `.localizedAttributes[0].locales[0]`: expected one of {}", quoted_list(SUPPORTED_LOCALES))),
-            (json!({ "localizedAttributes": [{ "attributePatterns": ["*"], "locales": ["engl"] }] }), InvalidSettingsLocalizedAttributes, format!("Unknown value `engl` at `.localizedAttributes[0].locales[0]`: did you mean `eng`? expected one of {}", quoted_list(SUPPORTED_LOCALES))),
+            (json!({ "localizedAttributes": [{ "attributePatterns": ["*"], "locales": ["japan"] }] }), InvalidSettingsLocalizedAttributes, format!("Unknown value `japan` at `.localizedAttributes[0].locales[0]`: expected one of {}", backticked_list(SUPPORTED_LOCALES))),
+            (json!({ "localizedAttributes": [{ "attributePatterns": ["*"], "locales": ["engl"] }] }), InvalidSettingsLocalizedAttributes, format!("Unknown value `engl` at `.localizedAttributes[0].locales[0]`: did you mean `eng`? expected one of {}", backticked_list(SUPPORTED_LOCALES))),
             // facetSearch and prefixSearch.
             (json!({ "facetSearch": "true" }), InvalidSettingsFacetSearch, "Invalid value type at `.facetSearch`: expected a boolean, but found a string: `\"true\"`".into()),
             (json!({ "prefixSearch": "never" }), InvalidSettingsPrefixSearch, "Unknown value `never` at `.prefixSearch`: expected one of `indexingTime`, `disabled`".into()),
