@@ -163,6 +163,16 @@ fn print_json(v: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
+/// Prints a report as JSON (`--json`) or as text with `print`.
+fn emit<T: serde::Serialize>(json: bool, report: &T, print: impl FnOnce(&T)) -> Result<()> {
+    if json {
+        print_json(report)
+    } else {
+        print(report);
+        Ok(())
+    }
+}
+
 fn main() {
     let cli = Cli::parse();
     // Print the error chain ourselves: no backtrace noise even when RUST_BACKTRACE is set.
@@ -182,11 +192,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let uid = index.unwrap_or_else(|| corpus.clone());
             let report = index::run(&api, &index_options(&corpus, &uid, &load))?;
-            if cli.json {
-                print_json(&report)?;
-            } else {
-                index::print(&report);
-            }
+            emit(cli.json, &report, index::print)?;
         }
         Command::Keystrokes {
             corpus,
@@ -207,11 +213,7 @@ fn run(cli: Cli) -> Result<()> {
                     config: shape.config(4),
                 },
             )?;
-            if cli.json {
-                print_json(&report)?;
-            } else {
-                search_load::print(&report);
-            }
+            emit(cli.json, &report, search_load::print)?;
         }
         Command::Requests { index, body, shape } => {
             let body = search_load::request_body(&body)?;
@@ -226,11 +228,7 @@ fn run(cli: Cli) -> Result<()> {
                     config: shape.config(1),
                 },
             )?;
-            if cli.json {
-                print_json(&report)?;
-            } else {
-                search_load::print(&report);
-            }
+            emit(cli.json, &report, search_load::print)?;
         }
         Command::Relevance {
             corpus,
