@@ -660,7 +660,11 @@ fn check_tasks(
 }
 
 /// The stored documents equal the model's, each one serialized byte for byte.
-fn check_documents(server: &Server, model: &HashMap<String, Map<String, Value>>) -> Vec<String> {
+fn check_documents(
+    server: &Server,
+    ledger: &Ledger,
+    model: &HashMap<String, Map<String, Value>>,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let mut stored: HashMap<String, Map<String, Value>> = HashMap::new();
     let limit = 5000;
@@ -715,7 +719,8 @@ fn check_documents(server: &Server, model: &HashMap<String, Map<String, Value>>)
                 let actual = serde_json::to_string(document).expect("serializing");
                 if actual != expected {
                     problems.push(format!(
-                        "document {id} differs:\n    stored   {actual}\n    expected {expected}"
+                        "document {id} differs:\n    stored   {actual}\n    expected {expected}\n    {}",
+                        history(ledger, id)
                     ));
                 }
             }
@@ -730,6 +735,22 @@ fn check_documents(server: &Server, model: &HashMap<String, Map<String, Value>>)
         }
     }
     problems
+}
+
+/// The registered tasks that touched one document, in uid order, to read a mismatch.
+fn history(ledger: &Ledger, id: &str) -> String {
+    let mut lines = Vec::new();
+    for (&uid, &op) in &ledger.registered {
+        let op = &ledger.ops[op];
+        let touched = match &op.effect {
+            Effect::Replace(docs) | Effect::Merge(docs) => docs.iter().any(|d| id_of(d) == id),
+            Effect::Delete(ids) => ids.iter().any(|i| i == id),
+        };
+        if touched {
+            lines.push(format!("task {uid}: {}", op.label));
+        }
+    }
+    format!("tasks that touched it: {}", lines.join("; "))
 }
 
 fn report(ledger: &Ledger, log: &Path, when: &str, problems: &[String]) {
@@ -840,14 +861,14 @@ fn acknowledged_writes_survive_repeated_sigkill() {
         started.elapsed().as_secs_f64()
     );
     let (mut problems, unsuccessful) = check_tasks(&server, &ledger, &details);
-    let document_problems = check_documents(&server, &model);
+    let document_problems = check_documents(&server, &ledger, &model);
     if !unsuccessful.is_empty() {
         // Say whether the tasks that did not succeed left their effects anyway.
         let (without, _) = apply_model(&ledger, &unsuccessful);
         problems.push(format!(
             "diagnosis: the stored documents differ from the model in {} place(s) with the unsuccessful tasks {unsuccessful:?} applied, and in {} without them",
             document_problems.len(),
-            check_documents(&server, &without).len()
+            check_documents(&server, &ledger, &without).len()
         ));
     }
     problems.extend(document_problems);
@@ -858,7 +879,7 @@ fn acknowledged_writes_survive_repeated_sigkill() {
     let server = Server::start(&db, &log, &[]);
     ledger.reconcile(&server);
     let (mut problems, _) = check_tasks(&server, &ledger, &details);
-    problems.extend(check_documents(&server, &model));
+    problems.extend(check_documents(&server, &ledger, &model));
     report(&ledger, &log, "after a last SIGKILL", &problems);
     server.kill();
     eprintln!("done in {:.1}s", started.elapsed().as_secs_f64());
