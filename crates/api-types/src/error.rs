@@ -126,6 +126,15 @@ codes! {
     InvalidSettingsPrefixSearch => ("invalid_settings_prefix_search", 400, InvalidRequest),
     InvalidSettingsChat => ("invalid_settings_chat", 400, InvalidRequest),
     InvalidSettingsVectorStore => ("invalid_settings_vector_store", 400, InvalidRequest),
+    // Multi-search and federation.
+    InvalidMultiSearchFederated => ("invalid_multi_search_federated", 400, InvalidRequest),
+    InvalidMultiSearchFederationOptions => ("invalid_multi_search_federation_options", 400, InvalidRequest),
+    InvalidMultiSearchWeight => ("invalid_multi_search_weight", 400, InvalidRequest),
+    InvalidMultiSearchQueryPagination => ("invalid_multi_search_query_pagination", 400, InvalidRequest),
+    InvalidMultiSearchQueryFacets => ("invalid_multi_search_query_facets", 400, InvalidRequest),
+    InvalidMultiSearchFacetsByIndex => ("invalid_multi_search_facets_by_index", 400, InvalidRequest),
+    InvalidMultiSearchMergeFacets => ("invalid_multi_search_merge_facets", 400, InvalidRequest),
+    InvalidMultiSearchMaxValuesPerFacet => ("invalid_multi_search_max_values_per_facet", 400, InvalidRequest),
     // Search.
     InvalidSearchQ => ("invalid_search_q", 400, InvalidRequest),
     InvalidSearchOffset => ("invalid_search_offset", 400, InvalidRequest),

@@ -6,6 +6,7 @@ pub mod documents;
 pub mod error;
 pub mod index_uid;
 pub mod indexes;
+pub mod multi_search;
 pub mod search;
 pub mod settings;
 pub mod tasks;

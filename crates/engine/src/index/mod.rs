@@ -345,6 +345,8 @@ pub(crate) fn find_document(
     id: &str,
 ) -> Result<Option<DocAddress>> {
     let term = Term::from_field_text(fields.id, id);
+    let mut found = None;
+    let mut live_versions = 0;
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
         let inverted = segment.inverted_index(fields.id)?;
         let Some(mut postings) = inverted.read_postings(&term, IndexRecordOption::Basic)? else {
@@ -353,12 +355,22 @@ pub(crate) fn find_document(
         let mut doc = postings.doc();
         while doc != TERMINATED {
             if !segment.is_deleted(doc) {
-                return Ok(Some(DocAddress::new(ord as u32, doc)));
+                live_versions += 1;
+                found.get_or_insert(DocAddress::new(ord as u32, doc));
             }
             doc = postings.advance();
         }
     }
-    Ok(None)
+    if live_versions > 1 {
+        // Every write deletes the id before adding it, so this is a broken invariant; say it
+        // loudly (the next write of this id deletes every version).
+        tracing::error!(
+            document_id = id,
+            live_versions,
+            "the index holds more than one live version of a document"
+        );
+    }
+    Ok(found)
 }
 
 /// The raw JSON bytes stored for a document.

@@ -255,3 +255,141 @@ fn settings_that_change_indexing_reindex_every_document() {
     assert_eq!(search("alien"), 1);
     assert_eq!(index.number_of_documents(), 1);
 }
+
+/// Many small committed batches of merges, re-additions and deletions over the Debian corpus,
+/// with two indexing threads and background segment merges running: after every commit no id
+/// is alive twice and every touched document equals a model's. Seeded; `QUARRY_STRESS_SEED`
+/// replays a run and `QUARRY_STRESS_ROUNDS` makes it longer.
+#[test]
+fn many_small_batches_keep_exactly_one_live_version_of_each_document() {
+    use std::collections::HashMap;
+    use std::io::BufRead;
+
+    let seed: u64 = std::env::var("QUARRY_STRESS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        });
+    let rounds: usize = std::env::var("QUARRY_STRESS_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    eprintln!("stress seed {seed} (replay with QUARRY_STRESS_SEED={seed}), {rounds} rounds");
+    let mut state = seed.max(1);
+    let mut next = move |bound: usize| -> usize {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) % bound as u64) as usize
+    };
+
+    let gz = std::fs::File::open("/work/shared/data/debian.ndjson.gz")
+        .or_else(|_| {
+            std::fs::File::open(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../../shared/data/debian.ndjson.gz"),
+            )
+        })
+        .expect("the Debian corpus");
+    let corpus: Vec<serde_json::Map<String, Value>> =
+        std::io::BufReader::new(flate2::read::GzDecoder::new(gz))
+            .lines()
+            .take(12_000)
+            .map(|line| serde_json::from_str(&line.unwrap()).unwrap())
+            .collect();
+    let id_of = |d: &serde_json::Map<String, Value>| d["id"].to_string();
+
+    let mut f = Fixture::new();
+    let two_threads = IndexOptions {
+        indexing_threads: 2,
+        indexing_memory_bytes: 40 * 1024 * 1024,
+    };
+    let index = Index::create_empty(&f.index_path(), Some("id".into()), None, two_threads).unwrap();
+    let mut model: HashMap<String, serde_json::Map<String, Value>> = HashMap::new();
+    let mut uid = 0u32;
+    let mut cursor = 0;
+    for round in 0..rounds {
+        let mut batch = index.write(true).unwrap();
+        let mut touched = Vec::new();
+        for _ in 0..1 + next(3) {
+            let roll = next(100);
+            if roll < 20 || cursor == 0 {
+                let end = (cursor + 200 + next(800)).min(corpus.len());
+                let docs: Vec<Value> = corpus[cursor..end]
+                    .iter()
+                    .map(|d| Value::Object(d.clone()))
+                    .collect();
+                let p = f.payload(&docs);
+                batch.add_documents(&p, AddMethod::Replace, None).unwrap();
+                for d in &corpus[cursor..end] {
+                    model.insert(id_of(d), d.clone());
+                    touched.push(id_of(d));
+                }
+                cursor = end;
+            } else if roll < 40 {
+                // Whole documents sent again as an update: merged into what is stored.
+                let start = next(cursor);
+                let end = (start + 50 + next(400)).min(cursor);
+                let docs: Vec<Value> = corpus[start..end]
+                    .iter()
+                    .map(|d| Value::Object(d.clone()))
+                    .collect();
+                let p = f.payload(&docs);
+                batch.add_documents(&p, AddMethod::Update, None).unwrap();
+                for d in &corpus[start..end] {
+                    let id = id_of(d);
+                    let entry = model.entry(id.clone()).or_default();
+                    for (k, v) in d {
+                        entry.insert(k.clone(), v.clone());
+                    }
+                    touched.push(id);
+                }
+            } else if roll < 80 {
+                let mut docs = Vec::new();
+                for _ in 0..1 + next(40) {
+                    let d = &corpus[next(cursor)];
+                    docs.push(
+                        json!({"id": d["id"], "rev": round, "version": format!("{round}.0")}),
+                    );
+                }
+                let p = f.payload(&docs);
+                batch.add_documents(&p, AddMethod::Update, None).unwrap();
+                for d in &docs {
+                    let id = d["id"].to_string();
+                    let entry = model.entry(id.clone()).or_default();
+                    for (k, v) in d.as_object().unwrap() {
+                        entry.insert(k.clone(), v.clone());
+                    }
+                    touched.push(id);
+                }
+            } else {
+                let ids: Vec<String> = (0..1 + next(60))
+                    .map(|_| id_of(&corpus[next(cursor)]))
+                    .collect();
+                batch.delete_documents(&ids).unwrap();
+                for id in &ids {
+                    model.remove(id);
+                    touched.push(id.clone());
+                }
+            }
+        }
+        uid += 1;
+        batch.commit(uid, BTreeMap::new()).unwrap();
+        assert_eq!(
+            index.number_of_documents(),
+            model.len() as u64,
+            "seed {seed}, round {round}: live documents differ from the model"
+        );
+        for id in touched {
+            let stored = index.document(&id).unwrap();
+            assert_eq!(
+                stored.as_ref(),
+                model.get(&id),
+                "seed {seed}, round {round}: document {id}"
+            );
+        }
+    }
+}

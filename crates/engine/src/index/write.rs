@@ -120,11 +120,16 @@ impl<'a> WriteBatch<'a> {
         Ok(())
     }
 
+    /// Whether documents committed before this batch may still be live.
+    fn may_hold_committed_documents(&self) -> bool {
+        !self.committed_cleared && self.searcher.num_docs() > 0
+    }
+
     fn exists(&self, id: &str) -> Result<bool> {
         if let Some(present) = self.presence.get(id) {
             return Ok(*present);
         }
-        if self.committed_cleared || self.searcher.num_docs() == 0 {
+        if !self.may_hold_committed_documents() {
             return Ok(false);
         }
         Ok(find_document(&self.searcher, self.index.schema_fields(), id)?.is_some())
@@ -191,10 +196,13 @@ impl<'a> WriteBatch<'a> {
                 schema,
             };
             let doc = builder.build(&id, &document, source, &mut self.fields_map);
-            if existed {
+            if existed || self.may_hold_committed_documents() {
+                // Also when the lookup found nothing: whatever happens, an id never ends up
+                // with two live versions.
                 self.writer()
                     .delete_term(Term::from_field_text(schema.id, &id));
-            } else {
+            }
+            if !existed {
                 self.live_documents += 1;
             }
             self.writer().add_document(doc)?;

@@ -3,6 +3,7 @@
 
 mod documents;
 mod indexes;
+mod multi_search;
 mod search;
 mod settings;
 mod system;
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .route("/version", get(system::version))
         .route("/stats", get(system::stats))
         .route("/swap-indexes", post(system::swap_indexes))
+        .route("/multi-search", post(multi_search::multi_search))
         .route("/indexes", get(indexes::list).post(indexes::create))
         .route(
             "/indexes/{uid}",
