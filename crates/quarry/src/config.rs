@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::commands::import::ImportArgs;
+use crate::commands::search::SearchArgs;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Env {
@@ -89,6 +92,24 @@ pub struct Cli {
     /// Memory the indexer may buffer before writing a segment.
     #[arg(long, env = "QUARRY_MAX_INDEXING_MEMORY", default_value = "256MiB")]
     pub max_indexing_memory: ByteSize,
+
+    /// Does not serve the search preview page at `/`.
+    #[arg(long, env = "QUARRY_NO_DASHBOARD")]
+    pub no_dashboard: bool,
+
+    /// Without a subcommand, `quarry` serves the API.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Client commands: they talk to a running instance (`--url`, `QUARRY_URL`).
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Adds the documents of a JSON, NDJSON or CSV file (gzipped or not) to an index, with a
+    /// progress bar, and waits until they are indexed.
+    Import(ImportArgs),
+    /// Searches an index and prints the hits as a table.
+    Search(SearchArgs),
 }
 
 impl Cli {

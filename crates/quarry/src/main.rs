@@ -1,6 +1,8 @@
 //! The `quarry` binary: parses the command line (each flag also a `QUARRY_*` variable), sets
-//! up logging, opens the data directory and serves the HTTP API until SIGTERM or Ctrl-C.
+//! up logging, opens the data directory and serves the HTTP API until SIGTERM or Ctrl-C; or runs
+//! a client subcommand (`import`, `search`) against a running instance.
 
+mod commands;
 mod config;
 
 use anyhow::Context;
@@ -11,7 +13,12 @@ use quarry_server::{AppState, ServerConfig};
 use config::{Cli, LogFormat};
 
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    match cli.command.take() {
+        Some(config::Command::Import(args)) => return commands::import::run(args),
+        Some(config::Command::Search(args)) => return commands::search::run(args),
+        None => {}
+    }
     init_logging(&cli)?;
     cli.validate()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -55,6 +62,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         master_key: cli.master_key.clone(),
         payload_size_limit: cli.http_payload_size_limit.0,
         production: cli.env == config::Env::Production,
+        dashboard: !cli.no_dashboard,
     };
     let listener = tokio::net::TcpListener::bind(&cli.http_addr)
         .await

@@ -684,8 +684,13 @@ fn check_documents(
         for document in results {
             let document = document.as_object().expect("documents are objects").clone();
             let id = id_of(&document);
-            if stored.insert(id.clone(), document).is_some() {
-                problems.push(format!("document {id} is listed twice"));
+            if let Some(first) = stored.insert(id.clone(), document.clone()) {
+                problems.push(format!(
+                    "document {id} is listed twice:\n    once as {}\n    then as {}\n    {}",
+                    Value::Object(first),
+                    Value::Object(document),
+                    history(ledger, &id)
+                ));
             }
         }
         offset += results.len();

@@ -6,6 +6,7 @@ mod auth;
 pub mod error;
 mod extract;
 mod logging;
+mod preview;
 mod routes;
 
 use std::net::SocketAddr;
@@ -24,6 +25,8 @@ pub struct ServerConfig {
     pub payload_size_limit: usize,
     /// Whether the instance runs with `--env production`.
     pub production: bool,
+    /// Whether `/` serves the search preview page (`--no-dashboard` turns it off).
+    pub dashboard: bool,
 }
 
 impl Default for ServerConfig {
@@ -32,6 +35,7 @@ impl Default for ServerConfig {
             master_key: None,
             payload_size_limit: 100_000_000,
             production: false,
+            dashboard: true,
         }
     }
 }

@@ -393,3 +393,53 @@ fn many_small_batches_keep_exactly_one_live_version_of_each_document() {
         }
     }
 }
+
+/// A writer opened on an existing index (after a restart, or after a rollback) numbers its
+/// first operation with the opstamp of the last commit. When that operation is a deletion and a
+/// segment merge starts before the next commit, tantivy skips it in segments whose deletions
+/// are already stamped with that opstamp, and the merged segment brings the deleted document
+/// back (two live versions of an updated document). Each batch therefore spends that opstamp on
+/// a deletion that matches nothing. This test builds exactly that situation.
+#[test]
+fn the_first_deletion_after_reopening_survives_a_merge() {
+    let mut f = Fixture::new();
+    let path = f.index_path();
+    let docs = |range: std::ops::RangeInclusive<u64>| -> Vec<Value> {
+        range
+            .map(|i| json!({"id": i, "title": format!("document {i}")}))
+            .collect()
+    };
+    {
+        let index = Index::create_empty(&path, Some("id".into()), None, options()).unwrap();
+        for (uid, range) in [(1, 1..=10), (2, 11..=20)] {
+            let p = f.payload(&docs(range));
+            let mut batch = index.write(false).unwrap();
+            batch.add_documents(&p, AddMethod::Replace, None).unwrap();
+            batch.commit(uid, BTreeMap::new()).unwrap();
+        }
+        // The last commit deletes in the second segment only, so only that segment's
+        // deletions carry the last commit's opstamp.
+        let mut batch = index.write(false).unwrap();
+        batch.delete_documents(&["12".to_string()]).unwrap();
+        batch.commit(3, BTreeMap::new()).unwrap();
+        index.close_writer().unwrap();
+    }
+    let index = Index::open(&path, options()).unwrap();
+    let mut segments = index.tantivy.searchable_segment_metas().unwrap();
+    assert_eq!(segments.len(), 2, "one segment per batch");
+    // The segment without deletions first: the merged segment takes its delete cursor.
+    segments.sort_by_key(|s| s.has_deletes());
+    let ids: Vec<_> = segments.iter().map(|s| s.id()).collect();
+
+    let mut batch = index.write(false).unwrap();
+    batch.delete_documents(&["15".to_string()]).unwrap();
+    batch.writer_mut().merge(&ids).wait().unwrap();
+    batch.commit(4, BTreeMap::new()).unwrap();
+
+    assert_eq!(doc(&index, "15"), None, "a deleted document came back");
+    assert_eq!(index.number_of_documents(), 18);
+    index.close_writer().unwrap();
+    let index = Index::open(&path, options()).unwrap();
+    assert_eq!(doc(&index, "15"), None);
+    assert_eq!(index.number_of_documents(), 18);
+}

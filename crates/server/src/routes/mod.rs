@@ -81,6 +81,16 @@ pub fn router(state: AppState) -> Router {
             auth::require_key,
         ))
         .route_layer(middleware::from_fn(logging::log_requests));
+    // The preview page is open to everyone (it asks for a key itself); it is still logged.
+    let api = if state.config.dashboard {
+        api.merge(
+            Router::new()
+                .route("/", get(crate::preview::page))
+                .route_layer(middleware::from_fn(logging::log_requests)),
+        )
+    } else {
+        api
+    };
     api.fallback(not_found)
         .layer(tower_http::decompression::RequestDecompressionLayer::new())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
