@@ -11,11 +11,11 @@ fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 # The preview page's browser tests drive Debian's headless Chromium.
-if [ -z "${QUARRY_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   echo "== installing chromium (browser tests of the preview page)"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
 echo "== cargo fmt --check"

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use common::{Server, Started};
 use serde_json::{json, Value};
 
-const FLAGS: [(&str, &str); 7] = [
+const FLAGS: [(&str, &str); 8] = [
     ("--http-addr", "QUARRY_HTTP_ADDR"),
     ("--db-path", "QUARRY_DB_PATH"),
     ("--master-key", "QUARRY_MASTER_KEY"),
@@ -24,6 +24,7 @@ const FLAGS: [(&str, &str); 7] = [
     ),
     ("--log-format", "QUARRY_LOG_FORMAT"),
     ("--log-level", "QUARRY_LOG_LEVEL"),
+    ("--no-dashboard", "QUARRY_NO_DASHBOARD"),
 ];
 
 fn start(dir: &Path, configure: impl FnMut(&mut Command, u16)) -> Server {
