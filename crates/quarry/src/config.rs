@@ -93,6 +93,49 @@ pub struct Cli {
     #[arg(long, env = "QUARRY_MAX_INDEXING_MEMORY", default_value = "256MiB")]
     pub max_indexing_memory: ByteSize,
 
+    /// Also serve `GET /metrics` on this address (e.g. 127.0.0.1:9090).
+    #[arg(long, env = "QUARRY_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+
+    /// Log searches slower than this many milliseconds at `warn`, with their parameters.
+    #[arg(long, env = "QUARRY_SLOW_SEARCH_MS")]
+    pub slow_search_ms: Option<u64>,
+
+    /// Where `POST /dumps` writes `<dumpUid>.dump`.
+    #[arg(long, env = "QUARRY_DUMP_DIR", default_value = "dumps/")]
+    pub dump_dir: PathBuf,
+
+    /// Rebuild the instance from this dump at start (the database must not exist yet).
+    #[arg(long, env = "QUARRY_IMPORT_DUMP")]
+    pub import_dump: Option<PathBuf>,
+
+    /// With --import-dump: start normally when the dump file does not exist.
+    #[arg(long, env = "QUARRY_IGNORE_MISSING_DUMP")]
+    pub ignore_missing_dump: bool,
+
+    /// With --import-dump: start on the existing database instead of refusing to.
+    #[arg(long, env = "QUARRY_IGNORE_DUMP_IF_DB_EXISTS")]
+    pub ignore_dump_if_db_exists: bool,
+
+    /// Where snapshots are written as `<name>.snapshot`.
+    #[arg(long, env = "QUARRY_SNAPSHOT_DIR", default_value = "snapshots/")]
+    pub snapshot_dir: PathBuf,
+
+    /// Take a snapshot every this many seconds (a `snapshotCreation` task).
+    #[arg(long, env = "QUARRY_SCHEDULE_SNAPSHOT")]
+    pub schedule_snapshot: Option<u64>,
+
+    /// Restore the instance from this snapshot at start (the database must not exist yet).
+    #[arg(long, env = "QUARRY_IMPORT_SNAPSHOT")]
+    pub import_snapshot: Option<PathBuf>,
+
+    /// With --import-snapshot: start normally when the snapshot file does not exist.
+    #[arg(long, env = "QUARRY_IGNORE_MISSING_SNAPSHOT")]
+    pub ignore_missing_snapshot: bool,
+
+    /// With --import-snapshot: start on the existing database instead of refusing to.
+    #[arg(long, env = "QUARRY_IGNORE_SNAPSHOT_IF_DB_EXISTS")]
+    pub ignore_snapshot_if_db_exists: bool,
     /// Does not serve the search preview page at `/`.
     #[arg(long, env = "QUARRY_NO_DASHBOARD")]
     pub no_dashboard: bool,
@@ -129,6 +172,12 @@ impl Cli {
         }
         if self.http_payload_size_limit.0 == 0 {
             anyhow::bail!("--http-payload-size-limit must be larger than zero");
+        }
+        if self.import_dump.is_some() && self.import_snapshot.is_some() {
+            anyhow::bail!("--import-dump and --import-snapshot cannot be used together");
+        }
+        if self.schedule_snapshot == Some(0) {
+            anyhow::bail!("--schedule-snapshot must be a number of seconds larger than zero");
         }
         Ok(())
     }

@@ -53,6 +53,14 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         .max_indexing_threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     options.index.indexing_memory_bytes = cli.max_indexing_memory.0;
+    options.dump_dir = cli.dump_dir.clone();
+    options.snapshot_dir = cli.snapshot_dir.clone();
+    {
+        let cli = cli.clone();
+        let index_options = options.index;
+        let keys = options.keys.clone();
+        tokio::task::spawn_blocking(move || import_at_start(&cli, index_options, &keys)).await??;
+    }
     let db_path = cli.db_path.clone();
     let scheduler = tokio::task::spawn_blocking(move || Scheduler::open(options))
         .await?
@@ -63,6 +71,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         payload_size_limit: cli.http_payload_size_limit.0,
         production: cli.env == config::Env::Production,
         dashboard: !cli.no_dashboard,
+        slow_search_ms: cli.slow_search_ms,
     };
     let listener = tokio::net::TcpListener::bind(&cli.http_addr)
         .await
@@ -79,8 +88,116 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         scheduler,
         config: std::sync::Arc::new(config),
     };
+    if let Some(addr) = &cli.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the metrics address {addr}"))?;
+        tracing::info!(addr = %listener.local_addr()?, "serving /metrics");
+        let metrics_state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = quarry_server::serve_metrics(listener, metrics_state).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
+    if let Some(seconds) = cli.schedule_snapshot {
+        let scheduler = state.scheduler.clone();
+        tokio::spawn(async move {
+            let period = std::time::Duration::from_secs(seconds);
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            loop {
+                ticks.tick().await;
+                let scheduler = scheduler.clone();
+                let registered = tokio::task::spawn_blocking(move || {
+                    scheduler.register(quarry_scheduler::TaskKind::SnapshotCreation)
+                })
+                .await;
+                match registered {
+                    Ok(Ok(task)) => {
+                        tracing::info!(task_uid = task.uid, "scheduled snapshot enqueued")
+                    }
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e.message, "scheduling a snapshot failed")
+                    }
+                    Err(_) => return,
+                }
+            }
+        });
+    }
     quarry_server::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("Quarry stopped");
+    Ok(())
+}
+
+/// `--import-dump` and `--import-snapshot`: rebuild the data directory before it is opened.
+/// Like Meilisearch, an existing database is never overwritten: the start fails unless told
+/// to ignore the import, and a missing file fails unless told to ignore that.
+fn import_at_start(
+    cli: &Cli,
+    index_options: quarry_scheduler::IndexOptions,
+    keys: &quarry_scheduler::Keys,
+) -> anyhow::Result<()> {
+    let (file, what, ignore_missing, ignore_if_exists) =
+        match (&cli.import_dump, &cli.import_snapshot) {
+            (Some(f), _) => (
+                f,
+                "dump",
+                cli.ignore_missing_dump,
+                cli.ignore_dump_if_db_exists,
+            ),
+            (_, Some(f)) => (
+                f,
+                "snapshot",
+                cli.ignore_missing_snapshot,
+                cli.ignore_snapshot_if_db_exists,
+            ),
+            _ => return Ok(()),
+        };
+    if !file.exists() {
+        if ignore_missing {
+            tracing::warn!(file = %file.display(), "the {what} to import does not exist: starting without it");
+            return Ok(());
+        }
+        anyhow::bail!("The {what} file {} does not exist.", file.display());
+    }
+    if quarry_scheduler::holds_database(&cli.db_path) {
+        if ignore_if_exists {
+            tracing::warn!(db_path = %cli.db_path.display(), "a database already exists: the {what} is not imported");
+            return Ok(());
+        }
+        anyhow::bail!(
+            "The database {} already exists: importing the {what} {} would overwrite it. Remove it first, or pass --ignore-{what}-if-db-exists to start on it.",
+            cli.db_path.display(),
+            file.display()
+        );
+    }
+    let started = std::time::Instant::now();
+    let result = if cli.import_dump.is_some() {
+        quarry_scheduler::dump::import(file, &cli.db_path, index_options, keys.0.as_ref()).map(
+            |s| {
+                tracing::info!(
+                    indexes = s.indexes,
+                    documents = s.documents,
+                    tasks = s.tasks,
+                    keys = s.keys,
+                    duration_ms = started.elapsed().as_millis() as u64,
+                    "dump imported"
+                );
+            },
+        )
+    } else {
+        quarry_scheduler::snapshot::import(file, &cli.db_path).map(|()| {
+            tracing::info!(
+                duration_ms = started.elapsed().as_millis() as u64,
+                "snapshot imported"
+            );
+        })
+    };
+    if let Err(e) = result {
+        // A half-built database must not be taken for a good one at the next start.
+        let _ = std::fs::remove_file(cli.db_path.join("meta.redb"));
+        anyhow::bail!("importing the {what} {}: {}", file.display(), e.message);
+    }
     Ok(())
 }
 

@@ -80,12 +80,10 @@ fn help_lists_every_flag_with_its_environment_variable() {
     let help = String::from_utf8(output.stdout).expect("help is UTF-8");
     for (flag, env) in FLAGS {
         // An entry is the flag's line and its description, up to the next flag.
-        let mut lines = help
-            .lines()
-            .skip_while(|l| {
-                let l = l.trim_start();
-                !(l == flag || l.starts_with(&format!("{flag} ")))
-            });
+        let mut lines = help.lines().skip_while(|l| {
+            let l = l.trim_start();
+            !(l == flag || l.starts_with(&format!("{flag} ")))
+        });
         let first = lines
             .next()
             .unwrap_or_else(|| panic!("`{flag}` is not in --help:\n{help}"));

@@ -161,7 +161,7 @@ fn import_every_format_then_search_from_the_command_line() {
     // Search: a readable table, and the raw answer with --json.
     let output = quarry(
         &server,
-        &["search", "movies", "jurasic prk", "--limit", "3"],
+        &["search", "movies", "jurasic park", "--limit", "3"],
     );
     assert!(output.status.success(), "{}", stderr(&output));
     let table = stdout(&output);
@@ -173,7 +173,7 @@ fn import_every_format_then_search_from_the_command_line() {
     assert!(lines[1].starts_with('─'), "{table}");
     assert!(lines[2].contains("Jurassic Park"), "{table}");
     assert!(lines.last().unwrap().contains("results in"), "{table}");
-    let output = quarry(&server, &["search", "movies", "jurasic prk", "--json"]);
+    let output = quarry(&server, &["search", "movies", "jurasic park", "--json"]);
     let answer: Value = serde_json::from_slice(&output.stdout).expect("--json prints JSON");
     assert_eq!(answer["hits"][0]["title"], "Jurassic Park");
 }

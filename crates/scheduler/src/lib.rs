@@ -4,10 +4,13 @@
 //! **Invariant**: a task is acknowledged (returned from [`Scheduler::register`]) only after its
 //! record and its payload are fsync'd. **Invariant**: only the writer thread changes indexes.
 
+pub mod dump;
+pub mod metrics;
 mod processing;
 pub use processing::engine_error;
 mod registry;
 pub mod settings_apply;
+pub mod snapshot;
 mod store;
 pub mod task;
 pub mod view;
@@ -23,12 +26,14 @@ use std::thread::JoinHandle;
 use parking_lot::{Condvar, Mutex};
 use quarry_api_types::tasks::TaskFilter;
 use quarry_api_types::{Code, ResponseError};
-use quarry_engine::{Index, IndexOptions};
+use quarry_engine::Index;
 use time::OffsetDateTime;
 
+pub use dump::{KeyStore, Keys, NoKeys};
+pub use quarry_engine::IndexOptions;
 pub use registry::IndexInfo;
 pub use store::IndexEntry;
-pub use task::{Batch, DocumentMethod, Status, Swap, Task, TaskError, TaskKind};
+pub use task::{Batch, DocumentMethod, PayloadSeal, Status, Swap, Task, TaskError, TaskKind};
 
 use registry::Registry;
 use store::{Changes, Store};
@@ -42,6 +47,12 @@ pub struct SchedulerOptions {
     pub index: IndexOptions,
     /// Most tasks one batch may hold.
     pub max_batch_tasks: usize,
+    /// Where `dumpCreation` tasks write `<dumpUid>.dump`.
+    pub dump_dir: PathBuf,
+    /// Where `snapshotCreation` tasks write `<name>.snapshot`.
+    pub snapshot_dir: PathBuf,
+    /// The API keys a dump carries (empty until the key store is plugged in).
+    pub keys: Keys,
 }
 
 impl SchedulerOptions {
@@ -50,6 +61,9 @@ impl SchedulerOptions {
             db_path: db_path.into(),
             index: IndexOptions::default(),
             max_batch_tasks: 1000,
+            dump_dir: PathBuf::from("dumps"),
+            snapshot_dir: PathBuf::from("snapshots"),
+            keys: Keys::none(),
         }
     }
 }
@@ -74,6 +88,9 @@ pub(crate) struct Inner {
     pub shutdown: AtomicBool,
     /// Set when a cancelation targets the batch being processed: the writer rolls it back.
     pub abort_processing: AtomicBool,
+    /// While set, the writer starts no new batch (tests use it to hold tasks in the queue).
+    pub paused: AtomicBool,
+    pub metrics: metrics::WriterMetrics,
 }
 
 #[derive(Clone)]
@@ -89,9 +106,46 @@ pub(crate) fn internal(context: &str, e: impl std::fmt::Display) -> ResponseErro
 
 pub(crate) fn io_error(e: std::io::Error) -> ResponseError {
     if e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull {
-        ResponseError::new(Code::NoSpaceLeftOnDevice, "There is no more space left on the device. Consider increasing the size of the disk/partition.")
+        disk_full()
     } else {
         internal("io", e)
+    }
+}
+
+/// The error every write answers when the disk is full.
+pub fn disk_full() -> ResponseError {
+    ResponseError::new(
+        Code::NoSpaceLeftOnDevice,
+        "There is no more space left on the device. Consider increasing the size of the disk/partition.",
+    )
+}
+
+/// Whether an error (or anything it wraps) is the operating system saying the disk is full.
+/// redb wraps its I/O errors in its own types, so the message is the reliable witness.
+pub(crate) fn is_disk_full_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.raw_os_error() == Some(28) || io.kind() == std::io::ErrorKind::StorageFull {
+                return true;
+            }
+        }
+        let text = err.to_string();
+        if text.contains("os error 28") || text.contains("No space left on device") {
+            return true;
+        }
+        current = err.source();
+    }
+    false
+}
+
+/// A store failure as the user sees it: `no_space_left_on_device` when the disk is full.
+pub(crate) fn store_error(context: &str, e: store::StoreError) -> ResponseError {
+    if is_disk_full_error(&e) {
+        tracing::warn!(error = %e, "{context}: the disk is full");
+        disk_full()
+    } else {
+        internal(context, e)
     }
 }
 
@@ -127,6 +181,8 @@ impl Scheduler {
             registry,
             shutdown: AtomicBool::new(false),
             abort_processing: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
+            metrics: metrics::WriterMetrics::default(),
         });
         processing::recover(&inner)?;
         let worker = inner.clone();
@@ -178,6 +234,14 @@ impl Scheduler {
                 "Quarry is shutting down.",
             ));
         }
+        // The payload is sealed before the task exists: a payload damaged later on disk is
+        // then detected when the task runs.
+        let payload_seal = match &kind {
+            TaskKind::DocumentAdditionOrUpdate { payload, .. } => {
+                Some(PayloadSeal::of_file(&self.payload_path(*payload)).map_err(io_error)?)
+            }
+            _ => None,
+        };
         let mut queue = self.inner.queue.lock();
         let uid = queue.next_task_uid;
         let task = Task {
@@ -192,6 +256,7 @@ impl Scheduler {
             enqueued_at: OffsetDateTime::now_utc(),
             started_at: None,
             finished_at: None,
+            payload_seal,
         };
         let changes = Changes {
             put_tasks: vec![task.clone()],
@@ -200,7 +265,7 @@ impl Scheduler {
         self.inner
             .store
             .apply(&changes)
-            .map_err(|e| internal("recording a task", e))?;
+            .map_err(|e| store_error("recording a task", e))?;
         if let TaskKind::TaskCancelation { tasks, .. } = &task.kind {
             if queue.processing.iter().any(|uid| tasks.contains(uid)) {
                 self.inner.abort_processing.store(true, Ordering::SeqCst);
@@ -365,6 +430,42 @@ impl Scheduler {
         queue.tasks.values().filter_map(|t| t.finished_at).max()
     }
 
+    /// Holds the writer: the batch in progress finishes, no new one starts until [`resume`].
+    ///
+    /// [`resume`]: Scheduler::resume
+    pub fn pause(&self) {
+        self.inner.paused.store(true, Ordering::SeqCst);
+    }
+
+    pub fn resume(&self) {
+        self.inner.paused.store(false, Ordering::SeqCst);
+        self.inner.wake.notify_all();
+    }
+
+    /// How many tasks are in each status now, for `/metrics` (every status is listed).
+    pub fn queue_depth(&self) -> Vec<(&'static str, u64)> {
+        let queue = self.inner.queue.lock();
+        let mut counts: BTreeMap<&'static str, u64> = [
+            Status::Enqueued,
+            Status::Processing,
+            Status::Succeeded,
+            Status::Failed,
+            Status::Canceled,
+        ]
+        .into_iter()
+        .map(|s| (s.as_str(), 0))
+        .collect();
+        for task in queue.tasks.values() {
+            *counts.entry(task.status.as_str()).or_default() += 1;
+        }
+        counts.into_iter().collect()
+    }
+
+    /// What the writer has done since the start, for `/metrics`.
+    pub fn writer_metrics(&self) -> metrics::WriterMetricsSnapshot {
+        self.inner.metrics.snapshot()
+    }
+
     /// Waits until no task is enqueued or processing (tests and graceful tooling).
     pub fn wait_idle(&self, timeout: std::time::Duration) -> bool {
         let deadline = std::time::Instant::now() + timeout;
@@ -439,4 +540,9 @@ fn check_version(dir: &Path) -> Result<(), ResponseError> {
         }
         Err(e) => Err(io_error(e)),
     }
+}
+
+/// Whether `path` already holds a Quarry database (imports refuse to overwrite one).
+pub fn holds_database(path: &Path) -> bool {
+    path.join("meta.redb").exists()
 }

@@ -74,6 +74,15 @@ impl Outcome {
         }
     }
 
+    fn succeeded_without_details() -> Outcome {
+        Outcome {
+            status: Status::Succeeded,
+            details: None,
+            error: None,
+            canceled_by: None,
+        }
+    }
+
     fn failed(details: Option<Value>, error: &ResponseError) -> Outcome {
         Outcome {
             status: Status::Failed,
@@ -189,7 +198,9 @@ pub(crate) fn run(inner: Arc<Inner>) {
     loop {
         let (batch_uid, tasks) = {
             let mut queue = inner.queue.lock();
-            while queue.enqueued.is_empty() && !inner.shutdown.load(Ordering::SeqCst) {
+            while (queue.enqueued.is_empty() || inner.paused.load(Ordering::SeqCst))
+                && !inner.shutdown.load(Ordering::SeqCst)
+            {
                 inner.wake.wait(&mut queue);
             }
             if inner.shutdown.load(Ordering::SeqCst) {
@@ -222,6 +233,13 @@ pub(crate) fn run(inner: Arc<Inner>) {
         inner.abort_processing.store(false, Ordering::SeqCst);
         let span = tracing::info_span!("batch", batch_uid, tasks = tasks.len());
         let _guard = span.enter();
+        tracing::info!(
+            batch_uid,
+            task_uids = ?tasks.iter().map(|t| t.uid).collect::<Vec<_>>(),
+            task_type = tasks[0].kind.type_name(),
+            index_uid = ?tasks[0].kind.index_uid(),
+            "processing batch"
+        );
         let started = std::time::Instant::now();
         let effects = execute(&inner, &tasks);
         finish_batch(&inner, batch_uid, tasks, effects, started);
@@ -296,6 +314,24 @@ fn execute(inner: &Inner, tasks: &[Task]) -> Effects {
         ),
         TaskKind::IndexSwap { swaps } => swap_indexes(inner, first.uid, swaps),
         TaskKind::SettingsUpdate { index_uid, .. } => update_settings(inner, tasks, index_uid),
+        TaskKind::DumpCreation => {
+            let dump_uid = crate::dump::new_dump_uid();
+            let details = json!({"dumpUid": dump_uid});
+            match crate::dump::create(inner, first.uid, &dump_uid) {
+                Ok(path) => {
+                    tracing::info!(path = %path.display(), "dump written");
+                    single(first.uid, Outcome::succeeded(details))
+                }
+                Err(e) => single(first.uid, Outcome::failed(Some(details), &e)),
+            }
+        }
+        TaskKind::SnapshotCreation => match crate::snapshot::create(inner, first.uid) {
+            Ok(path) => {
+                tracing::info!(path = %path.display(), "snapshot written");
+                single(first.uid, Outcome::succeeded_without_details())
+            }
+            Err(e) => single(first.uid, Outcome::failed(None, &e)),
+        },
         _ => {
             let index_uid = first
                 .kind
@@ -304,6 +340,13 @@ fn execute(inner: &Inner, tasks: &[Task]) -> Effects {
                 .to_string();
             apply_documents(inner, tasks, &index_uid)
         }
+    }
+}
+
+fn single(task_uid: u32, outcome: Outcome) -> Effects {
+    Effects {
+        outcomes: vec![(task_uid, outcome)],
+        ..Default::default()
     }
 }
 
@@ -413,6 +456,13 @@ fn apply_documents(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
         )
     });
     let mut failed: BTreeMap<u32, ResponseError> = BTreeMap::new();
+    // A payload that no longer holds what was acknowledged fails its task alone.
+    for task in tasks {
+        if let Err(e) = check_payload(inner, task) {
+            tracing::error!(task_uid = task.uid, error = %e.message, "a task payload is damaged");
+            failed.insert(task.uid, e);
+        }
+    }
     // An internal failure (I/O, a commit that could not be written) gets one more try with a
     // fresh writer before the tasks are failed.
     let mut retried = false;
@@ -505,6 +555,37 @@ fn apply_documents(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
         effects.outcomes = outcomes;
         touch(inner, index_uid, &mut effects);
         return effects;
+    }
+}
+
+/// Checks that a document task's payload file still has the length and checksum it had when
+/// the task was acknowledged.
+fn check_payload(inner: &Inner, task: &Task) -> Result<(), ResponseError> {
+    let TaskKind::DocumentAdditionOrUpdate { payload, .. } = &task.kind else {
+        return Ok(());
+    };
+    let path = payload_path(inner, *payload);
+    let found = match crate::PayloadSeal::of_file(&path) {
+        Ok(found) => found,
+        Err(e) => {
+            return Err(ResponseError::new(
+                Code::Internal,
+                format!(
+                "The payload of task {} cannot be read ({e}): the documents it received are lost.",
+                task.uid
+            ),
+            ))
+        }
+    };
+    match task.payload_seal {
+        Some(expected) if expected != found => Err(ResponseError::new(
+            Code::Internal,
+            format!(
+                "The payload of task {} is corrupted: it held {} bytes with CRC-32 {:08x} when the task was enqueued, and now holds {} bytes with CRC-32 {:08x}.",
+                task.uid, expected.len, expected.crc32, found.len, found.crc32
+            ),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -939,8 +1020,46 @@ fn finish_batch(
         let _ = std::fs::remove_dir_all(dir);
     }
     inner.wake.notify_all();
+    let elapsed = started.elapsed();
+    let mut indexed = 0;
+    for (uid, outcome) in &outcomes {
+        let task_type = tasks
+            .iter()
+            .find(|t| t.uid == *uid)
+            .map_or("", |t| t.kind.type_name());
+        if let Some(n) = outcome
+            .details
+            .as_ref()
+            .and_then(|d| d.get("indexedDocuments"))
+            .and_then(Value::as_u64)
+        {
+            indexed += n;
+        }
+        match outcome.status {
+            Status::Failed => tracing::warn!(
+                task_uid = uid,
+                task_type,
+                batch_uid,
+                duration_ms = elapsed.as_millis() as u64,
+                error_code = outcome.error.as_ref().map_or("", |e| e.code.as_str()),
+                error = outcome.error.as_ref().map_or("", |e| e.message.as_str()),
+                "task failed"
+            ),
+            status => tracing::info!(
+                task_uid = uid,
+                task_type,
+                batch_uid,
+                duration_ms = elapsed.as_millis() as u64,
+                status = status.as_str(),
+                "task {}",
+                status.as_str()
+            ),
+        }
+    }
+    inner.metrics.record_batch(elapsed.as_secs_f64(), indexed);
     tracing::info!(
-        duration_ms = started.elapsed().as_millis() as u64,
+        batch_uid,
+        duration_ms = elapsed.as_millis() as u64,
         "batch finished"
     );
 }
@@ -1041,6 +1160,7 @@ mod tests {
                     enqueued_at: OffsetDateTime::UNIX_EPOCH,
                     started_at: None,
                     finished_at: None,
+                    payload_seal: None,
                 },
             );
         }

@@ -102,6 +102,47 @@ impl Store {
         })
     }
 
+    /// Copies every table, as one read transaction sees them, into a new database at `path`,
+    /// passing each task through `edit` first. Returns what the copy holds.
+    pub fn copy_to(&self, path: &Path, edit: impl Fn(&mut Task)) -> Result<Loaded, StoreError> {
+        let read = self.db.begin_read()?;
+        let copy = Database::create(path)?;
+        let write = copy.begin_write()?;
+        let mut loaded = Loaded {
+            tasks: BTreeMap::new(),
+            batches: BTreeMap::new(),
+            indexes: BTreeMap::new(),
+        };
+        {
+            let mut tasks = write.open_table(TASKS)?;
+            for row in read.open_table(TASKS)?.iter()? {
+                let (k, v) = row?;
+                let mut task: Task = serde_json::from_slice(v.value())?;
+                edit(&mut task);
+                tasks.insert(k.value(), serde_json::to_vec(&task)?.as_slice())?;
+                loaded.tasks.insert(k.value(), task);
+            }
+            let mut batches = write.open_table(BATCHES)?;
+            for row in read.open_table(BATCHES)?.iter()? {
+                let (k, v) = row?;
+                batches.insert(k.value(), v.value())?;
+                loaded
+                    .batches
+                    .insert(k.value(), serde_json::from_slice(v.value())?);
+            }
+            let mut indexes = write.open_table(INDEXES)?;
+            for row in read.open_table(INDEXES)?.iter()? {
+                let (k, v) = row?;
+                indexes.insert(k.value(), v.value())?;
+                loaded
+                    .indexes
+                    .insert(k.value().to_string(), serde_json::from_slice(v.value())?);
+            }
+        }
+        write.commit()?;
+        Ok(loaded)
+    }
+
     /// Applies `changes` atomically and durably.
     pub fn apply(&self, changes: &Changes) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;

@@ -85,6 +85,10 @@ pub enum TaskKind {
         query: String,
         tasks: Vec<u32>,
     },
+    /// Writes a dump archive of the whole instance (`POST /dumps`).
+    DumpCreation,
+    /// Writes a snapshot of the data directory (`POST /snapshots`, `--schedule-snapshot`).
+    SnapshotCreation,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +112,8 @@ impl TaskKind {
             TaskKind::IndexSwap { .. } => "indexSwap",
             TaskKind::TaskCancelation { .. } => "taskCancelation",
             TaskKind::TaskDeletion { .. } => "taskDeletion",
+            TaskKind::DumpCreation => "dumpCreation",
+            TaskKind::SnapshotCreation => "snapshotCreation",
         }
     }
 
@@ -123,7 +129,9 @@ impl TaskKind {
             | TaskKind::IndexDeletion { index_uid } => Some(index_uid),
             TaskKind::IndexSwap { .. }
             | TaskKind::TaskCancelation { .. }
-            | TaskKind::TaskDeletion { .. } => None,
+            | TaskKind::TaskDeletion { .. }
+            | TaskKind::DumpCreation
+            | TaskKind::SnapshotCreation => None,
         }
     }
 
@@ -188,6 +196,8 @@ impl TaskKind {
             TaskKind::TaskDeletion { query, tasks } => {
                 json!({"matchedTasks": tasks.len(), "deletedTasks": null, "originalFilter": query})
             }
+            TaskKind::DumpCreation => json!({"dumpUid": null}),
+            TaskKind::SnapshotCreation => return None,
         })
     }
 }
@@ -216,6 +226,40 @@ pub struct Task {
     pub finished_at: Option<OffsetDateTime>,
     /// The index this task is shown under (rewritten by swaps, as Meilisearch does).
     pub index_uid: Option<String>,
+    /// Length and checksum of the task's payload file, taken when it was enqueued, so that a
+    /// payload damaged on disk is detected instead of indexed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_seal: Option<PayloadSeal>,
+}
+
+/// What a payload file held when its task was acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayloadSeal {
+    pub len: u64,
+    pub crc32: u32,
+}
+
+impl PayloadSeal {
+    /// Reads `path` whole and seals what it holds.
+    pub fn of_file(path: &std::path::Path) -> std::io::Result<PayloadSeal> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path)?;
+        let mut hasher = crc32fast::Hasher::new();
+        let mut buffer = vec![0u8; 256 * 1024];
+        let mut len = 0u64;
+        loop {
+            let n = file.read(&mut buffer)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+            len += n as u64;
+        }
+        Ok(PayloadSeal {
+            len,
+            crc32: hasher.finalize(),
+        })
+    }
 }
 
 /// One run of the writer over a group of tasks.

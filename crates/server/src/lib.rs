@@ -6,6 +6,7 @@ mod auth;
 pub mod error;
 mod extract;
 mod logging;
+pub mod metrics;
 mod preview;
 mod routes;
 
@@ -27,6 +28,8 @@ pub struct ServerConfig {
     pub production: bool,
     /// Whether `/` serves the search preview page (`--no-dashboard` turns it off).
     pub dashboard: bool,
+    /// Searches slower than this are logged at `warn` with their parameters.
+    pub slow_search_ms: Option<u64>,
 }
 
 impl Default for ServerConfig {
@@ -36,6 +39,7 @@ impl Default for ServerConfig {
             payload_size_limit: 100_000_000,
             production: false,
             dashboard: true,
+            slow_search_ms: None,
         }
     }
 }
@@ -49,6 +53,19 @@ pub struct AppState {
 /// The whole application, as the binary serves it and as tests drive it.
 pub fn app(state: AppState) -> Router {
     routes::router(state)
+}
+
+/// `GET /metrics` alone, for `--metrics-addr` (same authorization as the main port).
+pub fn metrics_app(state: AppState) -> Router {
+    routes::metrics_router(state)
+}
+
+/// Serves [`metrics_app`] on its own listener until the process stops.
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+) -> std::io::Result<()> {
+    axum::serve(listener, metrics_app(state)).await
 }
 
 /// Serves `app` on an already bound listener until `shutdown` resolves, then lets the writer

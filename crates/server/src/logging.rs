@@ -31,7 +31,14 @@ pub async fn log_requests(request: Request, next: Next) -> Response {
         tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
     let mut response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
-    let latency_us = started.elapsed().as_micros() as u64;
+    let elapsed = started.elapsed();
+    let latency_us = elapsed.as_micros() as u64;
+    crate::metrics::registry().observe_request(
+        &route,
+        method.as_str(),
+        status,
+        elapsed.as_secs_f64(),
+    );
     span.in_scope(|| {
         tracing::info!(status, latency_ms = latency_us as f64 / 1000.0, "request");
     });

@@ -271,6 +271,23 @@ impl Index {
         Ok((out, total))
     }
 
+    /// Writes every live document's stored source, one compact JSON object a line, in index
+    /// order (dumps). Returns how many were written.
+    pub fn write_documents(&self, out: &mut dyn std::io::Write) -> Result<u64> {
+        let searcher = self.searcher();
+        let mut written = 0;
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            for doc in segment.doc_ids_alive() {
+                let bytes =
+                    read_source_bytes(&searcher, self.fields, DocAddress::new(ord as u32, doc))?;
+                out.write_all(&bytes)?;
+                out.write_all(b"\n")?;
+                written += 1;
+            }
+        }
+        Ok(written)
+    }
+
     /// How many documents have each field, for `fieldDistribution`.
     pub fn field_distribution(&self) -> Result<BTreeMap<String, u64>> {
         let searcher = self.searcher();

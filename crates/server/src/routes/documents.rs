@@ -85,6 +85,12 @@ async fn add_documents(
                     PayloadError::Malformed(message) => {
                         ApiError::new(Code::MalformedPayload, message)
                     }
+                    PayloadError::Io(e)
+                        if e.raw_os_error() == Some(28)
+                            || e.kind() == std::io::ErrorKind::StorageFull =>
+                    {
+                        ApiError(quarry_scheduler::disk_full())
+                    }
                     PayloadError::Io(e) => {
                         ApiError::new(Code::Internal, format!("writing the payload: {e}"))
                     }

@@ -74,6 +74,9 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks/{uid}", get(tasks::get_one))
         .route("/batches", get(tasks::list_batches))
         .route("/batches/{uid}", get(tasks::get_batch))
+        .route("/metrics", get(crate::metrics::metrics))
+        .route("/dumps", post(system::create_dump))
+        .route("/snapshots", post(system::create_snapshot))
         // Route layers run inside routing, where the route pattern is known; the last one
         // added runs first, so even refused requests are logged with their request id.
         .route_layer(middleware::from_fn_with_state(
@@ -96,6 +99,19 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             ApiError::new(Code::Internal, "An internal error occurred.").into_response()
         }))
+        .with_state(state)
+}
+
+/// The metrics route with the same authorization and logging as on the main port.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(crate::metrics::metrics))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_key,
+        ))
+        .route_layer(middleware::from_fn(logging::log_requests))
+        .fallback(not_found)
         .with_state(state)
 }
 
@@ -135,7 +151,7 @@ fn accepted(task: &Task) -> (StatusCode, Json<serde_json::Value>) {
 }
 
 /// Runs blocking engine work off the async runtime.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
     tokio::task::spawn_blocking(f).await?

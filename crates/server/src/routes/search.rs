@@ -45,9 +45,40 @@ pub async fn search_post(
 async fn run(state: AppState, uid: String, query: SearchQuery) -> ApiResult<Json<Value>> {
     blocking(move || {
         let index = state.scheduler.index(&uid)?;
-        Ok(Json(perform_search(&index, &query)?))
+        let started = Instant::now();
+        let result = perform_search(&index, &query);
+        let elapsed = started.elapsed();
+        crate::metrics::registry().observe_search(elapsed.as_secs_f64());
+        if let Some(threshold) = state.config.slow_search_ms {
+            if elapsed >= Duration::from_millis(threshold) {
+                log_slow_search(&uid, &query, elapsed, result.is_ok());
+            }
+        }
+        Ok(Json(result?))
     })
     .await
+}
+
+/// One `warn` line for a slow search, with the parameters that shape its cost. Only the
+/// decoded query is logged: headers (and so keys) never reach this function.
+fn log_slow_search(uid: &str, query: &SearchQuery, elapsed: Duration, ok: bool) {
+    let json_or_null = |v: Option<&Value>| v.map_or_else(|| "null".to_string(), Value::to_string);
+    tracing::warn!(
+        index_uid = uid,
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        q = query.q.as_deref().unwrap_or(""),
+        filter = %json_or_null(query.filter.as_ref()),
+        sort = ?query.sort,
+        limit = query.limit_or_default(),
+        offset = query.offset_or_default(),
+        page = ?query.page,
+        hits_per_page = ?query.hits_per_page,
+        matching_strategy = ?query.matching_strategy,
+        attributes_to_search_on = ?query.attributes_to_search_on,
+        facets = ?query.facets,
+        ok,
+        "slow search"
+    );
 }
 
 /// Runs one search and builds its response body.

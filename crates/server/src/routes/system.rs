@@ -42,6 +42,20 @@ pub async fn stats(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     .await
 }
 
+/// `POST /dumps`: a `dumpCreation` task writes `<dump-dir>/<dumpUid>.dump`.
+pub async fn create_dump(
+    State(state): State<AppState>,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    enqueue(&state, TaskKind::DumpCreation).await
+}
+
+/// `POST /snapshots`: a `snapshotCreation` task writes `<snapshot-dir>/<name>.snapshot`.
+pub async fn create_snapshot(
+    State(state): State<AppState>,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    enqueue(&state, TaskKind::SnapshotCreation).await
+}
+
 pub async fn swap_indexes(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,

@@ -20,6 +20,8 @@ pub struct Server {
     /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub base: String,
     pub client: reqwest::blocking::Client,
+    /// The scheduler behind the server, for tests that must hold or inspect the writer.
+    pub scheduler: quarry_scheduler::Scheduler,
     /// The data directory; kept alive as long as the server.
     _dir: tempfile::TempDir,
 }
@@ -84,21 +86,21 @@ pub fn start_server(config: quarry_server::ServerConfig) -> Server {
                 let scheduler =
                     quarry_scheduler::Scheduler::open(options).expect("opening the scheduler");
                 let state = quarry_server::AppState {
-                    scheduler,
+                    scheduler: scheduler.clone(),
                     config: std::sync::Arc::new(config),
                 };
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await
                     .expect("binding 127.0.0.1:0");
                 let addr = listener.local_addr().unwrap();
-                sender.send(addr).unwrap();
+                sender.send((addr, scheduler)).unwrap();
                 quarry_server::serve(listener, state, std::future::pending())
                     .await
                     .expect("serving");
             });
         })
         .expect("spawning the server thread");
-    let addr = receiver
+    let (addr, scheduler) = receiver
         .recv_timeout(Duration::from_secs(60))
         .expect("the server did not start");
     let client = reqwest::blocking::Client::builder()
@@ -108,6 +110,7 @@ pub fn start_server(config: quarry_server::ServerConfig) -> Server {
     Server {
         base: format!("http://{addr}"),
         client,
+        scheduler,
         _dir: dir,
     }
 }
@@ -119,6 +122,11 @@ pub fn unique_uid(prefix: &str) -> String {
 }
 
 impl Server {
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
