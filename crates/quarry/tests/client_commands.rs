@@ -39,6 +39,14 @@ fn quarry(server: &Server, args: &[&str]) -> Output {
     command.output().expect("running quarry")
 }
 
+/// Runs a command that must fail, and checks that its error output says `fragment`.
+#[track_caller]
+fn fails_saying(server: &Server, args: &[&str], fragment: &str) {
+    let output = quarry(server, args);
+    assert!(!output.status.success(), "{args:?} succeeded");
+    assert!(stderr(&output).contains(fragment), "{}", stderr(&output));
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -194,40 +202,22 @@ fn errors_are_clear_and_keys_are_sent() {
     drop(f);
 
     // No key: the instance's own error, and a failing exit status.
-    let output = quarry(
+    let path = file.to_str().unwrap();
+    fails_saying(
         &server,
-        &["import", "--index", "docs", file.to_str().unwrap()],
+        &["import", "--index", "docs", path],
+        "missing_authorization_header",
     );
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("missing_authorization_header"),
-        "{}",
-        stderr(&output)
-    );
-
     // With the key, a document the index refuses fails the import with the task's error.
-    let output = quarry(
+    fails_saying(
         &server,
-        &[
-            "import",
-            "--index",
-            "docs",
-            "--api-key",
-            key,
-            file.to_str().unwrap(),
-        ],
+        &["import", "--index", "docs", "--api-key", key, path],
+        "Document identifier `\"not valid!\"` is invalid",
     );
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("Document identifier `\"not valid!\"` is invalid"),
-        "{}",
-        stderr(&output)
-    );
-
     // A file whose format cannot be told from its name.
     let odd = dir.path().join("docs.txt");
     std::fs::write(&odd, "{}").unwrap();
-    let output = quarry(
+    fails_saying(
         &server,
         &[
             "import",
@@ -237,12 +227,7 @@ fn errors_are_clear_and_keys_are_sent() {
             key,
             odd.to_str().unwrap(),
         ],
-    );
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("--format json|ndjson|csv"),
-        "{}",
-        stderr(&output)
+        "--format json|ndjson|csv",
     );
 
     // The key from the environment works for search.

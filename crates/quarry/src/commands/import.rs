@@ -101,6 +101,24 @@ struct Chunk {
     documents: u64,
 }
 
+impl Chunk {
+    fn ndjson(body: Vec<u8>, documents: u64) -> Chunk {
+        Chunk {
+            content_type: "application/x-ndjson",
+            body,
+            documents,
+        }
+    }
+
+    fn csv(body: Vec<u8>, documents: u64) -> Chunk {
+        Chunk {
+            content_type: "text/csv",
+            body,
+            documents,
+        }
+    }
+}
+
 /// Cuts the input into chunks of at most `batch_size` documents and hands each to `send`.
 fn chunks(
     format: Format,
@@ -121,20 +139,12 @@ fn chunks(
                 body.push(b'\n');
                 count += 1;
                 if count as usize >= batch_size {
-                    send(Chunk {
-                        content_type: "application/x-ndjson",
-                        body: std::mem::take(&mut body),
-                        documents: count,
-                    })?;
+                    send(Chunk::ndjson(std::mem::take(&mut body), count))?;
                     count = 0;
                 }
             }
             if count > 0 {
-                send(Chunk {
-                    content_type: "application/x-ndjson",
-                    body,
-                    documents: count,
-                })?;
+                send(Chunk::ndjson(body, count))?;
             }
         }
         Format::Json => {
@@ -151,11 +161,7 @@ fn chunks(
                     serde_json::to_writer(&mut body, document)?;
                     body.push(b'\n');
                 }
-                send(Chunk {
-                    content_type: "application/x-ndjson",
-                    body,
-                    documents: batch.len() as u64,
-                })?;
+                send(Chunk::ndjson(body, batch.len() as u64))?;
             }
         }
         Format::Csv => {
@@ -179,20 +185,12 @@ fn chunks(
                 if count as usize >= batch_size {
                     let body =
                         std::mem::replace(&mut writer, new_writer(&headers)?).into_inner()?;
-                    send(Chunk {
-                        content_type: "text/csv",
-                        body,
-                        documents: count,
-                    })?;
+                    send(Chunk::csv(body, count))?;
                     count = 0;
                 }
             }
             if count > 0 {
-                send(Chunk {
-                    content_type: "text/csv",
-                    body: writer.into_inner()?,
-                    documents: count,
-                })?;
+                send(Chunk::csv(writer.into_inner()?, count))?;
             }
         }
     }
