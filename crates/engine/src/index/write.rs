@@ -56,14 +56,15 @@ pub struct WriteBatch<'a> {
 impl<'a> WriteBatch<'a> {
     pub(super) fn new(index: &'a Index, keep_documents: bool) -> Result<WriteBatch<'a>> {
         let mut writer = index.writer.lock();
-        let fresh = super::Index::ensure_writer(&index.tantivy, &mut writer, index.options)?;
+        let tantivy_writer =
+            super::Index::ensure_writer(&index.tantivy, &mut writer, index.options)?;
         // A writer just opened on this index, or just rolled back, numbers its first operation
         // with the opstamp of the last commit. If that operation is a deletion and a segment
         // merge starts before the next commit, tantivy (0.27) skips it in the segments whose
         // deletions already carry that opstamp, and the merged segment brings the deleted
         // document back. Spend that opstamp on a deletion that matches nothing: no document
         // has an empty id. (Test: `the_first_deletion_after_reopening_survives_a_merge`.)
-        fresh.delete_term(Term::from_field_text(index.schema_fields().id, ""));
+        tantivy_writer.delete_term(Term::from_field_text(index.schema_fields().id, ""));
         let state = (*index.state()).clone();
         let searcher = index.searcher();
         Ok(WriteBatch {
