@@ -52,8 +52,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         let cli = cli.clone();
         let index_options = options.index;
         let keys = options.keys.clone();
-        tokio::task::spawn_blocking(move || import_at_start(&cli, index_options, &keys))
-            .await??;
+        tokio::task::spawn_blocking(move || import_at_start(&cli, index_options, &keys)).await??;
     }
     let db_path = cli.db_path.clone();
     let scheduler = tokio::task::spawn_blocking(move || Scheduler::open(options))
@@ -106,8 +105,12 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
                 })
                 .await;
                 match registered {
-                    Ok(Ok(task)) => tracing::info!(task_uid = task.uid, "scheduled snapshot enqueued"),
-                    Ok(Err(e)) => tracing::warn!(error = %e.message, "scheduling a snapshot failed"),
+                    Ok(Ok(task)) => {
+                        tracing::info!(task_uid = task.uid, "scheduled snapshot enqueued")
+                    }
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e.message, "scheduling a snapshot failed")
+                    }
                     Err(_) => return,
                 }
             }
@@ -126,11 +129,22 @@ fn import_at_start(
     index_options: quarry_scheduler::IndexOptions,
     keys: &quarry_scheduler::Keys,
 ) -> anyhow::Result<()> {
-    let (file, what, ignore_missing, ignore_if_exists) = match (&cli.import_dump, &cli.import_snapshot) {
-        (Some(f), _) => (f, "dump", cli.ignore_missing_dump, cli.ignore_dump_if_db_exists),
-        (_, Some(f)) => (f, "snapshot", cli.ignore_missing_snapshot, cli.ignore_snapshot_if_db_exists),
-        _ => return Ok(()),
-    };
+    let (file, what, ignore_missing, ignore_if_exists) =
+        match (&cli.import_dump, &cli.import_snapshot) {
+            (Some(f), _) => (
+                f,
+                "dump",
+                cli.ignore_missing_dump,
+                cli.ignore_dump_if_db_exists,
+            ),
+            (_, Some(f)) => (
+                f,
+                "snapshot",
+                cli.ignore_missing_snapshot,
+                cli.ignore_snapshot_if_db_exists,
+            ),
+            _ => return Ok(()),
+        };
     if !file.exists() {
         if ignore_missing {
             tracing::warn!(file = %file.display(), "the {what} to import does not exist: starting without it");
@@ -151,12 +165,24 @@ fn import_at_start(
     }
     let started = std::time::Instant::now();
     let result = if cli.import_dump.is_some() {
-        quarry_scheduler::dump::import(file, &cli.db_path, index_options, keys.0.as_ref()).map(|s| {
-            tracing::info!(indexes = s.indexes, documents = s.documents, tasks = s.tasks, keys = s.keys, duration_ms = started.elapsed().as_millis() as u64, "dump imported");
-        })
+        quarry_scheduler::dump::import(file, &cli.db_path, index_options, keys.0.as_ref()).map(
+            |s| {
+                tracing::info!(
+                    indexes = s.indexes,
+                    documents = s.documents,
+                    tasks = s.tasks,
+                    keys = s.keys,
+                    duration_ms = started.elapsed().as_millis() as u64,
+                    "dump imported"
+                );
+            },
+        )
     } else {
         quarry_scheduler::snapshot::import(file, &cli.db_path).map(|()| {
-            tracing::info!(duration_ms = started.elapsed().as_millis() as u64, "snapshot imported");
+            tracing::info!(
+                duration_ms = started.elapsed().as_millis() as u64,
+                "snapshot imported"
+            );
         })
     };
     if let Err(e) = result {

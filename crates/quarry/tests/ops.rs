@@ -61,15 +61,19 @@ fn send(
     if !body.is_empty() {
         request = request.header("Content-Type", content_type).body(body);
     }
-    let response = request
-        .send()
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    let response = request.send().unwrap_or_else(|e| panic!("{path}: {e}"));
     let status = response.status().as_u16();
     let text = response.text().unwrap_or_default();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-fn send_json(server: &Server, method: &str, path: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
+fn send_json(
+    server: &Server,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: &Value,
+) -> (u16, Value) {
     send(
         server,
         method,
@@ -162,7 +166,9 @@ fn parse_exposition(text: &str) -> Vec<Sample> {
         if let Some(rest) = line.strip_prefix("# ") {
             let mut parts = rest.splitn(3, ' ');
             let keyword = parts.next().unwrap();
-            let name = parts.next().unwrap_or_else(|| panic!("bad comment: {line}"));
+            let name = parts
+                .next()
+                .unwrap_or_else(|| panic!("bad comment: {line}"));
             assert!(valid_name(name), "bad metric name in {line}");
             match keyword {
                 "HELP" => {}
@@ -188,7 +194,9 @@ fn parse_exposition(text: &str) -> Vec<Sample> {
         if let Some(after) = rest.strip_prefix('{') {
             let mut chars = after.char_indices().peekable();
             let end = loop {
-                let (start, c) = chars.next().unwrap_or_else(|| panic!("unclosed labels: {line}"));
+                let (start, c) = chars
+                    .next()
+                    .unwrap_or_else(|| panic!("unclosed labels: {line}"));
                 if c == '}' {
                     break start + 1;
                 }
@@ -200,11 +208,20 @@ fn parse_exposition(text: &str) -> Vec<Sample> {
                     }
                     label.push(c);
                 }
-                assert!(valid_name(&label) && !label.contains(':'), "bad label name in {line}");
-                assert_eq!(chars.next().map(|(_, c)| c), Some('"'), "unquoted value: {line}");
+                assert!(
+                    valid_name(&label) && !label.contains(':'),
+                    "bad label name in {line}"
+                );
+                assert_eq!(
+                    chars.next().map(|(_, c)| c),
+                    Some('"'),
+                    "unquoted value: {line}"
+                );
                 let mut value = String::new();
                 loop {
-                    let (_, c) = chars.next().unwrap_or_else(|| panic!("unclosed value: {line}"));
+                    let (_, c) = chars
+                        .next()
+                        .unwrap_or_else(|| panic!("unclosed value: {line}"));
                     match c {
                         '"' => break,
                         '\\' => match chars.next().map(|(_, c)| c) {
@@ -238,7 +255,8 @@ fn parse_exposition(text: &str) -> Vec<Sample> {
             v => v.parse().unwrap_or_else(|_| panic!("bad value in {line}")),
         };
         if let Some(ts) = fields.next() {
-            ts.parse::<i64>().unwrap_or_else(|_| panic!("bad timestamp in {line}"));
+            ts.parse::<i64>()
+                .unwrap_or_else(|_| panic!("bad timestamp in {line}"));
         }
         assert!(fields.next().is_none(), "trailing fields: {line}");
         let family = ["_bucket", "_sum", "_count"]
@@ -262,13 +280,22 @@ fn valid_name(name: &str) -> bool {
 fn value_of(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     samples
         .iter()
-        .find(|(n, l, _)| n == name && labels.iter().all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v)))
+        .find(|(n, l, _)| {
+            n == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+        })
         .map(|(_, _, v)| *v)
 }
 
 /// Buckets of one histogram series are cumulative and end with `+Inf` equal to `_count`.
 fn check_histogram(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
-    let matches = |l: &BTreeMap<String, String>| labels.iter().all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v));
+    let matches = |l: &BTreeMap<String, String>| {
+        labels
+            .iter()
+            .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+    };
     let buckets: Vec<(f64, f64)> = samples
         .iter()
         .filter(|(n, l, _)| n == &format!("{name}_bucket") && matches(l))
@@ -282,7 +309,10 @@ fn check_histogram(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f
         .collect();
     assert!(buckets.len() > 2, "{name} {labels:?} has no buckets");
     for pair in buckets.windows(2) {
-        assert!(pair[0].0 < pair[1].0 && pair[0].1 <= pair[1].1, "{name}: {pair:?}");
+        assert!(
+            pair[0].0 < pair[1].0 && pair[0].1 <= pair[1].1,
+            "{name}: {pair:?}"
+        );
     }
     let count = value_of(samples, &format!("{name}_count"), labels).expect("a _count");
     assert_eq!(buckets.last().unwrap(), &(f64::INFINITY, count), "{name}");
@@ -315,23 +345,59 @@ fn metrics_and_json_logs_after_traffic() {
         ],
     );
     let films = corpus_lines("movies", 300);
-    let (status, _) = send_json(&server, "POST", "/indexes", Some(key), &json!({"uid": "films", "primaryKey": "id"}));
+    let (status, _) = send_json(
+        &server,
+        "POST",
+        "/indexes",
+        Some(key),
+        &json!({"uid": "films", "primaryKey": "id"}),
+    );
     assert_eq!(status, 202);
     let task = add_ndjson(&server, "films", &films, Some(key));
     let deadline = Instant::now() + TIMEOUT;
     loop {
-        let (_, body) = send(&server, "GET", &format!("/tasks/{task}"), Some(key), "", Vec::new());
+        let (_, body) = send(
+            &server,
+            "GET",
+            &format!("/tasks/{task}"),
+            Some(key),
+            "",
+            Vec::new(),
+        );
         if body["status"] == "succeeded" {
             break;
         }
-        assert!(body["status"] != "failed" && Instant::now() < deadline, "{body}");
+        assert!(
+            body["status"] != "failed" && Instant::now() < deadline,
+            "{body}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let (status, _) = send(&server, "GET", "/indexes/films/search?q=star&limit=5", Some(key), "", Vec::new());
+    let (status, _) = send(
+        &server,
+        "GET",
+        "/indexes/films/search?q=star&limit=5",
+        Some(key),
+        "",
+        Vec::new(),
+    );
     assert_eq!(status, 200);
-    let (status, _) = send_json(&server, "POST", "/indexes/films/search", Some(key), &json!({"q": "love", "limit": 3, "offset": 1}));
+    let (status, _) = send_json(
+        &server,
+        "POST",
+        "/indexes/films/search",
+        Some(key),
+        &json!({"q": "love", "limit": 3, "offset": 1}),
+    );
     assert_eq!(status, 200);
-    let (status, _) = send(&server, "GET", "/indexes/missing", Some(key), "", Vec::new());
+    let (status, _) = send(
+        &server,
+        "GET",
+        "/indexes/missing",
+        Some(key),
+        "",
+        Vec::new(),
+    );
     assert_eq!(status, 404);
 
     // Protected like every other route.
@@ -344,23 +410,53 @@ fn metrics_and_json_logs_after_traffic() {
         .send()
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
-    assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
     let samples = parse_exposition(&response.text().unwrap());
 
-    let search_get = [("route", "/indexes/{uid}/search"), ("method", "GET"), ("status", "200")];
+    let search_get = [
+        ("route", "/indexes/{uid}/search"),
+        ("method", "GET"),
+        ("status", "200"),
+    ];
     assert!(value_of(&samples, "quarry_http_requests_total", &search_get).unwrap() >= 1.0);
-    assert!(check_histogram(&samples, "quarry_http_request_duration_seconds", &search_get) >= 1.0);
-    let search_post = [("route", "/indexes/{uid}/search"), ("method", "POST"), ("status", "200")];
+    assert!(
+        check_histogram(
+            &samples,
+            "quarry_http_request_duration_seconds",
+            &search_get
+        ) >= 1.0
+    );
+    let search_post = [
+        ("route", "/indexes/{uid}/search"),
+        ("method", "POST"),
+        ("status", "200"),
+    ];
     assert!(value_of(&samples, "quarry_http_requests_total", &search_post).unwrap() >= 1.0);
-    let not_found = [("route", "/indexes/{uid}"), ("method", "GET"), ("status", "404")];
+    let not_found = [
+        ("route", "/indexes/{uid}"),
+        ("method", "GET"),
+        ("status", "404"),
+    ];
     assert!(value_of(&samples, "quarry_http_requests_total", &not_found).unwrap() >= 1.0);
     assert!(check_histogram(&samples, "quarry_search_duration_seconds", &[]) >= 2.0);
     assert!(value_of(&samples, "quarry_documents_indexed_total", &[]).unwrap() >= 300.0);
     assert!(check_histogram(&samples, "quarry_batch_duration_seconds", &[]) >= 2.0);
     assert!(value_of(&samples, "quarry_tasks", &[("status", "succeeded")]).unwrap() >= 2.0);
-    assert_eq!(value_of(&samples, "quarry_tasks", &[("status", "enqueued")]), Some(0.0));
-    assert_eq!(value_of(&samples, "quarry_index_documents", &[("index", "films")]), Some(300.0));
+    assert_eq!(
+        value_of(&samples, "quarry_tasks", &[("status", "enqueued")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        value_of(&samples, "quarry_index_documents", &[("index", "films")]),
+        Some(300.0)
+    );
     assert!(value_of(&samples, "quarry_index_size_bytes", &[("index", "films")]).unwrap() > 1000.0);
     let rss = value_of(&samples, "process_resident_memory_bytes", &[]).unwrap();
     assert!(rss > 1e6 && rss < 64e9, "resident memory {rss}");
@@ -374,13 +470,19 @@ fn metrics_and_json_logs_after_traffic() {
         .unwrap();
     assert_eq!(separate.status().as_u16(), 200);
     let samples = parse_exposition(&separate.text().unwrap());
-    assert_eq!(value_of(&samples, "quarry_index_documents", &[("index", "films")]), Some(300.0));
+    assert_eq!(
+        value_of(&samples, "quarry_index_documents", &[("index", "films")]),
+        Some(300.0)
+    );
 
     let status = server.signal_and_wait("TERM", Duration::from_secs(60));
     assert!(status.success(), "{status}");
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(!text.contains(key), "the master key reached the log");
-    assert!(!text.to_ascii_lowercase().contains("authorization"), "a header reached the log");
+    assert!(
+        !text.to_ascii_lowercase().contains("authorization"),
+        "a header reached the log"
+    );
     let lines: Vec<Value> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -400,12 +502,16 @@ fn metrics_and_json_logs_after_traffic() {
     let slow_post = find("slow search", &|l| l["q"] == "love");
     assert_eq!(slow_post["offset"], 1);
     find("task enqueued", &|l| l["task_uid"] == task);
-    find("processing batch", &|l| l["task_type"] == "documentAdditionOrUpdate");
+    find("processing batch", &|l| {
+        l["task_type"] == "documentAdditionOrUpdate"
+    });
     let done = find("task succeeded", &|l| l["task_uid"] == task);
     assert!(done["duration_ms"].as_u64().is_some(), "{done}");
     assert_eq!(done["task_type"], "documentAdditionOrUpdate");
     find("batch finished", &|l| l["duration_ms"].as_u64().is_some());
-    find("request", &|l| l["status"] == 200 && l["span"]["route"] == "/metrics");
+    find("request", &|l| {
+        l["status"] == 200 && l["span"]["route"] == "/metrics"
+    });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -442,17 +548,38 @@ fn dump_round_trips_the_debian_corpus_with_its_settings() {
     let dumps = dir.path().join("dumps");
     let source = start(
         &dir.path().join("a.log"),
-        vec!["--db-path".into(), path_arg(&dir.path().join("a")), "--dump-dir".into(), path_arg(&dumps), "--log-level".into(), "warn".into()],
+        vec![
+            "--db-path".into(),
+            path_arg(&dir.path().join("a")),
+            "--dump-dir".into(),
+            path_arg(&dumps),
+            "--log-level".into(),
+            "warn".into(),
+        ],
     );
-    let mut settings: Value =
-        serde_json::from_str(&std::fs::read_to_string(data_dir().join("debian.settings.json")).unwrap()).unwrap();
+    let mut settings: Value = serde_json::from_str(
+        &std::fs::read_to_string(data_dir().join("debian.settings.json")).unwrap(),
+    )
+    .unwrap();
     settings["stopWords"] = json!(["the", "a", "of"]);
     settings["synonyms"] = json!({"editor": ["vim", "emacs"]});
     settings["typoTolerance"] = json!({"minWordSizeForTypos": {"oneTypo": 4, "twoTypos": 10}});
     settings["displayedAttributes"] = json!(["*"]);
-    let (status, body) = send_json(&source, "POST", "/indexes", None, &json!({"uid": "debian", "primaryKey": "id"}));
+    let (status, body) = send_json(
+        &source,
+        "POST",
+        "/indexes",
+        None,
+        &json!({"uid": "debian", "primaryKey": "id"}),
+    );
     assert_eq!(status, 202, "{body}");
-    let (status, body) = send_json(&source, "PATCH", "/indexes/debian/settings", None, &settings);
+    let (status, body) = send_json(
+        &source,
+        "PATCH",
+        "/indexes/debian/settings",
+        None,
+        &settings,
+    );
     assert_eq!(status, 202, "{body}");
     let lines = corpus_lines("debian", usize::MAX);
     assert!(lines.len() > 60_000);
@@ -461,7 +588,12 @@ fn dump_round_trips_the_debian_corpus_with_its_settings() {
         last = add_ndjson(&source, "debian", chunk, None);
     }
     // A second index without a primary key or settings, and a failed task in the history.
-    last = last.max(add_ndjson(&source, "films", &corpus_lines("movies", 200), None));
+    last = last.max(add_ndjson(
+        &source,
+        "films",
+        &corpus_lines("movies", 200),
+        None,
+    ));
     let (status, _) = send_json(&source, "POST", "/indexes", None, &json!({"uid": "debian"}));
     assert_eq!(status, 202);
     source.wait_idle(TIMEOUT);
@@ -472,7 +604,10 @@ fn dump_round_trips_the_debian_corpus_with_its_settings() {
     assert_eq!(body["type"], "dumpCreation");
     assert_eq!(body["indexUid"], Value::Null);
     let dump_task = wait_ok(&source, body["taskUid"].as_u64().unwrap());
-    let dump_uid = dump_task["details"]["dumpUid"].as_str().unwrap().to_string();
+    let dump_uid = dump_task["details"]["dumpUid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let dump = dumps.join(format!("{dump_uid}.dump"));
     assert!(dump.is_file(), "{} is missing", dump.display());
 
@@ -483,19 +618,40 @@ fn dump_round_trips_the_debian_corpus_with_its_settings() {
     assert!(metadata["dumpDate"].as_str().is_some());
     let keys: Value = serde_json::from_slice(&entries["keys.json"]).unwrap();
     assert_eq!(keys, json!([]));
-    for name in ["indexes/debian/metadata.json", "indexes/debian/settings.json", "indexes/debian/documents.ndjson", "indexes/films/documents.ndjson", "tasks/queue.ndjson", "tasks/batches.ndjson"] {
-        assert!(entries.contains_key(name), "{name} is not in the dump: {:?}", entries.keys());
+    for name in [
+        "indexes/debian/metadata.json",
+        "indexes/debian/settings.json",
+        "indexes/debian/documents.ndjson",
+        "indexes/films/documents.ndjson",
+        "tasks/queue.ndjson",
+        "tasks/batches.ndjson",
+    ] {
+        assert!(
+            entries.contains_key(name),
+            "{name} is not in the dump: {:?}",
+            entries.keys()
+        );
     }
 
     // Rebuild a fresh instance from it and compare everything.
     let target_db = dir.path().join("b");
     let target = start(
         &dir.path().join("b.log"),
-        vec!["--db-path".into(), path_arg(&target_db), "--import-dump".into(), path_arg(&dump), "--log-level".into(), "warn".into()],
+        vec![
+            "--db-path".into(),
+            path_arg(&target_db),
+            "--import-dump".into(),
+            path_arg(&dump),
+            "--log-level".into(),
+            "warn".into(),
+        ],
     );
     let indexes_a = source.get("/indexes?limit=100");
     let indexes_b = target.get("/indexes?limit=100");
-    assert_eq!(indexes_a, indexes_b, "index metadata (uid, primaryKey, createdAt, updatedAt)");
+    assert_eq!(
+        indexes_a, indexes_b,
+        "index metadata (uid, primaryKey, createdAt, updatedAt)"
+    );
     for index in ["debian", "films"] {
         assert_eq!(
             source.get(&format!("/indexes/{index}/settings")),
@@ -533,18 +689,41 @@ fn dump_round_trips_the_debian_corpus_with_its_settings() {
     let status = target.signal_and_wait("TERM", Duration::from_secs(60));
     assert!(status.success());
     let mut again = common::command();
-    again.arg("--db-path").arg(&target_db).arg("--import-dump").arg(&dump).arg("--http-addr").arg("127.0.0.1:0");
+    again
+        .arg("--db-path")
+        .arg(&target_db)
+        .arg("--import-dump")
+        .arg(&dump)
+        .arg("--http-addr")
+        .arg("127.0.0.1:0");
     let stderr = run_refused(again);
     assert!(stderr.contains("already exists"), "{stderr}");
     let mut missing = common::command();
-    missing.arg("--db-path").arg(dir.path().join("c")).arg("--import-dump").arg(dir.path().join("nothing.dump")).arg("--http-addr").arg("127.0.0.1:0");
+    missing
+        .arg("--db-path")
+        .arg(dir.path().join("c"))
+        .arg("--import-dump")
+        .arg(dir.path().join("nothing.dump"))
+        .arg("--http-addr")
+        .arg("127.0.0.1:0");
     let stderr = run_refused(missing);
     assert!(stderr.contains("does not exist"), "{stderr}");
     let kept = start(
         &dir.path().join("b2.log"),
-        vec!["--db-path".into(), path_arg(&target_db), "--import-dump".into(), path_arg(&dump), "--ignore-dump-if-db-exists".into(), "--log-level".into(), "warn".into()],
+        vec![
+            "--db-path".into(),
+            path_arg(&target_db),
+            "--import-dump".into(),
+            path_arg(&dump),
+            "--ignore-dump-if-db-exists".into(),
+            "--log-level".into(),
+            "warn".into(),
+        ],
     );
-    assert_eq!(kept.get("/indexes/debian/stats")["numberOfDocuments"], lines.len());
+    assert_eq!(
+        kept.get("/indexes/debian/stats")["numberOfDocuments"],
+        lines.len()
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -566,7 +745,14 @@ fn a_snapshot_taken_under_writes_restores_a_consistent_instance() {
     let snapshots = dir.path().join("snapshots");
     let source = Arc::new(start(
         &dir.path().join("a.log"),
-        args(&["--log-level", "warn", "--snapshot-dir", &path_arg(&snapshots), "--db-path", &path_arg(&dir.path().join("a"))]),
+        args(&[
+            "--log-level",
+            "warn",
+            "--snapshot-dir",
+            &path_arg(&snapshots),
+            "--db-path",
+            &path_arg(&dir.path().join("a")),
+        ]),
     ));
     let lines = corpus_lines("movies", usize::MAX);
     let chunks: Vec<Vec<String>> = lines.chunks(25).map(<[String]>::to_vec).collect();
@@ -610,13 +796,27 @@ fn a_snapshot_taken_under_writes_restores_a_consistent_instance() {
     let target_db = dir.path().join("b");
     let target = start(
         &dir.path().join("b.log"),
-        args(&["--log-level", "warn", "--db-path", &path_arg(&target_db), "--import-snapshot", &path_arg(&snapshot)]),
+        args(&[
+            "--log-level",
+            "warn",
+            "--db-path",
+            &path_arg(&target_db),
+            "--import-snapshot",
+            &path_arg(&snapshot),
+        ]),
     );
     target.wait_idle(TIMEOUT);
     let tasks = all_tasks(&target);
     let uids: Vec<u64> = tasks.iter().map(|t| t["uid"].as_u64().unwrap()).collect();
-    assert_eq!(uids, (0..uids.len() as u64).collect::<Vec<_>>(), "the snapshot's queue is a prefix of the source's");
-    assert!(uids.len() as u64 > snapshot_task, "every task registered before the snapshot task is in it");
+    assert_eq!(
+        uids,
+        (0..uids.len() as u64).collect::<Vec<_>>(),
+        "the snapshot's queue is a prefix of the source's"
+    );
+    assert!(
+        uids.len() as u64 > snapshot_task,
+        "every task registered before the snapshot task is in it"
+    );
     let restored_snapshot_task = &tasks[snapshot_task as usize];
     assert_eq!(restored_snapshot_task["type"], "snapshotCreation");
     assert_eq!(restored_snapshot_task["status"], "succeeded");
@@ -624,24 +824,40 @@ fn a_snapshot_taken_under_writes_restores_a_consistent_instance() {
     let mut expected: BTreeSet<String> = BTreeSet::new();
     for (task, ids) in &acked {
         if (*task as usize) < tasks.len() {
-            assert_eq!(tasks[*task as usize]["status"], "succeeded", "{}", tasks[*task as usize]);
+            assert_eq!(
+                tasks[*task as usize]["status"], "succeeded",
+                "{}",
+                tasks[*task as usize]
+            );
             expected.extend(ids.iter().cloned());
         }
     }
     let restored: BTreeSet<String> = all_documents(&target, "films").into_keys().collect();
     assert_eq!(restored.len(), expected.len());
-    assert_eq!(restored, expected, "the restored documents are exactly those of the snapshot's tasks");
+    assert_eq!(
+        restored, expected,
+        "the restored documents are exactly those of the snapshot's tasks"
+    );
     let in_source = all_documents(&source, "films");
     for id in &restored {
         assert!(in_source.contains_key(id));
     }
-    assert!(restored.len() < in_source.len() || acked.len() == tasks.len(), "writes after the snapshot are not in it");
+    assert!(
+        restored.len() < in_source.len() || acked.len() == tasks.len(),
+        "writes after the snapshot are not in it"
+    );
 
     // An existing database is never overwritten.
     let status = target.signal_and_wait("TERM", Duration::from_secs(60));
     assert!(status.success());
     let mut again = common::command();
-    again.arg("--db-path").arg(&target_db).arg("--import-snapshot").arg(&snapshot).arg("--http-addr").arg("127.0.0.1:0");
+    again
+        .arg("--db-path")
+        .arg(&target_db)
+        .arg("--import-snapshot")
+        .arg(&snapshot)
+        .arg("--http-addr")
+        .arg("127.0.0.1:0");
     let stderr = run_refused(again);
     assert!(stderr.contains("already exists"), "{stderr}");
 }
@@ -652,7 +868,16 @@ fn scheduled_snapshots_are_written() {
     let snapshots = dir.path().join("snapshots");
     let server = start(
         &dir.path().join("quarry.log"),
-        args(&["--log-level", "warn", "--db-path", &path_arg(&dir.path().join("db")), "--snapshot-dir", &path_arg(&snapshots), "--schedule-snapshot", "1"]),
+        args(&[
+            "--log-level",
+            "warn",
+            "--db-path",
+            &path_arg(&dir.path().join("db")),
+            "--snapshot-dir",
+            &path_arg(&snapshots),
+            "--schedule-snapshot",
+            "1",
+        ]),
     );
     let task = add_ndjson(&server, "films", &corpus_lines("movies", 50), None);
     wait_ok(&server, task);
@@ -667,7 +892,13 @@ fn scheduled_snapshots_are_written() {
     }
     let count = std::fs::read_dir(&snapshots)
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "snapshot"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "snapshot")
+        })
         .count();
     assert!(count >= 1);
 }
@@ -726,28 +957,58 @@ fn a_full_disk_refuses_writes_keeps_searches_and_recovers() {
     let _mount = Mount(mount_point.clone());
     let db = mount_point.join("db");
     let log = dir.path().join("quarry.log");
-    let server_args = args(&["--log-level", "warn", "--db-path", &path_arg(&db), "--max-indexing-memory", "32MiB"]);
+    let server_args = args(&[
+        "--log-level",
+        "warn",
+        "--db-path",
+        &path_arg(&db),
+        "--max-indexing-memory",
+        "32MiB",
+    ]);
     let server = start(&log, server_args.clone());
     let films = corpus_lines("movies", usize::MAX);
     let first = add_ndjson(&server, "films", &films[..1000], None);
     wait_ok(&server, first);
 
     let filler = fill(&mount_point);
-    let (status, body) = send(&server, "POST", "/indexes/films/documents", None, "application/x-ndjson", films[1000..2000].join("\n").into_bytes());
+    let (status, body) = send(
+        &server,
+        "POST",
+        "/indexes/films/documents",
+        None,
+        "application/x-ndjson",
+        films[1000..2000].join("\n").into_bytes(),
+    );
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["code"], "no_space_left_on_device", "{body}");
     assert_eq!(body["type"], "system", "{body}");
-    let (status, body) = send_json(&server, "POST", "/indexes/films/search", None, &json!({"q": "love"}));
+    let (status, body) = send_json(
+        &server,
+        "POST",
+        "/indexes/films/search",
+        None,
+        &json!({"q": "love"}),
+    );
     assert_eq!(status, 200, "searches keep working: {body}");
     assert!(!body["hits"].as_array().unwrap().is_empty());
-    assert_eq!(server.get("/indexes/films/stats")["numberOfDocuments"], 1000);
-    assert_eq!(std::fs::read_dir(db.join("payloads")).unwrap().count(), 0, "no payload is left behind");
+    assert_eq!(
+        server.get("/indexes/films/stats")["numberOfDocuments"],
+        1000
+    );
+    assert_eq!(
+        std::fs::read_dir(db.join("payloads")).unwrap().count(),
+        0,
+        "no payload is left behind"
+    );
 
     // Space returns: writes work again and nothing acknowledged is lost.
     std::fs::remove_file(&filler).unwrap();
     let second = add_ndjson(&server, "films", &films[1000..2000], None);
     wait_ok(&server, second);
-    assert_eq!(server.get("/indexes/films/stats")["numberOfDocuments"], 2000);
+    assert_eq!(
+        server.get("/indexes/films/stats")["numberOfDocuments"],
+        2000
+    );
     let status = server.signal_and_wait("TERM", Duration::from_secs(60));
     assert!(status.success());
     let restarted = start(&log, server_args);

@@ -117,7 +117,11 @@ pub(crate) fn append_bytes<W: Write>(
 
 /// Writes `<dump_dir>/<dump_uid>.dump`. Runs on the writer thread: no batch changes an index
 /// while it reads them.
-pub(crate) fn create(inner: &Inner, task_uid: u32, dump_uid: &str) -> Result<PathBuf, ResponseError> {
+pub(crate) fn create(
+    inner: &Inner,
+    task_uid: u32,
+    dump_uid: &str,
+) -> Result<PathBuf, ResponseError> {
     let dir = inner.options.dump_dir.clone();
     std::fs::create_dir_all(&dir).map_err(io_error)?;
     let path = dir.join(format!("{dump_uid}.dump"));
@@ -131,7 +135,12 @@ pub(crate) fn create(inner: &Inner, task_uid: u32, dump_uid: &str) -> Result<Pat
     Ok(path)
 }
 
-fn write_dump(inner: &Inner, task_uid: u32, dump_uid: &str, partial: &Path) -> Result<(), ResponseError> {
+fn write_dump(
+    inner: &Inner,
+    task_uid: u32,
+    dump_uid: &str,
+    partial: &Path,
+) -> Result<(), ResponseError> {
     let file = File::create(partial).map_err(io_error)?;
     let gz = flate2::write::GzEncoder::new(BufWriter::new(file), flate2::Compression::fast());
     let mut builder = tar::Builder::new(gz);
@@ -203,19 +212,20 @@ fn write_dump(inner: &Inner, task_uid: u32, dump_uid: &str, partial: &Path) -> R
             "numberOfDocuments": index.number_of_documents(),
             "fields": state.fields,
         });
-        append_bytes(&mut builder, &format!("{base}/metadata.json"), &to_pretty(&metadata))?;
+        append_bytes(
+            &mut builder,
+            &format!("{base}/metadata.json"),
+            &to_pretty(&metadata),
+        )?;
         let settings = settings_apply::to_wire(&state.settings).to_json();
-        append_bytes(&mut builder, &format!("{base}/settings.json"), &to_pretty(&settings))?;
+        append_bytes(
+            &mut builder,
+            &format!("{base}/settings.json"),
+            &to_pretty(&settings),
+        )?;
         // tar wants each entry's size first: documents go through a file beside the dump.
         let documents_path = partial.with_extension(format!("{}.ndjson", info.uid));
-        let written = (|| {
-            let mut out = BufWriter::new(File::create(&documents_path).map_err(io_error)?);
-            index.write_documents(&mut out).map_err(engine_error)?;
-            out.flush().map_err(io_error)?;
-            builder
-                .append_path_with_name(&documents_path, format!("{base}/documents.ndjson"))
-                .map_err(io_error)
-        })();
+        let written = append_documents(&mut builder, &index, &documents_path, &base);
         let _ = std::fs::remove_file(&documents_path);
         written?;
     }
@@ -227,6 +237,22 @@ fn write_dump(inner: &Inner, task_uid: u32, dump_uid: &str, partial: &Path) -> R
         .map_err(|e| io_error(e.into_error()))?;
     file.sync_all().map_err(io_error)?;
     Ok(())
+}
+
+/// Writes an index's documents to `scratch`, then adds that file to the archive.
+fn append_documents<W: Write>(
+    builder: &mut tar::Builder<W>,
+    index: &Index,
+    scratch: &Path,
+    base: &str,
+) -> Result<(), ResponseError> {
+    let mut out = BufWriter::new(File::create(scratch).map_err(io_error)?);
+    index.write_documents(&mut out).map_err(engine_error)?;
+    out.flush().map_err(io_error)?;
+    drop(out);
+    builder
+        .append_path_with_name(scratch, format!("{base}/documents.ndjson"))
+        .map_err(io_error)
 }
 
 fn to_pretty(value: &Value) -> Vec<u8> {
@@ -282,8 +308,7 @@ fn read_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, Res
             continue;
         }
         out.push(
-            serde_json::from_str(&line)
-                .map_err(|e| invalid(format!("{}: {e}", path.display())))?,
+            serde_json::from_str(&line).map_err(|e| invalid(format!("{}: {e}", path.display())))?,
         );
     }
     Ok(out)
@@ -374,8 +399,11 @@ fn import_unpacked(
         }
         if let TaskKind::DocumentAdditionOrUpdate { payload, .. } = &task.kind {
             let from = work.join(format!("tasks/payloads/{payload}.ndjson"));
-            std::fs::copy(&from, db_path.join("payloads").join(format!("{payload}.ndjson")))
-                .map_err(|e| invalid(format!("payload of task {}: {e}", task.uid)))?;
+            std::fs::copy(
+                &from,
+                db_path.join("payloads").join(format!("{payload}.ndjson")),
+            )
+            .map_err(|e| invalid(format!("payload of task {}: {e}", task.uid)))?;
         }
     }
     let summary = ImportSummary {

@@ -29,10 +29,10 @@ use quarry_api_types::{Code, ResponseError};
 use quarry_engine::Index;
 use time::OffsetDateTime;
 
+pub use dump::{KeyStore, Keys, NoKeys};
 pub use quarry_engine::IndexOptions;
 pub use registry::IndexInfo;
 pub use store::IndexEntry;
-pub use dump::{KeyStore, Keys, NoKeys};
 pub use task::{Batch, DocumentMethod, PayloadSeal, Status, Swap, Task, TaskError, TaskKind};
 
 use registry::Registry;

@@ -567,15 +567,13 @@ fn check_payload(inner: &Inner, task: &Task) -> Result<(), ResponseError> {
     let path = payload_path(inner, *payload);
     let found = match crate::PayloadSeal::of_file(&path) {
         Ok(found) => found,
-        Err(e) => {
-            return Err(ResponseError::new(
-                Code::Internal,
-                format!(
-                    "The payload of task {} cannot be read ({e}): the documents it received are lost.",
-                    task.uid
-                ),
-            ))
-        }
+        Err(e) => return Err(ResponseError::new(
+            Code::Internal,
+            format!(
+                "The payload of task {} cannot be read ({e}): the documents it received are lost.",
+                task.uid
+            ),
+        )),
     };
     match task.payload_seal {
         Some(expected) if expected != found => Err(ResponseError::new(
@@ -1056,9 +1054,7 @@ fn finish_batch(
             ),
         }
     }
-    inner
-        .metrics
-        .record_batch(elapsed.as_secs_f64(), indexed);
+    inner.metrics.record_batch(elapsed.as_secs_f64(), indexed);
     tracing::info!(
         batch_uid,
         duration_ms = elapsed.as_millis() as u64,

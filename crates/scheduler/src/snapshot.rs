@@ -84,7 +84,10 @@ fn write_snapshot(
     }
     for (uid, entry) in &loaded.indexes {
         let Some(index) = inner.registry.get(uid) else {
-            return Err(internal("taking a snapshot", format!("index `{uid}` is not open")));
+            return Err(internal(
+                "taking a snapshot",
+                format!("index `{uid}` is not open"),
+            ));
         };
         // Merges finish and stop: the files below are exactly those of the last commit.
         index
@@ -132,7 +135,10 @@ pub fn import(archive: &Path, db_path: &Path) -> Result<(), ResponseError> {
     if !db_path.join("meta.redb").exists() {
         return Err(ResponseError::new(
             Code::Internal,
-            format!("{} is not a snapshot: it has no meta.redb", archive.display()),
+            format!(
+                "{} is not a snapshot: it has no meta.redb",
+                archive.display()
+            ),
         ));
     }
     Ok(())
