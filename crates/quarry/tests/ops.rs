@@ -670,8 +670,22 @@ fn dump_round_trips_the_debian_corpus_with_its_settings() {
         assert_eq!(stats_a["fieldDistribution"], stats_b["fieldDistribution"]);
     }
     assert_eq!(all_documents(&target, "debian").len(), lines.len());
-    let search = "/indexes/debian/search?q=editr&limit=20";
-    assert_eq!(source.get(search)["hits"], target.get(search)["hits"]);
+    // The same documents match; the order of ties follows internal document ids, which a
+    // rebuild assigns anew, so the matches are compared as sets.
+    let search = "/indexes/debian/search?q=xdpyinfo&limit=1000";
+    let (found_a, found_b) = (source.get(search), target.get(search));
+    assert_eq!(found_a["estimatedTotalHits"], found_b["estimatedTotalHits"]);
+    assert!(found_a["estimatedTotalHits"].as_u64().unwrap() < 1000);
+    let ids = |v: &Value| -> BTreeSet<String> {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| id_key(&h["id"]))
+            .collect()
+    };
+    assert!(!ids(&found_a).is_empty());
+    assert_eq!(ids(&found_a), ids(&found_b));
     let tasks_a = all_tasks(&source);
     let tasks_b = all_tasks(&target);
     assert_eq!(tasks_a.len(), tasks_b.len());

@@ -567,13 +567,15 @@ fn check_payload(inner: &Inner, task: &Task) -> Result<(), ResponseError> {
     let path = payload_path(inner, *payload);
     let found = match crate::PayloadSeal::of_file(&path) {
         Ok(found) => found,
-        Err(e) => return Err(ResponseError::new(
-            Code::Internal,
-            format!(
+        Err(e) => {
+            return Err(ResponseError::new(
+                Code::Internal,
+                format!(
                 "The payload of task {} cannot be read ({e}): the documents it received are lost.",
                 task.uid
             ),
-        )),
+            ))
+        }
     };
     match task.payload_seal {
         Some(expected) if expected != found => Err(ResponseError::new(
