@@ -225,14 +225,7 @@ fn write_dump(
         )?;
         // tar wants each entry's size first: documents go through a file beside the dump.
         let documents_path = partial.with_extension(format!("{}.ndjson", info.uid));
-        let written = (|| {
-            let mut out = BufWriter::new(File::create(&documents_path).map_err(io_error)?);
-            index.write_documents(&mut out).map_err(engine_error)?;
-            out.flush().map_err(io_error)?;
-            builder
-                .append_path_with_name(&documents_path, format!("{base}/documents.ndjson"))
-                .map_err(io_error)
-        })();
+        let written = append_documents(&mut builder, &index, &documents_path, &base);
         let _ = std::fs::remove_file(&documents_path);
         written?;
     }
@@ -244,6 +237,22 @@ fn write_dump(
         .map_err(|e| io_error(e.into_error()))?;
     file.sync_all().map_err(io_error)?;
     Ok(())
+}
+
+/// Writes an index's documents to `scratch`, then adds that file to the archive.
+fn append_documents<W: Write>(
+    builder: &mut tar::Builder<W>,
+    index: &Index,
+    scratch: &Path,
+    base: &str,
+) -> Result<(), ResponseError> {
+    let mut out = BufWriter::new(File::create(scratch).map_err(io_error)?);
+    index.write_documents(&mut out).map_err(engine_error)?;
+    out.flush().map_err(io_error)?;
+    drop(out);
+    builder
+        .append_path_with_name(scratch, format!("{base}/documents.ndjson"))
+        .map_err(io_error)
 }
 
 fn to_pretty(value: &Value) -> Vec<u8> {
