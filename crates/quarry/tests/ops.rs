@@ -770,7 +770,9 @@ fn a_snapshot_taken_under_writes_restores_a_consistent_instance() {
     ));
     let lines = corpus_lines("movies", usize::MAX);
     let chunks: Vec<Vec<String>> = lines.chunks(25).map(<[String]>::to_vec).collect();
-    let acked: Arc<Mutex<Vec<(u64, Vec<String>)>>> = Arc::default();
+    // (task uid, the ids it added), for every write acknowledged while the snapshot ran.
+    type Acknowledged = Arc<Mutex<Vec<(u64, Vec<String>)>>>;
+    let acked: Acknowledged = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
         let (source, acked, stop) = (source.clone(), acked.clone(), stop.clone());
