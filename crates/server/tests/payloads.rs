@@ -56,7 +56,7 @@ fn a_damaged_payload_fails_its_task_and_the_others_proceed() {
     let cut = text[..text.len() / 2].rfind('\n').unwrap() + 1;
     std::fs::File::create(&truncated_file)
         .unwrap()
-        .write_all(text[..cut].as_bytes())
+        .write_all(&text.as_bytes()[..cut])
         .unwrap();
 
     server.scheduler.resume();
