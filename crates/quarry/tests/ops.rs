@@ -753,6 +753,9 @@ fn single_file_with_extension(dir: &Path, ext: &str) -> PathBuf {
     files[0].clone()
 }
 
+/// Acknowledged additions: task uid and the ids of its documents.
+type Acked = Arc<Mutex<Vec<(u64, Vec<String>)>>>;
+
 #[test]
 fn a_snapshot_taken_under_writes_restores_a_consistent_instance() {
     let dir = tempfile::tempdir().unwrap();
@@ -770,9 +773,7 @@ fn a_snapshot_taken_under_writes_restores_a_consistent_instance() {
     ));
     let lines = corpus_lines("movies", usize::MAX);
     let chunks: Vec<Vec<String>> = lines.chunks(25).map(<[String]>::to_vec).collect();
-    // (task uid, the ids it added), for every write acknowledged while the snapshot ran.
-    type Acknowledged = Arc<Mutex<Vec<(u64, Vec<String>)>>>;
-    let acked: Acknowledged = Arc::default();
+    let acked: Acked = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
         let (source, acked, stop) = (source.clone(), acked.clone(), stop.clone());
