@@ -864,3 +864,126 @@ fn filter_restricts_a_keyword_search() {
     assert_eq!(filtered_ids, expected);
     assert_eq!(filtered["estimatedTotalHits"], expected.len());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Geo filters on the airports corpus, against haversine distances computed here.
+
+fn airports() -> &'static [Value] {
+    static DOCS: OnceLock<Vec<Value>> = OnceLock::new();
+    DOCS.get_or_init(|| read_corpus("airports", usize::MAX))
+}
+
+fn airports_index() -> &'static str {
+    static UID: OnceLock<String> = OnceLock::new();
+    UID.get_or_init(|| {
+        load(
+            "filters_airports",
+            json!({"filterableAttributes": ["_geo", "state"], "pagination": {"maxTotalHits": 100000}}),
+            airports(),
+        )
+    })
+}
+
+fn point(doc: &Value) -> (f64, f64) {
+    (
+        doc["_geo"]["lat"].as_f64().unwrap(),
+        doc["_geo"]["lng"].as_f64().unwrap(),
+    )
+}
+
+/// Great-circle distance in metres (mean Earth radius 6,371,008.8 m).
+fn distance(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (p1, p2) = (a.0.to_radians(), b.0.to_radians());
+    let dp = p2 - p1;
+    let dl = (b.1 - a.1).to_radians();
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * h.sqrt().asin()
+}
+
+fn ids_where(docs: &[Value], keep: impl Fn(&Value) -> bool) -> Vec<u64> {
+    let mut ids: Vec<u64> = docs
+        .iter()
+        .filter(|d| keep(d))
+        .map(|d| d["id"].as_u64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[test]
+fn geo_radius_and_bounding_box_on_airports() {
+    let index = airports_index();
+    let docs = airports();
+    // Around Chicago, then Denver, with radii in metres.
+    for (lat, lng, radius) in [
+        (41.8781, -87.6298, 100_000.0),
+        (39.7392, -104.9903, 250_000.0),
+        (40.0, -100.0, 5_000.0),
+    ] {
+        // Leave out airports too close to the circle for float rounding to matter.
+        let expected = ids_where(docs, |d| distance((lat, lng), point(d)) <= radius);
+        let near_edge = docs
+            .iter()
+            .filter(|d| (distance((lat, lng), point(d)) - radius).abs() < 1.0)
+            .count();
+        assert_eq!(near_edge, 0);
+        let got = server_ids(index, json!(format!("_geoRadius({lat}, {lng}, {radius})")));
+        assert_eq!(got, expected, "radius {radius} around {lat},{lng}");
+    }
+    let expected = ids_where(docs, |d| {
+        let (lat, lng) = point(d);
+        (30.0..=35.0).contains(&lat) && (-100.0..=-90.0).contains(&lng)
+    });
+    assert!(expected.len() > 10);
+    let got = server_ids(index, json!("_geoBoundingBox([35, -90], [30, -100])"));
+    assert_eq!(got, expected);
+    // Combined with another condition.
+    let expected = ids_where(docs, |d| {
+        d["state"] == "TX" && distance((30.0, -97.0), point(d)) <= 300_000.0
+    });
+    let got = server_ids(
+        index,
+        json!("_geoRadius(30, -97, 300000) AND state = TX"),
+    );
+    assert_eq!(got, expected);
+    assert!(!expected.is_empty());
+}
+
+#[test]
+fn documents_by_filter() {
+    let index = movies_index();
+    let expected: Vec<u64> = {
+        let expr = c("major_genre", Op::Eq(s("Horror")));
+        reference_ids(movies(), &expr)
+    };
+    let body = server()
+        .get(&format!(
+            "/indexes/{index}/documents?filter=major_genre%20%3D%20Horror&limit=10000&fields=id"
+        ))
+        .expect(200);
+    assert_eq!(body["total"], expected.len());
+    let mut got: Vec<u64> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_u64().unwrap())
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, expected);
+    let body = server()
+        .post(
+            &format!("/indexes/{index}/documents/fetch"),
+            json!({"filter": "major_genre = Horror AND release_year < 1990", "limit": 3, "offset": 1}),
+        )
+        .expect(200);
+    let all = ids_where(movies(), |m| {
+        m["major_genre"] == "Horror" && m["release_year"].as_f64().is_some_and(|y| y < 1990.0)
+    });
+    assert_eq!(body["total"], all.len());
+    assert_eq!(body["results"].as_array().unwrap().len(), 3.min(all.len() - 1));
+    let response = server().post(
+        &format!("/indexes/{index}/documents/fetch"),
+        json!({"filter": "major_genre = "}),
+    );
+    assert_error(response, 400, "invalid_document_filter");
+}
