@@ -941,10 +941,7 @@ fn geo_radius_and_bounding_box_on_airports() {
     let expected = ids_where(docs, |d| {
         d["state"] == "TX" && distance((30.0, -97.0), point(d)) <= 300_000.0
     });
-    let got = server_ids(
-        index,
-        json!("_geoRadius(30, -97, 300000) AND state = TX"),
-    );
+    let got = server_ids(index, json!("_geoRadius(30, -97, 300000) AND state = TX"));
     assert_eq!(got, expected);
     assert!(!expected.is_empty());
 }
@@ -980,7 +977,10 @@ fn documents_by_filter() {
         m["major_genre"] == "Horror" && m["release_year"].as_f64().is_some_and(|y| y < 1990.0)
     });
     assert_eq!(body["total"], all.len());
-    assert_eq!(body["results"].as_array().unwrap().len(), 3.min(all.len() - 1));
+    assert_eq!(
+        body["results"].as_array().unwrap().len(),
+        3.min(all.len() - 1)
+    );
     let response = server().post(
         &format!("/indexes/{index}/documents/fetch"),
         json!({"filter": "major_genre = "}),

@@ -129,7 +129,7 @@ pub fn compute(
         }
         if order_of(settings, name) == FacetOrder::Count {
             // Stable: equal counts keep the alpha order.
-            values.sort_by(|a, b| b.1.cmp(&a.1));
+            values.sort_by_key(|v| std::cmp::Reverse(v.1));
         }
         values.truncate(max_values);
         let map: Map<String, Value> = values

@@ -355,8 +355,7 @@ pub fn parse_sort(criteria: &[String], settings: &IndexSettings) -> Result<Vec<(
     if !out.is_empty()
         && !settings
             .ranking_rules
-            .iter()
-            .any(|r| *r == crate::settings::RankingRule::Sort)
+            .contains(&crate::settings::RankingRule::Sort)
     {
         return Err(error(
             "You must specify where `sort` is listed in the rankingRules setting to use the sort parameter at search time.".to_string(),
