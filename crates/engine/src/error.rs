@@ -17,6 +17,7 @@ pub enum UserErrorKind {
     InvalidSettingsTypoTolerance,
     InvalidFilter,
     InvalidSort,
+    InvalidFacets,
     InvalidSearchAttributesToSearchOn,
     MaxFieldsLimitExceeded,
 }

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod documents;
 pub mod error;
+pub mod facet;
 pub mod filter;
 pub mod format;
 pub mod index;

@@ -50,6 +50,7 @@ fn user_error_code(kind: UserErrorKind) -> Code {
         UserErrorKind::InvalidSettingsTypoTolerance => Code::InvalidSettingsTypoTolerance,
         UserErrorKind::InvalidFilter => Code::InvalidSearchFilter,
         UserErrorKind::InvalidSort => Code::InvalidSearchSort,
+        UserErrorKind::InvalidFacets => Code::InvalidSearchFacets,
         UserErrorKind::InvalidSearchAttributesToSearchOn => Code::InvalidSearchAttributesToSearchOn,
         UserErrorKind::MaxFieldsLimitExceeded => Code::MaxFieldsLimitExceeded,
     }

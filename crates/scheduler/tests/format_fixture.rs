@@ -98,5 +98,36 @@ fn opens_a_format_1_data_directory() {
         })
         .unwrap();
     assert!(result.hits.is_empty());
+    // Opening migrated the index to the current format (re-indexed from the stored sources),
+    // and filters work on it once an attribute is filterable.
+    assert_eq!(
+        index.state().format_version,
+        quarry_engine::index::INDEX_FORMAT_VERSION
+    );
+    drop(index);
+    scheduler
+        .register(TaskKind::SettingsUpdate {
+            index_uid: "movies".into(),
+            settings: serde_json::json!({"filterableAttributes": ["genre"]}),
+            allow_index_creation: false,
+        })
+        .unwrap();
+    assert!(scheduler.wait_idle(Duration::from_secs(60)));
+    let index = scheduler.index("movies").unwrap();
+    let filter = quarry_engine::filter::parse_filter("genre = drama").unwrap();
+    let result = index
+        .search(&SearchRequest {
+            limit: 5,
+            filter,
+            ..Default::default()
+        })
+        .unwrap();
+    let mut ids: Vec<u64> = result
+        .hits
+        .iter()
+        .map(|h| h.document["id"].as_u64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, vec![1, 2]);
     scheduler.shutdown();
 }

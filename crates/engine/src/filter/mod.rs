@@ -1,11 +1,16 @@
 //! Filter expressions of the search API (`filter` parameter, documents by filter, facet search):
 //! the syntax tree, the error a wrong filter answers with, and the entry points that turn the
-//! string form and the JSON array form into that tree. Evaluation lives elsewhere; this module
-//! only decides what a filter *says*, and points at the mistake when it says nothing sensible.
+//! string form and the JSON array form into that tree; `check` refuses filters on attributes
+//! that are not filterable, and `eval` turns a filter into the documents it selects.
 
+mod check;
+pub mod eval;
 mod parser;
 #[cfg(test)]
 mod tests;
+
+pub use check::{available_filterable, filterable_rule, parse_filter_checked};
+pub use eval::{haversine, in_bounding_box, in_polygon, FilterEvaluator};
 
 use std::collections::HashSet;
 use std::fmt;
@@ -101,7 +106,16 @@ pub fn parse_filter(text: &str) -> Result<Option<FilterExpr>, FilterError> {
 /// Parses the JSON form: `null` (no filter), a string, or an array whose items are strings
 /// (ANDed together) or arrays of strings (ORed together inside, then ANDed with the rest).
 pub fn parse_filter_json(value: &serde_json::Value) -> Result<Option<FilterExpr>, FilterError> {
+    parse_filter_json_with(value, &parse_filter)
+}
+
+/// The JSON form, with each string parsed by `parse_one`.
+pub(crate) fn parse_filter_json_with(
+    value: &serde_json::Value,
+    parse_one: &dyn Fn(&str) -> Result<Option<FilterExpr>, FilterError>,
+) -> Result<Option<FilterExpr>, FilterError> {
     use serde_json::Value;
+    let parse_filter = parse_one;
     match value {
         Value::Null => Ok(None),
         Value::String(text) => parse_filter(text),

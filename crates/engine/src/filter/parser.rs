@@ -158,7 +158,7 @@ fn tokenize(src: &str) -> Vec<Token> {
 }
 
 /// Builds the user-facing error: the diagnostic, then `start:end` columns and the whole filter.
-fn error_at(src: &str, start: usize, end: usize, message: impl Display) -> FilterError {
+pub(super) fn error_at(src: &str, start: usize, end: usize, message: impl Display) -> FilterError {
     let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
     let column = src[line_start..start].chars().count() + 1;
     let end_column = column + src[start..end].chars().count();

@@ -1,5 +1,6 @@
 //! Turning one JSON document into the tantivy document that indexes it: searchable words with
-//! their attribute and position, and the list of field names it has.
+//! their attribute and position, the list of field names it has, and the facet terms of its
+//! filterable, sortable and distinct attributes.
 
 use std::collections::HashMap;
 
@@ -9,6 +10,7 @@ use tantivy::TantivyDocument;
 
 use super::schema::{pack_position, SchemaFields};
 use crate::analysis::{Analyzer, END_OF_VALUE, HARD_SEPARATOR_GAP};
+use crate::facet::{self, FacetedAttributes};
 use crate::settings::{attribute_matches, IndexSettings};
 
 /// Every field name an index has seen, in first-seen order. With `searchableAttributes: ["*"]`
@@ -85,6 +87,7 @@ impl Searchable {
 pub struct DocumentBuilder<'a> {
     pub analyzer: &'a Analyzer,
     pub searchable: &'a Searchable,
+    pub faceted: &'a FacetedAttributes,
     pub schema: SchemaFields,
 }
 
@@ -102,12 +105,16 @@ impl DocumentBuilder<'_> {
         let mut state = WalkState {
             tokens: Vec::new(),
             next_position: HashMap::new(),
+            facet_terms: Vec::new(),
         };
         let mut path = String::new();
         for (key, value) in document {
             path.clear();
             path.push_str(key);
             self.walk(&mut path, value, fields, &mut doc, &mut state);
+        }
+        for term in &state.facet_terms {
+            doc.add_text(self.schema.field_names, term);
         }
         if !state.tokens.is_empty() {
             // Positions of a term must increase within a document, whatever the key order was.
@@ -134,6 +141,10 @@ impl DocumentBuilder<'_> {
         if fields.insert(path).is_some() {
             doc.add_text(self.schema.field_names, path.as_str());
         }
+        let faceted = !self.faceted.is_empty() && self.faceted.contains(path);
+        if faceted {
+            facet::value_terms(path, value, &mut state.facet_terms);
+        }
         match value {
             Value::Object(map) => {
                 for (key, child) in map {
@@ -150,7 +161,12 @@ impl DocumentBuilder<'_> {
                         Value::Object(_) | Value::Array(_) => {
                             self.walk(path, item, fields, doc, state)
                         }
-                        leaf => self.index_leaf(path, leaf, fields, state),
+                        leaf => {
+                            if faceted {
+                                facet::value_terms(path, leaf, &mut state.facet_terms);
+                            }
+                            self.index_leaf(path, leaf, fields, state)
+                        }
                     }
                 }
             }
@@ -202,5 +218,7 @@ impl DocumentBuilder<'_> {
 
 struct WalkState {
     tokens: Vec<TantivyToken>,
+    /// Facet terms of the document (see `crate::facet`), added to `_fields`.
+    facet_terms: Vec<String>,
     next_position: HashMap<u16, u32>,
 }

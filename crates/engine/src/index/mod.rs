@@ -35,7 +35,9 @@ use crate::error::{EngineError, Result};
 use crate::settings::IndexSettings;
 
 /// The on-disk format of an index directory. Bumped whenever a released format changes.
-pub const INDEX_FORMAT_VERSION: u32 = 1;
+/// Format 2 added facet terms (see `crate::facet`); a format-1 index is re-indexed from its
+/// stored sources when opened.
+pub const INDEX_FORMAT_VERSION: u32 = 2;
 
 /// Tuning for the writer side of an index.
 #[derive(Debug, Clone, Copy)]
@@ -147,7 +149,14 @@ impl Index {
                 INDEX_FORMAT_VERSION
             )));
         }
-        Index::from_tantivy(path, tantivy, state, options)
+        let older = state.format_version < INDEX_FORMAT_VERSION;
+        let index = Index::from_tantivy(path, tantivy, state, options)?;
+        if older {
+            tracing::info!(path = %path.display(), "re-indexing an index of an older format");
+            index.write(false)?.migrate()?;
+            index.close_writer()?;
+        }
+        Ok(index)
     }
 
     fn from_tantivy(
@@ -294,7 +303,13 @@ impl Index {
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         for segment in searcher.segment_readers() {
             let inverted = segment.inverted_index(self.fields.field_names)?;
-            let mut stream = inverted.terms().stream()?;
+            // Facet terms share the field and sort after every field name.
+            let facets = crate::facet::FACET_PREFIX.to_string();
+            let mut stream = inverted
+                .terms()
+                .range()
+                .lt(facets.as_bytes())
+                .into_stream()?;
             while stream.advance() {
                 let name = String::from_utf8_lossy(stream.key()).into_owned();
                 let mut postings = inverted

@@ -18,6 +18,7 @@ use super::{find_document, read_source, read_source_bytes, Index, IndexState};
 use crate::analysis::Analyzer;
 use crate::documents::{self, DocumentIdError, PrimaryKeyError};
 use crate::error::{EngineError, Result, UserError, UserErrorKind};
+use crate::facet::FacetedAttributes;
 use crate::settings::IndexSettings;
 
 /// How incoming documents meet documents with the same id.
@@ -42,6 +43,7 @@ pub struct WriteBatch<'a> {
     fields_map: FieldsMap,
     analyzer: Analyzer,
     searchable: Searchable,
+    faceted: FacetedAttributes,
     /// The committed documents, for lookups; ignored after a clear in this batch.
     searcher: Searcher,
     committed_cleared: bool,
@@ -71,6 +73,7 @@ impl<'a> WriteBatch<'a> {
             fields_map: FieldsMap::from_names(state.fields.clone()),
             analyzer: Analyzer::new(&state.settings),
             searchable: Searchable::from_settings(&state.settings),
+            faceted: FacetedAttributes::from_settings(&state.settings),
             live_documents: searcher.num_docs(),
             searcher,
             committed_cleared: false,
@@ -209,6 +212,7 @@ impl<'a> WriteBatch<'a> {
             let builder = DocumentBuilder {
                 analyzer: &self.analyzer,
                 searchable: &self.searchable,
+                faceted: &self.faceted,
                 schema,
             };
             let doc = builder.build(&id, &document, source, &mut self.fields_map);
@@ -307,11 +311,23 @@ impl<'a> WriteBatch<'a> {
         self.state.settings = settings;
         self.analyzer = Analyzer::new(&self.state.settings);
         self.searchable = Searchable::from_settings(&self.state.settings);
+        self.faceted = FacetedAttributes::from_settings(&self.state.settings);
         self.changed = true;
         if reindex {
             self.reindex_all()?;
         }
         Ok(())
+    }
+
+    /// Brings an index written by an older format up to this one: every document is indexed
+    /// again from its stored source (older formats had no facet terms), then committed with the
+    /// same last task and task outcomes.
+    pub(super) fn migrate(mut self) -> Result<()> {
+        self.reindex_all()?;
+        self.state.format_version = super::INDEX_FORMAT_VERSION;
+        let last = self.state.last_task_uid;
+        let results = std::mem::take(&mut self.state.task_results);
+        self.commit_with(last, results)
     }
 
     /// Indexes every live document again under the current settings, in one commit.
@@ -330,6 +346,7 @@ impl<'a> WriteBatch<'a> {
         let builder = DocumentBuilder {
             analyzer: &self.analyzer,
             searchable: &self.searchable,
+            faceted: &self.faceted,
             schema,
         };
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
@@ -352,12 +369,21 @@ impl<'a> WriteBatch<'a> {
 
     /// Commits everything, recording `last_task_uid` and the outcome of each task.
     pub fn commit(
-        mut self,
+        self,
         last_task_uid: u32,
         task_results: std::collections::BTreeMap<u32, Value>,
     ) -> Result<()> {
+        self.commit_with(Some(last_task_uid), task_results)
+    }
+
+    fn commit_with(
+        mut self,
+        last_task_uid: Option<u32>,
+        task_results: std::collections::BTreeMap<u32, Value>,
+    ) -> Result<()> {
         self.state.fields = self.fields_map.names().to_vec();
-        self.state.last_task_uid = Some(last_task_uid);
+        self.state.format_version = super::INDEX_FORMAT_VERSION;
+        self.state.last_task_uid = last_task_uid;
         self.state.task_results = task_results;
         let payload = serde_json::to_string(&self.state)?;
         let writer = self.writer.as_mut().expect("writer");

@@ -23,6 +23,8 @@ pub struct SegmentView {
     pub base: u32,
     pub max_doc: u32,
     pub inverted: Arc<InvertedIndexReader>,
+    /// The keyword field: field names and facet terms (`crate::facet`).
+    pub facets: Arc<InvertedIndexReader>,
 }
 
 impl SegmentView {
@@ -74,6 +76,7 @@ impl SearchContext {
                 base: next,
                 max_doc: segment.max_doc(),
                 inverted: segment.inverted_index(fields.text)?,
+                facets: segment.inverted_index(fields.field_names)?,
             });
             next += segment.max_doc();
         }
@@ -202,6 +205,69 @@ impl SearchContext {
         Ok(())
     }
 
+    /// Live documents having the exact facet (keyword) term.
+    pub fn facet_term_docs(&self, term: &str) -> Result<RoaringBitmap> {
+        let mut docs = RoaringBitmap::new();
+        for view in &self.segments {
+            if let Some(info) = view.facets.terms().get(term.as_bytes())? {
+                self.push_keyword_docs(view, &info, &mut docs)?;
+            }
+        }
+        Ok(docs)
+    }
+
+    /// Live documents of the facet terms from `start` (included) that start with `prefix`,
+    /// for which `keep` (given the term's bytes after `prefix`) says `Take`; `Stop` ends the
+    /// scan of a segment (terms come in byte order).
+    pub fn facet_scan(
+        &self,
+        prefix: &str,
+        start: &[u8],
+        mut keep: impl FnMut(&[u8]) -> Scan,
+    ) -> Result<RoaringBitmap> {
+        let mut docs = RoaringBitmap::new();
+        let upper = prefix_upper_bound(prefix.as_bytes());
+        for view in &self.segments {
+            let mut range = view.facets.terms().range().ge(start);
+            if let Some(upper) = &upper {
+                range = range.lt(upper);
+            }
+            let mut stream = range.into_stream()?;
+            while stream.advance() {
+                let rest = stream.key().get(prefix.len()..).unwrap_or_default();
+                match keep(rest) {
+                    Scan::Take => self.push_keyword_docs(view, stream.value(), &mut docs)?,
+                    Scan::Skip => {}
+                    Scan::Stop => break,
+                }
+            }
+        }
+        Ok(docs)
+    }
+
+    /// Adds the live documents of one keyword term of one segment to `docs`.
+    pub fn push_keyword_docs(
+        &self,
+        view: &SegmentView,
+        info: &TermInfo,
+        docs: &mut RoaringBitmap,
+    ) -> Result<()> {
+        let alive = self.segment_reader(view).alive_bitset();
+        let mut postings = view
+            .facets
+            .read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+        let mut doc = postings.doc();
+        let mut fresh = RoaringBitmap::new();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                let _ = fresh.try_push(view.base + doc);
+            }
+            doc = postings.advance();
+        }
+        *docs |= fresh;
+        Ok(())
+    }
+
     /// A positions-reading cursor on one term of one segment, if the segment has the term.
     pub fn postings(&self, view: &SegmentView, word: &str) -> Result<Option<SegmentPostings>> {
         match view.inverted.terms().get(word.as_bytes())? {
@@ -229,6 +295,14 @@ impl SearchContext {
         }
         Ok(())
     }
+}
+
+/// What a facet scan does with one term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scan {
+    Take,
+    Skip,
+    Stop,
 }
 
 /// The smallest byte string greater than every string starting with `prefix`.

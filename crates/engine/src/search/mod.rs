@@ -6,6 +6,7 @@
 mod cache;
 mod context;
 mod derivations;
+pub mod facets;
 pub mod matching_words;
 mod positions;
 mod query;
@@ -21,7 +22,7 @@ use std::time::Instant;
 use roaring::RoaringBitmap;
 use serde_json::{Map, Value};
 
-pub use context::{AttributeFilter, SearchContext};
+pub use context::{AttributeFilter, Scan, SearchContext};
 pub use derivations::{allowed_typos, DerivationKind, Query, Shape};
 pub use matching_words::{MatchingWord, MatchingWords};
 pub use query::{parse, parse_query, ParsedQuery, QueryPart, QueryWord, MAX_QUERY_WORDS};
@@ -29,7 +30,7 @@ pub use query::{parse, parse_query, ParsedQuery, QueryPart, QueryWord, MAX_QUERY
 use crate::analysis::Analyzer;
 use crate::error::{Result, UserError, UserErrorKind};
 use crate::index::{read_source, Index};
-use crate::settings::attribute_matches;
+use crate::settings::{attribute_matches, IndexSettings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MatchingStrategy {
@@ -57,6 +58,12 @@ pub struct SearchRequest {
     pub compute_scores: bool,
     /// Leave out hits whose ranking score is below this (0.0..=1.0).
     pub ranking_score_threshold: Option<f64>,
+    /// Only documents this filter selects (already checked against the filterable attributes).
+    pub filter: Option<crate::filter::FilterExpr>,
+    /// Attributes to count the values of over all candidates (`*`: every filterable one).
+    pub facets: Option<Vec<String>>,
+    /// The `sort` parameter: `field:asc` / `field:desc` criteria, most important first.
+    pub sort: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +83,8 @@ pub struct SearchResult {
     pub degraded: bool,
     /// What counts as a match in a document, for highlighting and cropping.
     pub matching_words: MatchingWords,
+    /// `facetDistribution` and `facetStats`, when facets were asked for.
+    pub facets: Option<facets::FacetResult>,
 }
 
 /// The searchable attributes, by rank: what `attributesToSearchOn` and `disableOnAttributes`
@@ -145,6 +154,18 @@ impl Index {
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResult> {
         let ctx = SearchContext::new(self)?;
         let analyzer = Analyzer::new(&ctx.settings);
+        let facet_names = match &request.facets {
+            Some(names) => Some(facets::resolve_facets(
+                names,
+                &ctx.settings,
+                &ctx.state.fields,
+            )?),
+            None => None,
+        };
+        let sort = match &request.sort {
+            Some(criteria) => parse_sort(criteria, &ctx.settings)?,
+            None => Vec::new(),
+        };
         let parsed = parse(&analyzer, request.query.as_deref().unwrap_or(""));
         let ranks = AttributeRanks::new(&ctx);
         let search_on = match &request.attributes_to_search_on {
@@ -200,7 +221,19 @@ impl Index {
             words_rule = Some(words);
             candidates
         };
-        let mut rules = ranking::rules_for(words_rule, &ctx.settings.ranking_rules, placeholder);
+        let universe = match &request.filter {
+            Some(filter) => {
+                let selected = crate::filter::FilterEvaluator::new(&ctx).evaluate(filter)?;
+                universe & selected
+            }
+            None => universe,
+        };
+        let facet_result = match &facet_names {
+            Some(names) => Some(facets::compute(&ctx, &universe, names, &ctx.settings)?),
+            None => None,
+        };
+        let mut rules =
+            ranking::rules_for(words_rule, &ctx.settings.ranking_rules, placeholder, &sort);
         let mut rank_ctx = ranking::RankCtx {
             search: &ctx,
             query: &query,
@@ -250,8 +283,91 @@ impl Index {
             candidates: universe.len().saturating_sub(outcome.dropped),
             degraded: outcome.degraded,
             matching_words: matching_words_of(&query),
+            facets: facet_result,
         })
     }
+}
+
+impl Index {
+    /// The documents a filter selects, in index order, skipping `offset`; with the total.
+    /// `keep` can leave out more documents (e.g. those not in a list of ids) before paging.
+    pub fn documents_matching(
+        &self,
+        filter: &crate::filter::FilterExpr,
+        offset: usize,
+        limit: usize,
+        keep: impl Fn(&Map<String, Value>) -> bool,
+    ) -> Result<(Vec<Map<String, Value>>, u64)> {
+        let ctx = SearchContext::new(self)?;
+        let selected = crate::filter::FilterEvaluator::new(&ctx).evaluate(filter)?;
+        let fields = self.schema_fields();
+        let mut out = Vec::new();
+        let mut total = 0u64;
+        for id in &selected {
+            let document = read_source(&ctx.searcher, fields, ctx.address(id))?;
+            if !keep(&document) {
+                continue;
+            }
+            if total as usize >= offset && out.len() < limit {
+                out.push(document);
+            }
+            total += 1;
+        }
+        Ok((out, total))
+    }
+}
+
+/// The criteria of the `sort` parameter as (field, ascending), checked against the sortable
+/// attributes and the ranking rules.
+pub fn parse_sort(criteria: &[String], settings: &IndexSettings) -> Result<Vec<(String, bool)>> {
+    let error = |message: String| -> crate::error::EngineError {
+        UserError::new(UserErrorKind::InvalidSort, message).into()
+    };
+    let mut out = Vec::new();
+    for criterion in criteria {
+        let parsed = criterion
+            .rsplit_once(':')
+            .and_then(|(field, order)| match order {
+                "asc" => Some((field, true)),
+                "desc" => Some((field, false)),
+                _ => None,
+            });
+        let Some((field, ascending)) = parsed.filter(|(f, _)| !f.is_empty()) else {
+            return Err(error(format!(
+                "Invalid syntax for the sort parameter: expected expression ending by `:asc` or `:desc`, found `{criterion}`."
+            )));
+        };
+        let sortable = &settings.sortable_attributes;
+        if !sortable.iter().any(|s| attribute_matches(s, field)) {
+            let message = if sortable.is_empty() {
+                format!("Attribute `{field}` is not sortable. This index does not have configured sortable attributes.")
+            } else {
+                let names: Vec<&str> = sortable.iter().map(String::as_str).collect();
+                format!(
+                    "Attribute `{field}` is not sortable. Available sortable attributes are: `{}`.",
+                    names.join(", ")
+                )
+            };
+            return Err(error(message));
+        }
+        out.push((field.to_string(), ascending));
+    }
+    if !out.is_empty()
+        && !settings
+            .ranking_rules
+            .contains(&crate::settings::RankingRule::Sort)
+    {
+        return Err(error(
+            "You must specify where `sort` is listed in the rankingRules setting to use the sort parameter at search time.".to_string(),
+        ));
+    }
+    Ok(out)
+}
+
+/// The smallest byte string after every string starting with `prefix` (facet prefixes always
+/// have one).
+pub(crate) fn context_prefix_upper(prefix: &str) -> Vec<u8> {
+    context::prefix_upper_bound(prefix.as_bytes()).unwrap_or_else(|| vec![0xFF; 8])
 }
 
 /// For each query term, the document words that match it.

@@ -13,6 +13,7 @@ use quarry_api_types::Code;
 use quarry_engine::documents::{
     normalize_payload, validate_document_id, PayloadError, PayloadFormat,
 };
+use quarry_engine::filter::parse_filter_checked;
 use quarry_engine::settings::attribute_matches;
 use quarry_scheduler::{DocumentMethod, TaskKind};
 use serde_json::{json, Map, Value};
@@ -227,10 +228,26 @@ async fn documents_page(
 ) -> ApiResult<Json<Value>> {
     blocking(move || {
         let index = state.scheduler.index(&uid)?;
-        unavailable::reject_filter(query.filter.as_ref(), Code::InvalidDocumentFilter)?;
         unavailable::reject_sort(query.sort.as_deref(), Code::InvalidDocumentSort)?;
-        let (documents, total) = match &query.ids {
-            Some(ids) => {
+        let filter = match &query.filter {
+            Some(filter) => parse_filter_checked(filter, &index.settings())
+                .map_err(|e| ApiError::new(Code::InvalidDocumentFilter, e.message))?,
+            None => None,
+        };
+        let (documents, total) = match (&query.ids, &filter) {
+            (ids, Some(filter)) => {
+                let key = index.primary_key().unwrap_or_default();
+                let wanted: Option<std::collections::HashSet<String>> =
+                    ids.as_ref().map(|ids| ids.iter().cloned().collect());
+                index.documents_matching(filter, query.offset, query.limit, |d| match &wanted {
+                    None => true,
+                    Some(wanted) => d.get(&key).is_some_and(|v| match v {
+                        Value::String(s) => wanted.contains(s),
+                        other => wanted.contains(&other.to_string()),
+                    }),
+                })?
+            }
+            (Some(ids), None) => {
                 let mut found = Vec::new();
                 for id in ids {
                     if let Some(d) = index.document(id)? {
@@ -240,7 +257,7 @@ async fn documents_page(
                 let total = found.len() as u64;
                 (found.into_iter().skip(query.offset).take(query.limit).collect(), total)
             }
-            None => index.documents_page(query.offset, query.limit)?,
+            (None, None) => index.documents_page(query.offset, query.limit)?,
         };
         let results: Vec<Value> =
             documents.into_iter().map(|d| Value::Object(select_fields(d, query.fields.as_deref()))).collect();

@@ -8,6 +8,7 @@ use axum::Json;
 use quarry_api_types::search::{MatchingStrategy as WireStrategy, SearchQuery};
 use quarry_api_types::Code;
 use quarry_engine::analysis::Analyzer;
+use quarry_engine::filter::parse_filter_checked;
 use quarry_engine::format::{format_document, FormatOptions};
 use quarry_engine::search::{MatchingStrategy, SearchRequest};
 use quarry_engine::Index;
@@ -15,7 +16,7 @@ use serde_json::{json, Map, Value};
 
 use super::documents::select_fields;
 use super::{blocking, index_uid, unavailable};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, RawQuery};
 use crate::AppState;
 
@@ -85,9 +86,12 @@ fn log_slow_search(uid: &str, query: &SearchQuery, elapsed: Duration, ok: bool) 
 pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
     let started = Instant::now();
     let settings = index.settings();
-    unavailable::reject_filter(query.filter.as_ref(), Code::InvalidSearchFilter)?;
-    unavailable::reject_sort(query.sort.as_deref(), Code::InvalidSearchSort)?;
-    unavailable::reject_facets_and_distinct(query.facets.as_deref(), query.distinct.as_deref())?;
+    let filter = match &query.filter {
+        Some(filter) => parse_filter_checked(filter, &settings)
+            .map_err(|e| ApiError::new(Code::InvalidSearchFilter, e.message))?,
+        None => None,
+    };
+    unavailable::reject_distinct(query.distinct.as_deref())?;
     let max_total_hits = settings.pagination.max_total_hits;
     let (offset, limit) = if query.is_finite_pagination() {
         let hits_per_page = query
@@ -116,6 +120,9 @@ pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
             || query.show_ranking_score_details
             || query.ranking_score_threshold.is_some(),
         ranking_score_threshold: query.ranking_score_threshold,
+        filter,
+        facets: query.facets.clone(),
+        sort: query.sort.clone(),
     };
     let result = index.search(&request)?;
     let displayed = settings.displayed_attributes.clone();
@@ -176,6 +183,13 @@ pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
         body.insert("limit".into(), json!(limit));
         body.insert("offset".into(), json!(offset));
         body.insert("estimatedTotalHits".into(), json!(result.candidates));
+    }
+    if let Some(facets) = result.facets {
+        body.insert(
+            "facetDistribution".into(),
+            Value::Object(facets.distribution),
+        );
+        body.insert("facetStats".into(), Value::Object(facets.stats));
     }
     if result.degraded {
         body.insert("degraded".into(), json!(true));

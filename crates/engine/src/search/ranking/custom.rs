@@ -1,6 +1,8 @@
-//! Custom ranking rules, `field:asc` and `field:desc`: documents ordered by the value of one
-//! field, numbers before strings, documents without the field last. Values are read from the
-//! stored documents of the bucket being split (a columnar fast field will replace this).
+//! Custom ranking rules, `field:asc` and `field:desc`, and each criterion of the `sort` search
+//! parameter: documents ordered by the value of one field, numbers before strings, documents
+//! without the field last. When the field has facet terms (it is sortable, filterable or the
+//! distinct attribute) the groups come from iterating its terms in order; otherwise values are
+//! read from the stored documents of the bucket being split.
 
 use std::cmp::Ordering;
 
@@ -9,6 +11,7 @@ use serde_json::Value;
 
 use super::{Bucket, Detail, RankCtx, RankingRule};
 use crate::error::Result;
+use crate::facet::{self, FacetedAttributes};
 use crate::index::read_source;
 
 pub struct CustomRule {
@@ -68,6 +71,105 @@ fn compare(a: &Value, b: &Value) -> Ordering {
     }
 }
 
+impl CustomRule {
+    /// The groups of equal values of the universe, best last, from the facet terms: numbers in
+    /// numeric order, then strings in normalized order; documents already placed by a better
+    /// value of a multi-valued field are not repeated.
+    fn groups_from_terms(&self, ctx: &RankCtx<'_>) -> Result<Vec<(Value, RoaringBitmap)>> {
+        let search = ctx.search;
+        let mut numbers: Vec<(f64, RoaringBitmap)> = Vec::new();
+        let prefix = facet::number_prefix(&self.field);
+        for view in search.segments() {
+            let mut stream = view
+                .facets
+                .terms()
+                .range()
+                .ge(prefix.as_bytes())
+                .lt(crate::search::context_prefix_upper(&prefix))
+                .into_stream()?;
+            while stream.advance() {
+                let rest = &stream.key()[prefix.len()..];
+                let Some(n) = std::str::from_utf8(rest)
+                    .ok()
+                    .and_then(facet::decode_number)
+                else {
+                    continue;
+                };
+                let mut docs = RoaringBitmap::new();
+                search.push_keyword_docs(view, stream.value(), &mut docs)?;
+                docs &= &self.universe;
+                if !docs.is_empty() {
+                    numbers.push((n, docs));
+                }
+            }
+        }
+        numbers.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut strings: Vec<(Vec<u8>, String, RoaringBitmap)> = Vec::new();
+        let prefix = facet::string_prefix(&self.field);
+        for view in search.segments() {
+            let mut stream = view
+                .facets
+                .terms()
+                .range()
+                .ge(prefix.as_bytes())
+                .lt(crate::search::context_prefix_upper(&prefix))
+                .into_stream()?;
+            while stream.advance() {
+                let (normalized, original) =
+                    facet::split_string_rest(&stream.key()[prefix.len()..]);
+                let mut docs = RoaringBitmap::new();
+                search.push_keyword_docs(view, stream.value(), &mut docs)?;
+                docs &= &self.universe;
+                if !docs.is_empty() {
+                    strings.push((
+                        normalized.to_vec(),
+                        String::from_utf8_lossy(original).into_owned(),
+                        docs,
+                    ));
+                }
+            }
+        }
+        strings.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut ordered: Vec<(Value, RoaringBitmap)> = Vec::new();
+        let mut number_groups: Vec<(Value, RoaringBitmap)> = Vec::new();
+        for (n, docs) in numbers {
+            match number_groups.last_mut() {
+                Some((Value::Number(last), d)) if last.as_f64() == Some(n) => *d |= docs,
+                _ => number_groups.push((serde_json::json!(n), docs)),
+            }
+        }
+        let mut string_groups: Vec<(Vec<u8>, Value, RoaringBitmap)> = Vec::new();
+        for (key, original, docs) in strings {
+            match string_groups.last_mut() {
+                Some((last, _, d)) if *last == key => *d |= docs,
+                _ => string_groups.push((key, Value::String(original), docs)),
+            }
+        }
+        let strings: Vec<(Value, RoaringBitmap)> =
+            string_groups.into_iter().map(|(_, v, d)| (v, d)).collect();
+        // Best first, then reversed so that the best is last (groups are popped).
+        if self.ascending {
+            ordered.extend(number_groups);
+            ordered.extend(strings);
+        } else {
+            ordered.extend(number_groups.into_iter().rev());
+            ordered.extend(strings.into_iter().rev());
+        }
+        let mut placed = RoaringBitmap::new();
+        for (_, docs) in ordered.iter_mut() {
+            *docs -= &placed;
+            placed |= &*docs;
+        }
+        ordered.retain(|(_, d)| !d.is_empty());
+        let missing = &self.universe - &placed;
+        if !missing.is_empty() {
+            ordered.push((Value::Null, missing));
+        }
+        ordered.reverse();
+        Ok(ordered)
+    }
+}
+
 impl RankingRule for CustomRule {
     fn name(&self) -> &'static str {
         "custom"
@@ -85,6 +187,11 @@ impl RankingRule for CustomRule {
         ctx: &mut RankCtx<'_>,
         universe: &RoaringBitmap,
     ) -> Result<Option<Bucket>> {
+        if self.groups.is_none()
+            && FacetedAttributes::from_settings(&ctx.search.settings).contains(&self.field)
+        {
+            self.groups = Some(self.groups_from_terms(ctx)?);
+        }
         if self.groups.is_none() {
             let mut values: Vec<(Value, u32)> = Vec::new();
             let mut missing = RoaringBitmap::new();

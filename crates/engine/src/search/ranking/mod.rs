@@ -75,6 +75,7 @@ pub fn rules_for(
     mut words: Option<WordsRule>,
     settings: &[RuleSetting],
     placeholder: bool,
+    sort: &[(String, bool)],
 ) -> Vec<Box<dyn RankingRule>> {
     let mut order: Vec<RuleSetting> = settings.to_vec();
     if !placeholder {
@@ -106,7 +107,13 @@ pub fn rules_for(
         match rule {
             RuleSetting::Asc(field) => rules.push(Box::new(CustomRule::new(field, true))),
             RuleSetting::Desc(field) => rules.push(Box::new(CustomRule::new(field, false))),
-            RuleSetting::Sort => rules.push(Box::new(SortRule::default())),
+            RuleSetting::Sort if sort.is_empty() => rules.push(Box::new(SortRule::default())),
+            // Each criterion of the `sort` parameter splits the buckets of the one before.
+            RuleSetting::Sort => {
+                for (field, ascending) in sort {
+                    rules.push(Box::new(CustomRule::new(field.clone(), *ascending)));
+                }
+            }
             _ if placeholder => {}
             RuleSetting::Words => {
                 if let Some(words) = words.take() {

@@ -1,0 +1,174 @@
+//! Which filters an index accepts: every attribute a filter uses must be selected by a rule of
+//! `filterableAttributes`, and the operator must be one the rule's features allow. The errors
+//! point at the attribute in the filter text, as Meilisearch's do.
+
+use super::parser::error_at;
+use super::{parse_filter, parse_filter_json_with, Condition, FilterError, FilterExpr};
+use crate::settings::{attribute_matches, FilterableRule, IndexSettings};
+
+/// The features of the first rule of `filterableAttributes` selecting `field`, with its place:
+/// `(rule index, equality, comparison)`. `None` when no rule selects it.
+pub fn filterable_rule(settings: &IndexSettings, field: &str) -> Option<(usize, bool, bool)> {
+    settings
+        .filterable_attributes
+        .iter()
+        .enumerate()
+        .find_map(|(i, rule)| match rule {
+            FilterableRule::Field(name) => {
+                attribute_matches(name, field).then_some((i, true, true))
+            }
+            FilterableRule::Patterns {
+                attribute_patterns,
+                equality,
+                comparison,
+                ..
+            } => attribute_patterns
+                .iter()
+                .any(|p| attribute_matches(p, field))
+                .then_some((i, *equality, *comparison)),
+        })
+        .filter(|(_, equality, comparison)| *equality || *comparison)
+}
+
+/// The names and patterns of `filterableAttributes`, for error messages.
+pub fn available_filterable(settings: &IndexSettings) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for rule in &settings.filterable_attributes {
+        match rule {
+            FilterableRule::Field(name) => names.push(name),
+            FilterableRule::Patterns {
+                attribute_patterns,
+                equality,
+                comparison,
+                ..
+            } if *equality || *comparison => {
+                names.extend(attribute_patterns.iter().map(String::as_str))
+            }
+            FilterableRule::Patterns { .. } => {}
+        }
+    }
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        "This index does not have configured filterable attributes.".to_string()
+    } else {
+        let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        format!(
+            "Available filterable attribute patterns are: {}.",
+            listed.join(", ")
+        )
+    }
+}
+
+/// Parses the JSON form of a filter and checks it against the index's filterable attributes.
+pub fn parse_filter_checked(
+    value: &serde_json::Value,
+    settings: &IndexSettings,
+) -> Result<Option<FilterExpr>, FilterError> {
+    parse_filter_json_with(value, &|text| {
+        let expr = parse_filter(text)?;
+        if let Some(expr) = &expr {
+            check(expr, text, settings)?;
+        }
+        Ok(expr)
+    })
+}
+
+/// What an operator needs: equality (`=`, `IN`, ...) or comparison (`<`, `TO`, ...); the
+/// operators that only look at presence, nullness and emptiness need either.
+enum Needs {
+    Equality,
+    Comparison,
+    Any,
+}
+
+fn operator(condition: &Condition) -> (&'static str, Needs) {
+    match condition {
+        Condition::Equal(_) => ("=", Needs::Equality),
+        Condition::NotEqual(_) => ("!=", Needs::Equality),
+        Condition::In(_) => ("IN", Needs::Equality),
+        Condition::NotIn(_) => ("NOT IN", Needs::Equality),
+        Condition::Contains(_) => ("CONTAINS", Needs::Equality),
+        Condition::NotContains(_) => ("NOT CONTAINS", Needs::Equality),
+        Condition::StartsWith(_) => ("STARTS WITH", Needs::Equality),
+        Condition::NotStartsWith(_) => ("NOT STARTS WITH", Needs::Equality),
+        Condition::GreaterThan(_) => (">", Needs::Comparison),
+        Condition::GreaterThanOrEqual(_) => (">=", Needs::Comparison),
+        Condition::LowerThan(_) => ("<", Needs::Comparison),
+        Condition::LowerThanOrEqual(_) => ("<=", Needs::Comparison),
+        Condition::Between { .. } => ("TO", Needs::Comparison),
+        Condition::Exists => ("EXISTS", Needs::Any),
+        Condition::NotExists => ("NOT EXISTS", Needs::Any),
+        Condition::IsNull => ("IS NULL", Needs::Any),
+        Condition::IsNotNull => ("IS NOT NULL", Needs::Any),
+        Condition::IsEmpty => ("IS EMPTY", Needs::Any),
+        Condition::IsNotEmpty => ("IS NOT EMPTY", Needs::Any),
+    }
+}
+
+fn check(expr: &FilterExpr, src: &str, settings: &IndexSettings) -> Result<(), FilterError> {
+    match expr {
+        FilterExpr::Not(inner) => check(inner, src, settings),
+        FilterExpr::And(items) | FilterExpr::Or(items) => {
+            items.iter().try_for_each(|i| check(i, src, settings))
+        }
+        FilterExpr::GeoRadius { .. }
+        | FilterExpr::GeoBoundingBox { .. }
+        | FilterExpr::GeoPolygon(_) => match filterable_rule(settings, "_geo") {
+            Some(_) => Ok(()),
+            None => Err(error_at(
+                src,
+                0,
+                src.len(),
+                format_args!(
+                    "Attribute `_geo` is not filterable. {}",
+                    available_filterable(settings)
+                ),
+            )),
+        },
+        FilterExpr::Condition {
+            field,
+            condition,
+            span,
+        } => {
+            let (start, end) = *span;
+            let Some((rule, equality, comparison)) = filterable_rule(settings, field) else {
+                return Err(error_at(
+                    src,
+                    start,
+                    end,
+                    format_args!(
+                        "Attribute `{field}` is not filterable. {}",
+                        available_filterable(settings)
+                    ),
+                ));
+            };
+            let (name, needs) = operator(condition);
+            let (allowed, feature) = match needs {
+                Needs::Equality => (equality, "equality"),
+                Needs::Comparison => (comparison, "comparison"),
+                Needs::Any => (true, ""),
+            };
+            if allowed {
+                return Ok(());
+            }
+            let mut operators = vec!["OR", "AND", "NOT"];
+            if equality {
+                operators.extend(["=", "!=", "IN", "NOT IN"]);
+            }
+            if comparison {
+                operators.extend([">", ">=", "<", "<=", "TO"]);
+            }
+            operators.extend(["IS EMPTY", "IS NULL", "EXISTS"]);
+            Err(error_at(
+                src,
+                start,
+                end,
+                format_args!(
+                    "Filter operator `{name}` is not allowed for the attribute `{field}`.\n  - Note: allowed operators: {}.\n  - Note: field `{field}` matched rule #{rule} in `filterableAttributes`\n  - Hint: enable {feature} in rule #{rule} by modifying the features.filter object\n  - Hint: prepend another rule matching `{field}` with appropriate filter features before rule #{rule}",
+                    operators.join(", ")
+                ),
+            ))
+        }
+    }
+}
