@@ -55,23 +55,34 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         master_key: cli.master_key.clone(),
         payload_size_limit: cli.http_payload_size_limit.0,
         production: cli.env == config::Env::Production,
+        max_concurrent_requests: cli.max_concurrent_requests,
+    };
+    let tls = match (&cli.ssl_cert_path, &cli.ssl_key_path) {
+        (Some(cert), Some(key)) => Some(quarry_server::tls::load_config(cert, key)?),
+        _ => None,
     };
     let listener = tokio::net::TcpListener::bind(&cli.http_addr)
         .await
         .with_context(|| format!("binding {}", cli.http_addr))?;
     let local = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
         addr = %local,
         db_path = %cli.db_path.display(),
         env = ?cli.env,
         master_key = cli.master_key.is_some(),
-        "Quarry is listening on http://{local}"
+        tls = tls.is_some(),
+        "Quarry is listening on {scheme}://{local}"
     );
-    let state = AppState {
-        scheduler,
-        config: std::sync::Arc::new(config),
-    };
-    quarry_server::serve(listener, state, shutdown_signal()).await?;
+    let state = AppState::new(scheduler, config)
+        .with_context(|| format!("opening the API keys in {}", db_path.display()))?;
+    match tls {
+        Some(tls) => {
+            let listener = quarry_server::tls::TlsListener::new(listener, tls)?;
+            quarry_server::serve_tls(listener, state, shutdown_signal()).await?
+        }
+        None => quarry_server::serve(listener, state, shutdown_signal()).await?,
+    }
     tracing::info!("Quarry stopped");
     Ok(())
 }

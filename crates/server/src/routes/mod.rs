@@ -3,6 +3,7 @@
 
 mod documents;
 mod indexes;
+mod keys;
 mod search;
 mod settings;
 mod system;
@@ -18,7 +19,7 @@ use quarry_api_types::Code;
 use quarry_scheduler::{Task, TaskKind};
 
 use crate::error::{ApiError, ApiResult};
-use crate::{auth, logging, AppState};
+use crate::{auth, limits, logging, AppState};
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
@@ -72,11 +73,20 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks/{uid}", get(tasks::get_one))
         .route("/batches", get(tasks::list_batches))
         .route("/batches/{uid}", get(tasks::get_batch))
+        .route("/keys", get(keys::list).post(keys::create))
+        .route(
+            "/keys/{key}",
+            get(keys::get_one).patch(keys::update).delete(keys::delete),
+        )
         // Route layers run inside routing, where the route pattern is known; the last one
         // added runs first, so even refused requests are logged with their request id.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit_in_flight,
         ))
         .route_layer(middleware::from_fn(logging::log_requests));
     api.fallback(not_found)
