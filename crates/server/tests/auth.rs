@@ -326,16 +326,28 @@ fn authorization_matrix_over_every_route() {
             continue;
         };
 
-        let no_key = go(None);
-        if no_key.status == 404 && no_key.body["code"] == "not_found" {
+        let probe = go(Some(MASTER));
+        let not_registered = (probe.status == 404 && probe.body["code"] == "not_found")
+            // Another method is registered on the same path pattern.
+            || probe.status == 405;
+        if not_registered {
             // The handler lives on another branch: only the route table entry exists here.
-            // Whoever calls, the unregistered route answers 404.
-            for token in [Some("wrong"), Some(expired.as_str()), Some(MASTER)] {
-                check(&what("anyone (unregistered)"), &go(token), 404);
+            // An unregistered path answers 404 to anyone. A method missing on a registered
+            // path answers 405 once authorized; a route the table does not cover needs `*`.
+            for token in [Some("wrong"), Some(expired.as_str()), None] {
+                let r = go(token);
+                assert!(
+                    r.status == probe.status || matches!(r.status, 401 | 403),
+                    "{}: {} {}",
+                    what("anyone (unregistered)"),
+                    r.status,
+                    r.body
+                );
             }
             unregistered.insert(format!("{} {}", policy.method, policy.path));
             continue;
         }
+        let no_key = go(None);
         check(&what("no key"), &no_key, 401);
         check(&what("wrong key"), &go(Some("not-a-key")), 403);
         check(&what("expired key"), &go(Some(&expired)), 403);
@@ -391,7 +403,9 @@ fn authorization_matrix_over_every_route() {
         checked += 1;
     }
     // Every route this branch registers went through the whole matrix.
-    assert!(checked >= 40, "only {checked} routes checked");
+    assert!(checked >= 37, "only {checked} routes checked");
+    let public = ROUTE_POLICIES.iter().filter(|p| p.action.is_none()).count();
+    assert_eq!(checked + unregistered.len() + public, ROUTE_POLICIES.len());
     eprintln!("routes whose handlers are on other branches: {unregistered:?}");
 }
 
