@@ -127,7 +127,10 @@ fn https_with_a_self_signed_certificate() {
             let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
             panic!("quarry exited ({status}): {log}");
         }
-        assert!(Instant::now() < deadline, "quarry never answered over HTTPS");
+        assert!(
+            Instant::now() < deadline,
+            "quarry never answered over HTTPS"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     // Authorized and refused requests over TLS.
@@ -171,7 +174,10 @@ fn https_with_a_self_signed_certificate() {
     let untrusting = client_config(&other.2);
     assert!(https(&untrusting, port, "GET", "/health", &[], None).is_err());
     // The server still serves trusting clients afterwards.
-    assert_eq!(https(&config, port, "GET", "/health", &[], None).unwrap().0, 200);
+    assert_eq!(
+        https(&config, port, "GET", "/health", &[], None).unwrap().0,
+        200
+    );
 }
 
 #[test]
@@ -204,7 +210,13 @@ fn tls_flags_must_come_together_and_name_readable_files() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("missing.pem"));
 }
 
-fn request(server: &Server, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+fn request(
+    server: &Server,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
     let mut builder = server
         .client
@@ -230,7 +242,9 @@ fn api_keys_survive_a_restart_with_the_same_values() {
         "POST",
         "/keys",
         MASTER,
-        Some(json!({"name": "front", "actions": ["search"], "indexes": ["films*"], "expiresAt": null})),
+        Some(
+            json!({"name": "front", "actions": ["search"], "indexes": ["films*"], "expiresAt": null}),
+        ),
     );
     assert_eq!(status, 201, "{created}");
     let (_, before) = request(&server, "GET", "/keys?limit=100", MASTER, None);
@@ -243,7 +257,10 @@ fn api_keys_survive_a_restart_with_the_same_values() {
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(request(&server, "DELETE", &format!("/keys/{deleted}"), MASTER, None).0, 204);
+    assert_eq!(
+        request(&server, "DELETE", &format!("/keys/{deleted}"), MASTER, None).0,
+        204
+    );
     let (_, before) = request(&server, "GET", "/keys?limit=100", MASTER, None);
     assert_eq!(before["total"], 4);
     assert!(server
@@ -254,13 +271,31 @@ fn api_keys_survive_a_restart_with_the_same_values() {
     let (_, after) = request(&server, "GET", "/keys?limit=100", MASTER, None);
     assert_eq!(after, before, "keys changed across the restart");
     let value = created["key"].as_str().unwrap();
-    let (status, body) = request(&server, "POST", "/indexes/films_fr/search", value, Some(json!({})));
+    let (status, body) = request(
+        &server,
+        "POST",
+        "/indexes/films_fr/search",
+        value,
+        Some(json!({})),
+    );
     assert_ne!(status, 403, "{body}");
-    let (status, _) = request(&server, "POST", "/indexes/books/search", value, Some(json!({})));
+    let (status, _) = request(
+        &server,
+        "POST",
+        "/indexes/books/search",
+        value,
+        Some(json!({})),
+    );
     assert_eq!(status, 403);
     // Under another master key the same uids give other values: the old value is refused.
     drop(server);
     let server = Server::start(&db, &log, &["--master-key", "another-master-key-0123"]);
-    let (status, _) = request(&server, "POST", "/indexes/films_fr/search", value, Some(json!({})));
+    let (status, _) = request(
+        &server,
+        "POST",
+        "/indexes/films_fr/search",
+        value,
+        Some(json!({})),
+    );
     assert_eq!(status, 403);
 }

@@ -90,11 +90,33 @@ pub fn router(state: AppState) -> Router {
         ))
         .route_layer(middleware::from_fn(logging::log_requests));
     api.fallback(not_found)
+        .layer(middleware::map_response(json_rejections))
         .layer(tower_http::decompression::RequestDecompressionLayer::new())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             ApiError::new(Code::Internal, "An internal error occurred.").into_response()
         }))
         .with_state(state)
+}
+
+/// axum's own extractor rejections (an undecodable path parameter, for instance) are plain
+/// text; every client error must carry Meilisearch's JSON error body instead.
+async fn json_rejections(response: Response) -> Response {
+    let status = response.status();
+    let is_text = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !status.is_client_error() || !is_text {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = String::from_utf8_lossy(&body).trim().to_string();
+    let mut out = ApiError::new(Code::BadRequest, message).into_response();
+    *out.status_mut() = status;
+    out
 }
 
 async fn not_found() -> Response {
