@@ -299,3 +299,69 @@ fn api_keys_survive_a_restart_with_the_same_values() {
     );
     assert_eq!(status, 403);
 }
+
+#[test]
+fn past_the_in_flight_limit_requests_get_503_not_a_collapse() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &dir.path().join("db"),
+        &dir.path().join("log"),
+        &["--max-concurrent-requests", "2"],
+    );
+    let create = server
+        .client
+        .post(server.url("/indexes"))
+        .json(&json!({"uid": "limited"}))
+        .send()
+        .unwrap()
+        .json::<Value>()
+        .unwrap();
+    server.wait_task(create["taskUid"].as_u64().unwrap(), Duration::from_secs(60));
+    // Two requests whose body never completes hold both permits.
+    let mut holders = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        s.write_all(b"POST /indexes/limited/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            .unwrap();
+        holders.push(s);
+    }
+    let search = |client: &reqwest::blocking::Client| {
+        client
+            .post(server.url("/indexes/limited/search"))
+            .json(&json!({"q": "a"}))
+            .send()
+            .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let refused = loop {
+        let r = search(&server.client);
+        if r.status() == 503 {
+            break r;
+        }
+        assert_eq!(r.status(), 200);
+        assert!(Instant::now() < deadline, "the limit never engaged");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let body: Value = refused.json().unwrap();
+    assert_eq!(body["code"], "too_many_requests");
+    assert_eq!(body["type"], "system");
+    assert_eq!(
+        body["link"],
+        "https://docs.meilisearch.com/errors#too_many_requests"
+    );
+    // Health checks are not counted.
+    assert_eq!(server.get("/health")["status"], "available");
+    // Once the slow requests end, requests are served again.
+    drop(holders);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = search(&server.client);
+        if r.status() == 200 {
+            break;
+        }
+        assert_eq!(r.status(), 503);
+        assert!(Instant::now() < deadline, "permits never came back");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
