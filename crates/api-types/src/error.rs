@@ -69,6 +69,8 @@ codes! {
     NotFound => ("not_found", 404, InvalidRequest),
     InvalidEncoding => ("invalid_encoding", 400, InvalidRequest),
     TooManySearchRequests => ("too_many_search_requests", 503, System),
+    // Quarry-specific: the in-flight request limit (`--max-concurrent-requests`) is reached.
+    TooManyRequests => ("too_many_requests", 503, System),
     // Auth.
     MissingAuthorizationHeader => ("missing_authorization_header", 401, Auth),
     InvalidApiKey => ("invalid_api_key", 403, Auth),

@@ -5,11 +5,13 @@
 
 pub mod actions;
 pub mod key;
+pub mod persist;
 pub mod store;
 pub mod tenant_token;
 
 pub use actions::{grants, Action};
 pub use key::{default_keys, derive_key_value, ApiKey, IndexPattern};
+pub use persist::{PersistError, PersistentKeyStore};
 pub use store::{AuthContext, AuthError, KeyStore, Principal};
 pub use tenant_token::{SearchRules, TenantToken, TokenError};
 

@@ -93,6 +93,19 @@ pub struct Cli {
     #[arg(long, env = "QUARRY_MAX_INDEXING_MEMORY", default_value = "256MiB")]
     pub max_indexing_memory: ByteSize,
 
+    /// PEM certificate chain (leaf first): serve HTTPS instead of HTTP. Needs --ssl-key-path.
+    #[arg(long, env = "QUARRY_SSL_CERT_PATH")]
+    pub ssl_cert_path: Option<PathBuf>,
+
+    /// PEM private key of the certificate (PKCS#8, PKCS#1 or SEC1). Needs --ssl-cert-path.
+    #[arg(long, env = "QUARRY_SSL_KEY_PATH")]
+    pub ssl_key_path: Option<PathBuf>,
+
+    /// Requests handled at the same time; past it a request is answered `503
+    /// too_many_requests` at once (`/health` excepted).
+    #[arg(long, env = "QUARRY_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
+    pub max_concurrent_requests: usize,
+
     /// Also serve `GET /metrics` on this address (e.g. 127.0.0.1:9090).
     #[arg(long, env = "QUARRY_METRICS_ADDR")]
     pub metrics_addr: Option<String>,
@@ -170,6 +183,12 @@ impl Cli {
                 _ => {}
             }
         }
+        if self.ssl_cert_path.is_some() != self.ssl_key_path.is_some() {
+            anyhow::bail!("--ssl-cert-path and --ssl-key-path go together: set both or neither");
+        }
+        if self.max_concurrent_requests == 0 {
+            anyhow::bail!("--max-concurrent-requests must be larger than zero");
+        }
         if self.http_payload_size_limit.0 == 0 {
             anyhow::bail!("--http-payload-size-limit must be larger than zero");
         }
@@ -216,5 +235,22 @@ mod tests {
                 .is_ok()
         );
         assert!(parse(&[]).validate().is_ok());
+    }
+
+    #[test]
+    fn tls_flags_go_together() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("quarry").chain(args.iter().copied())).unwrap()
+        };
+        assert!(parse(&["--ssl-cert-path", "c.pem"]).validate().is_err());
+        assert!(parse(&["--ssl-key-path", "k.pem"]).validate().is_err());
+        assert!(
+            parse(&["--ssl-cert-path", "c.pem", "--ssl-key-path", "k.pem"])
+                .validate()
+                .is_ok()
+        );
+        assert!(parse(&["--max-concurrent-requests", "0"])
+            .validate()
+            .is_err());
     }
 }

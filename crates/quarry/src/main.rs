@@ -58,10 +58,17 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
     {
         let cli = cli.clone();
         let index_options = options.index;
-        let keys = options.keys.clone();
-        tokio::task::spawn_blocking(move || import_at_start(&cli, index_options, &keys)).await??;
+        tokio::task::spawn_blocking(move || import_at_start(&cli, index_options)).await??;
     }
     let db_path = cli.db_path.clone();
+    // The key store opens first: dumps written by the scheduler carry the keys.
+    let key_store = std::sync::Arc::new(
+        quarry_auth::PersistentKeyStore::open(&db_path, cli.master_key.clone())
+            .with_context(|| format!("opening the API keys in {}", db_path.display()))?,
+    );
+    options.keys = quarry_scheduler::Keys(std::sync::Arc::new(quarry_server::DumpKeys(
+        key_store.clone(),
+    )));
     let scheduler = tokio::task::spawn_blocking(move || Scheduler::open(options))
         .await?
         .map_err(|e| anyhow::anyhow!("{}", e.message))
@@ -72,22 +79,26 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         production: cli.env == config::Env::Production,
         dashboard: !cli.no_dashboard,
         slow_search_ms: cli.slow_search_ms,
+        max_concurrent_requests: cli.max_concurrent_requests,
+    };
+    let tls = match (&cli.ssl_cert_path, &cli.ssl_key_path) {
+        (Some(cert), Some(key)) => Some(quarry_server::tls::load_config(cert, key)?),
+        _ => None,
     };
     let listener = tokio::net::TcpListener::bind(&cli.http_addr)
         .await
         .with_context(|| format!("binding {}", cli.http_addr))?;
     let local = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
         addr = %local,
         db_path = %cli.db_path.display(),
         env = ?cli.env,
         master_key = cli.master_key.is_some(),
-        "Quarry is listening on http://{local}"
+        tls = tls.is_some(),
+        "Quarry is listening on {scheme}://{local}"
     );
-    let state = AppState {
-        scheduler,
-        config: std::sync::Arc::new(config),
-    };
+    let state = AppState::with_keys(scheduler, config, key_store);
     if let Some(addr) = &cli.metrics_addr {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -124,7 +135,13 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
             }
         });
     }
-    quarry_server::serve(listener, state, shutdown_signal()).await?;
+    match tls {
+        Some(tls) => {
+            let listener = quarry_server::tls::TlsListener::new(listener, tls)?;
+            quarry_server::serve_tls(listener, state, shutdown_signal()).await?
+        }
+        None => quarry_server::serve(listener, state, shutdown_signal()).await?,
+    }
     tracing::info!("Quarry stopped");
     Ok(())
 }
@@ -132,11 +149,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
 /// `--import-dump` and `--import-snapshot`: rebuild the data directory before it is opened.
 /// Like Meilisearch, an existing database is never overwritten: the start fails unless told
 /// to ignore the import, and a missing file fails unless told to ignore that.
-fn import_at_start(
-    cli: &Cli,
-    index_options: quarry_scheduler::IndexOptions,
-    keys: &quarry_scheduler::Keys,
-) -> anyhow::Result<()> {
+fn import_at_start(cli: &Cli, index_options: quarry_scheduler::IndexOptions) -> anyhow::Result<()> {
     let (file, what, ignore_missing, ignore_if_exists) =
         match (&cli.import_dump, &cli.import_snapshot) {
             (Some(f), _) => (
@@ -173,18 +186,21 @@ fn import_at_start(
     }
     let started = std::time::Instant::now();
     let result = if cli.import_dump.is_some() {
-        quarry_scheduler::dump::import(file, &cli.db_path, index_options, keys.0.as_ref()).map(
-            |s| {
-                tracing::info!(
-                    indexes = s.indexes,
-                    documents = s.documents,
-                    tasks = s.tasks,
-                    keys = s.keys,
-                    duration_ms = started.elapsed().as_millis() as u64,
-                    "dump imported"
-                );
-            },
-        )
+        // The dump's keys go in as they are; no default key is created before them (the
+        // store opens without the master key here), so none is added beside them.
+        let store = quarry_auth::PersistentKeyStore::open(&cli.db_path, None)
+            .with_context(|| format!("opening the API keys in {}", cli.db_path.display()))?;
+        let keys = quarry_server::DumpKeys(std::sync::Arc::new(store));
+        quarry_scheduler::dump::import(file, &cli.db_path, index_options, &keys).map(|s| {
+            tracing::info!(
+                indexes = s.indexes,
+                documents = s.documents,
+                tasks = s.tasks,
+                keys = s.keys,
+                duration_ms = started.elapsed().as_millis() as u64,
+                "dump imported"
+            );
+        })
     } else {
         quarry_scheduler::snapshot::import(file, &cli.db_path).map(|()| {
             tracing::info!(

@@ -287,20 +287,22 @@ impl Scheduler {
     /// Tasks matching `filter`, newest first (oldest first with `reverse`), paginated. Returns
     /// the page, the total number of matching tasks, and the uid of the next page's first task.
     pub fn tasks(&self, filter: &TaskFilter) -> (Vec<Task>, usize, Option<u32>) {
+        self.tasks_where(filter, |_| true)
+    }
+
+    /// [`Scheduler::tasks`] among the tasks for which `visible` holds (an API key sees only
+    /// the tasks of the indexes it covers).
+    pub fn tasks_where(
+        &self,
+        filter: &TaskFilter,
+        visible: impl Fn(&Task) -> bool,
+    ) -> (Vec<Task>, usize, Option<u32>) {
         let queue = self.inner.queue.lock();
+        let keep = |t: &&Task| filter_matches(filter, t) && visible(t);
         let matching: Vec<&Task> = if filter.reverse {
-            queue
-                .tasks
-                .values()
-                .filter(|t| filter_matches(filter, t))
-                .collect()
+            queue.tasks.values().filter(keep).collect()
         } else {
-            queue
-                .tasks
-                .values()
-                .rev()
-                .filter(|t| filter_matches(filter, t))
-                .collect()
+            queue.tasks.values().rev().filter(keep).collect()
         };
         let total = matching.len();
         let start = match filter.from {
@@ -321,11 +323,20 @@ impl Scheduler {
 
     /// Uids of tasks matching `filter`, whatever their number (for cancel and delete).
     pub fn matching_task_uids(&self, filter: &TaskFilter) -> Vec<u32> {
+        self.matching_task_uids_where(filter, |_| true)
+    }
+
+    /// [`Scheduler::matching_task_uids`] among the tasks for which `visible` holds.
+    pub fn matching_task_uids_where(
+        &self,
+        filter: &TaskFilter,
+        visible: impl Fn(&Task) -> bool,
+    ) -> Vec<u32> {
         let queue = self.inner.queue.lock();
         queue
             .tasks
             .values()
-            .filter(|t| filter_matches(filter, t))
+            .filter(|t| filter_matches(filter, t) && visible(t))
             .map(|t| t.uid)
             .collect()
     }
@@ -341,6 +352,15 @@ impl Scheduler {
 
     /// Batches holding at least one task matching `filter`, like [`Scheduler::tasks`].
     pub fn batches(&self, filter: &TaskFilter) -> (Vec<Batch>, usize, Option<u32>) {
+        self.batches_where(filter, |_| true)
+    }
+
+    /// [`Scheduler::batches`] counting only the tasks for which `visible` holds.
+    pub fn batches_where(
+        &self,
+        filter: &TaskFilter,
+        visible: impl Fn(&Task) -> bool,
+    ) -> (Vec<Batch>, usize, Option<u32>) {
         let queue = self.inner.queue.lock();
         let mut all: Vec<&Batch> = queue
             .batches
@@ -360,13 +380,14 @@ impl Scheduler {
                     .is_none_or(|u| u.contains(&b.uid))
                     && b.task_uids.iter().any(|uid| {
                         queue.tasks.get(uid).is_some_and(|t| {
-                            filter_matches(
-                                &TaskFilter {
-                                    batch_uids: None,
-                                    ..filter.clone()
-                                },
-                                t,
-                            )
+                            visible(t)
+                                && filter_matches(
+                                    &TaskFilter {
+                                        batch_uids: None,
+                                        ..filter.clone()
+                                    },
+                                    t,
+                                )
                         })
                     })
             })

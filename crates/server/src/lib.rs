@@ -3,19 +3,25 @@
 //! and map the result to the wire shape.
 
 mod auth;
+mod dump_keys;
 pub mod error;
 mod extract;
+mod limits;
 mod logging;
 pub mod metrics;
 mod preview;
 mod routes;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use quarry_auth::PersistentKeyStore;
 use quarry_scheduler::Scheduler;
 
+pub use auth::{IndexFrom, RoutePolicy, ROUTE_POLICIES};
+pub use dump_keys::DumpKeys;
 pub use logging::REQUEST_ID_HEADER;
 
 /// Everything the server needs to know, validated by the binary.
@@ -30,6 +36,9 @@ pub struct ServerConfig {
     pub dashboard: bool,
     /// Searches slower than this are logged at `warn` with their parameters.
     pub slow_search_ms: Option<u64>,
+    /// Requests handled at the same time; one more is answered `503 too_many_requests`
+    /// at once instead of queuing without bound. `/health` is not counted.
+    pub max_concurrent_requests: usize,
 }
 
 impl Default for ServerConfig {
@@ -40,6 +49,7 @@ impl Default for ServerConfig {
             production: false,
             dashboard: true,
             slow_search_ms: None,
+            max_concurrent_requests: 1024,
         }
     }
 }
@@ -48,6 +58,37 @@ impl Default for ServerConfig {
 pub struct AppState {
     pub scheduler: Scheduler,
     pub config: Arc<ServerConfig>,
+    /// The API keys, persisted in `<db>/auth.redb`.
+    pub keys: Arc<PersistentKeyStore>,
+    /// Permits for in-flight requests (see [`ServerConfig::max_concurrent_requests`]).
+    pub in_flight: Arc<tokio::sync::Semaphore>,
+}
+
+impl AppState {
+    /// Builds the state around an opened scheduler: opens (creating on first start) the key
+    /// store in the scheduler's data directory, with the default keys when a master key is set.
+    pub fn new(scheduler: Scheduler, config: ServerConfig) -> anyhow::Result<AppState> {
+        let keys = PersistentKeyStore::open(scheduler.db_path(), config.master_key.clone())?;
+        Ok(AppState::with_keys(scheduler, config, Arc::new(keys)))
+    }
+
+    /// Builds the state around an opened scheduler and an opened key store (the binary opens
+    /// the store first, so that dumps can carry the keys).
+    pub fn with_keys(
+        scheduler: Scheduler,
+        config: ServerConfig,
+        keys: Arc<PersistentKeyStore>,
+    ) -> AppState {
+        let permits = config
+            .max_concurrent_requests
+            .clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        AppState {
+            scheduler,
+            config: Arc::new(config),
+            keys,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(permits)),
+        }
+    }
 }
 
 /// The whole application, as the binary serves it and as tests drive it.
@@ -83,8 +124,27 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
+    finish(scheduler).await;
+    Ok(())
+}
+
+/// [`serve`] over HTTPS: `listener` completes TLS handshakes before axum sees a connection.
+pub async fn serve_tls(
+    listener: tls::TlsListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let scheduler = state.scheduler.clone();
+    let router = app(state);
+    axum::serve(listener, router.into_make_service())
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    finish(scheduler).await;
+    Ok(())
+}
+
+async fn finish(scheduler: Scheduler) {
     tokio::task::spawn_blocking(move || scheduler.shutdown())
         .await
         .ok();
-    Ok(())
 }

@@ -198,7 +198,10 @@ impl Index {
         };
         let mut query = build(false)?;
         let max_total_hits = ctx.settings.pagination.max_total_hits;
-        let window_end = (request.offset + request.limit).min(max_total_hits);
+        let window_end = request
+            .offset
+            .saturating_add(request.limit)
+            .min(max_total_hits);
         let placeholder = query.terms.is_empty();
         let mut words_rule = None;
         let universe = if placeholder {

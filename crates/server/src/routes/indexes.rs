@@ -10,6 +10,7 @@ use quarry_scheduler::{IndexInfo, Scheduler, TaskKind};
 use serde_json::{json, Value};
 
 use super::{blocking, enqueue, index_uid};
+use crate::auth::{invalid_api_key, Auth};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, RawQuery};
 use crate::AppState;
@@ -25,10 +26,12 @@ fn info_view(info: &IndexInfo) -> Value {
 
 pub async fn list(
     State(state): State<AppState>,
+    Auth(auth): Auth,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
     let query = ListIndexesQuery::from_query_string(&query)?;
-    let infos = state.scheduler.index_infos();
+    let mut infos = state.scheduler.index_infos();
+    infos.retain(|info| auth.is_index_authorized(&info.uid));
     let results: Vec<Value> = infos
         .iter()
         .skip(query.offset)
@@ -42,9 +45,13 @@ pub async fn list(
 
 pub async fn create(
     State(state): State<AppState>,
+    Auth(auth): Auth,
     JsonBody(body): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
     let request = CreateIndexRequest::from_json(&body)?;
+    if !auth.is_index_authorized(&request.uid) {
+        return Err(invalid_api_key());
+    }
     enqueue(
         &state,
         TaskKind::IndexCreation {
@@ -65,11 +72,20 @@ pub async fn get_one(
 
 pub async fn update(
     State(state): State<AppState>,
+    Auth(auth): Auth,
     Path(uid): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
     index_uid(&uid)?;
     let request = UpdateIndexRequest::from_json(&body)?;
+    // Renaming needs the right on the new name too.
+    if request
+        .uid
+        .as_deref()
+        .is_some_and(|new| !auth.is_index_authorized(new))
+    {
+        return Err(invalid_api_key());
+    }
     enqueue(
         &state,
         TaskKind::IndexUpdate {

@@ -3,6 +3,7 @@
 
 mod documents;
 mod indexes;
+mod keys;
 mod multi_search;
 mod search;
 mod settings;
@@ -19,7 +20,7 @@ use quarry_api_types::Code;
 use quarry_scheduler::{Task, TaskKind};
 
 use crate::error::{ApiError, ApiResult};
-use crate::{auth, logging, AppState};
+use crate::{auth, limits, logging, AppState};
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
@@ -77,11 +78,20 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::metrics))
         .route("/dumps", post(system::create_dump))
         .route("/snapshots", post(system::create_snapshot))
+        .route("/keys", get(keys::list).post(keys::create))
+        .route(
+            "/keys/{key}",
+            get(keys::get_one).patch(keys::update).delete(keys::delete),
+        )
         // Route layers run inside routing, where the route pattern is known; the last one
         // added runs first, so even refused requests are logged with their request id.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit_in_flight,
         ))
         .route_layer(middleware::from_fn(logging::log_requests));
     // The preview page is open to everyone (it asks for a key itself); it is still logged.
@@ -95,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         api
     };
     api.fallback(not_found)
+        .layer(middleware::map_response(json_rejections))
         .layer(tower_http::decompression::RequestDecompressionLayer::new())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             ApiError::new(Code::Internal, "An internal error occurred.").into_response()
@@ -113,6 +124,27 @@ pub fn metrics_router(state: AppState) -> Router {
         .route_layer(middleware::from_fn(logging::log_requests))
         .fallback(not_found)
         .with_state(state)
+}
+
+/// axum's own extractor rejections (an undecodable path parameter, for instance) are plain
+/// text; every client error must carry Meilisearch's JSON error body instead.
+async fn json_rejections(response: Response) -> Response {
+    let status = response.status();
+    let is_text = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !status.is_client_error() || !is_text {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = String::from_utf8_lossy(&body).trim().to_string();
+    let mut out = ApiError::new(Code::BadRequest, message).into_response();
+    *out.status_mut() = status;
+    out
 }
 
 async fn not_found() -> Response {

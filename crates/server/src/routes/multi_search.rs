@@ -10,20 +10,34 @@ use axum::Json;
 use quarry_api_types::multi_search::{
     inside_query, Federation, MultiSearchQuery, MultiSearchRequest,
 };
-use quarry_api_types::ResponseError;
+use quarry_api_types::{Code, ResponseError};
 use serde_json::{json, Map, Value};
 
 use super::blocking;
-use super::search::perform_search;
+use super::search::{apply_tenant_filter, perform_search};
+use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 use crate::AppState;
 
 pub async fn multi_search(
     State(state): State<AppState>,
+    Auth(auth): Auth,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    let request = MultiSearchRequest::from_json(&body)?;
+    let mut request = MultiSearchRequest::from_json(&body)?;
+    // Each query answers for its own index: the key must cover it, and a tenant token's
+    // filter for that index is ANDed into the query's own.
+    for (position, query) in request.queries.iter_mut().enumerate() {
+        if !auth.is_index_authorized(&query.index_uid) {
+            return Err(ApiError(inside_query(
+                position,
+                ResponseError::new(Code::InvalidApiKey, "The provided API key is invalid."),
+            )));
+        }
+        apply_tenant_filter(&auth, &query.index_uid, &mut query.search)
+            .map_err(|ApiError(e)| ApiError(inside_query(position, e)))?;
+    }
     blocking(move || {
         let answer = match &request.federation {
             None => separate_results(&state, &request.queries)?,

@@ -16,31 +16,101 @@ use serde_json::{json, Map, Value};
 
 use super::documents::select_fields;
 use super::{blocking, index_uid, unavailable};
+use crate::auth::auth_error;
+use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, RawQuery};
 use crate::AppState;
+use quarry_auth::AuthContext;
 
 /// Meilisearch's effective search deadline when `searchCutoffMs` is not set.
 const DEFAULT_SEARCH_CUTOFF: Duration = Duration::from_millis(1500);
 
 pub async fn search_get(
     State(state): State<AppState>,
+    Auth(auth): Auth,
     Path(uid): Path<String>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
     index_uid(&uid)?;
-    let query = SearchQuery::from_query_string(&query)?;
+    let mut query = SearchQuery::from_query_string(&query)?;
+    apply_tenant_filter(&auth, &uid, &mut query)?;
     run(state, uid, query).await
 }
 
 pub async fn search_post(
     State(state): State<AppState>,
+    Auth(auth): Auth,
     Path(uid): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
     index_uid(&uid)?;
-    let query = SearchQuery::from_json(&body)?;
+    let mut query = SearchQuery::from_json(&body)?;
+    apply_tenant_filter(&auth, &uid, &mut query)?;
     run(state, uid, query).await
+}
+
+/// ANDs the tenant token's filter for `index` (if the caller used a tenant token with one)
+/// into the query's own filter, so the caller can narrow but never widen what it sees.
+pub fn apply_tenant_filter(
+    auth: &AuthContext,
+    index: &str,
+    query: &mut SearchQuery,
+) -> ApiResult<()> {
+    let forced = auth.search_filter(index).map_err(auth_error)?;
+    if let Some(forced) = forced.filter(|f| !filter_is_empty(f)) {
+        query.filter = Some(match query.filter.take() {
+            Some(own) if !filter_is_empty(&own) => and_filters(&forced, &own),
+            _ => forced,
+        });
+    }
+    Ok(())
+}
+
+fn filter_is_empty(filter: &Value) -> bool {
+    match filter {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(items) => items.iter().all(filter_is_empty),
+        _ => false,
+    }
+}
+
+/// Writes a filter in its string form: an array means AND of its items, a nested array OR.
+fn filter_expression(filter: &Value) -> String {
+    let group = |items: &[Value], op: &str| {
+        items
+            .iter()
+            .filter(|i| !filter_is_empty(i))
+            .map(|i| format!("({})", filter_expression(i)))
+            .collect::<Vec<_>>()
+            .join(op)
+    };
+    match filter {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => {
+            let and: Vec<String> = items
+                .iter()
+                .filter(|i| !filter_is_empty(i))
+                .map(|item| match item {
+                    Value::Array(any) => format!("({})", group(any, " OR ")),
+                    other => format!("({})", filter_expression(other)),
+                })
+                .collect();
+            and.join(" AND ")
+        }
+        // Any other shape is refused by the filter parser; keep it as it is written.
+        other => other.to_string(),
+    }
+}
+
+/// `(forced) AND (own)`, in string form so any mix of string and array filters combines.
+fn and_filters(forced: &Value, own: &Value) -> Value {
+    Value::String(format!(
+        "({}) AND ({})",
+        filter_expression(forced),
+        filter_expression(own)
+    ))
 }
 
 async fn run(state: AppState, uid: String, query: SearchQuery) -> ApiResult<Json<Value>> {
@@ -251,4 +321,30 @@ fn formatting_source(visible: Map<String, Value>, query: &SearchQuery) -> Map<St
             .filter(|a| a != "*"),
     );
     select_fields(visible, Some(&wanted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_combine_with_and() {
+        let cases = [
+            (json!("a = 1"), json!("b = 2"), "(a = 1) AND (b = 2)"),
+            (
+                json!(["a = 1", ["b = 2", "c = 3"]]),
+                json!("d = 4 OR e = 5"),
+                "((a = 1) AND ((b = 2) OR (c = 3))) AND (d = 4 OR e = 5)",
+            ),
+            (
+                json!("a = 1"),
+                json!([["x = 1"]]),
+                "(a = 1) AND (((x = 1)))",
+            ),
+        ];
+        for (forced, own, expected) in cases {
+            assert_eq!(and_filters(&forced, &own), json!(expected));
+        }
+        assert!(filter_is_empty(&json!(["", [" "]])));
+    }
 }

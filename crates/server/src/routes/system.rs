@@ -8,6 +8,7 @@ use quarry_scheduler::{Swap, TaskKind};
 use serde_json::{json, Map, Value};
 
 use super::{blocking, enqueue, indexes::index_stats};
+use crate::auth::{invalid_api_key, Auth};
 use crate::error::ApiResult;
 use crate::extract::JsonBody;
 use crate::AppState;
@@ -24,11 +25,14 @@ pub async fn version() -> Json<Value> {
     }))
 }
 
-pub async fn stats(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+pub async fn stats(State(state): State<AppState>, Auth(auth): Auth) -> ApiResult<Json<Value>> {
     blocking(move || {
         let scheduler = &state.scheduler;
         let mut indexes = Map::new();
         for (info, index) in scheduler.indexes() {
+            if !auth.is_index_authorized(&info.uid) {
+                continue;
+            }
             indexes.insert(info.uid.clone(), index_stats(scheduler, &info.uid, &index)?);
         }
         let size = quarry_engine::index::dir_size(scheduler.db_path());
@@ -58,9 +62,18 @@ pub async fn create_snapshot(
 
 pub async fn swap_indexes(
     State(state): State<AppState>,
+    Auth(auth): Auth,
     JsonBody(body): JsonBody,
 ) -> ApiResult<impl axum::response::IntoResponse> {
     let request = SwapIndexesRequest::from_json(&body)?;
+    let all_covered = request
+        .0
+        .iter()
+        .flat_map(|pair| pair.indexes.iter())
+        .all(|uid| auth.is_index_authorized(uid));
+    if !all_covered {
+        return Err(invalid_api_key());
+    }
     let swaps = request
         .0
         .into_iter()

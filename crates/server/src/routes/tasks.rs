@@ -11,6 +11,7 @@ use quarry_scheduler::TaskKind;
 use serde_json::{json, Value};
 
 use super::enqueue;
+use crate::auth::{task_visible, Auth};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::RawQuery;
 use crate::AppState;
@@ -26,10 +27,13 @@ fn parse_uid(raw: &str, what: &str, code: Code) -> ApiResult<u32> {
 
 pub async fn list(
     State(state): State<AppState>,
+    Auth(auth): Auth,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
     let filter = TaskFilter::from_query_string(&query, TaskQueryMode::List)?;
-    let (tasks, total, next) = state.scheduler.tasks(&filter);
+    let (tasks, total, next) = state
+        .scheduler
+        .tasks_where(&filter, |t| task_visible(&auth, t));
     let results: Vec<Value> = tasks.iter().map(task_view).collect();
     let from = tasks.first().map(|t| t.uid);
     Ok(Json(
@@ -39,25 +43,30 @@ pub async fn list(
 
 pub async fn get_one(
     State(state): State<AppState>,
+    Auth(auth): Auth,
     Path(uid): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let uid = parse_uid(&uid, "Task", Code::InvalidTaskUids)?;
     let task = state
         .scheduler
         .task(uid)
+        .filter(|t| task_visible(&auth, t))
         .ok_or_else(|| ApiError::new(Code::TaskNotFound, format!("Task `{uid}` not found.")))?;
     Ok(Json(task_view(&task)))
 }
 
 pub async fn cancel(
     State(state): State<AppState>,
+    Auth(auth): Auth,
     RawQuery(query): RawQuery,
 ) -> ApiResult<impl IntoResponse> {
     let filter = TaskFilter::from_query_string(&query, TaskQueryMode::Cancel)?;
     if filter.is_empty() {
         return Err(missing_filters_error("cancel").into());
     }
-    let tasks = state.scheduler.matching_task_uids(&filter);
+    let tasks = state
+        .scheduler
+        .matching_task_uids_where(&filter, |t| task_visible(&auth, t));
     enqueue_ok(
         &state,
         TaskKind::TaskCancelation {
@@ -70,13 +79,16 @@ pub async fn cancel(
 
 pub async fn delete(
     State(state): State<AppState>,
+    Auth(auth): Auth,
     RawQuery(query): RawQuery,
 ) -> ApiResult<impl IntoResponse> {
     let filter = TaskFilter::from_query_string(&query, TaskQueryMode::Delete)?;
     if filter.is_empty() {
         return Err(missing_filters_error("delete").into());
     }
-    let tasks = state.scheduler.matching_task_uids(&filter);
+    let tasks = state
+        .scheduler
+        .matching_task_uids_where(&filter, |t| task_visible(&auth, t));
     enqueue_ok(
         &state,
         TaskKind::TaskDeletion {
@@ -96,10 +108,13 @@ async fn enqueue_ok(state: &AppState, kind: TaskKind) -> ApiResult<impl IntoResp
 
 pub async fn list_batches(
     State(state): State<AppState>,
+    Auth(auth): Auth,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
     let filter = TaskFilter::from_query_string(&query, TaskQueryMode::List)?;
-    let (batches, total, next) = state.scheduler.batches(&filter);
+    let (batches, total, next) = state
+        .scheduler
+        .batches_where(&filter, |t| task_visible(&auth, t));
     let results: Vec<Value> = batches.iter().map(batch_view).collect();
     let from = batches.first().map(|b| b.uid);
     Ok(Json(
@@ -109,12 +124,21 @@ pub async fn list_batches(
 
 pub async fn get_batch(
     State(state): State<AppState>,
+    Auth(auth): Auth,
     Path(uid): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let uid = parse_uid(&uid, "Batch", Code::InvalidBatchUids)?;
     let batch = state
         .scheduler
         .batch(uid)
+        .filter(|b| {
+            b.task_uids.iter().any(|t| {
+                state
+                    .scheduler
+                    .task(*t)
+                    .is_some_and(|t| task_visible(&auth, &t))
+            })
+        })
         .ok_or_else(|| ApiError::new(Code::BatchNotFound, format!("Batch `{uid}` not found.")))?;
     Ok(Json(batch_view(&batch)))
 }

@@ -85,10 +85,8 @@ pub fn start_server(config: quarry_server::ServerConfig) -> Server {
                 let options = quarry_scheduler::SchedulerOptions::new(&path);
                 let scheduler =
                     quarry_scheduler::Scheduler::open(options).expect("opening the scheduler");
-                let state = quarry_server::AppState {
-                    scheduler: scheduler.clone(),
-                    config: std::sync::Arc::new(config),
-                };
+                let state = quarry_server::AppState::new(scheduler.clone(), config)
+                    .expect("opening the key store");
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await
                     .expect("binding 127.0.0.1:0");
