@@ -659,7 +659,7 @@ fn without_a_master_key_keys_routes_refuse_and_everything_else_is_open() {
 }
 
 #[test]
-fn tenant_tokens_are_refused_when_invalid_and_their_filter_reaches_the_engine() {
+fn tenant_tokens_are_refused_when_invalid_and_their_filter_always_applies() {
     let server = start_server(config());
     master_post(
         &server,
@@ -669,7 +669,7 @@ fn tenant_tokens_are_refused_when_invalid_and_their_filter_reaches_the_engine() 
     let task = master_post(
         &server,
         &format!("/indexes/{MOVIES}/documents"),
-        some_movies(30),
+        some_movies(300),
     );
     wait_task(&server, task["taskUid"].as_u64().unwrap());
     let parent = create_key(&server, &["search"], &[MOVIES], Value::Null);
@@ -813,63 +813,118 @@ fn tenant_tokens_are_refused_when_invalid_and_their_filter_reaches_the_engine() 
         403,
     );
 
-    // The token's filter is ANDed into every search: the engine sees the tenant's attribute
-    // even when the caller sends its own filter, or none.
+    // The token's filter is ANDed into every search, with or without the caller's own filter,
+    // on the search routes and in multi-search: the hits are exactly those a master-key search
+    // with both filters finds.
+    let patch = server
+        .client
+        .patch(server.url(&format!("/indexes/{MOVIES}/settings")))
+        .bearer_auth(MASTER)
+        .json(&json!({"filterableAttributes": ["major_genre", "release_year"]}))
+        .send()
+        .unwrap()
+        .json::<Value>()
+        .unwrap();
+    wait_task(&server, patch["taskUid"].as_u64().unwrap());
     let filtered = token(
         Algorithm::HS256,
-        json!({"searchRules": {MOVIES: {"filter": "tenant_genre = Drama"}}, "apiKeyUid": parent_uid}),
+        json!({"searchRules": {MOVIES: {"filter": "major_genre = Drama"}}, "apiKeyUid": parent_uid}),
         &parent_value,
     );
-    for (what, request) in [
-        ("no own filter", json!({"q": "the"})),
+    let ids = |body: &Value| -> Vec<Value> {
+        body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].clone())
+            .collect()
+    };
+    for (what, own, both) in [
+        ("no own filter", Value::Null, json!("major_genre = Drama")),
         (
             "own string filter",
-            json!({"q": "the", "filter": "release_date > 0"}),
+            json!("release_year > 1999"),
+            json!("major_genre = Drama AND release_year > 1999"),
         ),
         (
             "own array filter",
-            json!({"q": "the", "filter": ["release_date > 0"]}),
+            json!(["release_year > 1999"]),
+            json!("major_genre = Drama AND release_year > 1999"),
         ),
     ] {
-        let r = send(&server, "POST", &search, Some(&request), Some(&filtered));
-        if r.status == 200 {
-            // FILTERS SUPPORTED: once the engine evaluates filters, no film has the tenant's
-            // attribute, so a search that forces it must return nothing.
-            assert_eq!(
-                r.body["hits"],
-                json!([]),
-                "{what}: tenant filter ignored: {}",
-                r.body
-            );
-        } else {
-            // Until then the refusal names the first attribute of the combined filter, which is
-            // the tenant's: proof that the forced filter reached the engine, ahead of the user's.
-            assert_eq!(r.status, 400, "{what}: {}", r.body);
-            assert_eq!(r.body["code"], "invalid_search_filter", "{what}");
-            assert!(
-                r.body["message"].as_str().unwrap().contains("tenant_genre"),
-                "{what}: {}",
-                r.body
-            );
+        let mut request = json!({"q": "", "limit": 100});
+        if !own.is_null() {
+            request["filter"] = own;
         }
+        let r = send(&server, "POST", &search, Some(&request), Some(&filtered));
+        assert_eq!(r.status, 200, "{what}: {}", r.body);
+        let expected = server
+            .client
+            .post(server.url(&search))
+            .bearer_auth(MASTER)
+            .json(&json!({"q": "", "limit": 100, "filter": both}))
+            .send()
+            .unwrap()
+            .json::<Value>()
+            .unwrap();
+        assert!(
+            !ids(&expected).is_empty(),
+            "{what}: the corpus has such films"
+        );
+        assert_eq!(ids(&r.body), ids(&expected), "{what}");
+        assert!(
+            r.body["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|h| h["major_genre"] == "Drama"),
+            "{what}: {}",
+            r.body
+        );
+        // The same through multi-search.
+        let mut query = request.clone();
+        query["indexUid"] = json!(MOVIES);
+        let multi = send(
+            &server,
+            "POST",
+            "/multi-search",
+            Some(&json!({"queries": [query]})),
+            Some(&filtered),
+        );
+        assert_eq!(multi.status, 200, "{what}: {}", multi.body);
+        assert_eq!(
+            ids(&multi.body["results"][0]),
+            ids(&expected),
+            "{what} (multi-search)"
+        );
     }
     // GET search too.
     let r = send(
         &server,
         "GET",
-        &format!("{search}?q=the&filter=release_date%20%3E%200"),
+        &format!("{search}?q=&limit=100&filter=release_year%20%3E%201999"),
         None,
         Some(&filtered),
     );
-    if r.status != 200 {
-        assert!(
-            r.body["message"].as_str().unwrap().contains("tenant_genre"),
-            "{}",
-            r.body
-        );
-    } else {
-        assert_eq!(r.body["hits"], json!([]));
-    }
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["major_genre"] == "Drama" && h["release_year"].as_i64().unwrap() > 1999));
+    // A token limited to one index cannot multi-search another.
+    let other = send(
+        &server,
+        "POST",
+        "/multi-search",
+        Some(&json!({"queries": [{"indexUid": "authz_other", "q": ""}]})),
+        Some(&filtered),
+    );
+    assert_eq!(other.status, 403, "{}", other.body);
+    assert!(other.body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Inside `.queries[0]`"));
 }
 
 /// Base64url without padding, for hand-made tokens.

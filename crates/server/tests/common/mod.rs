@@ -134,8 +134,15 @@ impl Server {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().expect("reading the response body");
+        let is_text = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/"));
         let body = if text.trim().is_empty() {
             Value::Null
+        } else if is_text {
+            // `/metrics` (Prometheus text) and the preview page; every API answer is JSON.
+            Value::String(text)
         } else {
             serde_json::from_str(&text)
                 .unwrap_or_else(|e| panic!("response is not JSON ({e}): {text}"))
