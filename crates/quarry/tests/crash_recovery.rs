@@ -3,7 +3,8 @@
 //! This test runs the real `quarry` binary and kills it with SIGKILL many times, at random
 //! moments (while it starts and recovers, right after a `202`, while a large batch is being
 //! indexed, in the middle of a request), while the Debian corpus is added in batches mixed
-//! with replacements (`POST`), partial updates (`PUT`) and deletions, restarting it each time.
+//! with replacements (`POST`), partial updates (`PUT`), deletions, settings changes (some of
+//! which re-index every document) and swaps with a second index, restarting it each time.
 //! An in-test model applies the acknowledged operations in task-uid order with Meilisearch's
 //! semantics. At the end every acknowledged task must have succeeded with the details the
 //! model predicts, no task may be lost or stuck, and every stored document must equal the
@@ -31,6 +32,8 @@ use common::Server;
 use serde_json::{json, Map, Value};
 
 const INDEX: &str = "debian";
+/// A second index, created first, that index swaps exchange with `debian`.
+const SHADOW: &str = "debian_shadow";
 
 /// xorshift64*: small, seedable, good enough to pick sizes and moments.
 struct Rng(u64);
@@ -72,6 +75,12 @@ enum Effect {
     Merge(Vec<Map<String, Value>>),
     /// Deletion by ids (distinct).
     Delete(Vec<String>),
+    /// Creates the shadow index (primary key `id`).
+    CreateShadow,
+    /// A settings change on `debian` (some of them re-index every document).
+    Settings(Value),
+    /// Swaps `debian` and the shadow index: their documents and their past tasks' `indexUid`.
+    Swap,
 }
 
 /// One write request and its meaning.
@@ -90,6 +99,18 @@ impl Op {
         match self.effect {
             Effect::Replace(_) | Effect::Merge(_) => "documentAdditionOrUpdate",
             Effect::Delete(_) => "documentDeletion",
+            Effect::CreateShadow => "indexCreation",
+            Effect::Settings(_) => "settingsUpdate",
+            Effect::Swap => "indexSwap",
+        }
+    }
+
+    /// The index the task is registered under.
+    fn index_uid(&self) -> Value {
+        match self.effect {
+            Effect::CreateShadow => json!(SHADOW),
+            Effect::Swap => Value::Null,
+            _ => json!(INDEX),
         }
     }
 }
@@ -146,11 +167,50 @@ fn documents_op(
 /// The whole sequence of writes, decided up front from the seed: the corpus in chunks, with
 /// replacements, partial updates, full-document updates and deletions in between.
 fn plan_operations(rng: &mut Rng, corpus: &[Map<String, Value>]) -> Vec<Op> {
-    let mut ops = Vec::new();
+    let mut ops = vec![Op {
+        label: format!("create {SHADOW}"),
+        method: reqwest::Method::POST,
+        path: "/indexes".into(),
+        content_type: "application/json",
+        body: serde_json::to_vec(&json!({"uid": SHADOW, "primaryKey": "id"})).unwrap(),
+        effect: Effect::CreateShadow,
+    }];
+    // Settings changes; the ones on searchable, filterable and sortable attributes re-index.
+    let settings = [
+        json!({"stopWords": ["and", "of", "the"]}),
+        json!({"searchableAttributes": ["package", "summary", "description"]}),
+        json!({"filterableAttributes": ["section", "priority", "architecture"]}),
+        json!({"sortableAttributes": ["installed_size_kb"]}),
+        json!({"typoTolerance": {"enabled": false}}),
+        json!({"searchableAttributes": ["*"], "typoTolerance": {"enabled": true}}),
+    ];
     let mut cursor = 0usize;
-    let mut k = 0u64;
+    let mut k = 1u64;
     while cursor < corpus.len() {
         k += 1;
+        if cursor > 0 && rng.chance(7) {
+            let body = settings[rng.index(settings.len())].clone();
+            ops.push(Op {
+                label: format!("settings {body}"),
+                method: reqwest::Method::PATCH,
+                path: format!("/indexes/{INDEX}/settings"),
+                content_type: "application/json",
+                body: serde_json::to_vec(&body).unwrap(),
+                effect: Effect::Settings(body),
+            });
+            continue;
+        }
+        if cursor > 0 && rng.chance(4) {
+            ops.push(Op {
+                label: format!("swap {INDEX} and {SHADOW}"),
+                method: reqwest::Method::POST,
+                path: "/swap-indexes".into(),
+                content_type: "application/json",
+                body: serde_json::to_vec(&json!([{"indexes": [INDEX, SHADOW]}])).unwrap(),
+                effect: Effect::Swap,
+            });
+            continue;
+        }
         let roll = rng.range(0, 99);
         if roll < 25 || cursor == 0 {
             let size = rng.range(500, 2000) as usize;
@@ -377,7 +437,9 @@ impl Ledger {
         if let Some(op) = self.uncertain.take() {
             let expected = self.expected_next_uid();
             if let Some(uid) = newest_uid.filter(|uid| *uid == expected) {
-                if newest["type"] != self.ops[op].task_type() || newest["indexUid"] != INDEX {
+                if newest["type"] != self.ops[op].task_type()
+                    || newest["indexUid"] != self.ops[op].index_uid()
+                {
                     self.fail(&format!(
                         "task {uid} appeared after a crash but is not `{}`: {newest}",
                         self.ops[op].label
@@ -553,11 +615,9 @@ fn run_round(ledger: &mut Ledger, rng: &mut Rng, db: &Path, log: &Path, plan: &K
 /// The documents the model holds after applying the registered operations in uid order, and
 /// the details each task should show.
 /// Tasks in `skip` are left out (to tell, when a task failed, whether it left a trace).
-fn apply_model(
-    ledger: &Ledger,
-    skip: &HashSet<u64>,
-) -> (HashMap<String, Map<String, Value>>, BTreeMap<u64, Value>) {
-    let mut documents: HashMap<String, Map<String, Value>> = HashMap::new();
+fn apply_model(ledger: &Ledger, skip: &HashSet<u64>) -> (Model, BTreeMap<u64, Value>) {
+    let mut documents: Documents = HashMap::new();
+    let mut shadow: Documents = HashMap::new();
     let mut details = BTreeMap::new();
     for (&uid, &op) in &ledger.registered {
         if skip.contains(&uid) {
@@ -592,10 +652,47 @@ fn apply_model(
                     .count();
                 json!({"providedIds": ids.len(), "deletedDocuments": deleted})
             }
+            Effect::CreateShadow => json!({"primaryKey": "id"}),
+            Effect::Settings(body) => body.clone(),
+            Effect::Swap => {
+                std::mem::swap(&mut documents, &mut shadow);
+                json!({"swaps": [{"indexes": [INDEX, SHADOW], "rename": false}]})
+            }
         };
         details.insert(uid, expected);
     }
-    (documents, details)
+    (
+        BTreeMap::from([(INDEX, documents), (SHADOW, shadow)]),
+        details,
+    )
+}
+
+/// The documents of one index, by id.
+type Documents = HashMap<String, Map<String, Value>>;
+/// The documents of each index.
+type Model = BTreeMap<&'static str, Documents>;
+
+/// The `indexUid` each task shows: the index it was registered under, exchanged by every later
+/// swap (as Meilisearch rewrites the history of swapped indexes).
+fn expected_index_uids(ledger: &Ledger) -> BTreeMap<u64, Value> {
+    let mut uids: BTreeMap<u64, Value> = ledger
+        .registered
+        .iter()
+        .map(|(&uid, &op)| (uid, ledger.ops[op].index_uid()))
+        .collect();
+    for (&swap_uid, &op) in &ledger.registered {
+        if !matches!(ledger.ops[op].effect, Effect::Swap) {
+            continue;
+        }
+        for (_, index) in uids.range_mut(..swap_uid) {
+            if *index == json!(INDEX) {
+                *index = json!(SHADOW);
+            } else if *index == json!(SHADOW) {
+                *index = json!(INDEX);
+            }
+        }
+    }
+    uids
 }
 
 /// Every registered task succeeded with the predicted details; none is lost, stuck or extra.
@@ -619,6 +716,7 @@ fn check_tasks(
             page["results"][0]["uid"]
         ));
     }
+    let index_uids = expected_index_uids(ledger);
     for (&uid, &op) in &ledger.registered {
         let op = &ledger.ops[op];
         let response = server
@@ -643,7 +741,7 @@ fn check_tasks(
             ));
             continue;
         }
-        if task["type"] != op.task_type() || task["indexUid"] != INDEX {
+        if task["type"] != op.task_type() || task["indexUid"] != index_uids[&uid] {
             problems.push(format!(
                 "task {uid} (`{}`) is not what was sent: {task}",
                 op.label
@@ -660,10 +758,19 @@ fn check_tasks(
 }
 
 /// The stored documents equal the model's, each one serialized byte for byte.
+/// Both indexes hold exactly the model's documents.
+fn check_model(server: &Server, ledger: &Ledger, model: &Model) -> Vec<String> {
+    model
+        .iter()
+        .flat_map(|(index, documents)| check_documents(server, ledger, index, documents))
+        .collect()
+}
+
 fn check_documents(
     server: &Server,
     ledger: &Ledger,
-    model: &HashMap<String, Map<String, Value>>,
+    index: &str,
+    model: &Documents,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     let mut stored: HashMap<String, Map<String, Value>> = HashMap::new();
@@ -672,7 +779,7 @@ fn check_documents(
     let mut total = None;
     loop {
         let page = server.get(&format!(
-            "/indexes/{INDEX}/documents?limit={limit}&offset={offset}"
+            "/indexes/{index}/documents?limit={limit}&offset={offset}"
         ));
         let page_total = page["total"].as_u64().expect("a total");
         if *total.get_or_insert(page_total) != page_total {
@@ -686,7 +793,7 @@ fn check_documents(
             let id = id_of(&document);
             if let Some(first) = stored.insert(id.clone(), document.clone()) {
                 problems.push(format!(
-                    "document {id} is listed twice:\n    once as {}\n    then as {}\n    {}",
+                    "document {id} is listed twice in {index}:\n    once as {}\n    then as {}\n    {}",
                     Value::Object(first),
                     Value::Object(document),
                     history(ledger, &id)
@@ -701,12 +808,12 @@ fn check_documents(
     }
     if total != Some(model.len() as u64) || stored.len() != model.len() {
         problems.push(format!(
-            "the index holds {} documents (total {total:?}) but the model {}",
+            "{index} holds {} documents (total {total:?}) but the model {}",
             stored.len(),
             model.len()
         ));
     }
-    let stats = server.get(&format!("/indexes/{INDEX}/stats"));
+    let stats = server.get(&format!("/indexes/{index}/stats"));
     if stats["numberOfDocuments"].as_u64() != Some(model.len() as u64) {
         problems.push(format!(
             "stats say {} documents but the model {}",
@@ -719,12 +826,14 @@ fn check_documents(
     for id in ids {
         let expected = serde_json::to_string(&model[id]).expect("serializing");
         match stored.get(id) {
-            None => problems.push(format!("document {id} is missing; expected {expected}")),
+            None => problems.push(format!(
+                "document {id} is missing from {index}; expected {expected}"
+            )),
             Some(document) => {
                 let actual = serde_json::to_string(document).expect("serializing");
                 if actual != expected {
                     problems.push(format!(
-                        "document {id} differs:\n    stored   {actual}\n    expected {expected}\n    {}",
+                        "document {id} of {index} differs:\n    stored   {actual}\n    expected {expected}\n    {}",
                         history(ledger, id)
                     ));
                 }
@@ -734,7 +843,7 @@ fn check_documents(
     for id in stored.keys() {
         if !model.contains_key(id) {
             problems.push(format!(
-                "document {id} should not exist: {}",
+                "document {id} should not be in {index}: {}",
                 Value::Object(stored[id].clone())
             ));
         }
@@ -750,6 +859,9 @@ fn history(ledger: &Ledger, id: &str) -> String {
         let touched = match &op.effect {
             Effect::Replace(docs) | Effect::Merge(docs) => docs.iter().any(|d| id_of(d) == id),
             Effect::Delete(ids) => ids.iter().any(|i| i == id),
+            // Swaps move every document; settings re-index them: both matter to each one.
+            Effect::Swap | Effect::Settings(_) => true,
+            Effect::CreateShadow => false,
         };
         if touched {
             lines.push(format!("task {uid}: {}", op.label));
@@ -862,18 +974,18 @@ fn acknowledged_writes_survive_repeated_sigkill() {
         ledger.acknowledged,
         ledger.confirmed_after_crash,
         ledger.resent_after_crash,
-        model.len(),
+        model.values().map(HashMap::len).sum::<usize>(),
         started.elapsed().as_secs_f64()
     );
     let (mut problems, unsuccessful) = check_tasks(&server, &ledger, &details);
-    let document_problems = check_documents(&server, &ledger, &model);
+    let document_problems = check_model(&server, &ledger, &model);
     if !unsuccessful.is_empty() {
         // Say whether the tasks that did not succeed left their effects anyway.
         let (without, _) = apply_model(&ledger, &unsuccessful);
         problems.push(format!(
             "diagnosis: the stored documents differ from the model in {} place(s) with the unsuccessful tasks {unsuccessful:?} applied, and in {} without them",
             document_problems.len(),
-            check_documents(&server, &ledger, &without).len()
+            check_model(&server, &ledger, &without).len()
         ));
     }
     problems.extend(document_problems);
@@ -884,7 +996,7 @@ fn acknowledged_writes_survive_repeated_sigkill() {
     let server = Server::start(&db, &log, &[]);
     ledger.reconcile(&server);
     let (mut problems, _) = check_tasks(&server, &ledger, &details);
-    problems.extend(check_documents(&server, &ledger, &model));
+    problems.extend(check_model(&server, &ledger, &model));
     report(&ledger, &log, "after a last SIGKILL", &problems);
     server.kill();
     eprintln!("done in {:.1}s", started.elapsed().as_secs_f64());
