@@ -1036,3 +1036,136 @@ fn a_full_disk_refuses_writes_keeps_searches_and_recovers() {
         assert!(docs.contains_key(&id_key(&film["id"])), "{film}");
     }
 }
+
+/// Polls a task with a key until it finishes; asserts it succeeded.
+fn wait_ok_with_key(server: &Server, task: u64, key: &str) -> Value {
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    loop {
+        let (status, body) = send(
+            server,
+            "GET",
+            &format!("/tasks/{task}"),
+            Some(key),
+            "",
+            Vec::new(),
+        );
+        assert_eq!(status, 200, "{body}");
+        match body["status"].as_str() {
+            Some("succeeded") => return body,
+            Some("failed") | Some("canceled") => panic!("task {task}: {body}"),
+            _ => {}
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "task {task} did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A dump carries the API keys: an instance rebuilt from it with the same master key has the
+/// same keys (uids, values, actions, indexes, dates), they still work, and no default key is
+/// added beside them.
+#[test]
+fn dump_round_trips_the_api_keys() {
+    let master = "a-master-key-for-the-dump-keys-test";
+    let dir = tempfile::tempdir().unwrap();
+    let dumps = dir.path().join("dumps");
+    let source = start(
+        &dir.path().join("a.log"),
+        args(&[
+            "--db-path",
+            &path_arg(&dir.path().join("a")),
+            "--dump-dir",
+            &path_arg(&dumps),
+            "--master-key",
+            master,
+            "--log-level",
+            "warn",
+        ]),
+    );
+    let task = add_ndjson(&source, "films", &corpus_lines("movies", 100), Some(master));
+    wait_ok_with_key(&source, task, master);
+    let (status, custom) = send_json(
+        &source,
+        "POST",
+        "/keys",
+        Some(master),
+        &json!({
+            "name": "films search",
+            "description": "a search key for the films index",
+            "actions": ["search", "documents.get"],
+            "indexes": ["films"],
+            "expiresAt": "2099-01-01T00:00:00Z"
+        }),
+    );
+    assert_eq!(status, 201, "{custom}");
+    let (status, keys_before) = send(
+        &source,
+        "GET",
+        "/keys?limit=100",
+        Some(master),
+        "",
+        Vec::new(),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        keys_before["results"].as_array().unwrap().len(),
+        5,
+        "4 default keys and ours"
+    );
+
+    let (status, body) = send(&source, "POST", "/dumps", Some(master), "", Vec::new());
+    assert_eq!(status, 202, "{body}");
+    let dump_task = wait_ok_with_key(&source, body["taskUid"].as_u64().unwrap(), master);
+    let dump = dumps.join(format!(
+        "{}.dump",
+        dump_task["details"]["dumpUid"].as_str().unwrap()
+    ));
+    let entries = read_archive(&dump);
+    let keys_in_dump: Value = serde_json::from_slice(&entries["keys.json"]).unwrap();
+    assert_eq!(keys_in_dump.as_array().unwrap().len(), 5);
+    assert!(
+        !String::from_utf8_lossy(&entries["keys.json"]).contains(custom["key"].as_str().unwrap()),
+        "key values are derived again, never written"
+    );
+
+    let target = start(
+        &dir.path().join("b.log"),
+        args(&[
+            "--db-path",
+            &path_arg(&dir.path().join("b")),
+            "--import-dump",
+            &path_arg(&dump),
+            "--master-key",
+            master,
+            "--log-level",
+            "warn",
+        ]),
+    );
+    let (status, keys_after) = send(
+        &target,
+        "GET",
+        "/keys?limit=100",
+        Some(master),
+        "",
+        Vec::new(),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        keys_after["results"], keys_before["results"],
+        "the same keys, values and dates"
+    );
+    // The custom key still works, on its index only.
+    let custom_key = custom["key"].as_str().unwrap();
+    let (status, found) = send_json(
+        &target,
+        "POST",
+        "/indexes/films/search",
+        Some(custom_key),
+        &json!({"q": "star"}),
+    );
+    assert_eq!(status, 200, "{found}");
+    let (status, _) = send(&target, "GET", "/keys", Some(custom_key), "", Vec::new());
+    assert_eq!(status, 403, "the search key cannot list keys");
+}
