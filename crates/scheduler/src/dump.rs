@@ -122,12 +122,24 @@ pub(crate) fn create(
     task_uid: u32,
     dump_uid: &str,
 ) -> Result<PathBuf, ResponseError> {
-    let dir = inner.options.dump_dir.clone();
-    std::fs::create_dir_all(&dir).map_err(io_error)?;
-    let path = dir.join(format!("{dump_uid}.dump"));
-    let partial = dir.join(format!(".{dump_uid}.dump.partial"));
-    let result = write_dump(inner, task_uid, dump_uid, &partial);
-    if let Err(e) = result {
+    write_whole(
+        &inner.options.dump_dir,
+        &format!("{dump_uid}.dump"),
+        |partial| write_dump(inner, task_uid, dump_uid, partial),
+    )
+}
+
+/// Writes `dir/name` through a hidden `.name.partial` file renamed at the end, so that a
+/// crash or an error never leaves a truncated archive under the final name.
+pub(crate) fn write_whole(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&Path) -> Result<(), ResponseError>,
+) -> Result<PathBuf, ResponseError> {
+    std::fs::create_dir_all(dir).map_err(io_error)?;
+    let path = dir.join(name);
+    let partial = dir.join(format!(".{name}.partial"));
+    if let Err(e) = write(&partial) {
         let _ = std::fs::remove_file(&partial);
         return Err(e);
     }

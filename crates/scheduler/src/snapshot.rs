@@ -24,19 +24,13 @@ use crate::{internal, io_error, Inner, DB_FORMAT_VERSION};
 /// Writes `<snapshot_dir>/<name>.snapshot`, named after the date like a dump uid.
 pub(crate) fn create(inner: &Inner, task_uid: u32) -> Result<PathBuf, ResponseError> {
     let dir = inner.options.snapshot_dir.clone();
-    std::fs::create_dir_all(&dir).map_err(io_error)?;
     let name = crate::dump::new_dump_uid();
-    let path = dir.join(format!("{name}.snapshot"));
-    let partial = dir.join(format!(".{name}.snapshot.partial"));
     let store_copy = dir.join(format!(".{name}.redb.partial"));
-    let result = write_snapshot(inner, task_uid, &partial, &store_copy);
+    let result = crate::dump::write_whole(&dir, &format!("{name}.snapshot"), |partial| {
+        write_snapshot(inner, task_uid, partial, &store_copy)
+    });
     let _ = std::fs::remove_file(&store_copy);
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&partial);
-        return Err(e);
-    }
-    std::fs::rename(&partial, &path).map_err(io_error)?;
-    Ok(path)
+    result
 }
 
 fn write_snapshot(

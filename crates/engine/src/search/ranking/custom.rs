@@ -72,63 +72,58 @@ fn compare(a: &Value, b: &Value) -> Ordering {
 }
 
 impl CustomRule {
+    /// Calls `found` with the rest of every facet term under `prefix` (in every segment) and
+    /// the documents of the universe that have it, when there are any.
+    fn for_each_term(
+        &self,
+        ctx: &RankCtx<'_>,
+        prefix: &str,
+        mut found: impl FnMut(&[u8], RoaringBitmap),
+    ) -> Result<()> {
+        let search = ctx.search;
+        for view in search.segments() {
+            let mut stream = view
+                .facets
+                .terms()
+                .range()
+                .ge(prefix.as_bytes())
+                .lt(crate::search::context_prefix_upper(prefix))
+                .into_stream()?;
+            while stream.advance() {
+                let mut docs = RoaringBitmap::new();
+                search.push_keyword_docs(view, stream.value(), &mut docs)?;
+                docs &= &self.universe;
+                if !docs.is_empty() {
+                    found(&stream.key()[prefix.len()..], docs);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The groups of equal values of the universe, best last, from the facet terms: numbers in
     /// numeric order, then strings in normalized order; documents already placed by a better
     /// value of a multi-valued field are not repeated.
     fn groups_from_terms(&self, ctx: &RankCtx<'_>) -> Result<Vec<(Value, RoaringBitmap)>> {
-        let search = ctx.search;
         let mut numbers: Vec<(f64, RoaringBitmap)> = Vec::new();
-        let prefix = facet::number_prefix(&self.field);
-        for view in search.segments() {
-            let mut stream = view
-                .facets
-                .terms()
-                .range()
-                .ge(prefix.as_bytes())
-                .lt(crate::search::context_prefix_upper(&prefix))
-                .into_stream()?;
-            while stream.advance() {
-                let rest = &stream.key()[prefix.len()..];
-                let Some(n) = std::str::from_utf8(rest)
-                    .ok()
-                    .and_then(facet::decode_number)
-                else {
-                    continue;
-                };
-                let mut docs = RoaringBitmap::new();
-                search.push_keyword_docs(view, stream.value(), &mut docs)?;
-                docs &= &self.universe;
-                if !docs.is_empty() {
-                    numbers.push((n, docs));
-                }
+        self.for_each_term(ctx, &facet::number_prefix(&self.field), |rest, docs| {
+            if let Some(n) = std::str::from_utf8(rest)
+                .ok()
+                .and_then(facet::decode_number)
+            {
+                numbers.push((n, docs));
             }
-        }
+        })?;
         numbers.sort_by(|a, b| a.0.total_cmp(&b.0));
         let mut strings: Vec<(Vec<u8>, String, RoaringBitmap)> = Vec::new();
-        let prefix = facet::string_prefix(&self.field);
-        for view in search.segments() {
-            let mut stream = view
-                .facets
-                .terms()
-                .range()
-                .ge(prefix.as_bytes())
-                .lt(crate::search::context_prefix_upper(&prefix))
-                .into_stream()?;
-            while stream.advance() {
-                let (normalized, original) =
-                    facet::split_string_rest(&stream.key()[prefix.len()..]);
-                let mut docs = RoaringBitmap::new();
-                search.push_keyword_docs(view, stream.value(), &mut docs)?;
-                docs &= &self.universe;
-                if !docs.is_empty() {
-                    strings.push((
-                        normalized.to_vec(),
-                        String::from_utf8_lossy(original).into_owned(),
-                        docs,
-                    ));
-                }
-            }
-        }
+        self.for_each_term(ctx, &facet::string_prefix(&self.field), |rest, docs| {
+            let (normalized, original) = facet::split_string_rest(rest);
+            strings.push((
+                normalized.to_vec(),
+                String::from_utf8_lossy(original).into_owned(),
+                docs,
+            ));
+        })?;
         strings.sort_by(|a, b| a.0.cmp(&b.0));
         let mut ordered: Vec<(Value, RoaringBitmap)> = Vec::new();
         let mut number_groups: Vec<(Value, RoaringBitmap)> = Vec::new();
