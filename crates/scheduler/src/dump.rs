@@ -241,6 +241,13 @@ fn write_dump(
         let _ = std::fs::remove_file(&documents_path);
         written?;
     }
+    finish_archive(builder)
+}
+
+/// Closes a gzipped tar archive and fsyncs its file.
+pub(crate) fn finish_archive(
+    builder: tar::Builder<flate2::write::GzEncoder<BufWriter<File>>>,
+) -> Result<(), ResponseError> {
     let gz = builder.into_inner().map_err(io_error)?;
     let file = gz
         .finish()

@@ -98,14 +98,7 @@ fn write_snapshot(
                 .map_err(io_error)?;
         }
     }
-    let gz = builder.into_inner().map_err(io_error)?;
-    let file = gz
-        .finish()
-        .map_err(io_error)?
-        .into_inner()
-        .map_err(|e| io_error(e.into_error()))?;
-    file.sync_all().map_err(io_error)?;
-    Ok(())
+    crate::dump::finish_archive(builder)
 }
 
 /// Unpacks a snapshot into `db_path`, which must hold no database; opening the scheduler on

@@ -171,19 +171,10 @@ impl SearchContext {
         let alive = self.segment_reader(view).alive_bitset();
         match filter {
             None => {
-                let mut postings = view
+                let postings = view
                     .inverted
                     .read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
-                let mut doc = postings.doc();
-                let mut fresh = RoaringBitmap::new();
-                while doc != TERMINATED {
-                    if alive.is_none_or(|a| a.is_alive(doc)) {
-                        // Postings are sorted, so appending is always possible.
-                        let _ = fresh.try_push(view.base + doc);
-                    }
-                    doc = postings.advance();
-                }
-                *docs |= fresh;
+                *docs |= live_docs(view, alive, postings);
             }
             Some(filter) => {
                 let mut postings = view
@@ -253,18 +244,10 @@ impl SearchContext {
         docs: &mut RoaringBitmap,
     ) -> Result<()> {
         let alive = self.segment_reader(view).alive_bitset();
-        let mut postings = view
+        let postings = view
             .facets
             .read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
-        let mut doc = postings.doc();
-        let mut fresh = RoaringBitmap::new();
-        while doc != TERMINATED {
-            if alive.is_none_or(|a| a.is_alive(doc)) {
-                let _ = fresh.try_push(view.base + doc);
-            }
-            doc = postings.advance();
-        }
-        *docs |= fresh;
+        *docs |= live_docs(view, alive, postings);
         Ok(())
     }
 
@@ -315,4 +298,22 @@ pub(crate) fn prefix_upper_bound(prefix: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+/// The live documents of a postings list, as global ids.
+fn live_docs(
+    view: &SegmentView,
+    alive: Option<&tantivy::fastfield::AliveBitSet>,
+    mut postings: SegmentPostings,
+) -> RoaringBitmap {
+    let mut fresh = RoaringBitmap::new();
+    let mut doc = postings.doc();
+    while doc != TERMINATED {
+        if alive.is_none_or(|a| a.is_alive(doc)) {
+            // Postings are sorted, so appending is always possible.
+            let _ = fresh.try_push(view.base + doc);
+        }
+        doc = postings.advance();
+    }
+    fresh
 }
