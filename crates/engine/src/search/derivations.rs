@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA, SINK_STATE};
-use roaring::RoaringBitmap;
+use roaring::{MultiOps, RoaringBitmap};
 
 use super::cache::CachedDerivations;
 use super::context::{prefix_upper_bound, AttributeFilter, SearchContext};
@@ -574,9 +574,12 @@ impl<'a> QueryBuilder<'a> {
                 let mut docs = RoaringBitmap::new();
                 match filter {
                     None => {
-                        for w in words {
-                            docs |= self.query.word_docs[*w as usize].as_ref();
-                        }
+                        // One pass over all the sets: merging them pairwise re-copies the
+                        // growing union once per word.
+                        docs = words
+                            .iter()
+                            .map(|w| self.query.word_docs[*w as usize].as_ref())
+                            .union();
                     }
                     Some(filter) => {
                         for w in words {

@@ -214,7 +214,10 @@ impl MatchCache {
                 }
             }
         }
-        found.sort_unstable_by_key(|(doc, o)| (*doc, o.term, o.start, o.typos));
+        // `found` is one ascending run of documents per (segment, derivation, word): a stable
+        // sort merges the runs instead of sorting from scratch; each document's few
+        // occurrences are then put in order on their own.
+        found.sort_by_key(|(doc, _)| *doc);
         let mut i = 0;
         while i < found.len() {
             let doc = found[i].0;
@@ -223,6 +226,7 @@ impl MatchCache {
                 self.occurrences.push(found[i].1);
                 i += 1;
             }
+            self.occurrences[begin as usize..].sort_unstable_by_key(|o| (o.term, o.start, o.typos));
             self.spans
                 .insert(doc, (begin, self.occurrences.len() as u32));
         }

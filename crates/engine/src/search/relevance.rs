@@ -7,7 +7,10 @@
 //!
 //! (`QUARRY_RELEVANCE=movies,airports,debian,pypi` for several; `QUARRY_RELEVANCE_DIR=/path`
 //! keeps the built indexes there and reuses them; `QUARRY_KEYSTROKES=1` also replays
-//! `NAME.dev.keystrokes.txt`, every prefix a search box sends, and prints latency percentiles.)
+//! `NAME.dev.keystrokes.txt`, every prefix a search box sends, and prints latency percentiles;
+//! `QUARRY_KEYSTROKES_ONLY=1` skips the relevance queries, `QUARRY_KEYSTROKES_FILE=FILE` replays another
+//! list, `QUARRY_KEYSTROKES_OUT=FILE` writes
+//! each keystroke's time in microseconds and its query, in replay order.)
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -171,7 +174,9 @@ fn evaluate(corpus: &str, index: &Index) -> Score {
 
 /// Replays every keystroke of the dev queries and prints latency percentiles.
 fn keystrokes(corpus: &str, index: &Index) {
-    let path = shared().join(format!("queries/{corpus}.dev.keystrokes.txt"));
+    let path = std::env::var("QUARRY_KEYSTROKES_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| shared().join(format!("queries/{corpus}.dev.keystrokes.txt")));
     let text = std::fs::read_to_string(path).unwrap();
     let mut times: Vec<(Duration, &str)> = Vec::new();
     for q in text.lines() {
@@ -183,6 +188,13 @@ fn keystrokes(corpus: &str, index: &Index) {
         let started = Instant::now();
         index.search(&request).unwrap();
         times.push((started.elapsed(), q));
+    }
+    if let Ok(out) = std::env::var("QUARRY_KEYSTROKES_OUT") {
+        let lines: Vec<String> = times
+            .iter()
+            .map(|(took, q)| format!("{}\t{q}", took.as_micros()))
+            .collect();
+        std::fs::write(out, lines.join("\n")).unwrap();
     }
     times.sort();
     let at = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)].0;
@@ -214,7 +226,9 @@ fn relevance_on_real_corpora() {
     std::fs::create_dir_all(&dir).unwrap();
     for corpus in corpora.split(',').filter(|c| !c.is_empty()) {
         let index = open_or_build(corpus, &dir);
-        evaluate(corpus, &index);
+        if std::env::var("QUARRY_KEYSTROKES_ONLY").is_err() {
+            evaluate(corpus, &index);
+        }
         if std::env::var("QUARRY_KEYSTROKES").is_ok() {
             keystrokes(corpus, &index);
         }

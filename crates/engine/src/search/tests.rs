@@ -567,3 +567,125 @@ fn rules_after_typo_only_credit_matches_within_its_budget() {
     );
     assert_eq!(search(&index, "djang"), vec![2, 1]);
 }
+
+/// The sort walk reads a few hundred facet terms at a time: with far more distinct values than
+/// that, spread over two segments, with multi-valued fields, strings whose spellings differ only
+/// in case (one value), and documents without the field, the order must be the one a full sort
+/// gives: numbers (smallest first, or largest first descending), then strings by their
+/// normalized form, then the documents without a value.
+#[test]
+fn sort_walk_matches_a_full_sort_over_many_values_and_segments() {
+    let spellings = ["apple", "Apple", "APPLE", "banana", "BANANA", "cherry"];
+    let doc = |i: u64| -> Value {
+        match i % 10 {
+            0 => json!({"id": i, "title": "item"}),
+            1 => {
+                json!({"id": i, "title": "item", "rank": spellings[(i / 10) as usize % spellings.len()]})
+            }
+            2 => json!({"id": i, "title": "item", "rank": format!("s{:04}", (i * 37) % 600)}),
+            3 => json!({"id": i, "title": "item", "rank": [(i * 13) % 700, 2000 - (i % 700)]}),
+            _ => json!({"id": i, "title": "item", "rank": ((i * 7919) % 1000) as f64 - 300.5}),
+        }
+    };
+    let settings = IndexSettings {
+        sortable_attributes: ["rank".to_string()].into_iter().collect(),
+        pagination: crate::settings::Pagination {
+            max_total_hits: 10_000,
+        },
+        ..Default::default()
+    };
+    let first: Vec<Value> = (1..=1500).map(doc).collect();
+    let index = build(settings, &first);
+    // A second commit makes a second segment.
+    let payload = index._dir.path().join("more.ndjson");
+    let lines: Vec<String> = (1501..=3000).map(|i| doc(i).to_string()).collect();
+    std::fs::write(&payload, lines.join("\n")).unwrap();
+    let mut batch = index.index.write(false).unwrap();
+    batch
+        .add_documents(&payload, AddMethod::Replace, None)
+        .unwrap();
+    batch.commit(2, Default::default()).unwrap();
+    assert!(index.index.searcher().segment_readers().len() >= 2);
+
+    for ascending in [true, false] {
+        // (class, number, normalized string, id): class 0 numbers, 1 strings, 2 missing.
+        let mut expected: Vec<(u8, f64, String, u64)> = (1..=3000)
+            .map(|i| {
+                let d = doc(i);
+                let values: Vec<&Value> = match &d["rank"] {
+                    Value::Array(items) => items.iter().collect(),
+                    Value::Null => Vec::new(),
+                    v => vec![v],
+                };
+                let numbers: Vec<f64> = values.iter().filter_map(|v| v.as_f64()).collect();
+                let strings: Vec<String> = values
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_lowercase))
+                    .collect();
+                let pick_n = |a: f64, b: f64| if ascending { a.min(b) } else { a.max(b) };
+                if let Some(n) = numbers.iter().copied().reduce(pick_n) {
+                    (0, n, String::new(), i)
+                } else if let Some(s) =
+                    strings
+                        .into_iter()
+                        .reduce(|a, b| if (a < b) == ascending { a } else { b })
+                {
+                    (1, 0.0, s, i)
+                } else {
+                    (2, 0.0, String::new(), i)
+                }
+            })
+            .collect();
+        expected.sort_by(|a, b| {
+            let by_value = a.0.cmp(&b.0).then_with(|| {
+                let order = a.1.total_cmp(&b.1).then_with(|| a.2.cmp(&b.2));
+                if ascending {
+                    order
+                } else {
+                    order.reverse()
+                }
+            });
+            by_value.then(a.3.cmp(&b.3))
+        });
+        let expected_keys = expected;
+        let expected: Vec<u64> = expected_keys.iter().map(|e| e.3).collect();
+        let criterion = format!("rank:{}", if ascending { "asc" } else { "desc" });
+        let result = run(
+            &index,
+            &SearchRequest {
+                sort: Some(vec![criterion.clone()]),
+                limit: 3000,
+                ..Default::default()
+            },
+        );
+        let got = ids(&result);
+        // Documents with equal values may come in either order (internal ids follow the
+        // segments), so the values are compared position by position.
+        let key_of: std::collections::HashMap<u64, (u8, u64, String)> = expected_keys
+            .iter()
+            .map(|(class, n, text, id)| (*id, (*class, n.to_bits(), text.clone())))
+            .collect();
+        let keys = |ids: &[u64]| -> Vec<(u8, u64, String)> {
+            ids.iter().map(|i| key_of[i].clone()).collect()
+        };
+        assert_eq!(keys(&got), keys(&expected), "{criterion}");
+        let mut all = got.clone();
+        all.sort_unstable();
+        assert_eq!(
+            all,
+            (1..=3000).collect::<Vec<u64>>(),
+            "{criterion}: every document once"
+        );
+        // A short page reads only the first values and agrees with the full order.
+        let page = run(
+            &index,
+            &SearchRequest {
+                sort: Some(vec![criterion.clone()]),
+                offset: 40,
+                limit: 20,
+                ..Default::default()
+            },
+        );
+        assert_eq!(ids(&page), got[40..60].to_vec(), "{criterion} page");
+    }
+}

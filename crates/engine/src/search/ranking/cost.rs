@@ -4,6 +4,8 @@
 //! than a chunk is ordered exactly; a huge one (a one-letter prefix over a million documents) is
 //! ordered chunk by chunk, which bounds the work a page costs.
 
+use std::collections::BTreeMap;
+
 use roaring::RoaringBitmap;
 
 use super::RankCtx;
@@ -91,7 +93,12 @@ impl CostBuckets {
             if self.pending.is_empty() {
                 return Ok(None);
             }
-            let chunk = match self.pending.select(CHUNK) {
+            let size = if self.pending.len() > 4 * u64::from(CHUNK) {
+                CHUNK / 8
+            } else {
+                CHUNK
+            };
+            let chunk = match self.pending.select(size) {
                 Some(limit) => {
                     let mut chunk = self.pending.clone();
                     chunk.remove_range(limit..);
@@ -102,16 +109,16 @@ impl CostBuckets {
             self.pending -= &chunk;
             let mut costs = Vec::with_capacity(chunk.len() as usize);
             cost(ctx, &chunk, &mut costs)?;
-            costs.sort_unstable_by_key(|(doc, c)| (std::cmp::Reverse(*c), *doc));
-            let mut i = 0;
-            while i < costs.len() {
-                let c = costs[i].1;
-                let mut docs = RoaringBitmap::new();
-                while i < costs.len() && costs[i].1 == c {
-                    docs.insert(costs[i].0);
-                    i += 1;
-                }
-                self.groups.push((c, docs));
+            // Documents were costed in increasing order, so each cost's list stays sorted and
+            // becomes a bitmap by appending.
+            let mut by_cost: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+            for (doc, c) in costs {
+                by_cost.entry(c).or_default().push(doc);
+            }
+            for (c, docs) in by_cost.into_iter().rev() {
+                let bitmap = RoaringBitmap::from_sorted_iter(docs.iter().copied())
+                    .unwrap_or_else(|_| docs.into_iter().collect());
+                self.groups.push((c, bitmap));
             }
             // Groups were pushed most expensive first, so the cheapest is popped first.
         }

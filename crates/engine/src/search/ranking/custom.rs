@@ -18,8 +18,11 @@ pub struct CustomRule {
     field: String,
     ascending: bool,
     mask: u16,
-    /// Groups of equal values, best last; `None` until the first bucket is asked for.
+    /// Groups of equal values not handed out yet, best last; `None` until the first bucket is
+    /// asked for.
     groups: Option<Vec<(Value, RoaringBitmap)>>,
+    /// The walk over the field's facet terms that produces more groups, when it is faceted.
+    walk: Option<TermWalk>,
     universe: RoaringBitmap,
 }
 
@@ -30,6 +33,7 @@ impl CustomRule {
             ascending,
             mask: 0,
             groups: None,
+            walk: None,
             universe: RoaringBitmap::new(),
         }
     }
@@ -71,97 +75,213 @@ fn compare(a: &Value, b: &Value) -> Ordering {
     }
 }
 
+/// Facet terms read from each segment per step of a walk: enough to fill a page most of the
+/// time, few enough that a page costs a few hundred term reads however many values there are.
+const TERMS_PER_STEP: usize = 256;
+
+/// Which terms of the field a walk is reading: numbers come before strings both ways, documents
+/// without a value come last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Numbers,
+    Strings,
+    Missing,
+    Done,
+}
+
+/// Where a walk resumes within its phase: after (or, for a held-back string group, at) a key.
+#[derive(Debug, Clone)]
+enum Resume {
+    Start,
+    After(Vec<u8>),
+    At(Vec<u8>),
+}
+
+/// A lazy walk over the facet terms of the field in sort order: each step reads the next terms
+/// of every segment and turns them into groups of equal values, so that a page sorted by a field
+/// with a million distinct values reads only the values it shows.
+#[derive(Debug, Clone)]
+struct TermWalk {
+    phase: Phase,
+    resume: Resume,
+    /// Documents already handed out in a group (a multi-valued field's better value won).
+    placed: RoaringBitmap,
+}
+
 impl CustomRule {
-    /// Calls `found` with the rest of every facet term under `prefix` (in every segment) and
-    /// the documents of the universe that have it, when there are any.
-    fn for_each_term(
+    /// The next groups of the walk, best first, or an empty list when it is over.
+    fn walk_step(
         &self,
         ctx: &RankCtx<'_>,
+        walk: &mut TermWalk,
+    ) -> Result<Vec<(Value, RoaringBitmap)>> {
+        loop {
+            let prefix = match walk.phase {
+                Phase::Numbers => facet::number_prefix(&self.field),
+                Phase::Strings => facet::string_prefix(&self.field),
+                Phase::Missing => {
+                    walk.phase = Phase::Done;
+                    let missing = &self.universe - &walk.placed;
+                    return Ok(if missing.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![(Value::Null, missing)]
+                    });
+                }
+                Phase::Done => return Ok(Vec::new()),
+            };
+            let groups = self.read_terms(ctx, walk, &prefix)?;
+            if !groups.is_empty() {
+                return Ok(groups);
+            }
+            if matches!(walk.resume, Resume::Start) {
+                walk.phase = match walk.phase {
+                    Phase::Numbers => Phase::Strings,
+                    _ => Phase::Missing,
+                };
+            }
+        }
+    }
+
+    /// One step within a phase: reads up to [`TERMS_PER_STEP`] terms per segment from where the
+    /// walk stands, keeps those every segment has reached, and groups equal values (strings by
+    /// their normalized form). Sets `resume` to `Start` when the phase has no terms left.
+    fn read_terms(
+        &self,
+        ctx: &RankCtx<'_>,
+        walk: &mut TermWalk,
         prefix: &str,
-        mut found: impl FnMut(&[u8], RoaringBitmap),
-    ) -> Result<()> {
+    ) -> Result<Vec<(Value, RoaringBitmap)>> {
         let search = ctx.search;
+        let upper = crate::search::context_prefix_upper(prefix);
+        let strings = walk.phase == Phase::Strings;
+        let mut terms: Vec<(Vec<u8>, RoaringBitmap)> = Vec::new();
+        // The key up to which every segment has been read: the nearest last key of a segment
+        // that still had terms.
+        let mut reached: Option<Vec<u8>> = None;
         for view in search.segments() {
-            let mut stream = view
-                .facets
-                .terms()
-                .range()
-                .ge(prefix.as_bytes())
-                .lt(crate::search::context_prefix_upper(prefix))
-                .into_stream()?;
-            while stream.advance() {
+            let mut range = view.facets.terms().range();
+            if self.ascending {
+                range = match &walk.resume {
+                    Resume::Start => range.ge(prefix.as_bytes()),
+                    Resume::After(key) => range.gt(key),
+                    Resume::At(key) => range.ge(key),
+                };
+                range = range.lt(&upper);
+            } else {
+                range = range.ge(prefix.as_bytes());
+                range = match &walk.resume {
+                    Resume::Start => range.lt(&upper),
+                    Resume::After(key) => range.lt(key),
+                    Resume::At(key) => range.le(key),
+                };
+                range = range.backward();
+            }
+            let mut stream = range.into_stream()?;
+            let mut taken = 0;
+            let mut last: Option<Vec<u8>> = None;
+            while taken < TERMS_PER_STEP && stream.advance() {
+                taken += 1;
                 let mut docs = RoaringBitmap::new();
                 search.push_keyword_docs(view, stream.value(), &mut docs)?;
                 docs &= &self.universe;
+                docs -= &walk.placed;
+                last = Some(stream.key().to_vec());
                 if !docs.is_empty() {
-                    found(&stream.key()[prefix.len()..], docs);
+                    terms.push((stream.key().to_vec(), docs));
+                }
+            }
+            if taken == TERMS_PER_STEP {
+                let last = last.expect("a term was read");
+                reached = Some(match reached {
+                    Some(r) if (self.ascending && r <= last) || (!self.ascending && r >= last) => r,
+                    _ => last,
+                });
+            }
+        }
+        if let Some(bound) = &reached {
+            terms.retain(|(key, _)| {
+                if self.ascending {
+                    key <= bound
+                } else {
+                    key >= bound
+                }
+            });
+        }
+        terms.sort_by(|a, b| {
+            if self.ascending {
+                a.0.cmp(&b.0)
+            } else {
+                b.0.cmp(&a.0)
+            }
+        });
+        let group_key = |key: &[u8]| -> Vec<u8> {
+            let rest = &key[prefix.len()..];
+            if strings {
+                facet::split_string_rest(rest).0.to_vec()
+            } else {
+                rest.to_vec()
+            }
+        };
+        let mut groups: Vec<(Vec<u8>, Value, RoaringBitmap)> = Vec::new();
+        for (key, docs) in terms {
+            let gk = group_key(&key);
+            match groups.last_mut() {
+                Some((last, _, d)) if *last == gk => *d |= docs,
+                _ => {
+                    let rest = &key[prefix.len()..];
+                    let value = if strings {
+                        let original = facet::split_string_rest(rest).1;
+                        Value::String(String::from_utf8_lossy(original).into_owned())
+                    } else {
+                        match std::str::from_utf8(rest)
+                            .ok()
+                            .and_then(facet::decode_number)
+                        {
+                            Some(n) => serde_json::json!(n),
+                            None => continue,
+                        }
+                    };
+                    groups.push((gk, value, docs));
                 }
             }
         }
-        Ok(())
-    }
-
-    /// The groups of equal values of the universe, best last, from the facet terms: numbers in
-    /// numeric order, then strings in normalized order; documents already placed by a better
-    /// value of a multi-valued field are not repeated.
-    fn groups_from_terms(&self, ctx: &RankCtx<'_>) -> Result<Vec<(Value, RoaringBitmap)>> {
-        let mut numbers: Vec<(f64, RoaringBitmap)> = Vec::new();
-        self.for_each_term(ctx, &facet::number_prefix(&self.field), |rest, docs| {
-            if let Some(n) = std::str::from_utf8(rest)
-                .ok()
-                .and_then(facet::decode_number)
-            {
-                numbers.push((n, docs));
+        walk.resume = match reached {
+            None => Resume::Start,
+            Some(bound) => {
+                // A string value whose spellings straddle the bound is read again whole on
+                // the next step, so that it stays one group (unless it is all there is).
+                let bound_group = group_key(&bound);
+                if strings && groups.len() > 1 && groups.last().is_some_and(|g| g.0 == bound_group)
+                {
+                    groups.pop();
+                    let mut at = prefix.as_bytes().to_vec();
+                    at.extend_from_slice(&bound_group);
+                    at.push(0);
+                    if self.ascending {
+                        Resume::At(at)
+                    } else {
+                        // Backwards, `After` reads below the smallest key above the group.
+                        Resume::After(
+                            crate::search::context::prefix_upper_bound(&at)
+                                .unwrap_or_else(|| vec![0xFF; 8]),
+                        )
+                    }
+                } else {
+                    Resume::After(bound)
+                }
             }
-        })?;
-        numbers.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut strings: Vec<(Vec<u8>, String, RoaringBitmap)> = Vec::new();
-        self.for_each_term(ctx, &facet::string_prefix(&self.field), |rest, docs| {
-            let (normalized, original) = facet::split_string_rest(rest);
-            strings.push((
-                normalized.to_vec(),
-                String::from_utf8_lossy(original).into_owned(),
-                docs,
-            ));
-        })?;
-        strings.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut ordered: Vec<(Value, RoaringBitmap)> = Vec::new();
-        let mut number_groups: Vec<(Value, RoaringBitmap)> = Vec::new();
-        for (n, docs) in numbers {
-            match number_groups.last_mut() {
-                Some((Value::Number(last), d)) if last.as_f64() == Some(n) => *d |= docs,
-                _ => number_groups.push((serde_json::json!(n), docs)),
+        };
+        let mut out = Vec::with_capacity(groups.len());
+        for (_, value, mut docs) in groups {
+            docs -= &walk.placed;
+            if docs.is_empty() {
+                continue;
             }
+            walk.placed |= &docs;
+            out.push((value, docs));
         }
-        let mut string_groups: Vec<(Vec<u8>, Value, RoaringBitmap)> = Vec::new();
-        for (key, original, docs) in strings {
-            match string_groups.last_mut() {
-                Some((last, _, d)) if *last == key => *d |= docs,
-                _ => string_groups.push((key, Value::String(original), docs)),
-            }
-        }
-        let strings: Vec<(Value, RoaringBitmap)> =
-            string_groups.into_iter().map(|(_, v, d)| (v, d)).collect();
-        // Best first, then reversed so that the best is last (groups are popped).
-        if self.ascending {
-            ordered.extend(number_groups);
-            ordered.extend(strings);
-        } else {
-            ordered.extend(number_groups.into_iter().rev());
-            ordered.extend(strings.into_iter().rev());
-        }
-        let mut placed = RoaringBitmap::new();
-        for (_, docs) in ordered.iter_mut() {
-            *docs -= &placed;
-            placed |= &*docs;
-        }
-        ordered.retain(|(_, d)| !d.is_empty());
-        let missing = &self.universe - &placed;
-        if !missing.is_empty() {
-            ordered.push((Value::Null, missing));
-        }
-        ordered.reverse();
-        Ok(ordered)
+        Ok(out)
     }
 }
 
@@ -174,6 +294,7 @@ impl RankingRule for CustomRule {
         self.mask = mask;
         self.universe = universe.clone();
         self.groups = None;
+        self.walk = None;
         Ok(())
     }
 
@@ -185,7 +306,12 @@ impl RankingRule for CustomRule {
         if self.groups.is_none()
             && FacetedAttributes::from_settings(&ctx.search.settings).contains(&self.field)
         {
-            self.groups = Some(self.groups_from_terms(ctx)?);
+            self.groups = Some(Vec::new());
+            self.walk = Some(TermWalk {
+                phase: Phase::Numbers,
+                resume: Resume::Start,
+                placed: RoaringBitmap::new(),
+            });
         }
         if self.groups.is_none() {
             let mut values: Vec<(Value, u32)> = Vec::new();
@@ -232,8 +358,22 @@ impl RankingRule for CustomRule {
             }
             self.groups = Some(groups);
         }
-        let groups = self.groups.as_mut().expect("groups were just computed");
-        while let Some((value, docs)) = groups.pop() {
+        loop {
+            let groups = self.groups.as_mut().expect("groups were just computed");
+            if groups.is_empty() {
+                let Some(mut walk) = self.walk.take() else {
+                    return Ok(None);
+                };
+                let mut next = self.walk_step(ctx, &mut walk)?;
+                if next.is_empty() {
+                    return Ok(None);
+                }
+                self.walk = Some(walk);
+                next.reverse();
+                *self.groups.as_mut().expect("groups exist") = next;
+                continue;
+            }
+            let (value, docs) = groups.pop().expect("groups is not empty");
             let docs = docs & universe;
             if !docs.is_empty() {
                 let detail = Detail::Sort {
@@ -248,10 +388,10 @@ impl RankingRule for CustomRule {
                 }));
             }
         }
-        Ok(None)
     }
 
     fn end(&mut self) {
         self.groups = None;
+        self.walk = None;
     }
 }
