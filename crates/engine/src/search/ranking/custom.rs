@@ -5,9 +5,11 @@
 //! read from the stored documents of the bucket being split.
 
 use std::cmp::Ordering;
+use std::collections::VecDeque;
 
 use roaring::RoaringBitmap;
 use serde_json::Value;
+use tantivy::postings::TermInfo;
 
 use super::{Bucket, Detail, RankCtx, RankingRule};
 use crate::error::Result;
@@ -75,9 +77,9 @@ fn compare(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-/// Facet terms read from each segment per step of a walk: enough to fill a page most of the
-/// time, few enough that a page costs a few hundred term reads however many values there are.
-const TERMS_PER_STEP: usize = 256;
+/// Facet terms read from a segment at a time: enough to fill a page most of the time, few
+/// enough that a page costs a few hundred term reads however many values the field has.
+const TERMS_PER_READ: usize = 256;
 
 /// Which terms of the field a walk is reading: numbers come before strings both ways, documents
 /// without a value come last.
@@ -89,23 +91,35 @@ enum Phase {
     Done,
 }
 
-/// Where a walk resumes within its phase: after (or, for a held-back string group, at) a key.
-#[derive(Debug, Clone)]
-enum Resume {
-    Start,
-    After(Vec<u8>),
-    At(Vec<u8>),
+/// The terms of one segment read ahead and not consumed yet.
+#[derive(Debug, Clone, Default)]
+struct SegmentTerms {
+    buffer: VecDeque<(Vec<u8>, TermInfo)>,
+    /// The last key read, to read on from.
+    last: Option<Vec<u8>>,
+    exhausted: bool,
 }
 
-/// A lazy walk over the facet terms of the field in sort order: each step reads the next terms
-/// of every segment and turns them into groups of equal values, so that a page sorted by a field
-/// with a million distinct values reads only the values it shows.
+/// A lazy walk over the facet terms of the field in sort order (forwards, or backwards for
+/// `desc`): each step consumes, from every segment, the terms up to the nearest key all segments
+/// have read to, and turns them into groups of equal values. Every term is read once, and a page
+/// sorted by a field with a million distinct values reads only the values it shows.
 #[derive(Debug, Clone)]
 struct TermWalk {
     phase: Phase,
-    resume: Resume,
+    segments: Vec<SegmentTerms>,
     /// Documents already handed out in a group (a multi-valued field's better value won).
     placed: RoaringBitmap,
+}
+
+impl TermWalk {
+    fn new() -> TermWalk {
+        TermWalk {
+            phase: Phase::Numbers,
+            segments: Vec::new(),
+            placed: RoaringBitmap::new(),
+        }
+    }
 }
 
 impl CustomRule {
@@ -130,91 +144,87 @@ impl CustomRule {
                 }
                 Phase::Done => return Ok(Vec::new()),
             };
-            let groups = self.read_terms(ctx, walk, &prefix)?;
-            if !groups.is_empty() {
-                return Ok(groups);
-            }
-            if matches!(walk.resume, Resume::Start) {
-                walk.phase = match walk.phase {
-                    Phase::Numbers => Phase::Strings,
-                    _ => Phase::Missing,
-                };
+            match self.read_terms(ctx, walk, &prefix)? {
+                Some(groups) if groups.is_empty() => continue,
+                Some(groups) => return Ok(groups),
+                None => {
+                    walk.segments.clear();
+                    walk.phase = match walk.phase {
+                        Phase::Numbers => Phase::Strings,
+                        _ => Phase::Missing,
+                    };
+                }
             }
         }
     }
 
-    /// One step within a phase: reads up to [`TERMS_PER_STEP`] terms per segment from where the
-    /// walk stands, keeps those every segment has reached, and groups equal values (strings by
-    /// their normalized form). Sets `resume` to `Start` when the phase has no terms left.
+    /// Reads ahead in `segment` if its buffer is empty.
+    fn refill(
+        &self,
+        view: &crate::search::context::SegmentView,
+        state: &mut SegmentTerms,
+        prefix: &str,
+    ) -> Result<()> {
+        if !state.buffer.is_empty() || state.exhausted {
+            return Ok(());
+        }
+        let upper = crate::search::context_prefix_upper(prefix);
+        let mut range = view.facets.terms().range();
+        if self.ascending {
+            range = match &state.last {
+                Some(key) => range.gt(key),
+                None => range.ge(prefix.as_bytes()),
+            };
+            range = range.lt(&upper);
+        } else {
+            range = range.ge(prefix.as_bytes());
+            range = match &state.last {
+                Some(key) => range.lt(key),
+                None => range.lt(&upper),
+            };
+            range = range.backward();
+        }
+        let mut stream = range.into_stream()?;
+        while state.buffer.len() < TERMS_PER_READ && stream.advance() {
+            state
+                .buffer
+                .push_back((stream.key().to_vec(), stream.value().clone()));
+        }
+        state.exhausted = state.buffer.len() < TERMS_PER_READ;
+        state.last = state.buffer.back().map(|(k, _)| k.clone());
+        Ok(())
+    }
+
+    /// One step within a phase: consumes the terms of every segment up to the nearest key all
+    /// segments have read to, and groups equal values (strings by their normalized form).
+    /// `None` when the phase has no terms left.
     fn read_terms(
         &self,
         ctx: &RankCtx<'_>,
         walk: &mut TermWalk,
         prefix: &str,
-    ) -> Result<Vec<(Value, RoaringBitmap)>> {
+    ) -> Result<Option<Vec<(Value, RoaringBitmap)>>> {
         let search = ctx.search;
-        let upper = crate::search::context_prefix_upper(prefix);
+        let views = search.segments();
+        if walk.segments.is_empty() {
+            walk.segments = vec![SegmentTerms::default(); views.len()];
+        }
+        // The bound: the nearest last buffered key of a segment that has more to read.
+        let mut bound: Option<Vec<u8>> = None;
+        for (view, state) in views.iter().zip(walk.segments.iter_mut()) {
+            self.refill(view, state, prefix)?;
+            if !state.exhausted {
+                let last = &state.buffer.back().expect("a segment with more terms").0;
+                let nearer = match &bound {
+                    None => true,
+                    Some(b) => (self.ascending && last < b) || (!self.ascending && last > b),
+                };
+                if nearer {
+                    bound = Some(last.clone());
+                }
+            }
+        }
         let strings = walk.phase == Phase::Strings;
-        let mut terms: Vec<(Vec<u8>, RoaringBitmap)> = Vec::new();
-        // The key up to which every segment has been read: the nearest last key of a segment
-        // that still had terms.
-        let mut reached: Option<Vec<u8>> = None;
-        for view in search.segments() {
-            let mut range = view.facets.terms().range();
-            if self.ascending {
-                range = match &walk.resume {
-                    Resume::Start => range.ge(prefix.as_bytes()),
-                    Resume::After(key) => range.gt(key),
-                    Resume::At(key) => range.ge(key),
-                };
-                range = range.lt(&upper);
-            } else {
-                range = range.ge(prefix.as_bytes());
-                range = match &walk.resume {
-                    Resume::Start => range.lt(&upper),
-                    Resume::After(key) => range.lt(key),
-                    Resume::At(key) => range.le(key),
-                };
-                range = range.backward();
-            }
-            let mut stream = range.into_stream()?;
-            let mut taken = 0;
-            let mut last: Option<Vec<u8>> = None;
-            while taken < TERMS_PER_STEP && stream.advance() {
-                taken += 1;
-                let mut docs = RoaringBitmap::new();
-                search.push_keyword_docs(view, stream.value(), &mut docs)?;
-                docs &= &self.universe;
-                docs -= &walk.placed;
-                last = Some(stream.key().to_vec());
-                if !docs.is_empty() {
-                    terms.push((stream.key().to_vec(), docs));
-                }
-            }
-            if taken == TERMS_PER_STEP {
-                let last = last.expect("a term was read");
-                reached = Some(match reached {
-                    Some(r) if (self.ascending && r <= last) || (!self.ascending && r >= last) => r,
-                    _ => last,
-                });
-            }
-        }
-        if let Some(bound) = &reached {
-            terms.retain(|(key, _)| {
-                if self.ascending {
-                    key <= bound
-                } else {
-                    key >= bound
-                }
-            });
-        }
-        terms.sort_by(|a, b| {
-            if self.ascending {
-                a.0.cmp(&b.0)
-            } else {
-                b.0.cmp(&a.0)
-            }
-        });
         let group_key = |key: &[u8]| -> Vec<u8> {
             let rest = &key[prefix.len()..];
             if strings {
@@ -223,8 +233,63 @@ impl CustomRule {
                 rest.to_vec()
             }
         };
+        // A string value whose spellings straddle the bound waits for the next step, so that it
+        // stays one group, unless nothing else is before the bound.
+        let limit_group = bound.as_deref().map(group_key);
+        let within = |key: &[u8], whole_group: bool| -> bool {
+            match (&bound, &limit_group) {
+                (None, _) => true,
+                (Some(b), Some(g)) => {
+                    let before_bound = if self.ascending {
+                        key <= b.as_slice()
+                    } else {
+                        key >= b.as_slice()
+                    };
+                    before_bound && (!strings || !whole_group || group_key(key) != *g)
+                }
+                _ => true,
+            }
+        };
+        let mut taken: Vec<(Vec<u8>, RoaringBitmap)> = Vec::new();
+        let mut any = false;
+        for whole_group in [true, false] {
+            for (view, state) in views.iter().zip(walk.segments.iter_mut()) {
+                while let Some((key, _)) = state.buffer.front() {
+                    if !within(key, whole_group) {
+                        break;
+                    }
+                    let (key, info) = state.buffer.pop_front().expect("front exists");
+                    any = true;
+                    let mut docs = RoaringBitmap::new();
+                    search.push_keyword_docs(view, &info, &mut docs)?;
+                    docs &= &self.universe;
+                    docs -= &walk.placed;
+                    if !docs.is_empty() {
+                        taken.push((key, docs));
+                    }
+                }
+            }
+            if any {
+                break;
+            }
+        }
+        if !any
+            && walk
+                .segments
+                .iter()
+                .all(|s| s.exhausted && s.buffer.is_empty())
+        {
+            return Ok(None);
+        }
+        taken.sort_by(|a, b| {
+            if self.ascending {
+                a.0.cmp(&b.0)
+            } else {
+                b.0.cmp(&a.0)
+            }
+        });
         let mut groups: Vec<(Vec<u8>, Value, RoaringBitmap)> = Vec::new();
-        for (key, docs) in terms {
+        for (key, docs) in taken {
             let gk = group_key(&key);
             match groups.last_mut() {
                 Some((last, _, d)) if *last == gk => *d |= docs,
@@ -246,32 +311,6 @@ impl CustomRule {
                 }
             }
         }
-        walk.resume = match reached {
-            None => Resume::Start,
-            Some(bound) => {
-                // A string value whose spellings straddle the bound is read again whole on
-                // the next step, so that it stays one group (unless it is all there is).
-                let bound_group = group_key(&bound);
-                if strings && groups.len() > 1 && groups.last().is_some_and(|g| g.0 == bound_group)
-                {
-                    groups.pop();
-                    let mut at = prefix.as_bytes().to_vec();
-                    at.extend_from_slice(&bound_group);
-                    at.push(0);
-                    if self.ascending {
-                        Resume::At(at)
-                    } else {
-                        // Backwards, `After` reads below the smallest key above the group.
-                        Resume::After(
-                            crate::search::context::prefix_upper_bound(&at)
-                                .unwrap_or_else(|| vec![0xFF; 8]),
-                        )
-                    }
-                } else {
-                    Resume::After(bound)
-                }
-            }
-        };
         let mut out = Vec::with_capacity(groups.len());
         for (_, value, mut docs) in groups {
             docs -= &walk.placed;
@@ -281,7 +320,7 @@ impl CustomRule {
             walk.placed |= &docs;
             out.push((value, docs));
         }
-        Ok(out)
+        Ok(Some(out))
     }
 }
 
@@ -307,11 +346,7 @@ impl RankingRule for CustomRule {
             && FacetedAttributes::from_settings(&ctx.search.settings).contains(&self.field)
         {
             self.groups = Some(Vec::new());
-            self.walk = Some(TermWalk {
-                phase: Phase::Numbers,
-                resume: Resume::Start,
-                placed: RoaringBitmap::new(),
-            });
+            self.walk = Some(TermWalk::new());
         }
         if self.groups.is_none() {
             let mut values: Vec<(Value, u32)> = Vec::new();
