@@ -152,6 +152,7 @@ fn limits_order_and_the_facet_search_setting() {
                     "major_genre"
                 ],
                 "typoTolerance": {"enabled": false},
+                "pagination": {"maxTotalHits": 100000},
                 "faceting": {"maxValuesPerFacet": 3, "sortFacetValuesBy": {"major_genre": "count"}}
             }),
         )
