@@ -103,10 +103,16 @@ mod tests {
         let cases = [
             (json!({}), Code::MissingFacetSearchFacetName),
             (json!({"facetName": 1}), Code::InvalidFacetSearchFacetName),
-            (json!({"facetName": "a", "facetQuery": 1}), Code::InvalidFacetSearchFacetQuery),
+            (
+                json!({"facetName": "a", "facetQuery": 1}),
+                Code::InvalidFacetSearchFacetQuery,
+            ),
             (json!({"facetName": "a", "limit": 1}), Code::BadRequest),
             (json!({"facetName": "a", "q": 1}), Code::InvalidSearchQ),
-            (json!({"facetName": "a", "filter": true}), Code::InvalidSearchFilter),
+            (
+                json!({"facetName": "a", "filter": true}),
+                Code::InvalidSearchFilter,
+            ),
         ];
         for (body, code) in cases {
             let error = FacetSearchQuery::from_json(&body).unwrap_err();

@@ -355,7 +355,10 @@ fn execute(inner: &Inner, tasks: &[Task]) -> Effects {
 
 /// Checks the filter against the settings the batch runs with (they may have changed since the
 /// task was enqueued), then deletes what it selects among the committed documents.
-fn delete_by_filter(batch: &mut quarry_engine::WriteBatch<'_>, filter: &Value) -> quarry_engine::Result<u64> {
+fn delete_by_filter(
+    batch: &mut quarry_engine::WriteBatch<'_>,
+    filter: &Value,
+) -> quarry_engine::Result<u64> {
     let parsed = quarry_engine::filter::parse_filter_checked(filter, &batch.state().settings)
         .map_err(|e| UserError::new(UserErrorKind::InvalidDocumentFilter, e.message))?;
     match parsed {

@@ -41,7 +41,10 @@ fn wait_long(task: u64) {
             Some("failed") | Some("canceled") => panic!("task failed: {body}"),
             _ => {}
         }
-        assert!(start.elapsed() < Duration::from_secs(900), "task {task} too slow");
+        assert!(
+            start.elapsed() < Duration::from_secs(900),
+            "task {task} too slow"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -100,7 +103,9 @@ fn debian_index() -> &'static str {
 }
 
 fn by_id(docs: &[Value]) -> BTreeMap<u64, &Value> {
-    docs.iter().map(|d| (d["id"].as_u64().unwrap(), d)).collect()
+    docs.iter()
+        .map(|d| (d["id"].as_u64().unwrap(), d))
+        .collect()
 }
 
 /// The values of `field` in a document, as distinct compares them (strings trimmed and
@@ -138,7 +143,10 @@ fn reference(ranked: &[u64], docs: &BTreeMap<u64, &Value>, field: &str) -> Vec<u
 fn all_hits(index: &str, mut body: Value) -> Vec<u64> {
     body["limit"] = json!(100_000);
     let answer = server().search(index, body);
-    assert!(answer.get("degraded").is_none(), "a degraded answer is no reference");
+    assert!(
+        answer.get("degraded").is_none(),
+        "a degraded answer is no reference"
+    );
     hit_ids(&answer)
 }
 
@@ -171,7 +179,11 @@ fn distinct_parameter_keeps_the_best_hit_per_section() {
         with["offset"] = json!(4);
         let page = server().search(index, with.clone());
         assert_eq!(hit_ids(&page), expected[4..7].to_vec(), "{search}");
-        assert_eq!(page["estimatedTotalHits"], json!(expected.len()), "{search}");
+        assert_eq!(
+            page["estimatedTotalHits"],
+            json!(expected.len()),
+            "{search}"
+        );
         let mut paged = search.clone();
         paged["distinct"] = json!("section");
         paged["page"] = json!(2);
@@ -179,7 +191,11 @@ fn distinct_parameter_keeps_the_best_hit_per_section() {
         let page = server().search(index, paged);
         assert_eq!(hit_ids(&page), expected[4..8].to_vec(), "{search}");
         assert_eq!(page["totalHits"], json!(expected.len()), "{search}");
-        assert_eq!(page["totalPages"], json!(expected.len().div_ceil(4)), "{search}");
+        assert_eq!(
+            page["totalPages"],
+            json!(expected.len().div_ceil(4)),
+            "{search}"
+        );
     }
 }
 
@@ -223,8 +239,14 @@ fn arrays_exclude_every_hit_sharing_one_value() {
         let expected = reference(&ranked, &docs, "tags");
         assert!(expected.len() > 3 && expected.len() < ranked.len(), "{q}");
         // Documents without tags are all kept.
-        assert!(expected.iter().any(|id| distinct_values(docs[id], "tags").is_empty())
-            || ranked.iter().all(|id| !distinct_values(docs[id], "tags").is_empty()));
+        assert!(
+            expected
+                .iter()
+                .any(|id| distinct_values(docs[id], "tags").is_empty())
+                || ranked
+                    .iter()
+                    .all(|id| !distinct_values(docs[id], "tags").is_empty())
+        );
         assert_eq!(
             all_hits(index, json!({ "q": q, "distinct": "tags" })),
             expected,
@@ -306,7 +328,10 @@ fn distinct_on_an_attribute_that_is_not_filterable_is_refused() {
         400,
         "invalid_search_distinct",
     );
-    assert!(body["message"].as_str().unwrap().starts_with("Attribute `title` is not filterable"));
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Attribute `title` is not filterable"));
 
     let empty = unique_uid("distinct_empty");
     server().create_index(&empty, Some("id"));
@@ -323,7 +348,10 @@ fn distinct_on_an_attribute_that_is_not_filterable_is_refused() {
         "Attribute `doggo.truc` is not filterable and thus, cannot be used as distinct attribute. This index does not have configured filterable attributes."
     );
     assert_error(
-        server().post(&format!("/indexes/{empty}/search"), json!({"distinct": true})),
+        server().post(
+            &format!("/indexes/{empty}/search"),
+            json!({"distinct": true}),
+        ),
         400,
         "invalid_search_distinct",
     );
@@ -344,7 +372,10 @@ fn multi_search_and_federation_apply_distinct() {
         )
         .expect(200);
     assert_eq!(hit_ids(&body["results"][0]), expected);
-    assert_eq!(body["results"][0]["estimatedTotalHits"], json!(expected.len()));
+    assert_eq!(
+        body["results"][0]["estimatedTotalHits"],
+        json!(expected.len())
+    );
     let priorities: HashSet<String> = hit_ids(&body["results"][1])
         .iter()
         .map(|id| docs[id]["priority"].to_string())

@@ -93,36 +93,57 @@ fn facet_values_and_counts_match_the_reference() {
         (json!({}), "major_genre", "dr"),
         (json!({}), "major_genre", ""),
         (json!({"q": "love"}), "major_genre", ""),
-        (json!({"q": "the", "filter": "release_year > 1995"}), "distributor", "warn"),
+        (
+            json!({"q": "the", "filter": "release_year > 1995"}),
+            "distributor",
+            "warn",
+        ),
         (json!({"filter": "mpaa_rating = R"}), "director", "st"),
-        (json!({"q": "star war", "matchingStrategy": "all"}), "distributor", ""),
+        (
+            json!({"q": "star war", "matchingStrategy": "all"}),
+            "distributor",
+            "",
+        ),
         (json!({}), "distributor", "PARA"),
     ];
     for (search, facet, facet_query) in cases {
         let expected = reference(index, search.clone(), facet, facet_query);
-        assert!(!expected.is_empty(), "{search} {facet} {facet_query}: a weak case");
+        assert!(
+            !expected.is_empty(),
+            "{search} {facet} {facet_query}: a weak case"
+        );
         let mut body = search.clone();
         body["facetName"] = json!(facet);
         body["facetQuery"] = json!(facet_query);
         let response = facet_search(index, body);
-        assert_eq!(facet_hits(&response), expected, "{search} {facet} {facet_query}");
+        assert_eq!(
+            facet_hits(&response),
+            expected,
+            "{search} {facet} {facet_query}"
+        );
         assert_eq!(response["facetQuery"], json!(facet_query));
         assert!(response["processingTimeMs"].is_u64());
     }
     // Without facetQuery: every value, and `facetQuery` is null.
     let response = facet_search(index, json!({"facetName": "mpaa_rating"}));
     assert_eq!(response["facetQuery"], Value::Null);
-    assert_eq!(facet_hits(&response), reference(index, json!({}), "mpaa_rating", ""));
+    assert_eq!(
+        facet_hits(&response),
+        reference(index, json!({}), "mpaa_rating", "")
+    );
 }
 
 #[test]
 fn facet_query_tolerates_typos_and_accents() {
     let index = movies_index();
     let hits = |q: &str| {
-        facet_hits(&facet_search(index, json!({"facetName": "major_genre", "facetQuery": q})))
-            .into_iter()
-            .map(|(v, _)| v)
-            .collect::<Vec<_>>()
+        facet_hits(&facet_search(
+            index,
+            json!({"facetName": "major_genre", "facetQuery": q}),
+        ))
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect::<Vec<_>>()
     };
     // Eight letters: one typo allowed, as for query words.
     assert_eq!(hits("adventre"), vec!["Adventure"]);
@@ -131,7 +152,9 @@ fn facet_query_tolerates_typos_and_accents() {
     // Four letters: no typo.
     assert!(hits("drma").is_empty());
     // Values are matched from their start, not word by word.
-    assert!(hits("comedy").iter().all(|v| v.to_lowercase().starts_with("comedy")));
+    assert!(hits("comedy")
+        .iter()
+        .all(|v| v.to_lowercase().starts_with("comedy")));
     assert_eq!(hits("comedy"), vec!["Comedy"]);
     assert!(hits("comedy").len() < hits("").len());
     assert!(hits("comedy").iter().all(|v| !v.contains("Romantic")));
@@ -168,7 +191,10 @@ fn limits_order_and_the_facet_search_setting() {
     let response = facet_search(&uid, json!({"facetName": "major_genre"}));
     assert_eq!(facet_hits(&response), by_count);
     // Typo tolerance disabled: a typo finds nothing.
-    let response = facet_search(&uid, json!({"facetName": "major_genre", "facetQuery": "adventre"}));
+    let response = facet_search(
+        &uid,
+        json!({"facetName": "major_genre", "facetQuery": "adventre"}),
+    );
     assert!(facet_hits(&response).is_empty());
 
     // A rule that disables facet search.
@@ -201,7 +227,10 @@ fn limits_order_and_the_facet_search_setting() {
         "Attribute `title` is not facet-searchable. Available facet-searchable attributes patterns are: `major_genre`. To make it facet-searchable add it to the `filterableAttributes` index settings."
     );
     assert_error(
-        server.post(&format!("/indexes/{uid}/facet-search"), json!({"facetQuery": "a"})),
+        server.post(
+            &format!("/indexes/{uid}/facet-search"),
+            json!({"facetQuery": "a"}),
+        ),
         400,
         "missing_facet_search_facet_name",
     );
@@ -222,14 +251,20 @@ fn limits_order_and_the_facet_search_setting() {
         "invalid_search_filter",
     );
     assert_error(
-        server.post("/indexes/no_such_index_fs/facet-search", json!({"facetName": "a"})),
+        server.post(
+            "/indexes/no_such_index_fs/facet-search",
+            json!({"facetName": "a"}),
+        ),
         404,
         "index_not_found",
     );
 
     // facetSearch: false answers facet_search_disabled, and true brings it back.
     let task = server
-        .patch(&format!("/indexes/{uid}/settings"), json!({"facetSearch": false}))
+        .patch(
+            &format!("/indexes/{uid}/settings"),
+            json!({"facetSearch": false}),
+        )
         .task_uid();
     server.wait_ok(task);
     let body = assert_error(
@@ -240,9 +275,15 @@ fn limits_order_and_the_facet_search_setting() {
         400,
         "facet_search_disabled",
     );
-    assert_eq!(body["message"], "The facet search is disabled for this index");
+    assert_eq!(
+        body["message"],
+        "The facet search is disabled for this index"
+    );
     let task = server
-        .patch(&format!("/indexes/{uid}/settings"), json!({"facetSearch": null}))
+        .patch(
+            &format!("/indexes/{uid}/settings"),
+            json!({"facetSearch": null}),
+        )
         .task_uid();
     server.wait_ok(task);
     facet_search(&uid, json!({"facetName": "major_genre", "facetQuery": "a"}));

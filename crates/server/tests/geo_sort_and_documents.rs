@@ -67,7 +67,11 @@ fn distance(a: (f64, f64), b: (f64, f64)) -> f64 {
 }
 
 /// Airports ordered by distance to `target` (ties by id), filtered by `keep`.
-fn by_distance(target: (f64, f64), ascending: bool, keep: impl Fn(&Value) -> bool) -> Vec<(u64, f64)> {
+fn by_distance(
+    target: (f64, f64),
+    ascending: bool,
+    keep: impl Fn(&Value) -> bool,
+) -> Vec<(u64, f64)> {
     let mut all: Vec<(u64, f64)> = airports()
         .iter()
         .filter(|d| keep(d))
@@ -86,8 +90,13 @@ fn check_hits(response: &Value, expected: &[(u64, f64)]) {
     assert_eq!(hits.len(), expected.len(), "{response}");
     for (hit, (id, metres)) in hits.iter().zip(expected) {
         assert_eq!(hit["id"].as_u64(), Some(*id), "{hit}");
-        let shown = hit["_geoDistance"].as_u64().unwrap_or_else(|| panic!("no _geoDistance: {hit}"));
-        assert!((shown as f64 - metres).abs() <= 1.0, "{hit}: expected {metres} m");
+        let shown = hit["_geoDistance"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no _geoDistance: {hit}"));
+        assert!(
+            (shown as f64 - metres).abs() <= 1.0,
+            "{hit}: expected {metres} m"
+        );
     }
 }
 
@@ -129,8 +138,15 @@ fn geo_sort_orders_by_haversine_distance() {
     assert_eq!(detail["order"], 0, "{response}");
     assert!(detail["distance"].as_f64().is_some(), "{response}");
     // No geo sort, no `_geoDistance`, even with a geo filter.
-    let response = server().search(index, json!({"filter": "_geoRadius(30, -97, 100000)", "limit": 5}));
-    assert!(response["hits"].as_array().unwrap().iter().all(|h| h.get("_geoDistance").is_none()));
+    let response = server().search(
+        index,
+        json!({"filter": "_geoRadius(30, -97, 100000)", "limit": 5}),
+    );
+    assert!(response["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h.get("_geoDistance").is_none()));
 }
 
 #[test]
@@ -140,15 +156,26 @@ fn documents_without_a_point_come_last_and_errors() {
         .cloned()
         .chain([json!({"id": 999_001, "name": "nowhere"})])
         .collect();
-    let uid = load("geo_sort_small", json!({"sortableAttributes": ["_geo"]}), &docs);
+    let uid = load(
+        "geo_sort_small",
+        json!({"sortableAttributes": ["_geo"]}),
+        &docs,
+    );
     for order in ["asc", "desc"] {
-        let response = server().search(&uid, json!({"sort": [format!("_geoPoint(45, -90):{order}")]}));
+        let response = server().search(
+            &uid,
+            json!({"sort": [format!("_geoPoint(45, -90):{order}")]}),
+        );
         let ids = hit_ids(&response);
         assert_eq!(ids.len(), 7);
         assert_eq!(ids[6], 999_001, "{order}");
         assert!(response["hits"][6].get("_geoDistance").is_none());
     }
-    let plain = load("geo_sort_unsortable", json!({"sortableAttributes": ["name"]}), &docs);
+    let plain = load(
+        "geo_sort_unsortable",
+        json!({"sortableAttributes": ["name"]}),
+        &docs,
+    );
     let cases = [
         (&plain, "_geoPoint(45, -90):asc", "Attribute `_geo` is not sortable. Available sortable attributes are: `name`."),
         (&uid, "_geoPoint(95, 0):asc", "Latitude must be contained between -90 and 90 degrees."),
@@ -240,7 +267,11 @@ fn documents_routes_sort() {
     assert_eq!(result_ids(&body), drama[10..35].to_vec());
     assert_eq!(body["total"], json!(drama.len()));
     // With ids: only those, sorted.
-    let ids: Vec<String> = expected[..50].iter().rev().map(|id| id.to_string()).collect();
+    let ids: Vec<String> = expected[..50]
+        .iter()
+        .rev()
+        .map(|id| id.to_string())
+        .collect();
     let body = server()
         .post(
             &format!("/indexes/{index}/documents/fetch"),
@@ -301,7 +332,10 @@ fn delete_by_filter_removes_what_the_filter_selects() {
     );
     let filter = "major_genre = Horror AND release_year < 2000";
     let summary = server
-        .post(&format!("/indexes/{uid}/documents/delete"), json!({ "filter": filter }))
+        .post(
+            &format!("/indexes/{uid}/documents/delete"),
+            json!({ "filter": filter }),
+        )
         .summary(202);
     assert_eq!(summary["type"], "documentDeletion");
     let task = server.wait_ok(summary["taskUid"].as_u64().unwrap());
@@ -329,23 +363,57 @@ fn delete_by_filter_removes_what_the_filter_selects() {
             && m["release_year"].as_f64().is_some_and(|y| y >= 1990.0)
     });
     assert_eq!(task["details"]["deletedDocuments"], json!(gone.len()));
-    let expected: Vec<u64> = expected.into_iter().filter(|id| !gone.contains(id)).collect();
+    let expected: Vec<u64> = expected
+        .into_iter()
+        .filter(|id| !gone.contains(id))
+        .collect();
     assert_eq!(stored_ids(&uid), expected);
     let task = server
-        .post(&format!("/indexes/{uid}/documents/delete"), json!({"filter": "release_year > 3000"}))
+        .post(
+            &format!("/indexes/{uid}/documents/delete"),
+            json!({"filter": "release_year > 3000"}),
+        )
         .task_uid();
     assert_eq!(server.wait_ok(task)["details"]["deletedDocuments"], 0);
 
     // Errors: refused at once, or (not filterable) a failed task that changes nothing.
     let path = format!("/indexes/{uid}/documents/delete");
-    assert_error(server.post(&path, json!({})), 400, "missing_document_filter");
-    assert_error(server.post(&path, json!({"filter": true})), 400, "invalid_document_filter");
-    assert_error(server.post(&path, json!({"filter": "major_genre ="})), 400, "invalid_document_filter");
-    assert_error(server.post(&path, json!({"filter": ""})), 400, "invalid_document_filter");
-    assert_error(server.post(&path, json!({"filter": "a = 1", "other": 1})), 400, "bad_request");
-    let task = server.post(&path, json!({"filter": "title = Alien"})).task_uid();
+    assert_error(
+        server.post(&path, json!({})),
+        400,
+        "missing_document_filter",
+    );
+    assert_error(
+        server.post(&path, json!({"filter": true})),
+        400,
+        "invalid_document_filter",
+    );
+    assert_error(
+        server.post(&path, json!({"filter": "major_genre ="})),
+        400,
+        "invalid_document_filter",
+    );
+    assert_error(
+        server.post(&path, json!({"filter": ""})),
+        400,
+        "invalid_document_filter",
+    );
+    assert_error(
+        server.post(&path, json!({"filter": "a = 1", "other": 1})),
+        400,
+        "bad_request",
+    );
+    let task = server
+        .post(&path, json!({"filter": "title = Alien"}))
+        .task_uid();
     let failed = server.wait_failed(task, "invalid_document_filter");
-    assert!(failed["error"]["message"].as_str().unwrap().starts_with("Attribute `title` is not filterable."), "{failed}");
+    assert!(
+        failed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Attribute `title` is not filterable."),
+        "{failed}"
+    );
     assert_eq!(failed["details"]["deletedDocuments"], 0);
     assert_eq!(stored_ids(&uid), expected);
 }
@@ -367,7 +435,10 @@ fn delete_by_filter_sees_the_tasks_before_it() {
         )
         .task_uid();
     let deletion = server
-        .post(&format!("/indexes/{uid}/documents/delete"), json!({"filter": "major_genre = Zombie"}))
+        .post(
+            &format!("/indexes/{uid}/documents/delete"),
+            json!({"filter": "major_genre = Zombie"}),
+        )
         .task_uid();
     let last = server
         .post(

@@ -333,6 +333,10 @@ fn facets_by_index_count_every_query_on_the_index() {
             .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
             .collect();
         assert_eq!(got, genres, "merge: {merge}");
-        assert_eq!(stats["release_year"], json!({"min": min, "max": max}), "merge: {merge}");
+        assert_eq!(
+            stats["release_year"],
+            json!({"min": min, "max": max}),
+            "merge: {merge}"
+        );
     }
 }

@@ -57,7 +57,10 @@ impl Distinct {
                 while stream.advance() {
                     let rest = &stream.key()[prefix.len()..];
                     let key = if is_number {
-                        match std::str::from_utf8(rest).ok().and_then(facet::decode_number) {
+                        match std::str::from_utf8(rest)
+                            .ok()
+                            .and_then(facet::decode_number)
+                        {
                             Some(n) => ValueKey::Number(n.to_bits()),
                             None => continue,
                         }
@@ -171,7 +174,9 @@ pub fn check_distinct_parameter(field: &str, settings: &IndexSettings) -> Result
                 if filters {
                     patterns.extend(attribute_patterns.iter().map(String::as_str));
                 } else if disabled_rule.is_none()
-                    && attribute_patterns.iter().any(|p| attribute_matches(p, field))
+                    && attribute_patterns
+                        .iter()
+                        .any(|p| attribute_matches(p, field))
                 {
                     disabled_rule = Some(i);
                 }

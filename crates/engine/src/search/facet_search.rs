@@ -24,8 +24,10 @@ pub struct FacetHit {
 }
 
 fn automaton_builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
-    static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 2] = [OnceLock::new(), OnceLock::new()];
-    BUILDERS[usize::from(distance - 1)].get_or_init(|| LevenshteinAutomatonBuilder::new(distance, true))
+    static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 2] =
+        [OnceLock::new(), OnceLock::new()];
+    BUILDERS[usize::from(distance - 1)]
+        .get_or_init(|| LevenshteinAutomatonBuilder::new(distance, true))
 }
 
 /// Whether facet search is allowed on `facet`: the first `filterableAttributes` rule selecting
@@ -50,7 +52,10 @@ pub fn check_facet_searchable(facet: &str, settings: &IndexSettings) -> Result<(
         if enabled {
             patterns.extend(names.iter().copied());
         }
-        if allowed.is_none() && matched_disabled.is_none() && names.iter().any(|p| attribute_matches(p, facet)) {
+        if allowed.is_none()
+            && matched_disabled.is_none()
+            && names.iter().any(|p| attribute_matches(p, facet))
+        {
             if enabled {
                 allowed = Some(i);
             } else {
@@ -124,7 +129,8 @@ impl Index {
         } else {
             0
         };
-        let dfa = (allowed_typos > 0).then(|| automaton_builder(allowed_typos).build_prefix_dfa(&query));
+        let dfa =
+            (allowed_typos > 0).then(|| automaton_builder(allowed_typos).build_prefix_dfa(&query));
         let matches = |normalized: &[u8]| {
             let folded = normalize_word(&String::from_utf8_lossy(normalized));
             match &dfa {
@@ -145,7 +151,8 @@ impl Index {
                 .lt(&upper)
                 .into_stream()?;
             while stream.advance() {
-                let (normalized, original) = facet::split_string_rest(&stream.key()[prefix.len()..]);
+                let (normalized, original) =
+                    facet::split_string_rest(&stream.key()[prefix.len()..]);
                 if !matches(normalized) {
                     continue;
                 }

@@ -440,7 +440,10 @@ fn parse_geo_point(member: &str) -> Option<std::result::Result<(f64, f64), Strin
         )
     };
     let parsed = inner.split_once(',').and_then(|(lat, lng)| {
-        Some((lat.trim().parse::<f64>().ok()?, lng.trim().parse::<f64>().ok()?))
+        Some((
+            lat.trim().parse::<f64>().ok()?,
+            lng.trim().parse::<f64>().ok()?,
+        ))
     });
     Some(match parsed {
         None => Err(bad()),
@@ -496,7 +499,14 @@ pub fn parse_sort_criteria(
             )));
         };
         let (parsed, field) = match parse_geo_point(member) {
-            Some(Ok((lat, lng))) => (SortCriterion::GeoPoint { lat, lng, ascending }, "_geo"),
+            Some(Ok((lat, lng))) => (
+                SortCriterion::GeoPoint {
+                    lat,
+                    lng,
+                    ascending,
+                },
+                "_geo",
+            ),
             Some(Err(message)) => return Err(error(message)),
             None => {
                 let reserved = match member {

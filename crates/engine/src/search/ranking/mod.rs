@@ -119,9 +119,11 @@ pub fn rules_for(
                         SortCriterion::Field { field, ascending } => {
                             Box::new(CustomRule::new(field.clone(), *ascending))
                         }
-                        SortCriterion::GeoPoint { lat, lng, ascending } => {
-                            Box::new(GeoSortRule::new((*lat, *lng), *ascending))
-                        }
+                        SortCriterion::GeoPoint {
+                            lat,
+                            lng,
+                            ascending,
+                        } => Box::new(GeoSortRule::new((*lat, *lng), *ascending)),
                     });
                 }
             }
