@@ -190,7 +190,7 @@ impl Index {
             .as_deref()
             .or(ctx.settings.distinct_attribute.as_deref());
         let parsed = parse(&analyzer, request.query.as_deref().unwrap_or(""));
-        let ranks = AttributeRanks::new(&ctx);
+        let ranks = AttributeRanks::new(ctx);
         let search_on = match &request.attributes_to_search_on {
             Some(attributes) => ranks.search_on(attributes)?,
             None => None,
@@ -215,7 +215,7 @@ impl Index {
         let search_on = search_on.map(Arc::new);
         let typo_filter = typo_filter.map(Arc::new);
         let build = |relaxed: bool| {
-            derivations::QueryBuilder::new(&ctx, &analyzer, search_on.clone(), typo_filter.clone())
+            derivations::QueryBuilder::new(ctx, &analyzer, search_on.clone(), typo_filter.clone())
                 .relaxed(relaxed)
                 .build(&parsed)
         };
@@ -249,19 +249,19 @@ impl Index {
         };
         let universe = match &request.filter {
             Some(filter) => {
-                let selected = crate::filter::FilterEvaluator::new(&ctx).evaluate(filter)?;
+                let selected = crate::filter::FilterEvaluator::new(ctx).evaluate(filter)?;
                 universe & selected
             }
             None => universe,
         };
         let mut distinct = match distinct_field {
-            Some(field) => Some(distinct::Distinct::new(&ctx, field, &universe)?),
+            Some(field) => Some(distinct::Distinct::new(ctx, field, &universe)?),
             None => None,
         };
         let mut rules =
             ranking::rules_for(words_rule, &ctx.settings.ranking_rules, placeholder, &sort);
         let mut rank_ctx = ranking::RankCtx {
-            search: &ctx,
+            search: ctx,
             query: &query,
             matches: Default::default(),
             typo_limit: u8::MAX,
@@ -293,7 +293,7 @@ impl Index {
             None => universe,
         };
         let facet_result = match &facet_names {
-            Some(names) => Some(facets::compute(&ctx, &candidates, names, &ctx.settings)?),
+            Some(names) => Some(facets::compute(ctx, &candidates, names, &ctx.settings)?),
             None => None,
         };
         let fields = self.schema_fields();

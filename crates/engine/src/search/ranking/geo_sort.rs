@@ -10,12 +10,15 @@ use crate::error::Result;
 use crate::facet;
 use crate::filter::haversine;
 
+/// Documents sharing one point (or having none), with that point.
+type PointGroups = Vec<(Option<(f64, f64)>, RoaringBitmap)>;
+
 pub struct GeoSortRule {
     target: (f64, f64),
     ascending: bool,
     mask: u16,
     /// Points with their documents, the best last; `None` until the first bucket.
-    groups: Option<Vec<(Option<(f64, f64)>, RoaringBitmap)>>,
+    groups: Option<PointGroups>,
     universe: RoaringBitmap,
 }
 
@@ -30,7 +33,7 @@ impl GeoSortRule {
         }
     }
 
-    fn build_groups(&self, ctx: &RankCtx<'_>) -> Result<Vec<(Option<(f64, f64)>, RoaringBitmap)>> {
+    fn build_groups(&self, ctx: &RankCtx<'_>) -> Result<PointGroups> {
         let search = ctx.search;
         let prefix = facet::geo_prefix();
         let upper = crate::search::context_prefix_upper(&prefix);
@@ -59,7 +62,7 @@ impl GeoSortRule {
         if !self.ascending {
             points.reverse();
         }
-        let mut groups: Vec<(Option<(f64, f64)>, RoaringBitmap)> = Vec::new();
+        let mut groups: PointGroups = Vec::new();
         let mut placed = RoaringBitmap::new();
         for (_, point, mut docs) in points {
             // Several segments may hold the same point, and a document has one point.
