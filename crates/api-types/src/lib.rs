@@ -4,6 +4,7 @@
 pub mod decode;
 pub mod documents;
 pub mod error;
+pub mod facet_search;
 pub mod index_uid;
 pub mod indexes;
 pub mod multi_search;

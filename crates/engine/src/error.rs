@@ -19,6 +19,10 @@ pub enum UserErrorKind {
     InvalidSort,
     InvalidFacets,
     InvalidSearchAttributesToSearchOn,
+    InvalidSearchDistinct,
+    InvalidDocumentFilter,
+    InvalidFacetSearchFacetName,
+    FacetSearchDisabled,
     MaxFieldsLimitExceeded,
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use quarry_api_types::settings::Settings;
 use quarry_api_types::{Code, ResponseError};
-use quarry_engine::{AddMethod, EngineError, Index, UserErrorKind};
+use quarry_engine::{AddMethod, EngineError, Index, UserError, UserErrorKind};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -52,6 +52,10 @@ fn user_error_code(kind: UserErrorKind) -> Code {
         UserErrorKind::InvalidSort => Code::InvalidSearchSort,
         UserErrorKind::InvalidFacets => Code::InvalidSearchFacets,
         UserErrorKind::InvalidSearchAttributesToSearchOn => Code::InvalidSearchAttributesToSearchOn,
+        UserErrorKind::InvalidSearchDistinct => Code::InvalidSearchDistinct,
+        UserErrorKind::InvalidDocumentFilter => Code::InvalidDocumentFilter,
+        UserErrorKind::InvalidFacetSearchFacetName => Code::InvalidFacetSearchFacetName,
+        UserErrorKind::FacetSearchDisabled => Code::FacetSearchDisabled,
         UserErrorKind::MaxFieldsLimitExceeded => Code::MaxFieldsLimitExceeded,
     }
 }
@@ -270,8 +274,13 @@ fn select_batch(queue: &crate::Queue, max: usize) -> Vec<u32> {
     let Some(index) = first.kind.index_uid() else {
         return batch;
     };
+    // A deletion by filter selects among the committed documents, so it only ever starts a
+    // batch: the tasks before it must be committed first.
     let batchable = |kind: &TaskKind| match &first.kind {
-        k if k.is_document_operation() => kind.is_document_operation(),
+        k if k.is_document_operation() => {
+            kind.is_document_operation()
+                && !matches!(kind, TaskKind::DocumentDeletionByFilter { .. })
+        }
         TaskKind::SettingsUpdate { .. } => matches!(kind, TaskKind::SettingsUpdate { .. }),
         _ => false,
     };
@@ -341,6 +350,20 @@ fn execute(inner: &Inner, tasks: &[Task]) -> Effects {
                 .to_string();
             apply_documents(inner, tasks, &index_uid)
         }
+    }
+}
+
+/// Checks the filter against the settings the batch runs with (they may have changed since the
+/// task was enqueued), then deletes what it selects among the committed documents.
+fn delete_by_filter(
+    batch: &mut quarry_engine::WriteBatch<'_>,
+    filter: &Value,
+) -> quarry_engine::Result<u64> {
+    let parsed = quarry_engine::filter::parse_filter_checked(filter, &batch.state().settings)
+        .map_err(|e| UserError::new(UserErrorKind::InvalidDocumentFilter, e.message))?;
+    match parsed {
+        Some(expr) => batch.delete_by_filter(&expr),
+        None => Ok(0),
     }
 }
 
@@ -501,6 +524,11 @@ fn apply_documents(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
                     .map(|n| json!({"providedIds": document_ids.len(), "deletedDocuments": n})),
                 TaskKind::DocumentClear { .. } => {
                     batch.clear().map(|n| json!({"deletedDocuments": n}))
+                }
+                TaskKind::DocumentDeletionByFilter { filter, .. } => {
+                    delete_by_filter(&mut batch, filter).map(|n| {
+                        json!({"providedIds": 0, "deletedDocuments": n, "originalFilter": filter.to_string()})
+                    })
                 }
                 other => unreachable!("{} is not a document task", other.type_name()),
             };

@@ -56,6 +56,12 @@ pub enum TaskKind {
     DocumentClear {
         index_uid: String,
     },
+    /// `POST /documents/delete`: the documents a filter selects when the task runs.
+    DocumentDeletionByFilter {
+        index_uid: String,
+        /// The filter as the user sent it (string or array form).
+        filter: Value,
+    },
     SettingsUpdate {
         index_uid: String,
         /// The settings as the user sent them (wire JSON; `null` resets a key).
@@ -102,9 +108,9 @@ impl TaskKind {
     pub fn type_name(&self) -> &'static str {
         match self {
             TaskKind::DocumentAdditionOrUpdate { .. } => "documentAdditionOrUpdate",
-            TaskKind::DocumentDeletion { .. } | TaskKind::DocumentClear { .. } => {
-                "documentDeletion"
-            }
+            TaskKind::DocumentDeletion { .. }
+            | TaskKind::DocumentClear { .. }
+            | TaskKind::DocumentDeletionByFilter { .. } => "documentDeletion",
             TaskKind::SettingsUpdate { .. } => "settingsUpdate",
             TaskKind::IndexCreation { .. } => "indexCreation",
             TaskKind::IndexUpdate { .. } => "indexUpdate",
@@ -123,6 +129,7 @@ impl TaskKind {
             TaskKind::DocumentAdditionOrUpdate { index_uid, .. }
             | TaskKind::DocumentDeletion { index_uid, .. }
             | TaskKind::DocumentClear { index_uid }
+            | TaskKind::DocumentDeletionByFilter { index_uid, .. }
             | TaskKind::SettingsUpdate { index_uid, .. }
             | TaskKind::IndexCreation { index_uid, .. }
             | TaskKind::IndexUpdate { index_uid, .. }
@@ -158,6 +165,7 @@ impl TaskKind {
             TaskKind::DocumentAdditionOrUpdate { .. }
                 | TaskKind::DocumentDeletion { .. }
                 | TaskKind::DocumentClear { .. }
+                | TaskKind::DocumentDeletionByFilter { .. }
         )
     }
 
@@ -174,6 +182,9 @@ impl TaskKind {
                 json!({"providedIds": document_ids.len(), "deletedDocuments": null})
             }
             TaskKind::DocumentClear { .. } => json!({"deletedDocuments": null}),
+            TaskKind::DocumentDeletionByFilter { filter, .. } => {
+                json!({"providedIds": 0, "deletedDocuments": null, "originalFilter": filter.to_string()})
+            }
             TaskKind::SettingsUpdate { settings, .. } => settings.clone(),
             TaskKind::IndexCreation { primary_key, .. } => json!({"primaryKey": primary_key}),
             TaskKind::IndexUpdate {

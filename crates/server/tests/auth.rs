@@ -167,11 +167,13 @@ fn request_for(server: &Server, method: &str, pattern: &str, doc_id: &str) -> Re
         }
         ("GET", "/indexes/{uid}/search") => req("GET", &format!("{}?q=a", m(pattern)), None, 200),
         ("POST", "/indexes/{uid}/search") => req("POST", &m(pattern), Some(json!({"q": "a"})), 200),
+        // The index has no filterable attribute: a caller let through gets the handler's
+        // `invalid_facet_search_facet_name`, not an authorization error.
         ("POST", "/indexes/{uid}/facet-search") => req(
             "POST",
             &m(pattern),
             Some(json!({"facetName": "genres"})),
-            200,
+            400,
         ),
         ("GET", "/indexes/{uid}/similar") => {
             req("GET", &format!("{}?id={doc_id}", m(pattern)), None, 200)

@@ -253,3 +253,90 @@ fn federated_pagination_windows_the_merged_list() {
     let page: Vec<_> = page["hits"].as_array().unwrap().iter().map(key).collect();
     assert_eq!(page[..], all[3..6]);
 }
+
+/// Movies with faceting settings, for `facetsByIndex`.
+fn faceted_movies() -> &'static str {
+    static UID: OnceLock<String> = OnceLock::new();
+    UID.get_or_init(|| {
+        let s = server();
+        let uid = unique_uid("ms_faceted_movies");
+        s.create_index(&uid, Some("id"));
+        let task = s
+            .patch(
+                &format!("/indexes/{uid}/settings"),
+                json!({"filterableAttributes": ["major_genre", "release_year"],
+                       "pagination": {"maxTotalHits": 100000}}),
+            )
+            .task_uid();
+        s.wait_ok(task);
+        s.load_movies(&uid);
+        uid
+    })
+}
+
+#[test]
+fn facets_by_index_count_every_query_on_the_index() {
+    let index = faceted_movies();
+    let s = server();
+    let searches = [
+        json!({"q": "star", "filter": "release_year < 1990"}),
+        json!({"q": "love"}),
+        json!({"q": "night", "filter": "major_genre = Horror"}),
+    ];
+    // The reference: the union of every query's hits, each film counted once.
+    let mut union = std::collections::BTreeSet::new();
+    for search in &searches {
+        let mut search = search.clone();
+        search["limit"] = json!(100_000);
+        union.extend(hit_ids(&s.search(index, search)));
+    }
+    let mut genres: std::collections::BTreeMap<String, u64> = Default::default();
+    let (mut min, mut max) = (f64::MAX, f64::MIN);
+    for id in &union {
+        let film = movie(*id);
+        if let Some(genre) = film["major_genre"].as_str() {
+            *genres.entry(genre.to_string()).or_default() += 1;
+        }
+        if let Some(year) = film["release_year"].as_f64() {
+            min = min.min(year);
+            max = max.max(year);
+        }
+    }
+    assert!(union.len() > 20 && genres.len() > 3);
+    let queries: Vec<Value> = searches
+        .iter()
+        .map(|q| {
+            let mut q = q.clone();
+            q["indexUid"] = json!(index);
+            q
+        })
+        .collect();
+    let facets = json!({ index: ["major_genre", "release_year"] });
+    for merge in [false, true] {
+        let mut federation = json!({"facetsByIndex": facets, "limit": 5});
+        if merge {
+            federation["mergeFacets"] = json!({});
+        }
+        let answer = federated(json!({"federation": federation, "queries": queries}));
+        let (distribution, stats) = if merge {
+            (&answer["facetDistribution"], &answer["facetStats"])
+        } else {
+            (
+                &answer["facetsByIndex"][index]["distribution"],
+                &answer["facetsByIndex"][index]["stats"],
+            )
+        };
+        let got: std::collections::BTreeMap<String, u64> = distribution["major_genre"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no distribution: {answer}"))
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+            .collect();
+        assert_eq!(got, genres, "merge: {merge}");
+        assert_eq!(
+            stats["release_year"],
+            json!({"min": min, "max": max}),
+            "merge: {merge}"
+        );
+    }
+}

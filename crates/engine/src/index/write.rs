@@ -280,6 +280,29 @@ impl<'a> WriteBatch<'a> {
         Ok(deleted)
     }
 
+    /// Deletes the documents `filter` selects; returns how many. The filter is evaluated on
+    /// the committed documents, so this must be the batch's first operation (the scheduler
+    /// starts a batch with it).
+    pub fn delete_by_filter(&mut self, filter: &crate::filter::FilterExpr) -> Result<u64> {
+        if self.committed_cleared || !self.presence.is_empty() {
+            return Err(EngineError::Corrupted(
+                "a deletion by filter must come first in its batch".into(),
+            ));
+        }
+        let Some(primary_key) = self.state.primary_key.clone() else {
+            return Ok(0);
+        };
+        let ctx = crate::search::SearchContext::new(self.index)?;
+        let selected = crate::filter::FilterEvaluator::new(&ctx).evaluate(filter)?;
+        let fields = self.index.schema_fields();
+        let mut ids = Vec::with_capacity(selected.len() as usize);
+        for doc in &selected {
+            let document = read_source(&ctx.searcher, fields, ctx.address(doc))?;
+            ids.push(documents::extract_document_id(&document, &primary_key).map_err(id_error)?);
+        }
+        self.delete_documents(&ids)
+    }
+
     /// Deletes every document; returns how many there were.
     pub fn clear(&mut self) -> Result<u64> {
         let deleted = self.live_documents;

@@ -98,6 +98,11 @@ impl SearchContext {
         self.searcher.segment_reader(view.ord)
     }
 
+    /// The global id of a document address of this snapshot.
+    pub fn global_id(&self, address: DocAddress) -> u32 {
+        self.segments[address.segment_ord as usize].base + address.doc_id
+    }
+
     /// Where the document with global id `id` lives.
     pub fn address(&self, id: u32) -> DocAddress {
         let ord = self.segments.partition_point(|s| s.base <= id) - 1;

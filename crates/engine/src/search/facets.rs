@@ -191,3 +191,28 @@ fn for_each_term(
     }
     Ok(())
 }
+
+impl crate::index::Index {
+    /// The facets of the documents any of `requests` matches, each document counted once:
+    /// what a federated search shows for an index several of its queries target. The searches
+    /// run in one snapshot so that their candidates can be united.
+    pub fn facets_of_union(
+        &self,
+        requests: &[super::SearchRequest],
+        facets: &[String],
+    ) -> Result<FacetResult> {
+        let ctx = SearchContext::new(self)?;
+        let names = resolve_facets(facets, &ctx.settings, &ctx.state.fields)?;
+        let mut union = RoaringBitmap::new();
+        for request in requests {
+            let mut request = request.clone();
+            request.offset = 0;
+            request.limit = 0;
+            request.facets = None;
+            request.keep_candidates = true;
+            let result = self.search_in(&ctx, &request)?;
+            union |= result.candidate_docs.unwrap_or_default();
+        }
+        compute(&ctx, &union, &names, &ctx.settings)
+    }
+}

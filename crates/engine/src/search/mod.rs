@@ -6,6 +6,8 @@
 mod cache;
 mod context;
 mod derivations;
+pub mod distinct;
+pub mod facet_search;
 pub mod facets;
 pub mod matching_words;
 mod positions;
@@ -64,6 +66,10 @@ pub struct SearchRequest {
     pub facets: Option<Vec<String>>,
     /// The `sort` parameter: `field:asc` / `field:desc` criteria, most important first.
     pub sort: Option<Vec<String>>,
+    /// The `distinct` parameter: overrides the `distinctAttribute` setting; must be filterable.
+    pub distinct: Option<String>,
+    /// Return the set of matching documents (`SearchResult::candidate_docs`).
+    pub keep_candidates: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +79,8 @@ pub struct SearchHit {
     pub ranking_score: Option<f64>,
     /// Per ranking rule, as `_rankingScoreDetails` shows it, when `compute_scores` was asked.
     pub ranking_score_details: Option<Map<String, Value>>,
+    /// `_geoDistance`: metres to the point of the first `_geoPoint` sort criterion.
+    pub geo_distance: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +93,9 @@ pub struct SearchResult {
     pub matching_words: MatchingWords,
     /// `facetDistribution` and `facetStats`, when facets were asked for.
     pub facets: Option<facets::FacetResult>,
+    /// Every matching document (after distinct), when `keep_candidates` was asked; ids of the
+    /// `SearchContext` the search ran in.
+    pub candidate_docs: Option<RoaringBitmap>,
 }
 
 /// The searchable attributes, by rank: what `attributesToSearchOn` and `disableOnAttributes`
@@ -153,6 +164,11 @@ impl Index {
     /// Runs a search against the committed documents.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResult> {
         let ctx = SearchContext::new(self)?;
+        self.search_in(&ctx, request)
+    }
+
+    /// Runs a search in a given snapshot (several searches can then share document ids).
+    pub fn search_in(&self, ctx: &SearchContext, request: &SearchRequest) -> Result<SearchResult> {
         let analyzer = Analyzer::new(&ctx.settings);
         let facet_names = match &request.facets {
             Some(names) => Some(facets::resolve_facets(
@@ -166,8 +182,15 @@ impl Index {
             Some(criteria) => parse_sort(criteria, &ctx.settings)?,
             None => Vec::new(),
         };
+        if let Some(field) = &request.distinct {
+            distinct::check_distinct_parameter(field, &ctx.settings)?;
+        }
+        let distinct_field = request
+            .distinct
+            .as_deref()
+            .or(ctx.settings.distinct_attribute.as_deref());
         let parsed = parse(&analyzer, request.query.as_deref().unwrap_or(""));
-        let ranks = AttributeRanks::new(&ctx);
+        let ranks = AttributeRanks::new(ctx);
         let search_on = match &request.attributes_to_search_on {
             Some(attributes) => ranks.search_on(attributes)?,
             None => None,
@@ -192,7 +215,7 @@ impl Index {
         let search_on = search_on.map(Arc::new);
         let typo_filter = typo_filter.map(Arc::new);
         let build = |relaxed: bool| {
-            derivations::QueryBuilder::new(&ctx, &analyzer, search_on.clone(), typo_filter.clone())
+            derivations::QueryBuilder::new(ctx, &analyzer, search_on.clone(), typo_filter.clone())
                 .relaxed(relaxed)
                 .build(&parsed)
         };
@@ -226,19 +249,19 @@ impl Index {
         };
         let universe = match &request.filter {
             Some(filter) => {
-                let selected = crate::filter::FilterEvaluator::new(&ctx).evaluate(filter)?;
+                let selected = crate::filter::FilterEvaluator::new(ctx).evaluate(filter)?;
                 universe & selected
             }
             None => universe,
         };
-        let facet_result = match &facet_names {
-            Some(names) => Some(facets::compute(&ctx, &universe, names, &ctx.settings)?),
+        let mut distinct = match distinct_field {
+            Some(field) => Some(distinct::Distinct::new(ctx, field, &universe)?),
             None => None,
         };
         let mut rules =
             ranking::rules_for(words_rule, &ctx.settings.ranking_rules, placeholder, &sort);
         let mut rank_ctx = ranking::RankCtx {
-            search: &ctx,
+            search: ctx,
             query: &query,
             matches: Default::default(),
             typo_limit: u8::MAX,
@@ -262,8 +285,22 @@ impl Index {
             window_end,
             request.deadline,
             scoring,
+            distinct.as_mut(),
         )?;
+        // Hits are counted, and facets computed, after distinct: one document per value.
+        let candidates = match &mut distinct {
+            Some(distinct) => distinct.reduce(&universe),
+            None => universe,
+        };
+        let facet_result = match &facet_names {
+            Some(names) => Some(facets::compute(ctx, &candidates, names, &ctx.settings)?),
+            None => None,
+        };
         let fields = self.schema_fields();
+        let geo_target = sort.iter().find_map(|c| match c {
+            SortCriterion::GeoPoint { lat, lng, .. } => Some((*lat, *lng)),
+            SortCriterion::Field { .. } => None,
+        });
         let mut hits = Vec::with_capacity(outcome.documents.len());
         for (i, id) in outcome.documents.iter().enumerate() {
             let document = read_source(&ctx.searcher, fields, ctx.address(*id))?;
@@ -276,6 +313,7 @@ impl Index {
                 _ => (None, None),
             };
             hits.push(SearchHit {
+                geo_distance: geo_target.and_then(|target| geo_distance(&document, target)),
                 document,
                 ranking_score,
                 ranking_score_details,
@@ -283,10 +321,11 @@ impl Index {
         }
         Ok(SearchResult {
             hits,
-            candidates: universe.len().saturating_sub(outcome.dropped),
+            candidates: candidates.len().saturating_sub(outcome.dropped),
             degraded: outcome.degraded,
             matching_words: matching_words_of(&query),
             facets: facet_result,
+            candidate_docs: request.keep_candidates.then_some(candidates),
         })
     }
 }
@@ -320,9 +359,128 @@ impl Index {
     }
 }
 
-/// The criteria of the `sort` parameter as (field, ascending), checked against the sortable
-/// attributes and the ranking rules.
-pub fn parse_sort(criteria: &[String], settings: &IndexSettings) -> Result<Vec<(String, bool)>> {
+impl Index {
+    /// The documents routes with `sort`: the documents `filter` selects (all without one),
+    /// restricted to `ids` when given, ordered by `sort`, the window `[offset, offset+limit)`
+    /// read; with the total.
+    pub fn documents_sorted(
+        &self,
+        filter: Option<&crate::filter::FilterExpr>,
+        ids: Option<&[String]>,
+        sort: &[SortCriterion],
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Map<String, Value>>, u64)> {
+        let ctx = SearchContext::new(self)?;
+        let mut universe = match filter {
+            Some(filter) => crate::filter::FilterEvaluator::new(&ctx).evaluate(filter)?,
+            None => ctx.universe(),
+        };
+        if let Some(ids) = ids {
+            let fields = self.schema_fields();
+            let mut wanted = RoaringBitmap::new();
+            for id in ids {
+                if let Some(address) = crate::index::find_document(&ctx.searcher, fields, id)? {
+                    wanted.insert(ctx.global_id(address));
+                }
+            }
+            universe &= wanted;
+        }
+        let query = Query {
+            terms: Vec::new(),
+            derivations: Vec::new(),
+            words: Vec::new(),
+            word_docs: Vec::new(),
+            negated: RoaringBitmap::new(),
+        };
+        let mut rules = ranking::rules_for(None, &[crate::settings::RankingRule::Sort], true, sort);
+        let mut rank_ctx = ranking::RankCtx {
+            search: &ctx,
+            query: &query,
+            matches: Default::default(),
+            typo_limit: u8::MAX,
+            attribute_count: 1,
+        };
+        let outcome = ranking::bucket_sort(
+            &mut rank_ctx,
+            &mut rules,
+            &universe,
+            0,
+            offset,
+            offset.saturating_add(limit),
+            None,
+            ranking::Scoring::default(),
+            None,
+        )?;
+        let fields = self.schema_fields();
+        let mut documents = Vec::with_capacity(outcome.documents.len());
+        for id in outcome.documents {
+            documents.push(read_source(&ctx.searcher, fields, ctx.address(id))?);
+        }
+        Ok((documents, universe.len()))
+    }
+}
+
+/// One criterion of the `sort` parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortCriterion {
+    /// `field:asc` / `field:desc`.
+    Field { field: String, ascending: bool },
+    /// `_geoPoint(lat, lng):asc|desc`: by distance to the point.
+    GeoPoint { lat: f64, lng: f64, ascending: bool },
+}
+
+/// Parses the `_geoPoint(lat, lng)` part of a sort criterion: `None` when it is not one,
+/// an error message when it is a malformed one.
+fn parse_geo_point(member: &str) -> Option<std::result::Result<(f64, f64), String>> {
+    let inner = member.strip_prefix("_geoPoint(")?.strip_suffix(')')?;
+    let bad = || {
+        format!(
+            "Invalid syntax for the geo parameter: expected expression formated like `_geoPoint(latitude, longitude)` and ending by `:asc` or `:desc`, found `{member}`."
+        )
+    };
+    let parsed = inner.split_once(',').and_then(|(lat, lng)| {
+        Some((
+            lat.trim().parse::<f64>().ok()?,
+            lng.trim().parse::<f64>().ok()?,
+        ))
+    });
+    Some(match parsed {
+        None => Err(bad()),
+        Some((lat, _)) if !(-90.0..=90.0).contains(&lat) => {
+            Err("Latitude must be contained between -90 and 90 degrees.".to_string())
+        }
+        Some((_, lng)) if !(-180.0..=180.0).contains(&lng) => {
+            Err("Longitude must be contained between -180 and 180 degrees.".to_string())
+        }
+        Some(point) => Ok(point),
+    })
+}
+
+/// The criteria of the `sort` search parameter: `parse_sort_criteria`, and the `sort` ranking
+/// rule must be in `rankingRules` to say where they apply.
+pub fn parse_sort(criteria: &[String], settings: &IndexSettings) -> Result<Vec<SortCriterion>> {
+    let out = parse_sort_criteria(criteria, settings)?;
+    if !out.is_empty()
+        && !settings
+            .ranking_rules
+            .contains(&crate::settings::RankingRule::Sort)
+    {
+        return Err(UserError::new(
+            UserErrorKind::InvalidSort,
+            "You must specify where `sort` is listed in the rankingRules setting to use the sort parameter at search time.",
+        )
+        .into());
+    }
+    Ok(out)
+}
+
+/// Sort criteria checked against the sortable attributes (a geo criterion needs `_geo`), with
+/// Meilisearch's messages.
+pub fn parse_sort_criteria(
+    criteria: &[String],
+    settings: &IndexSettings,
+) -> Result<Vec<SortCriterion>> {
     let error = |message: String| -> crate::error::EngineError {
         UserError::new(UserErrorKind::InvalidSort, message).into()
     };
@@ -335,10 +493,43 @@ pub fn parse_sort(criteria: &[String], settings: &IndexSettings) -> Result<Vec<(
                 "desc" => Some((field, false)),
                 _ => None,
             });
-        let Some((field, ascending)) = parsed.filter(|(f, _)| !f.is_empty()) else {
+        let Some((member, ascending)) = parsed.filter(|(f, _)| !f.is_empty()) else {
             return Err(error(format!(
                 "Invalid syntax for the sort parameter: expected expression ending by `:asc` or `:desc`, found `{criterion}`."
             )));
+        };
+        let (parsed, field) = match parse_geo_point(member) {
+            Some(Ok((lat, lng))) => (
+                SortCriterion::GeoPoint {
+                    lat,
+                    lng,
+                    ascending,
+                },
+                "_geo",
+            ),
+            Some(Err(message)) => return Err(error(message)),
+            None => {
+                let reserved = match member {
+                    "_geo" => Some(format!("`{member}` is a reserved keyword and thus can't be used as a sort expression. Use the _geoPoint(latitude, longitude) built-in rule to sort on _geo field coordinates.")),
+                    m if m.starts_with("_geoPoint") => Some(format!("Invalid syntax for the geo parameter: expected expression formated like `_geoPoint(latitude, longitude)` and ending by `:asc` or `:desc`, found `{m}`.")),
+                    m if m.starts_with("_geoRadius") || m.starts_with("_geoBoundingBox") || m.starts_with("_geoPolygon") => {
+                        let name = m.split('(').next().unwrap_or(m);
+                        Some(format!("`{name}` is a reserved keyword and thus can't be used as a sort expression. Use the _geoPoint(latitude, longitude) built-in rule to sort on _geo field coordinates."))
+                    }
+                    "_geoDistance" => Some(format!("`{member}` is a reserved keyword and thus can't be used as a sort expression.")),
+                    _ => None,
+                };
+                if let Some(message) = reserved {
+                    return Err(error(message));
+                }
+                (
+                    SortCriterion::Field {
+                        field: member.to_string(),
+                        ascending,
+                    },
+                    member,
+                )
+            }
         };
         let sortable = &settings.sortable_attributes;
         if !sortable.iter().any(|s| attribute_matches(s, field)) {
@@ -353,18 +544,15 @@ pub fn parse_sort(criteria: &[String], settings: &IndexSettings) -> Result<Vec<(
             };
             return Err(error(message));
         }
-        out.push((field.to_string(), ascending));
-    }
-    if !out.is_empty()
-        && !settings
-            .ranking_rules
-            .contains(&crate::settings::RankingRule::Sort)
-    {
-        return Err(error(
-            "You must specify where `sort` is listed in the rankingRules setting to use the sort parameter at search time.".to_string(),
-        ));
+        out.push(parsed);
     }
     Ok(out)
+}
+
+/// The distance in metres, rounded, from `target` to the document's `_geo` point.
+pub fn geo_distance(document: &Map<String, Value>, target: (f64, f64)) -> Option<u64> {
+    let point = crate::facet::geo_point(document.get("_geo")?)?;
+    Some(crate::filter::haversine(target, point).round() as u64)
 }
 
 /// The smallest byte string after every string starting with `prefix` (facet prefixes always

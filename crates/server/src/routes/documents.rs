@@ -8,7 +8,9 @@ use axum::extract::{Path, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::Json;
-use quarry_api_types::documents::{AddDocumentsQuery, DeleteBatchRequest, DocumentsQuery};
+use quarry_api_types::documents::{
+    AddDocumentsQuery, DeleteBatchRequest, DeleteByFilterRequest, DocumentsQuery,
+};
 use quarry_api_types::Code;
 use quarry_engine::documents::{
     normalize_payload, validate_document_id, PayloadError, PayloadFormat,
@@ -18,7 +20,7 @@ use quarry_engine::settings::attribute_matches;
 use quarry_scheduler::{DocumentMethod, TaskKind};
 use serde_json::{json, Map, Value};
 
-use super::{accepted, blocking, enqueue, index_uid, unavailable};
+use super::{accepted, blocking, enqueue, index_uid};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{read_body, JsonBody, RawQuery};
 use crate::AppState;
@@ -162,6 +164,28 @@ pub async fn delete_batch(
     .await
 }
 
+/// `POST /documents/delete`: the filter's syntax is checked now; whether its attributes are
+/// filterable is checked when the task runs, against the settings of that moment (a failed
+/// task says `invalid_document_filter`), as Meilisearch does.
+pub async fn delete_by_filter(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    index_uid(&uid)?;
+    let request = DeleteByFilterRequest::from_json(&body)?;
+    quarry_engine::filter::parse_filter_json(&request.filter)
+        .map_err(|e| ApiError::new(Code::InvalidDocumentFilter, e.message))?;
+    enqueue(
+        &state,
+        TaskKind::DocumentDeletionByFilter {
+            index_uid: uid,
+            filter: request.filter,
+        },
+    )
+    .await
+}
+
 pub async fn delete_one(
     State(state): State<AppState>,
     Path((uid, id)): Path<(String, String)>,
@@ -228,13 +252,27 @@ async fn documents_page(
 ) -> ApiResult<Json<Value>> {
     blocking(move || {
         let index = state.scheduler.index(&uid)?;
-        unavailable::reject_sort(query.sort.as_deref(), Code::InvalidDocumentSort)?;
+        let settings = index.settings();
+        let sort = match query.sort.as_deref() {
+            Some(criteria) if !criteria.is_empty() => {
+                quarry_engine::search::parse_sort_criteria(criteria, &settings)
+                    .map_err(|e| ApiError::new(Code::InvalidDocumentSort, e.to_string()))?
+            }
+            _ => Vec::new(),
+        };
         let filter = match &query.filter {
-            Some(filter) => parse_filter_checked(filter, &index.settings())
+            Some(filter) => parse_filter_checked(filter, &settings)
                 .map_err(|e| ApiError::new(Code::InvalidDocumentFilter, e.message))?,
             None => None,
         };
         let (documents, total) = match (&query.ids, &filter) {
+            _ if !sort.is_empty() => index.documents_sorted(
+                filter.as_ref(),
+                query.ids.as_deref(),
+                &sort,
+                query.offset,
+                query.limit,
+            )?,
             (ids, Some(filter)) => {
                 let key = index.primary_key().unwrap_or_default();
                 let wanted: Option<std::collections::HashSet<String>> =

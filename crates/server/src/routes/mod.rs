@@ -9,7 +9,6 @@ mod search;
 mod settings;
 mod system;
 mod tasks;
-mod unavailable;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -50,6 +49,10 @@ pub fn router(state: AppState) -> Router {
             post(documents::delete_batch),
         )
         .route(
+            "/indexes/{uid}/documents/delete",
+            post(documents::delete_by_filter),
+        )
+        .route(
             "/indexes/{uid}/documents/{id}",
             get(documents::get_one).delete(documents::delete_one),
         )
@@ -57,6 +60,7 @@ pub fn router(state: AppState) -> Router {
             "/indexes/{uid}/search",
             get(search::search_get).post(search::search_post),
         )
+        .route("/indexes/{uid}/facet-search", post(search::facet_search))
         .route(
             "/indexes/{uid}/settings",
             get(settings::get_all)

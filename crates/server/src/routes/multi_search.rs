@@ -14,7 +14,7 @@ use quarry_api_types::{Code, ResponseError};
 use serde_json::{json, Map, Value};
 
 use super::blocking;
-use super::search::{apply_tenant_filter, perform_search};
+use super::search::{apply_tenant_filter, engine_request, perform_search};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
@@ -106,36 +106,14 @@ fn federated_results(
         search.page = None;
         search.hits_per_page = None;
         search.show_ranking_score = true;
-        // Facets of an index are computed with the first query on it.
-        let first_on_index = queries[..position]
-            .iter()
-            .all(|q| q.index_uid != query.index_uid);
-        if first_on_index {
-            if let Some(facets) = federation.facets_by_index.get(&query.index_uid) {
-                if !facets.is_empty() {
-                    search.facets = Some(facets.clone());
-                }
-            }
-        }
+        // Facets of an index are computed over the documents of every query on it (below).
+        search.facets = None;
         let mut body = run_query(state, position, query, &search)?;
         total_hits += body
             .get("estimatedTotalHits")
             .and_then(Value::as_u64)
             .unwrap_or(0);
         degraded |= body.get("degraded") == Some(&Value::Bool(true));
-        if first_on_index && federation.facets_by_index.contains_key(&query.index_uid) {
-            let mut facets = Map::new();
-            facets.insert(
-                "distribution".into(),
-                body.remove("facetDistribution")
-                    .unwrap_or_else(|| json!({})),
-            );
-            facets.insert(
-                "stats".into(),
-                body.remove("facetStats").unwrap_or_else(|| json!({})),
-            );
-            facets_by_index.insert(query.index_uid.clone(), facets);
-        }
         let weight = query.weight.unwrap_or(1.0);
         let hits = match body.remove("hits") {
             Some(Value::Array(hits)) => hits,
@@ -167,6 +145,30 @@ fn federated_results(
                 hit,
             });
         }
+    }
+    for (index_uid, facets) in &federation.facets_by_index {
+        let on_index: Vec<(usize, &MultiSearchQuery)> = queries
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| &q.index_uid == index_uid)
+            .collect();
+        let Some(&(first_position, _)) = on_index.first() else {
+            continue;
+        };
+        let mut facets_json = Map::new();
+        let (distribution, stats) = if facets.is_empty() {
+            (json!({}), json!({}))
+        } else {
+            let result = union_facets(state, &on_index, facets)
+                .map_err(|ApiError(e)| ApiError(inside_query(first_position, e)))?;
+            (
+                Value::Object(result.distribution),
+                Value::Object(result.stats),
+            )
+        };
+        facets_json.insert("distribution".into(), distribution);
+        facets_json.insert("stats".into(), stats);
+        facets_by_index.insert(index_uid.clone(), facets_json);
     }
     candidates.sort_by(|a, b| {
         b.weighted_score
@@ -227,6 +229,24 @@ fn federated_results(
         body.insert("degraded".into(), json!(true));
     }
     Ok(Value::Object(body))
+}
+
+/// The facets of every document matched by at least one of `queries` (all on one index).
+fn union_facets(
+    state: &AppState,
+    queries: &[(usize, &MultiSearchQuery)],
+    facets: &[String],
+) -> ApiResult<quarry_engine::search::facets::FacetResult> {
+    let index = state.scheduler.index(&queries[0].1.index_uid)?;
+    let settings = index.settings();
+    let started = Instant::now();
+    let mut requests = Vec::with_capacity(queries.len());
+    for (position, query) in queries {
+        let request = engine_request(&settings, &query.search, started)
+            .map_err(|ApiError(e)| ApiError(inside_query(*position, e)))?;
+        requests.push(request);
+    }
+    Ok(index.facets_of_union(&requests, facets)?)
 }
 
 /// Adds the counts of every index's facet values together and widens the numeric stats, then

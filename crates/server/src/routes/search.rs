@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{Path, State};
 use axum::Json;
+use quarry_api_types::facet_search::FacetSearchQuery;
 use quarry_api_types::search::{MatchingStrategy as WireStrategy, SearchQuery};
 use quarry_api_types::Code;
 use quarry_engine::analysis::Analyzer;
@@ -15,7 +16,7 @@ use quarry_engine::Index;
 use serde_json::{json, Map, Value};
 
 use super::documents::select_fields;
-use super::{blocking, index_uid, unavailable};
+use super::{blocking, index_uid};
 use crate::auth::auth_error;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -152,17 +153,73 @@ fn log_slow_search(uid: &str, query: &SearchQuery, elapsed: Duration, ok: bool) 
     );
 }
 
-/// Runs one search and builds its response body.
-pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
-    let started = Instant::now();
-    let settings = index.settings();
+/// `POST /indexes/{uid}/facet-search`: the values of one facet matching `facetQuery` among
+/// the candidates of the search the other parameters describe.
+pub async fn facet_search(
+    State(state): State<AppState>,
+    Auth(auth): Auth,
+    Path(uid): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    index_uid(&uid)?;
+    let mut query = FacetSearchQuery::from_json(&body)?;
+    apply_tenant_filter(&auth, &uid, &mut query.search)?;
+    blocking(move || {
+        let index = state.scheduler.index(&uid)?;
+        let started = Instant::now();
+        let settings = index.settings();
+        let search = &query.search;
+        let filter = match &search.filter {
+            Some(filter) => parse_filter_checked(filter, &settings)
+                .map_err(|e| ApiError::new(Code::InvalidSearchFilter, e.message))?,
+            None => None,
+        };
+        let cutoff = settings
+            .search_cutoff_ms
+            .map_or(DEFAULT_SEARCH_CUTOFF, Duration::from_millis);
+        let request = SearchRequest {
+            query: search.q.clone(),
+            matching_strategy: engine_strategy(search.matching_strategy),
+            deadline: Some(started + cutoff),
+            attributes_to_search_on: search.attributes_to_search_on.clone(),
+            ranking_score_threshold: search.ranking_score_threshold,
+            filter,
+            ..SearchRequest::default()
+        };
+        let hits = index.facet_search(&request, &query.facet_name, query.facet_query.as_deref())?;
+        let hits: Vec<Value> = hits
+            .into_iter()
+            .map(|hit| json!({"value": hit.value, "count": hit.count}))
+            .collect();
+        Ok(Json(json!({
+            "facetHits": hits,
+            "facetQuery": query.facet_query,
+            "processingTimeMs": started.elapsed().as_millis() as u64,
+        })))
+    })
+    .await
+}
+
+fn engine_strategy(strategy: WireStrategy) -> MatchingStrategy {
+    match strategy {
+        WireStrategy::Last => MatchingStrategy::Last,
+        WireStrategy::All => MatchingStrategy::All,
+        WireStrategy::Frequency => MatchingStrategy::Frequency,
+    }
+}
+
+/// The engine's request for a decoded search: the filter parsed and checked, the page turned
+/// into an offset and a limit, the deadline set from `searchCutoffMs`.
+pub fn engine_request(
+    settings: &quarry_engine::IndexSettings,
+    query: &SearchQuery,
+    started: Instant,
+) -> ApiResult<SearchRequest> {
     let filter = match &query.filter {
-        Some(filter) => parse_filter_checked(filter, &settings)
+        Some(filter) => parse_filter_checked(filter, settings)
             .map_err(|e| ApiError::new(Code::InvalidSearchFilter, e.message))?,
         None => None,
     };
-    unavailable::reject_distinct(query.distinct.as_deref())?;
-    let max_total_hits = settings.pagination.max_total_hits;
     let (offset, limit) = if query.is_finite_pagination() {
         let hits_per_page = query
             .hits_per_page
@@ -175,15 +232,11 @@ pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
     let cutoff = settings
         .search_cutoff_ms
         .map_or(DEFAULT_SEARCH_CUTOFF, Duration::from_millis);
-    let request = SearchRequest {
+    Ok(SearchRequest {
         query: query.q.clone(),
         offset,
         limit,
-        matching_strategy: match query.matching_strategy {
-            WireStrategy::Last => MatchingStrategy::Last,
-            WireStrategy::All => MatchingStrategy::All,
-            WireStrategy::Frequency => MatchingStrategy::Frequency,
-        },
+        matching_strategy: engine_strategy(query.matching_strategy),
         deadline: Some(started + cutoff),
         attributes_to_search_on: query.attributes_to_search_on.clone(),
         compute_scores: query.show_ranking_score
@@ -193,7 +246,18 @@ pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
         filter,
         facets: query.facets.clone(),
         sort: query.sort.clone(),
-    };
+        distinct: query.distinct.clone(),
+        keep_candidates: false,
+    })
+}
+
+/// Runs one search and builds its response body.
+pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
+    let started = Instant::now();
+    let settings = index.settings();
+    let max_total_hits = settings.pagination.max_total_hits;
+    let request = engine_request(&settings, query, started)?;
+    let (offset, limit) = (request.offset, request.limit);
     let result = index.search(&request)?;
     let displayed = settings.displayed_attributes.clone();
     let format = format_options(query);
@@ -205,6 +269,9 @@ pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
             let visible = select_fields(hit.document, displayed.as_deref());
             let mut out: Map<String, Value> =
                 select_fields(visible.clone(), query.attributes_to_retrieve.as_deref());
+            if let Some(distance) = hit.geo_distance {
+                out.insert("_geoDistance".into(), json!(distance));
+            }
             if let (Some(options), Some(analyzer)) = (&format, &analyzer) {
                 let source = formatting_source(visible, query);
                 let formatted = format_document(&source, analyzer, &result.matching_words, options);

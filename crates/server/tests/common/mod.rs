@@ -82,7 +82,10 @@ pub fn start_server(config: quarry_server::ServerConfig) -> Server {
                 .build()
                 .expect("building the server runtime");
             runtime.block_on(async move {
-                let options = quarry_scheduler::SchedulerOptions::new(&path);
+                let mut options = quarry_scheduler::SchedulerOptions::new(&path);
+                // Dumps and snapshots stay inside the test's temporary directory.
+                options.dump_dir = path.join("dump-files");
+                options.snapshot_dir = path.join("snapshot-files");
                 let scheduler =
                     quarry_scheduler::Scheduler::open(options).expect("opening the scheduler");
                 let state = quarry_server::AppState::new(scheduler.clone(), config)

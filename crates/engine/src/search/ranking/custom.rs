@@ -5,7 +5,7 @@
 //! read from the stored documents of the bucket being split.
 
 use std::cmp::Ordering;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use roaring::RoaringBitmap;
 use serde_json::Value;
@@ -26,6 +26,13 @@ pub struct CustomRule {
     /// The walk over the field's facet terms that produces more groups, when it is faceted.
     walk: Option<TermWalk>,
     universe: RoaringBitmap,
+    /// How many times the rule was started in this search: a rule after another one is
+    /// started once per bucket of the rule before.
+    starts: u32,
+    /// From the second start on: the rank of every document's best value (and the values by
+    /// rank), so that each small bucket is ordered by sorting its documents instead of
+    /// scanning every term of the field again.
+    ranks: Option<(HashMap<u32, u32>, Vec<Value>)>,
 }
 
 impl CustomRule {
@@ -37,6 +44,8 @@ impl CustomRule {
             groups: None,
             walk: None,
             universe: RoaringBitmap::new(),
+            starts: 0,
+            ranks: None,
         }
     }
 }
@@ -324,6 +333,66 @@ impl CustomRule {
     }
 }
 
+impl CustomRule {
+    /// Every group of the universe, best last: the whole walk at once.
+    fn groups_from_terms(&self, ctx: &RankCtx<'_>) -> Result<Vec<(Value, RoaringBitmap)>> {
+        let mut walk = TermWalk::new();
+        let mut groups = Vec::new();
+        loop {
+            let step = self.walk_step(ctx, &mut walk)?;
+            if step.is_empty() {
+                break;
+            }
+            groups.extend(step);
+        }
+        groups.reverse();
+        Ok(groups)
+    }
+
+    /// Ranks every live document by its best value, from one scan of the field's terms.
+    fn build_ranks(&mut self, ctx: &RankCtx<'_>) -> Result<()> {
+        let universe = std::mem::replace(&mut self.universe, ctx.search.universe());
+        let groups = self.groups_from_terms(ctx);
+        self.universe = universe;
+        let mut ranks = HashMap::new();
+        let mut values = Vec::new();
+        // Groups come best last: rank 0 is the best.
+        for (rank, (value, docs)) in groups?.into_iter().rev().enumerate() {
+            for doc in &docs {
+                ranks.insert(doc, rank as u32);
+            }
+            values.push(value);
+        }
+        self.ranks = Some((ranks, values));
+        Ok(())
+    }
+
+    /// The groups of the universe, best last, from the ranks.
+    fn groups_from_ranks(&self) -> Vec<(Value, RoaringBitmap)> {
+        let (ranks, values) = self.ranks.as_ref().expect("ranks are built first");
+        let mut pairs: Vec<(u32, u32)> = self
+            .universe
+            .iter()
+            .map(|doc| (ranks.get(&doc).copied().unwrap_or(u32::MAX), doc))
+            .collect();
+        pairs.sort_unstable();
+        let mut groups: Vec<(Value, RoaringBitmap)> = Vec::new();
+        let mut last_rank = None;
+        for (rank, doc) in pairs {
+            if last_rank != Some(rank) {
+                let value = values.get(rank as usize).cloned().unwrap_or(Value::Null);
+                groups.push((value, RoaringBitmap::new()));
+                last_rank = Some(rank);
+            }
+            if let Some((_, docs)) = groups.last_mut() {
+                docs.insert(doc);
+            }
+        }
+        groups.reverse();
+        groups
+    }
+}
+
 impl RankingRule for CustomRule {
     fn name(&self) -> &'static str {
         "custom"
@@ -334,6 +403,7 @@ impl RankingRule for CustomRule {
         self.universe = universe.clone();
         self.groups = None;
         self.walk = None;
+        self.starts += 1;
         Ok(())
     }
 
@@ -345,8 +415,18 @@ impl RankingRule for CustomRule {
         if self.groups.is_none()
             && FacetedAttributes::from_settings(&ctx.search.settings).contains(&self.field)
         {
-            self.groups = Some(Vec::new());
-            self.walk = Some(TermWalk::new());
+            if self.starts < 2 {
+                // One universe: walk the terms only as far as the page needs.
+                self.groups = Some(Vec::new());
+                self.walk = Some(TermWalk::new());
+            } else {
+                // The rule is splitting bucket after bucket: rank every document once, then
+                // order each bucket by rank.
+                if self.ranks.is_none() {
+                    self.build_ranks(ctx)?;
+                }
+                self.groups = Some(self.groups_from_ranks());
+            }
         }
         if self.groups.is_none() {
             let mut values: Vec<(Value, u32)> = Vec::new();

@@ -8,6 +8,7 @@ mod attribute_rank;
 mod cost;
 mod custom;
 mod exactness;
+mod geo_sort;
 mod proximity;
 mod score;
 mod sort;
@@ -21,6 +22,7 @@ use roaring::RoaringBitmap;
 
 use super::context::SearchContext;
 use super::derivations::Query;
+use super::distinct::Distinct;
 use super::positions::MatchCache;
 use crate::error::Result;
 use crate::settings::RankingRule as RuleSetting;
@@ -28,6 +30,7 @@ use crate::settings::RankingRule as RuleSetting;
 pub use attribute_rank::AttributeRankRule;
 pub use custom::CustomRule;
 pub use exactness::ExactnessRule;
+pub use geo_sort::GeoSortRule;
 pub use proximity::ProximityRule;
 pub use score::{details_json, global_score, Detail, MatchType, Rank};
 pub use sort::SortRule;
@@ -75,8 +78,9 @@ pub fn rules_for(
     mut words: Option<WordsRule>,
     settings: &[RuleSetting],
     placeholder: bool,
-    sort: &[(String, bool)],
+    sort: &[crate::search::SortCriterion],
 ) -> Vec<Box<dyn RankingRule>> {
+    use crate::search::SortCriterion;
     let mut order: Vec<RuleSetting> = settings.to_vec();
     if !placeholder {
         let is_relevancy = |r: &RuleSetting| {
@@ -110,8 +114,17 @@ pub fn rules_for(
             RuleSetting::Sort if sort.is_empty() => rules.push(Box::new(SortRule::default())),
             // Each criterion of the `sort` parameter splits the buckets of the one before.
             RuleSetting::Sort => {
-                for (field, ascending) in sort {
-                    rules.push(Box::new(CustomRule::new(field.clone(), *ascending)));
+                for criterion in sort {
+                    rules.push(match criterion {
+                        SortCriterion::Field { field, ascending } => {
+                            Box::new(CustomRule::new(field.clone(), *ascending))
+                        }
+                        SortCriterion::GeoPoint {
+                            lat,
+                            lng,
+                            ascending,
+                        } => Box::new(GeoSortRule::new((*lat, *lng), *ascending)),
+                    });
                 }
             }
             _ if placeholder => {}
@@ -152,7 +165,9 @@ pub struct BucketSortOutcome {
     pub dropped: u64,
 }
 
-/// Orders `universe` with `rules` until the window `[offset, window_end)` is filled.
+/// Orders `universe` with `rules` until the window `[offset, window_end)` is filled. With
+/// `distinct`, each document placed (or skipped before the offset) excludes the others sharing
+/// its distinct value from every universe still to be ranked.
 #[allow(clippy::too_many_arguments)]
 pub fn bucket_sort(
     ctx: &mut RankCtx<'_>,
@@ -163,6 +178,7 @@ pub fn bucket_sort(
     window_end: usize,
     deadline: Option<Instant>,
     scoring: Scoring,
+    distinct: Option<&mut Distinct>,
 ) -> Result<BucketSortOutcome> {
     let keep_details = scoring.details || scoring.threshold.is_some();
     let mut out = Collector {
@@ -172,6 +188,7 @@ pub fn bucket_sort(
         documents: Vec::new(),
         details: Vec::new(),
         keep_details,
+        distinct,
     };
     let mut dropped = 0u64;
     if rules.is_empty() || universe.is_empty() || window_end <= offset {
@@ -194,7 +211,9 @@ pub fn bucket_sort(
         if deadline.is_some_and(|d| Instant::now() >= d) {
             for level in (0..=depth).rev() {
                 path.truncate(level);
-                out.push_all(&universes[level], &path);
+                let rest = std::mem::take(&mut universes[level]);
+                out.push_all(&rest, &path);
+                out.exclude_from(&mut universes);
                 rules[level].end();
             }
             return Ok(BucketSortOutcome {
@@ -206,12 +225,13 @@ pub fn bucket_sort(
         }
         ctx.typo_limit = typo_limits[depth];
         let bucket = rules[depth].next_bucket(ctx, &universes[depth])?;
-        let Some(bucket) = bucket else {
+        let Some(mut bucket) = bucket else {
             // This rule has nothing left: what remains of its universe is unranked by it.
             let rest = std::mem::take(&mut universes[depth]);
             rules[depth].end();
             path.truncate(depth);
             out.push_all(&rest, &path);
+            out.exclude_from(&mut universes);
             if depth == 0 {
                 break;
             }
@@ -221,6 +241,9 @@ pub fn bucket_sort(
             continue;
         };
         universes[depth] -= &bucket.docs;
+        if let Some(distinct) = &out.distinct {
+            bucket.docs -= distinct.excluded();
+        }
         if bucket.docs.is_empty() {
             continue;
         }
@@ -242,6 +265,7 @@ pub fn bucket_sort(
         let skip = scoring.threshold.is_none() && out.would_skip_whole(&bucket.docs);
         if last || (!keep_details && bucket.docs.len() == 1) || skip {
             out.push_all(&bucket.docs, &path);
+            out.exclude_from(&mut universes);
             continue;
         }
         let limit = match &path[depth] {
@@ -267,16 +291,26 @@ pub fn bucket_sort(
     })
 }
 
-struct Collector {
+struct Collector<'d> {
     offset: usize,
     window_end: usize,
     skipped: usize,
     documents: Vec<u32>,
     details: Vec<Vec<Detail>>,
     keep_details: bool,
+    distinct: Option<&'d mut Distinct>,
 }
 
-impl Collector {
+impl Collector<'_> {
+    /// Removes the documents distinct has excluded so far from the universes still ranked.
+    fn exclude_from(&self, universes: &mut [RoaringBitmap]) {
+        if let Some(distinct) = &self.distinct {
+            for universe in universes {
+                *universe -= distinct.excluded();
+            }
+        }
+    }
+
     fn is_full(&self) -> bool {
         self.skipped + self.documents.len() >= self.window_end
     }
@@ -290,6 +324,11 @@ impl Collector {
         for id in docs {
             if self.is_full() {
                 return;
+            }
+            if let Some(distinct) = self.distinct.as_deref_mut() {
+                if !distinct.keep(id) {
+                    continue;
+                }
             }
             if self.skipped < self.offset {
                 self.skipped += 1;

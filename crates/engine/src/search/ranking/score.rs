@@ -88,6 +88,13 @@ pub enum Detail {
         ascending: bool,
         value: Value,
     },
+    /// `_geoPoint(lat, lng)` in `sort`: the document's point and its distance in metres.
+    GeoSort {
+        target: (f64, f64),
+        ascending: bool,
+        point: Option<(f64, f64)>,
+        distance: Option<f64>,
+    },
     /// A rule that did not rank (the `sort` hook without sort criteria).
     Pass,
 }
@@ -119,7 +126,7 @@ impl Detail {
                     max_rank: max + 1,
                 }),
             ],
-            Detail::Sort { .. } | Detail::Pass => [None, None],
+            Detail::Sort { .. } | Detail::GeoSort { .. } | Detail::Pass => [None, None],
         }
     }
 
@@ -263,6 +270,28 @@ pub fn details_json(details: &[Detail]) -> Map<String, Value> {
             } => {
                 let key = format!("{field}:{}", if *ascending { "asc" } else { "desc" });
                 map.insert(key, json!({"order": order, "value": value}));
+            }
+            Detail::GeoSort {
+                target,
+                ascending,
+                point,
+                distance,
+            } => {
+                let key = format!(
+                    "_geoPoint({}, {}):{}",
+                    target.0,
+                    target.1,
+                    if *ascending { "asc" } else { "desc" }
+                );
+                let mut entry = serde_json::Map::new();
+                entry.insert("order".into(), json!(order));
+                if let Some((lat, lng)) = point {
+                    entry.insert("value".into(), json!({"lat": lat, "lng": lng}));
+                }
+                if let Some(distance) = distance {
+                    entry.insert("distance".into(), json!(distance));
+                }
+                map.insert(key, Value::Object(entry));
             }
             Detail::Pass => continue,
         }
