@@ -337,7 +337,7 @@ struct StreamingSearch {
 }
 
 impl StreamingSearch {
-    const BODY: &'static [u8] = br#"{"q": "a", "limit": 1}"#;
+    const BODY: &[u8] = br#"{"q": "a", "limit": 1}"#;
 
     fn start(port: u16) -> StreamingSearch {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
