@@ -28,3 +28,8 @@ echo "== cargo test"
 cargo test --workspace --all-targets 2>&1 | tee /tmp/quarry-test.log
 # Doc tests are few; run them too so examples in docs stay true.
 cargo test --workspace --doc
+
+# A short run of every fuzz target from the checked-in seeds (installs cargo-fuzz when
+# missing): any crash, hang or memory blow-up on the seeds or nearby fails the suite.
+echo "== fuzz smoke run"
+./scripts/fuzz.sh "${QUARRY_FUZZ_SECONDS:-20}"

@@ -300,14 +300,86 @@ fn api_keys_survive_a_restart_with_the_same_values() {
     assert_eq!(status, 403);
 }
 
+/// The `quarry_http_requests_in_flight` gauge, read on the metrics listener (which has no
+/// request limit of its own, so it answers even when every permit is taken).
+fn requests_in_flight(client: &reqwest::blocking::Client, metrics_port: u16) -> u64 {
+    let text = client
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("quarry_http_requests_in_flight "))
+        .unwrap_or_else(|| panic!("no in-flight gauge in:\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+/// Waits (without a time bound on the outcome: the deadline only turns a hang into a failure)
+/// until the server counts `expected` requests in flight.
+fn wait_in_flight(client: &reqwest::blocking::Client, metrics_port: u16, expected: u64) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while requests_in_flight(client, metrics_port) != expected {
+        assert!(
+            Instant::now() < deadline,
+            "the server never counted {expected} requests in flight"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A search whose body is still being sent: the server has admitted it (it holds a permit)
+/// and waits for the rest of the body.
+struct StreamingSearch {
+    stream: TcpStream,
+    rest: &'static [u8],
+}
+
+impl StreamingSearch {
+    const BODY: &[u8] = br#"{"q": "a", "limit": 1}"#;
+
+    fn start(port: u16) -> StreamingSearch {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(120)))
+            .unwrap();
+        let head = format!(
+            "POST /indexes/limited/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            Self::BODY.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(&Self::BODY[..1]).unwrap();
+        StreamingSearch {
+            stream,
+            rest: &Self::BODY[1..],
+        }
+    }
+
+    /// Sends the rest of the body and reads the response's status line.
+    fn finish(mut self) -> String {
+        self.stream.write_all(self.rest).unwrap();
+        let mut response = Vec::new();
+        self.stream.read_to_end(&mut response).unwrap();
+        let response = String::from_utf8_lossy(&response).into_owned();
+        response.lines().next().unwrap_or_default().to_string()
+    }
+}
+
 #[test]
-#[ignore = "flaky under heavy machine load: the two partial requests sometimes do not hold their permits; run with --ignored"]
 fn past_the_in_flight_limit_requests_get_503_not_a_collapse() {
     let dir = tempfile::tempdir().unwrap();
+    let metrics_port = free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
     let server = Server::start(
         &dir.path().join("db"),
         &dir.path().join("log"),
-        &["--max-concurrent-requests", "2"],
+        &[
+            "--max-concurrent-requests",
+            "2",
+            "--metrics-addr",
+            &metrics_addr,
+        ],
     );
     let create = server
         .client
@@ -318,14 +390,15 @@ fn past_the_in_flight_limit_requests_get_503_not_a_collapse() {
         .json::<Value>()
         .unwrap();
     server.wait_task(create["taskUid"].as_u64().unwrap(), Duration::from_secs(60));
-    // Two requests whose body never completes hold both permits.
-    let mut holders = Vec::new();
-    for _ in 0..2 {
-        let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-        s.write_all(b"POST /indexes/limited/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
-            .unwrap();
-        holders.push(s);
-    }
+    let probe = common::client();
+    wait_in_flight(&probe, metrics_port, 0);
+
+    // Two searches whose bodies are still streaming hold both permits; the gauge says when
+    // the server has admitted them, so what follows does not depend on timing.
+    let first = StreamingSearch::start(server.port);
+    let second = StreamingSearch::start(server.port);
+    wait_in_flight(&probe, metrics_port, 2);
+
     let search = |client: &reqwest::blocking::Client| {
         client
             .post(server.url("/indexes/limited/search"))
@@ -333,36 +406,54 @@ fn past_the_in_flight_limit_requests_get_503_not_a_collapse() {
             .send()
             .unwrap()
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let refused = loop {
-        let r = search(&server.client);
-        if r.status() == 503 {
-            break r;
-        }
-        assert_eq!(r.status(), 200);
-        assert!(Instant::now() < deadline, "the limit never engaged");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(refused.headers()["retry-after"], "1");
-    let body: Value = refused.json().unwrap();
-    assert_eq!(body["code"], "too_many_requests");
-    assert_eq!(body["type"], "system");
-    assert_eq!(
-        body["link"],
-        "https://docs.meilisearch.com/errors#too_many_requests"
-    );
-    // Health checks are not counted.
-    assert_eq!(server.get("/health")["status"], "available");
-    // Once the slow requests end, requests are served again.
-    drop(holders);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let r = search(&server.client);
-        if r.status() == 200 {
-            break;
-        }
-        assert_eq!(r.status(), 503);
-        assert!(Instant::now() < deadline, "permits never came back");
-        std::thread::sleep(Duration::from_millis(20));
+    // Every further request is refused at once, with Meilisearch's error body, including a
+    // burst of them at the same time.
+    let refusals: Vec<(u16, Option<String>, Value)> = std::thread::scope(|scope| {
+        let burst: Vec<_> = (0..16)
+            .map(|_| {
+                scope.spawn(|| {
+                    let r = search(&common::client());
+                    let retry = r
+                        .headers()
+                        .get("retry-after")
+                        .map(|v| v.to_str().unwrap().to_string());
+                    (r.status().as_u16(), retry, r.json::<Value>().unwrap())
+                })
+            })
+            .collect();
+        burst.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (status, retry_after, body) in refusals {
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(retry_after.as_deref(), Some("1"));
+        assert_eq!(body["code"], "too_many_requests");
+        assert_eq!(body["type"], "system");
+        assert_eq!(
+            body["link"],
+            "https://docs.meilisearch.com/errors#too_many_requests"
+        );
+        assert!(
+            body["message"].as_str().unwrap().contains("limit: 2"),
+            "{body}"
+        );
     }
+    // Other routes too; health checks are not counted.
+    let stats = server.client.get(server.url("/stats")).send().unwrap();
+    assert_eq!(stats.status(), 503);
+    assert_eq!(server.get("/health")["status"], "available");
+    assert_eq!(requests_in_flight(&probe, metrics_port), 2);
+
+    // The admitted requests finish normally, and their permits come back.
+    assert_eq!(first.finish(), "HTTP/1.1 200 OK");
+    wait_in_flight(&probe, metrics_port, 1);
+    assert_eq!(search(&server.client).status(), 200);
+    assert_eq!(second.finish(), "HTTP/1.1 200 OK");
+    wait_in_flight(&probe, metrics_port, 0);
+    assert_eq!(search(&server.client).status(), 200);
+
+    // A client that vanishes mid-body gives its permit back too.
+    let abandoned = StreamingSearch::start(server.port);
+    wait_in_flight(&probe, metrics_port, 1);
+    drop(abandoned);
+    wait_in_flight(&probe, metrics_port, 0);
 }

@@ -79,9 +79,7 @@ impl AppState {
         config: ServerConfig,
         keys: Arc<PersistentKeyStore>,
     ) -> AppState {
-        let permits = config
-            .max_concurrent_requests
-            .clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        let permits = limits::permits(config.max_concurrent_requests);
         AppState {
             scheduler,
             config: Arc::new(config),

@@ -13,6 +13,17 @@ use quarry_api_types::Code;
 use crate::error::ApiError;
 use crate::AppState;
 
+/// How many permits admitted requests hold right now (the `quarry_http_requests_in_flight`
+/// gauge; tests read it to know that requests they left open are really counted).
+pub fn requests_in_flight(state: &AppState) -> usize {
+    permits(state.config.max_concurrent_requests) - state.in_flight.available_permits()
+}
+
+/// The number of permits a `--max-concurrent-requests` value gives (at least one).
+pub fn permits(max_concurrent_requests: usize) -> usize {
+    max_concurrent_requests.clamp(1, tokio::sync::Semaphore::MAX_PERMITS)
+}
+
 pub async fn limit_in_flight(
     State(state): State<AppState>,
     request: Request,

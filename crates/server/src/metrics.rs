@@ -129,6 +129,17 @@ fn render(state: &AppState) -> String {
     }
     header(
         &mut out,
+        "quarry_http_requests_in_flight",
+        "gauge",
+        "Requests holding one of the --max-concurrent-requests permits (/health is not counted).",
+    );
+    let _ = writeln!(
+        out,
+        "quarry_http_requests_in_flight {}",
+        crate::limits::requests_in_flight(state)
+    );
+    header(
+        &mut out,
         "quarry_search_duration_seconds",
         "histogram",
         "Time to run a search, from decoded request to response body.",

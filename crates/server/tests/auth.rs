@@ -1,7 +1,11 @@
 //! Authorization over real HTTP: every route of the policy table x (no key, wrong key, expired
-//! key, key for another index, key lacking the action, key with the action, tenant token,
-//! master key) answers exactly the expected status and error body; plus the `/keys` API (shape,
-//! validation, pagination) and tenant-token refusals and filters.
+//! key, key for another index, key lacking the action, a key holding each single action of
+//! the action list (wildcards included), tenant tokens (valid, expired, for another index),
+//! master key) answers exactly the expected status and error body; plus the `/keys` API
+//! (shape, validation, pagination) and tenant-token refusals and filters.
+//!
+//! The matrix is driven by `ROUTE_POLICIES`: a new route needs one arm in `request_for` (the
+//! request to send and the status it earns), nothing else.
 
 mod common;
 
@@ -247,6 +251,20 @@ fn request_for(server: &Server, method: &str, pattern: &str, doc_id: &str) -> Re
     }
 }
 
+/// Whether a key holding the action named `granted` may do what needs `needed`, by the rules
+/// of Meilisearch's action list written out on the names (independently of the auth crate):
+/// an action grants itself, `*` grants everything, `group.*` its group, and `*.get` the reads
+/// (`x.get` and `version`) but not `keys.get`.
+fn name_grants(granted: &str, needed: &str) -> bool {
+    granted == needed
+        || granted == "*"
+        || (granted == "*.get"
+            && (needed == "version" || (needed.ends_with(".get") && needed != "keys.get")))
+        || granted
+            .strip_suffix('*')
+            .is_some_and(|group| group.ends_with('.') && needed.starts_with(group))
+}
+
 fn is_search_route(pattern: &str) -> bool {
     matches!(
         pattern,
@@ -301,6 +319,30 @@ fn authorization_matrix_over_every_route() {
         &json!({"searchRules": [MOVIES], "apiKeyUid": search_parent["uid"]}),
         search_parent["key"].as_str().unwrap(),
     );
+    let tenant_expired = sign(
+        Algorithm::HS256,
+        &json!({"searchRules": [MOVIES], "apiKeyUid": search_parent["uid"],
+                "exp": OffsetDateTime::now_utc().unix_timestamp() - 60}),
+        search_parent["key"].as_str().unwrap(),
+    );
+    let tenant_other_index = sign(
+        Algorithm::HS256,
+        &json!({"searchRules": {OTHER: null}, "apiKeyUid": search_parent["uid"]}),
+        search_parent["key"].as_str().unwrap(),
+    );
+    // One key per action of the list (wildcards too), each on the movies and scratch indexes.
+    let single_action_keys: Vec<(Action, String)> = Action::ALL
+        .iter()
+        .map(|action| {
+            let created = create_key(
+                &server,
+                &[action.as_str()],
+                &[MOVIES, "authz_scratch*"],
+                Value::Null,
+            );
+            (*action, created["key"].as_str().unwrap().to_string())
+        })
+        .collect();
     while OffsetDateTime::now_utc() <= expires + time::Duration::milliseconds(200) {
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -383,16 +425,22 @@ fn authorization_matrix_over_every_route() {
             403,
         );
 
-        let allowed = create_key(
-            &server,
-            &[action.as_str()],
-            &[MOVIES, "authz_scratch*"],
-            Value::Null,
-        );
-        check(
-            &what("key with the action"),
-            &send_fresh(&key(&allowed)),
-            request.ok,
+        // Every action of the list, alone: allowed exactly when it grants the route's action.
+        let mut granting = 0;
+        for (granted, single) in &single_action_keys {
+            let allowed = name_grants(granted.as_str(), action.as_str());
+            granting += usize::from(allowed);
+            check(
+                &what(&format!("key with only `{granted}`")),
+                &send_fresh(single),
+                if allowed { request.ok } else { 403 },
+            );
+        }
+        // The action itself, `*`, and its group wildcard or `*.get` when it has one.
+        assert!(
+            granting >= 2,
+            "{}: only {granting} granting actions",
+            what("")
         );
 
         let tenant_expected = if is_search_route(policy.path) {
@@ -401,6 +449,16 @@ fn authorization_matrix_over_every_route() {
             403
         };
         check(&what("tenant token"), &send_fresh(&tenant), tenant_expected);
+        check(
+            &what("expired tenant token"),
+            &send_fresh(&tenant_expired),
+            403,
+        );
+        check(
+            &what("tenant token for another index"),
+            &send_fresh(&tenant_other_index),
+            403,
+        );
         check(&what("master key"), &send_fresh(MASTER), request.ok);
         checked += 1;
     }

@@ -1,14 +1,17 @@
 //! Hostile input over real HTTP, generated from a fixed seed: truncated JSON bodies, wrong
-//! types for every search and settings parameter, invalid UTF-8, Content-Length lies and
-//! slowloris-style partial requests. Each must get a 4xx with a Meilisearch error body (never a
-//! 5xx), the server must keep answering valid searches meanwhile, and the stored documents and
-//! settings must be unchanged afterwards. (The in-flight request limit is tested on the real
-//! binary in `crates/quarry/tests/security.rs`.)
+//! types for every parameter of every route that takes some (the parameter lists come from
+//! the server's own "unknown field" errors), invalid UTF-8 injected into every kind of body
+//! (JSON, NDJSON, CSV), 1 GB Content-Length lies on every body route, and slowloris-style
+//! partial requests. Each must get a 4xx with a Meilisearch error body (never a 5xx), a
+//! searcher thread keeps running valid searches during the whole run and every one must
+//! succeed, and the stored documents and settings must be unchanged afterwards. (The in-flight
+//! request limit is tested on the real binary in `crates/quarry/tests/security.rs`.)
 
 mod common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{assert_error_body, some_movies, start_server, Server};
@@ -171,6 +174,73 @@ fn expected_list(message: &str) -> Vec<String> {
         .collect()
 }
 
+/// Byte sequences that are never valid UTF-8, whatever follows them.
+const INVALID_UTF8: &[&[u8]] = &[
+    b"\xff",
+    b"\xfe\xff",
+    b"\x80",
+    b"\xc3\x28",
+    b"\xc0\xaf",
+    b"\xed\xa0\x80",
+    b"\xf8\x88\x80\x80\x80",
+    b"\xe2\x82",
+];
+
+/// Positions of the bytes inside JSON string literals of `text` (escapes included).
+fn string_positions(text: &[u8]) -> Vec<usize> {
+    let mut inside = false;
+    let mut escaped = false;
+    let mut positions = Vec::new();
+    for (i, &byte) in text.iter().enumerate() {
+        if inside {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                inside = false;
+                continue;
+            }
+            positions.push(i);
+        } else if byte == b'"' {
+            inside = true;
+        }
+    }
+    positions
+}
+
+/// `text` with the byte at a random position of `positions` replaced by an invalid sequence.
+fn inject_invalid_utf8(rng: &mut Rng, text: &[u8], positions: &[usize]) -> Vec<u8> {
+    let at = positions[rng.below(positions.len())];
+    let bad = INVALID_UTF8[rng.below(INVALID_UTF8.len())];
+    let mut out = text[..at].to_vec();
+    out.extend_from_slice(bad);
+    out.extend_from_slice(&text[at + 1..]);
+    out
+}
+
+/// The parameter names listed by an "Unknown field/parameter `doggo`: expected one of" error.
+fn parameter_list(what: &str, r: &common::Response) -> Vec<String> {
+    assert_client_error(what, r);
+    let names = expected_list(r.body["message"].as_str().unwrap());
+    assert!(!names.is_empty(), "{what}: no parameter list in {}", r.body);
+    names
+}
+
+/// Hostile values for query string parameters.
+const QUERY_TEXTS: [&str; 10] = [
+    "abc",
+    "-1",
+    "1.5",
+    "%FF%FE",
+    "18446744073709551616",
+    "true",
+    "%00",
+    "[[[[",
+    "'\"",
+    "",
+];
+
 #[test]
 fn hostile_requests_get_4xx_and_change_nothing() {
     let server = start_server(quarry_server::ServerConfig::default());
@@ -178,6 +248,51 @@ fn hostile_requests_get_4xx_and_change_nothing() {
     server.add_documents(MOVIES, some_movies(400));
     server.create_index(SCRATCH, Some("id"));
     let before = snapshot(&server);
+    let stop = AtomicBool::new(false);
+    let (sent, searches) = std::thread::scope(|scope| {
+        // Valid searches all along the hostile run, on their own connection pool.
+        let searcher = scope.spawn(|| {
+            let mut searches = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                valid_search(&server);
+                searches += 1;
+            }
+            searches
+        });
+        // Stops the searcher even when a hostile request fails its assertion.
+        struct StopOnDrop<'a>(&'a AtomicBool);
+        impl Drop for StopOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _stop_searcher = StopOnDrop(&stop);
+        let sent = send_hostile_requests(&server);
+        stop.store(true, Ordering::Relaxed);
+        (
+            sent,
+            searcher
+                .join()
+                .expect("a valid search failed during the run"),
+        )
+    });
+
+    // Nothing stored changed, and the server is still up.
+    let after = snapshot(&server);
+    assert_eq!(after.2, before.2, "document count changed");
+    assert_eq!(after.1, before.1, "settings changed");
+    assert!(after.0 == before.0, "documents changed");
+    assert_eq!(server.get("/health").expect(200)["status"], "available");
+    eprintln!("hostile requests sent: {sent}; valid searches answered meanwhile: {searches}");
+    assert!(sent > 1000, "only {sent} hostile requests");
+    assert!(
+        searches > 0,
+        "no valid search ran during the hostile requests"
+    );
+}
+
+/// Sends every kind of hostile request; returns how many were sent.
+fn send_hostile_requests(server: &Server) -> usize {
     let mut rng = Rng(0x5EED_1234_ABCD_0001);
     let mut sent = 0usize;
 
@@ -238,7 +353,40 @@ fn hostile_requests_get_4xx_and_change_nothing() {
             assert_client_error(&format!("{method} {path} cut at {cut}"), &r);
             sent += 1;
         }
-        valid_search(&server);
+        // Invalid UTF-8 injected inside the body's strings.
+        // (Anywhere in a body without strings, such as `[1, 2, 3]`.)
+        let mut positions = string_positions(text.as_bytes());
+        if positions.is_empty() {
+            positions = (0..text.len()).collect();
+        }
+        for _ in 0..25 {
+            let bytes = inject_invalid_utf8(&mut rng, text.as_bytes(), &positions);
+            let r = server.raw(method, path, Some("application/json"), bytes);
+            assert_client_error(&format!("{method} {path} with invalid UTF-8"), &r);
+            sent += 1;
+        }
+        // The whole valid body, announced as 1 GB.
+        let lie = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n{text}"
+        );
+        let (status, body) = raw_exchange(server, lie.as_bytes(), true);
+        assert!(
+            (400..500).contains(&status) && body["code"].is_string(),
+            "{method} {path}: 1 GB Content-Length lie: {status} {body}"
+        );
+        // The valid body, announced shorter than it is.
+        let cut = 1 + rng.below(text.len() - 1);
+        let short = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {cut}\r\nConnection: close\r\n\r\n{text}"
+        );
+        let (status, body) = raw_exchange(server, short.as_bytes(), false);
+        assert!(
+            (400..500).contains(&status) && body["code"].is_string(),
+            "{method} {path}: Content-Length {cut} for {} bytes: {status} {body}",
+            text.len()
+        );
+        sent += 2;
+        valid_search(server);
     }
 
     // 2. Wrong types for every search parameter (the list comes from the server itself).
@@ -268,22 +416,10 @@ fn hostile_requests_get_4xx_and_change_nothing() {
             sent += 1;
         }
     }
-    valid_search(&server);
+    valid_search(server);
     // The same parameters in a query string, with hostile texts.
-    let texts = [
-        "abc",
-        "-1",
-        "1.5",
-        "%FF%FE",
-        "18446744073709551616",
-        "true",
-        "%00",
-        "[[[[",
-        "'\"",
-        "",
-    ];
     for param in &params {
-        for text in texts {
+        for text in QUERY_TEXTS {
             let r = server.get(&format!("/indexes/{MOVIES}/search?{param}={text}"));
             assert_not_server_error(&format!("GET search {param}={text}"), &r);
             sent += 1;
@@ -299,7 +435,7 @@ fn hostile_requests_get_4xx_and_change_nothing() {
         assert_not_server_error(&format!("search {body}"), &r);
         sent += 1;
     }
-    valid_search(&server);
+    valid_search(server);
 
     // 3. Wrong types for every settings parameter, on the scratch index.
     let unknown = server.patch(&format!("/indexes/{SCRATCH}/settings"), json!({"doggo": 1}));
@@ -315,7 +451,95 @@ fn hostile_requests_get_4xx_and_change_nothing() {
             sent += 1;
         }
     }
-    valid_search(&server);
+    valid_search(server);
+
+    // 3b. Wrong types for every parameter of the other routes that take some: JSON bodies
+    // (writes only on the scratch index) and query strings.
+    let body_routes: Vec<(&str, String, Value)> = vec![
+        (
+            "POST",
+            format!("/indexes/{MOVIES}/documents/fetch"),
+            json!({}),
+        ),
+        ("POST", "/multi-search".to_string(), json!({"queries": []})),
+        (
+            "POST",
+            "/multi-search".to_string(),
+            json!({"federation": {}, "queries": [{"indexUid": MOVIES}]}),
+        ),
+        ("PATCH", format!("/indexes/{SCRATCH}"), json!({})),
+    ];
+    for (method, path, base) in &body_routes {
+        // The object whose fields are probed: the body itself, or `federation`.
+        let probed = if base.get("federation").is_some() {
+            "federation"
+        } else {
+            ""
+        };
+        let with = |name: &str, value: &Value| {
+            let mut body = base.clone();
+            let target = if probed.is_empty() {
+                &mut body
+            } else {
+                &mut body[probed]
+            };
+            target[name] = value.clone();
+            body
+        };
+        let unknown = server.raw(
+            method,
+            path,
+            Some("application/json"),
+            with("doggo", &json!(1)).to_string().into_bytes(),
+        );
+        let names = parameter_list(&format!("{method} {path} {probed}"), &unknown);
+        for name in &names {
+            for value in &pool {
+                let body = with(name, value);
+                let r = server.raw(
+                    method,
+                    path,
+                    Some("application/json"),
+                    body.to_string().into_bytes(),
+                );
+                assert_not_server_error(&format!("{method} {path} {body}"), &r);
+                sent += 1;
+            }
+        }
+    }
+    // Every search parameter inside a query of a multi-search.
+    for param in &params {
+        for value in &pool {
+            let body = json!({"queries": [{"indexUid": MOVIES, param.as_str(): value}]});
+            let r = server.post("/multi-search", body.clone());
+            let what = format!("multi-search {body}");
+            match accepted_kinds(param) {
+                Some(kinds) if !kinds.contains(&kind(value)) => assert_client_error(&what, &r),
+                _ => assert_not_server_error(&what, &r),
+            }
+            sent += 1;
+        }
+    }
+    let query_routes: Vec<(&str, String)> = vec![
+        ("GET", format!("/indexes/{MOVIES}/documents")),
+        ("GET", "/indexes".to_string()),
+        ("GET", "/tasks".to_string()),
+        ("GET", "/batches".to_string()),
+        ("POST", "/tasks/cancel".to_string()),
+    ];
+    for (method, path) in &query_routes {
+        let unknown = server.raw(method, &format!("{path}?doggo=1"), None, Vec::new());
+        let names = parameter_list(&format!("{method} {path}?doggo=1"), &unknown);
+        for name in &names {
+            for text in QUERY_TEXTS {
+                let url = format!("{path}?{name}={text}");
+                let r = server.raw(method, &url, None, Vec::new());
+                assert_not_server_error(&format!("{method} {url}"), &r);
+                sent += 1;
+            }
+        }
+    }
+    valid_search(server);
 
     // 4. Invalid UTF-8 in bodies and in the path.
     let invalid_bodies: Vec<(&str, String, Vec<u8>)> = vec![
@@ -348,7 +572,7 @@ fn hostile_requests_get_4xx_and_change_nothing() {
     let r = server.get("/indexes/%FF%FE/search");
     assert_client_error("invalid UTF-8 index uid", &r);
     let (status, body) = raw_exchange(
-        &server,
+        server,
         b"GET /indexes/\xff\xfe/search HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         false,
     );
@@ -357,67 +581,70 @@ fn hostile_requests_get_4xx_and_change_nothing() {
         "raw invalid path: {status} {body}"
     );
     sent += 2;
-    // Documents as NDJSON and CSV with broken bytes.
-    for (ct, bytes) in [
-        (
-            "application/x-ndjson",
-            b"{\"id\": 1, \"title\": \"\xff\"}\n".to_vec(),
-        ),
-        ("text/csv", b"id,title\n1,\"\xff\xfe\n".to_vec()),
-        ("text/csv", b"id,title\n1,\"unterminated\n".to_vec()),
-        ("application/x-ndjson", b"{\"id\": 1}\n{\"id\": \n".to_vec()),
-    ] {
-        // On the scratch index: the CSV reader is lenient (an unterminated quote runs to the
-        // end of the payload), so some of these are accepted as documents.
+    // Documents as NDJSON and CSV with invalid UTF-8 injected inside their values, and CSV
+    // with a quote that never closes: all refused before anything is stored.
+    let films = some_movies(4);
+    let films = films.as_array().unwrap();
+    let ndjson: String = films.iter().map(|f| format!("{f}\n")).collect();
+    let csv: String = std::iter::once("id:number,title\n".to_string())
+        .chain(films.iter().map(|f| {
+            format!(
+                "{},\"{}\"\n",
+                f["id"],
+                f["title"].as_str().unwrap().replace('"', "\"\"")
+            )
+        }))
+        .collect();
+    let csv_positions: Vec<usize> = (csv.find('\n').unwrap() + 1..csv.len())
+        .filter(|&i| !b",\n\"".contains(&csv.as_bytes()[i]))
+        .collect();
+    for round in 0..40 {
+        let (content_type, bytes) = match round % 3 {
+            0 => (
+                "application/x-ndjson",
+                inject_invalid_utf8(
+                    &mut rng,
+                    ndjson.as_bytes(),
+                    &string_positions(ndjson.as_bytes()),
+                ),
+            ),
+            1 => (
+                "text/csv",
+                inject_invalid_utf8(&mut rng, csv.as_bytes(), &csv_positions),
+            ),
+            _ => {
+                // Cut just after one of the opening quotes.
+                let quotes: Vec<usize> = csv.match_indices(",\"").map(|(i, _)| i + 2).collect();
+                let cut = quotes[rng.below(quotes.len())] + rng.below(3);
+                ("text/csv", csv.as_bytes()[..cut].to_vec())
+            }
+        };
         let r = server.raw(
             "POST",
-            &format!("/indexes/{SCRATCH}/documents"),
-            Some(ct),
-            bytes,
+            &format!("/indexes/{MOVIES}/documents"),
+            Some(content_type),
+            bytes.clone(),
         );
-        if r.status == 202 {
-            server.wait_task(r.body["taskUid"].as_u64().unwrap());
-        } else {
-            assert_client_error(&format!("{ct} broken payload"), &r);
-        }
+        assert_client_error(
+            &format!(
+                "{content_type} broken payload {:?}",
+                String::from_utf8_lossy(&bytes)
+            ),
+            &r,
+        );
+        assert_eq!(r.body["code"], "malformed_payload", "{}", r.body);
         sent += 1;
     }
-    valid_search(&server);
+    valid_search(server);
 
-    // 5. Content-Length lies.
+    // 5. Content-Length lies: sent with every body route in section 1.
     let search_path = format!("/indexes/{MOVIES}/search");
-    let lie_long = format!(
-        "POST {search_path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n{{\"q\": \"a\"}}"
-    );
-    let (status, body) = raw_exchange(&server, lie_long.as_bytes(), true);
-    assert!(
-        (400..500).contains(&status) && body["code"].is_string(),
-        "1 GB Content-Length lie: {status} {body}"
-    );
-    let lie_short = format!(
-        "POST {search_path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{{\"q\": \"star wars\"}}"
-    );
-    let (status, body) = raw_exchange(&server, lie_short.as_bytes(), false);
-    assert!(
-        (400..500).contains(&status) && body["code"].is_string(),
-        "short Content-Length: {status} {body}"
-    );
-    let lie_docs = format!(
-        "POST /indexes/{MOVIES}/documents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n[{{\"id\": 999999999, \"title\": \"lie\"}}]"
-    );
-    let (status, body) = raw_exchange(&server, lie_docs.as_bytes(), true);
-    assert!(
-        (400..500).contains(&status) && body["code"].is_string(),
-        "documents lie: {status} {body}"
-    );
-    sent += 3;
-    valid_search(&server);
 
     // 6. Slowloris: connections that never finish their headers or their body stay open while
     // valid searches keep being answered.
     let mut idle = Vec::new();
     for i in 0..40 {
-        let mut s = TcpStream::connect(addr(&server)).unwrap();
+        let mut s = TcpStream::connect(addr(server)).unwrap();
         let partial = if i % 2 == 0 {
             format!("POST {search_path} HTTP/1.1\r\nHost: x\r\nContent-Ty")
         } else {
@@ -427,17 +654,9 @@ fn hostile_requests_get_4xx_and_change_nothing() {
         idle.push(s);
     }
     for _ in 0..20 {
-        valid_search(&server);
+        valid_search(server);
     }
     drop(idle);
-    valid_search(&server);
-
-    // Nothing stored changed, and the server is still up.
-    let after = snapshot(&server);
-    assert_eq!(after.2, before.2, "document count changed");
-    assert_eq!(after.1, before.1, "settings changed");
-    assert!(after.0 == before.0, "documents changed");
-    assert_eq!(server.get("/health").expect(200)["status"], "available");
-    eprintln!("hostile requests sent: {sent}");
-    assert!(sent > 300, "only {sent} hostile requests");
+    valid_search(server);
+    sent + 40
 }

@@ -2,7 +2,9 @@
 //! colon (`price:number`, `available:boolean`, `title:string`), as Meilisearch's CSV format
 //! has it. An unknown suffix is not a type: `a:b` stays a string field named `a:b`, while
 //! `a:b:number` is a number field named `a:b`. Each following record becomes one document
-//! with the fields in header order. Empty cells become `null`.
+//! with the fields in header order. Empty cells become `null`. A quoted field still open at
+//! the end of the body (`"a,b` with no closing quote) is refused: the `csv` crate would
+//! silently take everything up to the end as that field.
 
 use std::io::{Read, Write};
 
@@ -40,7 +42,7 @@ pub(super) fn normalize_csv<R: Read, W: Write>(
         .delimiter(delimiter)
         .has_headers(true)
         .flexible(false)
-        .from_reader(input);
+        .from_reader(QuoteTracker::new(input, delimiter));
 
     let headers = reader
         .byte_headers()
@@ -99,7 +101,86 @@ pub(super) fn normalize_csv<R: Read, W: Write>(
         }
         sink.push(&document)?;
     }
+    if let Some(line) = reader.get_ref().open_quote_line() {
+        return Err(malformed(
+            format,
+            &format!("CSV error: the quoted field opened on line {line} is never closed"),
+        ));
+    }
     Ok(())
+}
+
+/// Where the bytes read so far leave the CSV grammar, as far as quotes go. It mirrors the
+/// `csv` crate's reader (quote `"`, doubled quotes inside quoted fields, no escape character,
+/// `\r`, `\n` or `\r\n` ending records), whose quoting rules are: a quote opens a quoted field
+/// only at the start of a field, a quote elsewhere in an unquoted field is a plain character,
+/// and characters after a closing quote continue the field unquoted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuoteState {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: either it closes the field or a second quote follows.
+    QuoteInQuoted,
+}
+
+/// Passes the body through to the CSV reader while following [`QuoteState`], so that a
+/// quoted field the body never closes can be reported once the reader reaches the end.
+struct QuoteTracker<R> {
+    inner: R,
+    delimiter: u8,
+    state: QuoteState,
+    /// The line being read (1-based) and the line of the quote that opened the current field.
+    line: u64,
+    opened_on: u64,
+}
+
+impl<R: Read> QuoteTracker<R> {
+    fn new(inner: R, delimiter: u8) -> Self {
+        QuoteTracker {
+            inner,
+            delimiter,
+            state: QuoteState::FieldStart,
+            line: 1,
+            opened_on: 0,
+        }
+    }
+
+    /// The line of the quote that opened a field still open at the end of the input.
+    fn open_quote_line(&self) -> Option<u64> {
+        (self.state == QuoteState::Quoted).then_some(self.opened_on)
+    }
+
+    fn advance(&mut self, byte: u8) {
+        let ends_field = byte == self.delimiter || byte == b'\r' || byte == b'\n';
+        self.state = match self.state {
+            // The reader checks the quote before the delimiter at a field's start only.
+            QuoteState::FieldStart if byte == b'"' => {
+                self.opened_on = self.line;
+                QuoteState::Quoted
+            }
+            QuoteState::FieldStart | QuoteState::Unquoted if ends_field => QuoteState::FieldStart,
+            QuoteState::FieldStart | QuoteState::Unquoted => QuoteState::Unquoted,
+            QuoteState::Quoted if byte == b'"' => QuoteState::QuoteInQuoted,
+            QuoteState::Quoted => QuoteState::Quoted,
+            QuoteState::QuoteInQuoted if byte == b'"' => QuoteState::Quoted,
+            QuoteState::QuoteInQuoted if ends_field => QuoteState::FieldStart,
+            QuoteState::QuoteInQuoted => QuoteState::Unquoted,
+        };
+        if byte == b'\n' {
+            self.line += 1;
+        }
+    }
+}
+
+impl<R: Read> Read for QuoteTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        for &byte in &buf[..read] {
+            self.advance(byte);
+        }
+        Ok(read)
+    }
 }
 
 /// The JSON value of one cell, or why it does not fit its column's type.
@@ -254,6 +335,15 @@ mod tests {
                 "\u{feff}id,ville\r\n\r\n1,Zürich\r\n\r\n2,東京\r\n",
                 "{\"id\":\"1\",\"ville\":\"Zürich\"}\n{\"id\":\"2\",\"ville\":\"東京\"}\n",
             ),
+            // Quotes that close, or that are plain characters inside an unquoted field.
+            (COMMA, "a,b\n\"x\",\"\"\n", "{\"a\":\"x\",\"b\":null}\n"),
+            (
+                COMMA,
+                "a,b\nx\"y,z\"\n",
+                "{\"a\":\"x\\\"y\",\"b\":\"z\\\"\"}\n",
+            ),
+            (COMMA, "a\n\"x\"y\n", "{\"a\":\"xy\"}\n"),
+            (COMMA, "a\n\"x\"\"\"", "{\"a\":\"x\\\"\"}\n"),
             // Duplicate names: first position, last value.
             (COMMA, "a,b,a\n1,2,3\n", "{\"a\":\"3\",\"b\":\"2\"}\n"),
             // Header order is kept.
@@ -314,6 +404,25 @@ mod tests {
             ),
             // The semicolon file read with a comma delimiter has unequal rows.
             (COMMA, b"a;b\n1,2\n", &["2 fields", "header has 1"]),
+            // Quoted fields the body never closes.
+            (COMMA, b"\"a,b", &["quoted field", "line 1", "never closed"]),
+            (COMMA, b"a,b\n1,\"2\n", &["line 2", "never closed"]),
+            (
+                COMMA,
+                b"a,b\n1,\"two\nlines\n3,4\n",
+                &["line 2", "never closed"],
+            ),
+            (
+                COMMA,
+                b"a,b\n1,\"say \"\"hi\"\"\n",
+                &["line 2", "never closed"],
+            ),
+            (COMMA, b"a\n\"x\"\"", &["line 2", "never closed"]),
+            (
+                PayloadFormat::Csv { delimiter: b';' },
+                b"a;b\r\n1;\"2",
+                &["line 2", "never closed"],
+            ),
         ];
         for (format, body, fragments) in cases {
             match normalize(*format, body) {
