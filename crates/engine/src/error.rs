@@ -20,6 +20,8 @@ pub enum UserErrorKind {
     InvalidFacets,
     InvalidSearchAttributesToSearchOn,
     MaxFieldsLimitExceeded,
+    /// An edit function failed, or made a document that cannot be kept.
+    EditDocumentsByFunction,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,6 +9,7 @@ use quarry_api_types::search::{MatchingStrategy as WireStrategy, SearchQuery};
 use quarry_api_types::Code;
 use quarry_engine::analysis::Analyzer;
 use quarry_engine::filter::parse_filter_checked;
+use quarry_scheduler::{ExperimentalFeatures, Feature};
 use quarry_engine::format::{format_document, FormatOptions};
 use quarry_engine::search::{MatchingStrategy, SearchRequest};
 use quarry_engine::Index;
@@ -117,7 +118,8 @@ async fn run(state: AppState, uid: String, query: SearchQuery) -> ApiResult<Json
     blocking(move || {
         let index = state.scheduler.index(&uid)?;
         let started = Instant::now();
-        let result = perform_search(&index, &query);
+        let features = state.scheduler.experimental_features();
+        let result = perform_search(&index, &query, &features);
         let elapsed = started.elapsed();
         crate::metrics::registry().observe_search(elapsed.as_secs_f64());
         if let Some(threshold) = state.config.slow_search_ms {
@@ -152,10 +154,33 @@ fn log_slow_search(uid: &str, query: &SearchQuery, elapsed: Duration, ok: bool) 
     );
 }
 
+/// Refuses `CONTAINS` while the `containsFilter` experimental feature is off, as Meilisearch
+/// does (`feature_not_enabled`, pointing at the operator).
+pub fn check_contains_operator(filter: &Value, features: &ExperimentalFeatures) -> ApiResult<()> {
+    if features.is_enabled(Feature::ContainsFilter) {
+        return Ok(());
+    }
+    let refusal = quarry_scheduler::features::not_enabled(
+        Feature::ContainsFilter,
+        "Using `CONTAINS` in a filter",
+    );
+    match quarry_engine::filter::contains_operator_error(filter, &refusal.message) {
+        Some(located) => Err(ApiError::new(Code::FeatureNotEnabled, located.message)),
+        None => Ok(()),
+    }
+}
+
 /// Runs one search and builds its response body.
-pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
+pub fn perform_search(
+    index: &Index,
+    query: &SearchQuery,
+    features: &ExperimentalFeatures,
+) -> ApiResult<Value> {
     let started = Instant::now();
     let settings = index.settings();
+    if let Some(filter) = &query.filter {
+        check_contains_operator(filter, features)?;
+    }
     let filter = match &query.filter {
         Some(filter) => parse_filter_checked(filter, &settings)
             .map_err(|e| ApiError::new(Code::InvalidSearchFilter, e.message))?,
