@@ -608,7 +608,9 @@ impl ListFieldsRequest {
             Self::FIELDS,
             |name, value, path| {
                 match name {
-                    "offset" => request.offset = decode_usize(value, Code::InvalidIndexOffset, path)?,
+                    "offset" => {
+                        request.offset = decode_usize(value, Code::InvalidIndexOffset, path)?
+                    }
                     "limit" => request.limit = decode_usize(value, Code::InvalidIndexLimit, path)?,
                     _ if value.is_null() => {}
                     _ => request.filter = Self::decode_filter(value, path)?,
@@ -640,7 +642,9 @@ impl ListFieldsRequest {
                             path,
                         )?)
                     }
-                    "displayed" => filter.displayed = flag(Code::InvalidIndexFieldsFilterDisplayed)?,
+                    "displayed" => {
+                        filter.displayed = flag(Code::InvalidIndexFieldsFilterDisplayed)?
+                    }
                     "searchable" => {
                         filter.searchable = flag(Code::InvalidIndexFieldsFilterSearchable)?
                     }

@@ -787,8 +787,12 @@ pub mod embedders {
             }
             (
                 OpenAi,
-                "model" | "apiKey" | "documentTemplate" | "documentTemplateMaxBytes"
-                | "dimensions" | "url",
+                "model"
+                | "apiKey"
+                | "documentTemplate"
+                | "documentTemplateMaxBytes"
+                | "dimensions"
+                | "url",
             ) => Allowed,
             (
                 HuggingFace,
@@ -803,7 +807,10 @@ pub mod embedders {
             (Rest, "url" | "request" | "response") => Mandatory,
             (
                 Rest,
-                "apiKey" | "dimensions" | "documentTemplate" | "documentTemplateMaxBytes"
+                "apiKey"
+                | "dimensions"
+                | "documentTemplate"
+                | "documentTemplateMaxBytes"
                 | "headers",
             ) => Allowed,
             (Composite, "searchEmbedder" | "indexingEmbedder") => Mandatory,

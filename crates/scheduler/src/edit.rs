@@ -55,7 +55,10 @@ fn sandboxed_engine(deadline: Arc<Mutex<Instant>>) -> Engine {
 /// error as Rhai words it.
 pub fn check_function(function: &str) -> Result<(), String> {
     let engine = sandboxed_engine(Arc::new(Mutex::new(Instant::now() + MAX_DURATION)));
-    engine.compile(function).map(drop).map_err(|e| e.to_string())
+    engine
+        .compile(function)
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 fn edition_error(message: impl Into<String>) -> EngineError {

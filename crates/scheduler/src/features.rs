@@ -204,7 +204,12 @@ mod tests {
         let base = ExperimentalFeatures::default();
         let err = base.patch(&json!({"vectorStore": true})).unwrap_err();
         assert_eq!(err.code, Code::BadRequest);
-        assert!(err.message.starts_with("Unknown field `vectorStore`: expected one of `metrics`, `logsRoute`"), "{}", err.message);
+        assert!(
+            err.message
+                .starts_with("Unknown field `vectorStore`: expected one of `metrics`, `logsRoute`"),
+            "{}",
+            err.message
+        );
         let err = base.patch(&json!({"metrics": "yes"})).unwrap_err();
         assert_eq!(
             err.message,

@@ -766,11 +766,10 @@ fn edit_documents(
         Some(Ok(parsed)) => parsed,
         None => None,
     };
-    let editor =
-        match crate::edit::DocumentEditor::new(function, context, index.primary_key()) {
-            Ok(editor) => editor,
-            Err(e) => return fail(&engine_error(e)),
-        };
+    let editor = match crate::edit::DocumentEditor::new(function, context, index.primary_key()) {
+        Ok(editor) => editor,
+        Err(e) => return fail(&engine_error(e)),
+    };
     let mut batch = match index.write(false) {
         Ok(batch) => batch,
         Err(e) => return fail(&engine_error(e)),

@@ -161,12 +161,9 @@ fn request_for(server: &Server, method: &str, pattern: &str, doc_id: &str) -> Re
         ("DELETE", "/indexes/{uid}/documents") => req("DELETE", &s(pattern), None, 202),
         // Behind an experimental feature that is off here: an authorized caller gets past the
         // key check to the feature's refusal.
-        ("POST", "/indexes/{uid}/documents/edit") => req(
-            "POST",
-            &s(pattern),
-            Some(json!({"function": "doc"})),
-            400,
-        ),
+        ("POST", "/indexes/{uid}/documents/edit") => {
+            req("POST", &s(pattern), Some(json!({"function": "doc"})), 400)
+        }
         ("POST", "/indexes/{uid}/documents/fetch") => {
             req("POST", &m(pattern), Some(json!({"limit": 1})), 200)
         }

@@ -115,7 +115,10 @@ fn setting_doc_to_unit_deletes_and_other_documents_are_kept() {
     // Without a filter every document runs; only the badly rated ones are deleted.
     let function = "if doc.imdb_rating != () && doc.imdb_rating < 4.0 { doc = () }";
     let task = server
-        .post("/indexes/films/documents/edit", json!({ "function": function }))
+        .post(
+            "/indexes/films/documents/edit",
+            json!({ "function": function }),
+        )
         .task_uid();
     let task = server.wait_ok(task);
     let doomed: Vec<u64> = before
@@ -143,9 +146,15 @@ fn failing_functions_fail_their_task_and_change_nothing() {
             "doc.id = 0",
             "Document editions cannot modify a document's primary key",
         ),
-        ("doc = 12", "Document editions must keep documents as objects"),
+        (
+            "doc = 12",
+            "Document editions must keep documents as objects",
+        ),
         ("loop { }", "Too many operations"),
-        ("fn f(x) { f(x + 1) } f(0)", "Document edition runtime error"),
+        (
+            "fn f(x) { f(x + 1) } f(0)",
+            "Document edition runtime error",
+        ),
         (
             "let s = \"ab\"; loop { s += s; }",
             "Document edition runtime error",

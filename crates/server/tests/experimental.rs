@@ -31,7 +31,12 @@ fn fresh() -> Server {
 fn every_flag_starts_off_and_patch_changes_only_what_it_names() {
     let server = fresh();
     let body = server.get("/experimental-features").expect(200);
-    let names: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    let names: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(names, FLAGS);
     assert!(body.as_object().unwrap().values().all(|v| v == false));
 
@@ -56,7 +61,9 @@ fn every_flag_starts_off_and_patch_changes_only_what_it_names() {
     assert_eq!(again["network"], true);
     assert_eq!(again["metrics"], true);
     assert_eq!(
-        server.patch("/experimental-features", json!({})).expect(200),
+        server
+            .patch("/experimental-features", json!({}))
+            .expect(200),
         again
     );
 
@@ -64,7 +71,10 @@ fn every_flag_starts_off_and_patch_changes_only_what_it_names() {
     let all_on: Value = FLAGS.iter().map(|f| (f.to_string(), json!(true))).collect();
     let on = server.patch("/experimental-features", all_on).expect(200);
     assert!(FLAGS.iter().all(|f| on[*f] == true), "{on}");
-    let all_off: Value = FLAGS.iter().map(|f| (f.to_string(), json!(false))).collect();
+    let all_off: Value = FLAGS
+        .iter()
+        .map(|f| (f.to_string(), json!(false)))
+        .collect();
     let off = server.patch("/experimental-features", all_off).expect(200);
     assert!(FLAGS.iter().all(|f| off[*f] == false), "{off}");
 }

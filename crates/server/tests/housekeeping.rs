@@ -103,7 +103,10 @@ fn compaction_of_a_missing_index_fails_its_task() {
         .post("/indexes/compact_nowhere/compact", Value::Null)
         .task_uid();
     let task = server.wait_failed(task, "index_not_found");
-    assert_eq!(task["error"]["message"], "Index `compact_nowhere` not found.");
+    assert_eq!(
+        task["error"]["message"],
+        "Index `compact_nowhere` not found."
+    );
     assert_error(
         server.post("/indexes/bad%20uid/compact", Value::Null),
         400,
@@ -250,12 +253,20 @@ fn bad_fields_requests_are_refused() {
     let server = server();
     let uid = fields_index();
     let path = format!("/indexes/{uid}/fields");
-    let body = assert_error(server.post(&path, json!({"limit": "x"})), 400, "invalid_index_limit");
+    let body = assert_error(
+        server.post(&path, json!({"limit": "x"})),
+        400,
+        "invalid_index_limit",
+    );
     assert_eq!(
         body["message"],
         "Invalid value type at `.limit`: expected a positive integer, but found a string: `\"x\"`"
     );
-    assert_error(server.post(&path, json!({"offset": -1})), 400, "invalid_index_offset");
+    assert_error(
+        server.post(&path, json!({"offset": -1})),
+        400,
+        "invalid_index_offset",
+    );
     assert_error(server.post(&path, json!({"sort": "x"})), 400, "bad_request");
     assert_error(
         server.post(&path, json!({"filter": {"nope": true}})),
@@ -367,9 +378,7 @@ fn the_task_queue_is_compacted_behind_its_feature() {
     for i in 0..5 {
         server.create_index(&format!("queue_{i}"), None);
     }
-    let deletion = server
-        .delete("/tasks?statuses=succeeded")
-        .summary(200)["taskUid"]
+    let deletion = server.delete("/tasks?statuses=succeeded").summary(200)["taskUid"]
         .as_u64()
         .unwrap();
     server.wait_ok(deletion);

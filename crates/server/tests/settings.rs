@@ -752,17 +752,27 @@ fn embedders_of_every_source_are_checked_stored_and_their_keys_hidden() {
         "searchEmbedder": {"source": "huggingFace", "model": "m"},
         "indexingEmbedder": {"source": "ollama", "model": "m"}
     }});
-    let body = assert_error(s.patch(&path, composite.clone()), 400, "feature_not_enabled");
+    let body = assert_error(
+        s.patch(&path, composite.clone()),
+        400,
+        "feature_not_enabled",
+    );
     assert!(body["message"]
         .as_str()
         .unwrap()
         .contains("requires enabling the `composite embedders` experimental feature"));
-    s.patch("/experimental-features", json!({"compositeEmbedders": true}))
-        .expect(200);
+    s.patch(
+        "/experimental-features",
+        json!({"compositeEmbedders": true}),
+    )
+    .expect(200);
     let task = s.patch(&path, composite).task_uid();
     s.wait_ok(task);
-    s.patch("/experimental-features", json!({"compositeEmbedders": false}))
-        .expect(200);
+    s.patch(
+        "/experimental-features",
+        json!({"compositeEmbedders": false}),
+    )
+    .expect(200);
 }
 
 #[test]

@@ -133,10 +133,7 @@ fn fresh() -> Server {
 #[test]
 fn webhooks_are_created_listed_updated_and_deleted() {
     let server = fresh();
-    assert_eq!(
-        server.get("/webhooks").expect(200),
-        json!({"results": []})
-    );
+    assert_eq!(server.get("/webhooks").expect(200), json!({"results": []}));
     let created = server
         .post(
             "/webhooks",
@@ -203,7 +200,11 @@ fn bad_webhooks_are_refused_and_change_nothing() {
         .expect(201);
     let uuid = kept["uuid"].as_str().unwrap();
 
-    let body = assert_error(server.post("/webhooks", json!({})), 400, "invalid_webhook_url");
+    let body = assert_error(
+        server.post("/webhooks", json!({})),
+        400,
+        "invalid_webhook_url",
+    );
     let message = body["message"].as_str().unwrap();
     assert!(
         message.starts_with("The URL for the webhook `") && message.ends_with("` is missing."),
@@ -229,7 +230,10 @@ fn bad_webhooks_are_refused_and_change_nothing() {
         "invalid_webhook_headers",
     );
     assert_error(
-        server.post("/webhooks", json!({"url": "http://a.b/", "headers": {"X": 1}})),
+        server.post(
+            "/webhooks",
+            json!({"url": "http://a.b/", "headers": {"X": 1}}),
+        ),
         400,
         "invalid_webhook_headers",
     );
@@ -245,11 +249,13 @@ fn bad_webhooks_are_refused_and_change_nothing() {
         .as_str()
         .unwrap()
         .starts_with("Invalid header name `bad header`"));
-    let headers: serde_json::Map<String, Value> = (0..201)
-        .map(|i| (format!("X-H{i}"), json!("v")))
-        .collect();
+    let headers: serde_json::Map<String, Value> =
+        (0..201).map(|i| (format!("X-H{i}"), json!("v"))).collect();
     let body = assert_error(
-        server.post("/webhooks", json!({"url": "http://a.b/", "headers": headers})),
+        server.post(
+            "/webhooks",
+            json!({"url": "http://a.b/", "headers": headers}),
+        ),
         400,
         "invalid_webhook_headers",
     );
@@ -263,7 +269,10 @@ fn bad_webhooks_are_refused_and_change_nothing() {
         "immutable_webhook_uuid",
     );
     assert_error(
-        server.post("/webhooks", json!({"url": "http://a.b/", "isEditable": false})),
+        server.post(
+            "/webhooks",
+            json!({"url": "http://a.b/", "isEditable": false}),
+        ),
         400,
         "immutable_webhook_is_editable",
     );
@@ -295,7 +304,10 @@ fn bad_webhooks_are_refused_and_change_nothing() {
     // Twenty webhooks at most.
     for i in 1..20 {
         server
-            .post("/webhooks", json!({"url": format!("http://127.0.0.1:9/{i}")}))
+            .post(
+                "/webhooks",
+                json!({"url": format!("http://127.0.0.1:9/{i}")}),
+            )
             .expect(201);
     }
     let body = assert_error(
@@ -327,11 +339,17 @@ fn finished_tasks_are_posted_as_gzipped_ndjson_with_the_headers() {
         )
         .expect(201);
     let task = server
-        .post("/indexes/films/documents", Value::Array(movies()[..20].to_vec()))
+        .post(
+            "/indexes/films/documents",
+            Value::Array(movies()[..20].to_vec()),
+        )
         .task_uid();
     let finished = server.wait_ok(task);
     let (delivery, delivered) = receiver.wait_for_task(task);
-    assert_eq!(delivered, finished, "the task as GET /tasks/{{uid}} shows it");
+    assert_eq!(
+        delivered, finished,
+        "the task as GET /tasks/{{uid}} shows it"
+    );
     assert_eq!(delivery.headers["content-encoding"], "gzip");
     assert_eq!(delivery.headers["content-type"], "application/x-ndjson");
     assert_eq!(delivery.headers["x-token"], "abc");
@@ -352,7 +370,9 @@ fn failed_deliveries_are_retried() {
     server
         .post("/webhooks", json!({ "url": receiver.url }))
         .expect(201);
-    let task = server.create_index("retried", None)["uid"].as_u64().unwrap();
+    let task = server.create_index("retried", None)["uid"]
+        .as_u64()
+        .unwrap();
     receiver.wait_for_task(task);
     assert!(
         *receiver.state.attempts.lock().unwrap() >= 3,
@@ -397,7 +417,10 @@ fn the_command_line_webhook_is_listed_and_immutable() {
     assert_error(server.delete(nil), 400, "immutable_webhook");
 
     let task = server
-        .post("/indexes/cli/documents", Value::Array(movies()[..5].to_vec()))
+        .post(
+            "/indexes/cli/documents",
+            Value::Array(movies()[..5].to_vec()),
+        )
         .task_uid();
     server.wait_ok(task);
     let (delivery, _) = receiver.wait_for_task(task);

@@ -207,7 +207,12 @@ pub fn contains_operator_error(value: &serde_json::Value, message: &str) -> Opti
             let rest = &text[field_end..];
             let offset = rest.to_ascii_lowercase().find("contains")?;
             let start = field_end + offset;
-            Some(parser::error_at(text, start, start + "contains".len(), message))
+            Some(parser::error_at(
+                text,
+                start,
+                start + "contains".len(),
+                message,
+            ))
         }
         Value::Array(items) => items
             .iter()

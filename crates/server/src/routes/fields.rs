@@ -134,11 +134,11 @@ impl<'a> FieldView<'a> {
 
     fn matches(&self, filter: &FieldsFilter) -> bool {
         let same = |wanted: Option<bool>, actual: bool| wanted.is_none_or(|w| w == actual);
-        filter.attribute_patterns.as_ref().is_none_or(|patterns| {
-            patterns
-                .iter()
-                .any(|p| attribute_matches(p, self.name))
-        }) && same(filter.displayed, self.displayed)
+        filter
+            .attribute_patterns
+            .as_ref()
+            .is_none_or(|patterns| patterns.iter().any(|p| attribute_matches(p, self.name)))
+            && same(filter.displayed, self.displayed)
             && same(filter.searchable, self.searchable)
             && same(filter.sortable, self.sortable)
             && same(filter.distinct, self.distinct)

@@ -9,10 +9,10 @@ use quarry_api_types::search::{MatchingStrategy as WireStrategy, SearchQuery};
 use quarry_api_types::Code;
 use quarry_engine::analysis::Analyzer;
 use quarry_engine::filter::parse_filter_checked;
-use quarry_scheduler::{ExperimentalFeatures, Feature};
 use quarry_engine::format::{format_document, FormatOptions};
 use quarry_engine::search::{MatchingStrategy, SearchRequest};
 use quarry_engine::Index;
+use quarry_scheduler::{ExperimentalFeatures, Feature};
 use serde_json::{json, Map, Value};
 
 use super::documents::select_fields;

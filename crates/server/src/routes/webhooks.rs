@@ -73,9 +73,7 @@ fn decode(body: &Value) -> Result<WebhookSettings, ResponseError> {
                 })
             }
             "uuid" => return Err(immutable("uuid", Code::ImmutableWebhookUuid)),
-            "isEditable" => {
-                return Err(immutable("isEditable", Code::ImmutableWebhookIsEditable))
-            }
+            "isEditable" => return Err(immutable("isEditable", Code::ImmutableWebhookIsEditable)),
             other => return Err(unknown_field(Code::BadRequest, "", other, FIELDS)),
         }
     }
@@ -95,7 +93,10 @@ fn parse_uuid(raw: &str) -> ApiResult<Uuid> {
 }
 
 fn not_found(uuid: &Uuid) -> ResponseError {
-    ResponseError::new(Code::WebhookNotFound, format!("Webhook `{uuid}` not found."))
+    ResponseError::new(
+        Code::WebhookNotFound,
+        format!("Webhook `{uuid}` not found."),
+    )
 }
 
 fn immutable_webhook(uuid: &Uuid) -> ApiError {
@@ -241,7 +242,10 @@ pub async fn update(
     }
     blocking(move || {
         let webhook = state.scheduler.update_webhooks(|registered| {
-            let mut webhook = registered.get(&uuid).cloned().ok_or_else(|| not_found(&uuid))?;
+            let mut webhook = registered
+                .get(&uuid)
+                .cloned()
+                .ok_or_else(|| not_found(&uuid))?;
             match settings.url {
                 Some(Some(url)) => webhook.url = url,
                 Some(None) => return Err(missing_url(&uuid)),
