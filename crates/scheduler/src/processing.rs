@@ -816,20 +816,7 @@ fn compact_index(inner: &Inner, task_uid: u32, uid: &str) -> Effects {
         );
     };
     let before = index.size_on_disk();
-    let compacted = (|| -> Result<(), EngineError> {
-        // Merges the writer started in the background must end before all segments can be
-        // merged together.
-        index.close_writer()?;
-        let mut batch = index.write(false)?;
-        batch.merge_all_segments()?;
-        let recorded = Outcome::succeeded(json!({
-            "preCompactionSize": human_size(before),
-            "postCompactionSize": null,
-        }));
-        batch.commit(task_uid, BTreeMap::from([(task_uid, recorded.to_json())]))?;
-        index.garbage_collect()?;
-        index.close_writer()
-    })();
+    let compacted = merge_and_collect(&index, task_uid, before);
     match compacted {
         Ok(()) => {
             let after = index.size_on_disk();
@@ -847,6 +834,23 @@ fn compact_index(inner: &Inner, task_uid: u32, uid: &str) -> Effects {
             single(task_uid, Outcome::failed(Some(json!({})), &engine_error(e)))
         }
     }
+}
+
+/// The work of `indexCompaction`: one segment, committed with the task's outcome (the size
+/// after is not known yet), then the replaced files removed.
+fn merge_and_collect(index: &Index, task_uid: u32, before: u64) -> Result<(), EngineError> {
+    // Merges the writer started in the background must end before all segments can be merged
+    // together.
+    index.close_writer()?;
+    let mut batch = index.write(false)?;
+    batch.merge_all_segments()?;
+    let recorded = Outcome::succeeded(json!({
+        "preCompactionSize": human_size(before),
+        "postCompactionSize": null,
+    }));
+    batch.commit(task_uid, BTreeMap::from([(task_uid, recorded.to_json())]))?;
+    index.garbage_collect()?;
+    index.close_writer()
 }
 
 /// A size as the compaction details show it: `512 B`, `1.25 KiB`, `3.5 MiB`, ...

@@ -122,7 +122,7 @@ fn check(uuid: &Uuid, webhook: &Webhook) -> Result<(), ResponseError> {
         return Err(too_many_headers(uuid));
     }
     for (name, value) in &webhook.headers {
-        if let Err(e) = reqwest_header_name(name) {
+        if let Err(e) = check_header_name(name) {
             return Err(ResponseError::new(
                 Code::InvalidWebhookHeaders,
                 format!("Invalid header name `{name}`: {e}"),
@@ -144,7 +144,7 @@ fn check(uuid: &Uuid, webhook: &Webhook) -> Result<(), ResponseError> {
     }
 }
 
-fn reqwest_header_name(name: &str) -> Result<(), axum::http::header::InvalidHeaderName> {
+fn check_header_name(name: &str) -> Result<(), axum::http::header::InvalidHeaderName> {
     axum::http::HeaderName::from_bytes(name.as_bytes()).map(drop)
 }
 
