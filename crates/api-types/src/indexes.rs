@@ -5,8 +5,9 @@
 use serde_json::Value;
 
 use crate::decode::{
-    decode_bool, decode_string, expect_array, expect_object, for_each_field, for_each_param,
-    index_path, invalid_value, missing_field, parse_query_string, parse_usize_param,
+    decode_bool, decode_string, decode_string_list, decode_usize, expect_array, expect_object,
+    for_each_field, for_each_param, index_path, invalid_value, missing_field, parse_query_string,
+    parse_usize_param,
 };
 use crate::error::{Code, ResponseError};
 use crate::index_uid::{invalid_index_uid_message, is_valid_index_uid};
@@ -557,5 +558,106 @@ mod tests {
         let body = json!([{"indexes": ["a", "a"]}, {"indexes": ["b"]}]);
         let err = SwapIndexesRequest::from_json(&body).unwrap_err();
         assert_eq!(err.code, Code::InvalidSwapIndexes);
+    }
+}
+
+/// Body of `POST /indexes/{uid}/fields`: a page of the index's fields, optionally narrowed by
+/// name patterns and by what each field is used for (all criteria ANDed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFieldsRequest {
+    pub offset: usize,
+    pub limit: usize,
+    pub filter: FieldsFilter,
+}
+
+/// The `filter` object of [`ListFieldsRequest`]; `None` does not restrict.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldsFilter {
+    pub attribute_patterns: Option<Vec<String>>,
+    pub displayed: Option<bool>,
+    pub searchable: Option<bool>,
+    pub sortable: Option<bool>,
+    pub distinct: Option<bool>,
+    pub ranking_rule: Option<bool>,
+    pub filterable: Option<bool>,
+}
+
+impl ListFieldsRequest {
+    const FIELDS: &'static [&'static str] = &["offset", "limit", "filter"];
+    const FILTER_FIELDS: &'static [&'static str] = &[
+        "attributePatterns",
+        "displayed",
+        "searchable",
+        "sortable",
+        "distinct",
+        "rankingRule",
+        "filterable",
+    ];
+
+    pub fn from_json(body: &Value) -> Result<Self, ResponseError> {
+        let object = expect_object(body, Code::BadRequest, "")?;
+        let mut request = ListFieldsRequest {
+            offset: 0,
+            limit: DEFAULT_LIST_LIMIT,
+            filter: FieldsFilter::default(),
+        };
+        for_each_field(
+            Code::BadRequest,
+            object,
+            "",
+            Self::FIELDS,
+            |name, value, path| {
+                match name {
+                    "offset" => {
+                        request.offset = decode_usize(value, Code::InvalidIndexOffset, path)?
+                    }
+                    "limit" => request.limit = decode_usize(value, Code::InvalidIndexLimit, path)?,
+                    _ if value.is_null() => {}
+                    _ => request.filter = Self::decode_filter(value, path)?,
+                }
+                Ok(())
+            },
+        )?;
+        Ok(request)
+    }
+
+    fn decode_filter(value: &Value, path: &str) -> Result<FieldsFilter, ResponseError> {
+        let object = expect_object(value, Code::InvalidIndexFieldsFilter, path)?;
+        let mut filter = FieldsFilter::default();
+        for_each_field(
+            Code::InvalidIndexFieldsFilter,
+            object,
+            path,
+            Self::FILTER_FIELDS,
+            |name, value, path| {
+                if value.is_null() {
+                    return Ok(());
+                }
+                let flag = |code| decode_bool(value, code, path).map(Some);
+                match name {
+                    "attributePatterns" => {
+                        filter.attribute_patterns = Some(decode_string_list(
+                            value,
+                            Code::InvalidIndexFieldsFilterAttributePatterns,
+                            path,
+                        )?)
+                    }
+                    "displayed" => {
+                        filter.displayed = flag(Code::InvalidIndexFieldsFilterDisplayed)?
+                    }
+                    "searchable" => {
+                        filter.searchable = flag(Code::InvalidIndexFieldsFilterSearchable)?
+                    }
+                    "sortable" => filter.sortable = flag(Code::InvalidIndexFieldsFilterSortable)?,
+                    "distinct" => filter.distinct = flag(Code::InvalidIndexFieldsFilterDistinct)?,
+                    "rankingRule" => {
+                        filter.ranking_rule = flag(Code::InvalidIndexFieldsFilterRankingRule)?
+                    }
+                    _ => filter.filterable = flag(Code::InvalidIndexFieldsFilterFilterable)?,
+                }
+                Ok(())
+            },
+        )?;
+        Ok(filter)
     }
 }

@@ -687,6 +687,228 @@ impl Settings {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Embedders
+
+/// What Meilisearch accepts in an embedder configuration, per source.
+pub mod embedders {
+    /// Every field of an embedder, in the order Meilisearch lists them.
+    pub const FIELDS: &[&str] = &[
+        "source",
+        "model",
+        "revision",
+        "pooling",
+        "apiKey",
+        "dimensions",
+        "binaryQuantized",
+        "documentTemplate",
+        "documentTemplateMaxBytes",
+        "url",
+        "request",
+        "response",
+        "headers",
+        "searchEmbedder",
+        "indexingEmbedder",
+        "distribution",
+    ];
+    /// The fields of a composite's `searchEmbedder` and `indexingEmbedder`.
+    pub const NESTED_FIELDS: &[&str] = &[
+        "source",
+        "model",
+        "revision",
+        "pooling",
+        "apiKey",
+        "dimensions",
+        "documentTemplate",
+        "documentTemplateMaxBytes",
+        "url",
+        "request",
+        "response",
+        "headers",
+    ];
+    pub const SOURCES: &[&str] = &[
+        "openAi",
+        "huggingFace",
+        "ollama",
+        "userProvided",
+        "rest",
+        "composite",
+    ];
+    pub const POOLINGS: &[&str] = &["useModel", "forceMean", "forceCls"];
+    pub const OPENAI_DEFAULT_MODEL: &str = "text-embedding-3-small";
+    /// OpenAI models: name, native dimensions, whether a smaller `dimensions` is allowed.
+    pub const OPENAI_MODELS: &[(&str, usize, bool)] = &[
+        ("text-embedding-ada-002", 1536, false),
+        ("text-embedding-3-small", 1536, true),
+        ("text-embedding-3-large", 3072, true),
+    ];
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Source {
+        OpenAi,
+        HuggingFace,
+        Ollama,
+        UserProvided,
+        Rest,
+        Composite,
+    }
+
+    impl Source {
+        pub fn name(self) -> &'static str {
+            SOURCES[self as usize]
+        }
+    }
+
+    pub fn source_of(name: &str) -> Option<Source> {
+        use Source::*;
+        [OpenAi, HuggingFace, Ollama, UserProvided, Rest, Composite]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Status {
+        Mandatory,
+        Allowed,
+        Disallowed,
+    }
+
+    /// Whether `source` takes `field` (`nested`: inside a composite embedder).
+    pub fn status(source: Source, field: &str, nested: bool) -> Status {
+        use Source::*;
+        use Status::*;
+        match (source, field) {
+            (_, "source") => Allowed,
+            (_, "distribution" | "binaryQuantized") => {
+                if nested {
+                    Disallowed
+                } else {
+                    Allowed
+                }
+            }
+            (
+                OpenAi,
+                "model"
+                | "apiKey"
+                | "documentTemplate"
+                | "documentTemplateMaxBytes"
+                | "dimensions"
+                | "url",
+            ) => Allowed,
+            (
+                HuggingFace,
+                "model" | "revision" | "pooling" | "documentTemplate" | "documentTemplateMaxBytes",
+            ) => Allowed,
+            (Ollama, "model") => Mandatory,
+            (
+                Ollama,
+                "documentTemplate" | "documentTemplateMaxBytes" | "url" | "apiKey" | "dimensions",
+            ) => Allowed,
+            (UserProvided, "dimensions") => Mandatory,
+            (Rest, "url" | "request" | "response") => Mandatory,
+            (
+                Rest,
+                "apiKey"
+                | "dimensions"
+                | "documentTemplate"
+                | "documentTemplateMaxBytes"
+                | "headers",
+            ) => Allowed,
+            (Composite, "searchEmbedder" | "indexingEmbedder") => Mandatory,
+            _ => Disallowed,
+        }
+    }
+
+    /// The sources that take `field`.
+    pub fn sources_for(field: &str, nested: bool) -> Vec<&'static str> {
+        SOURCES
+            .iter()
+            .filter(|s| {
+                source_of(s).is_some_and(|s| status(s, field, nested) != Status::Disallowed)
+            })
+            .copied()
+            .collect()
+    }
+
+    /// The fields `source` takes.
+    pub fn fields_for(source: Source, nested: bool) -> Vec<&'static str> {
+        let fields = if nested { NESTED_FIELDS } else { FIELDS };
+        fields
+            .iter()
+            .filter(|f| status(source, f, nested) != Status::Disallowed)
+            .copied()
+            .collect()
+    }
+
+    /// The native dimensions of an OpenAI model and whether they can be lowered.
+    pub fn openai_dimensions(model: &str) -> Option<(usize, bool)> {
+        OPENAI_MODELS
+            .iter()
+            .find(|(name, _, _)| *name == model)
+            .map(|(_, dims, overridable)| (*dims, *overridable))
+    }
+
+    /// An absolute URL: a scheme, `://` and a host.
+    pub fn check_url(url: &str) -> Result<(), &'static str> {
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return Err("relative URL without a base");
+        };
+        let scheme_ok = scheme
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        if !scheme_ok {
+            return Err("invalid scheme");
+        }
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if host.is_empty() || host.contains(char::is_whitespace) {
+            return Err("empty host");
+        }
+        Ok(())
+    }
+
+    /// A secret shown partially, the way Meilisearch returns embedder API keys.
+    pub fn hide_secret(secret: &str) -> String {
+        let chars: Vec<char> = secret.chars().collect();
+        let (kept, mask) = match chars.len() {
+            0..=9 => (0, "XXX..."),
+            10..=19 => (2, "XXXX..."),
+            20..=29 => (3, "XXXXX..."),
+            _ => (5, "XXXXXX..."),
+        };
+        let mut out: String = chars[..kept].iter().collect();
+        out.push_str(mask);
+        out
+    }
+
+    /// The embedders object with every `apiKey` (nested ones too) partially hidden.
+    pub fn hide_api_keys(embedders: &mut serde_json::Value) {
+        let Some(map) = embedders.as_object_mut() else {
+            return;
+        };
+        for config in map.values_mut() {
+            hide_in(config);
+        }
+    }
+
+    fn hide_in(config: &mut serde_json::Value) {
+        let Some(object) = config.as_object_mut() else {
+            return;
+        };
+        if let Some(serde_json::Value::String(key)) = object.get_mut("apiKey") {
+            *key = hide_secret(key);
+        }
+        for nested in ["searchEmbedder", "indexingEmbedder"] {
+            if let Some(inner) = object.get_mut(nested) {
+                hide_in(inner);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Decoding
 
 /// `null` resets; anything else is decoded as the value.
@@ -1095,19 +1317,149 @@ impl Decoder {
         Ok(pagination)
     }
 
-    /// Embedder name to configuration object (kept as given) or `null`.
+    /// Embedder name to configuration object (kept as given once checked) or `null`.
     fn embedders(&self, path: &str, value: &Value) -> Result<BTreeMap<String, Setting<Value>>> {
         let entries = self.object(path, value)?.iter();
         entries
             .map(|(name, config)| {
                 let path = child(path, name);
                 let config = setting(config, |config| {
-                    self.object(&path, config)?;
+                    self.embedder(&path, name, config, false)?;
                     Ok(config.clone())
                 })?;
                 Ok((name.clone(), config))
             })
             .collect()
+    }
+
+    /// Checks one embedder configuration as Meilisearch does when it is sent: every field of
+    /// the right type, then, when `source` is given, only the fields that source takes and
+    /// every field it needs. `nested` is true for a composite's `searchEmbedder` and
+    /// `indexingEmbedder`.
+    fn embedder(&self, path: &str, name: &str, value: &Value, nested: bool) -> Result<()> {
+        use embedders::*;
+        let accepted: &[&str] = if nested { NESTED_FIELDS } else { FIELDS };
+        let mut source = None;
+        let mut model = None;
+        let mut dimensions = None;
+        let mut given: Vec<&str> = Vec::new();
+        self.each_field(path, value, accepted, |key, v, p| {
+            let Some(field) = accepted.iter().find(|f| **f == key) else {
+                return Ok(false);
+            };
+            given.push(*field);
+            if v.is_null() {
+                return Ok(true);
+            }
+            match key {
+                "source" => source = Some(self.one_of(p, v, source_of, SOURCES)?),
+                "model" => model = Some(self.string(p, v)?),
+                "revision" | "apiKey" | "documentTemplate" => {
+                    self.string(p, v)?;
+                }
+                "url" => {
+                    let url = self.string(p, v)?;
+                    if let Err(why) = check_url(&url) {
+                        return Err(self.error(format!(
+                            "`.embedders.{name}.url`: could not parse `{url}`: {why}"
+                        )));
+                    }
+                }
+                "pooling" => {
+                    self.one_of(p, v, |s| POOLINGS.contains(&s).then_some(()), POOLINGS)?;
+                }
+                "dimensions" => {
+                    let n = self.size(p, v)?;
+                    if n == 0 {
+                        return Err(self.error(format!(
+                            "`.embedders.{name}.dimensions`: `dimensions` cannot be zero"
+                        )));
+                    }
+                    dimensions = Some(n);
+                }
+                "documentTemplateMaxBytes" => {
+                    self.non_zero_size(p, v)?;
+                }
+                "binaryQuantized" => {
+                    self.boolean(p, v)?;
+                }
+                "headers" => {
+                    for (header, value) in self.object(p, v)? {
+                        self.string(&child(p, header), value)?;
+                    }
+                }
+                "distribution" => {
+                    self.each_field(p, v, &["mean", "sigma"], |_, number, at| {
+                        match number.as_f64() {
+                            Some(x) if (0.0..=1.0).contains(&x) => Ok(true),
+                            Some(_) => Err(self.invalid(at, "the value must be between 0 and 1")),
+                            None => Err(self.wrong_type(at, "a number", number)),
+                        }
+                    })?;
+                }
+                "searchEmbedder" | "indexingEmbedder" => {
+                    let inner = format!("{name}.{key}");
+                    self.embedder(p, &inner, v, true)?;
+                }
+                // `request` and `response` are free-form templates.
+                _ => {}
+            }
+            Ok(true)
+        })?;
+        let Some(source) = source else {
+            return Ok(());
+        };
+        if nested && matches!(source, Source::Composite | Source::UserProvided) {
+            return Err(self.error(format!(
+                "`.embedders.{name}`: Source `{}` is not available in a nested embedder",
+                source.name()
+            )));
+        }
+        for field in &given {
+            if status(source, field, nested) == Status::Disallowed {
+                return Err(self.error(format!(
+                    "`.embedders.{name}`: Field `{field}` unavailable for source `{}` (only available for sources: {}). Available fields: {}",
+                    source.name(),
+                    backticked_list(&sources_for(field, nested)),
+                    backticked_list(&fields_for(source, nested)),
+                )));
+            }
+        }
+        let object = value.as_object().expect("checked above");
+        for field in accepted {
+            let set = object.get(*field).is_some_and(|v| !v.is_null());
+            if status(source, field, nested) == Status::Mandatory && !set {
+                return Err(self.error(format!(
+                    "`.embedders.{name}`: Missing field `{field}` (note: this field is mandatory for source {})",
+                    source.name()
+                )));
+            }
+        }
+        if source == Source::OpenAi {
+            let model = model.as_deref().unwrap_or(OPENAI_DEFAULT_MODEL);
+            let Some(native) = openai_dimensions(model) else {
+                return Err(self.error(format!(
+                    "`.embedders.{name}.model`: Invalid model `{model}` for OpenAI. Supported models: {:?}",
+                    OPENAI_MODELS.iter().map(|(m, _, _)| *m).collect::<Vec<_>>()
+                )));
+            };
+            if let Some(dimensions) = dimensions {
+                let (_, overridable) = native;
+                if !overridable && dimensions != native.0 {
+                    return Err(self.error(format!(
+                        "`.embedders.{name}.dimensions`: Model `{model}` does not support overriding its native dimensions of {}",
+                        native.0
+                    )));
+                }
+                if dimensions > native.0 {
+                    return Err(self.error(format!(
+                        "`.embedders.{name}.dimensions`: Model `{model}` does not support overriding its dimensions to a value higher than {}. Found {dimensions}",
+                        native.0
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn localized_rules(&self, path: &str, value: &Value) -> Result<Vec<LocalizedAttributesRule>> {
@@ -1444,8 +1796,8 @@ mod tests {
                 json!({ "typoTolerance": { "minWordSizeForTypos": { "oneTypo": 2, "twoTypos": 7 } } }),
             ),
             (
-                json!({ "embedders": { "b": null, "a": { "source": "ollama" } } }),
-                json!({ "embedders": { "a": { "source": "ollama" }, "b": null } }),
+                json!({ "embedders": { "b": null, "a": { "source": "ollama", "model": "m" } } }),
+                json!({ "embedders": { "a": { "source": "ollama", "model": "m" }, "b": null } }),
             ),
         ];
         for (body, expected) in cases {
@@ -1754,8 +2106,8 @@ mod tests {
             ),
             (
                 "embedders",
-                json!({ "e": { "source": "rest" } }),
-                json!({ "embedders": { "e": { "source": "rest" } } }),
+                json!({ "e": { "source": "huggingFace" } }),
+                json!({ "embedders": { "e": { "source": "huggingFace" } } }),
             ),
             ("search-cutoff-ms", json!(0), json!({ "searchCutoffMs": 0 })),
             (

@@ -24,6 +24,8 @@ pub enum UserErrorKind {
     InvalidFacetSearchFacetName,
     FacetSearchDisabled,
     MaxFieldsLimitExceeded,
+    /// An edit function failed, or made a document that cannot be kept.
+    EditDocumentsByFunction,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

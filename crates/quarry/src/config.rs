@@ -110,6 +110,15 @@ pub struct Cli {
     #[arg(long, env = "QUARRY_METRICS_ADDR")]
     pub metrics_addr: Option<String>,
 
+    /// POST every finished batch's tasks to this URL (gzipped NDJSON); listed by
+    /// `GET /webhooks` with the nil uuid, not editable through the API.
+    #[arg(long, env = "QUARRY_TASK_WEBHOOK_URL")]
+    pub task_webhook_url: Option<String>,
+
+    /// Sent as the `Authorization` header with each --task-webhook-url delivery.
+    #[arg(long, env = "QUARRY_TASK_WEBHOOK_AUTHORIZATION_HEADER")]
+    pub task_webhook_authorization_header: Option<String>,
+
     /// Log searches slower than this many milliseconds at `warn`, with their parameters.
     #[arg(long, env = "QUARRY_SLOW_SEARCH_MS")]
     pub slow_search_ms: Option<u64>,

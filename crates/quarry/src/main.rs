@@ -55,6 +55,17 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
     options.index.indexing_memory_bytes = cli.max_indexing_memory.0;
     options.dump_dir = cli.dump_dir.clone();
     options.snapshot_dir = cli.snapshot_dir.clone();
+    options.cli_webhook =
+        cli.task_webhook_url
+            .clone()
+            .map(|url| quarry_scheduler::webhooks::Webhook {
+                url,
+                headers: cli
+                    .task_webhook_authorization_header
+                    .iter()
+                    .map(|value| ("Authorization".to_string(), value.clone()))
+                    .collect(),
+            });
     {
         let cli = cli.clone();
         let index_options = options.index;

@@ -1169,3 +1169,72 @@ fn dump_round_trips_the_api_keys() {
     let (status, _) = send(&target, "GET", "/keys", Some(custom_key), "", Vec::new());
     assert_eq!(status, 403, "the search key cannot list keys");
 }
+
+// ---------------------------------------------------------------------------------------
+// Instance settings: experimental features and webhooks
+
+#[test]
+fn experimental_features_and_webhooks_survive_restarts_and_dumps() {
+    let dir = tempfile::tempdir().unwrap();
+    let dumps = dir.path().join("dumps");
+    let db = path_arg(&dir.path().join("a"));
+    let options = || {
+        args(&[
+            "--db-path",
+            &db,
+            "--dump-dir",
+            &path_arg(&dumps),
+            "--log-level",
+            "warn",
+        ])
+    };
+    let source = start(&dir.path().join("a.log"), options());
+    let (status, features) = send_json(
+        &source,
+        "PATCH",
+        "/experimental-features",
+        None,
+        &json!({"containsFilter": true, "editDocumentsByFunction": true}),
+    );
+    assert_eq!(status, 200, "{features}");
+    let (status, webhook) = send_json(
+        &source,
+        "POST",
+        "/webhooks",
+        None,
+        &json!({"url": "http://127.0.0.1:9/hook", "headers": {"X-Kept": "yes"}}),
+    );
+    assert_eq!(status, 201, "{webhook}");
+    let webhooks = source.get("/webhooks");
+
+    // A restart keeps both.
+    source.signal_and_wait("TERM", TIMEOUT);
+    let restarted = start(&dir.path().join("a2.log"), options());
+    assert_eq!(restarted.get("/experimental-features"), features);
+    assert_eq!(restarted.get("/webhooks"), webhooks);
+
+    // A dump carries both to a new instance.
+    let (status, body) = send(&restarted, "POST", "/dumps", None, "", Vec::new());
+    assert_eq!(status, 202, "{body}");
+    let dump_task = wait_ok(&restarted, body["taskUid"].as_u64().unwrap());
+    let dump = dumps.join(format!(
+        "{}.dump",
+        dump_task["details"]["dumpUid"].as_str().unwrap()
+    ));
+    let entries = read_archive(&dump);
+    assert!(entries.contains_key("instance/experimental-features.json"));
+    assert!(entries.contains_key("instance/webhooks.json"));
+    let target = start(
+        &dir.path().join("b.log"),
+        args(&[
+            "--db-path",
+            &path_arg(&dir.path().join("b")),
+            "--import-dump",
+            &path_arg(&dump),
+            "--log-level",
+            "warn",
+        ]),
+    );
+    assert_eq!(target.get("/experimental-features"), features);
+    assert_eq!(target.get("/webhooks"), webhooks);
+}

@@ -174,6 +174,14 @@ fn write_dump(
         .export_keys()
         .map_err(|e| internal("exporting the API keys", e))?;
     append_bytes(&mut builder, "keys.json", &to_pretty(&Value::Array(keys)))?;
+    let records = inner.instance.read().clone();
+    for (name, value) in &records {
+        append_bytes(
+            &mut builder,
+            &format!("instance/{name}.json"),
+            &to_pretty(value),
+        )?;
+    }
 
     // The queue as it is now; the dump task itself is recorded as succeeded, since the
     // instance rebuilt from the dump must not dump again.
@@ -433,6 +441,21 @@ fn import_unpacked(
     };
     changes.put_tasks = tasks;
     changes.put_batches = batches;
+    if let Ok(entries) = std::fs::read_dir(work.join("instance")) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".json"))
+            else {
+                continue;
+            };
+            changes
+                .put_instance
+                .push((name.to_string(), read_json(&path)?));
+        }
+    }
     let store = Store::open(&db_path.join("meta.redb"))
         .map_err(|e| internal("creating the task store", e))?;
     store

@@ -5,6 +5,8 @@
 //! record and its payload are fsync'd. **Invariant**: only the writer thread changes indexes.
 
 pub mod dump;
+pub mod edit;
+pub mod features;
 pub mod metrics;
 mod processing;
 pub use processing::engine_error;
@@ -14,6 +16,7 @@ pub mod snapshot;
 mod store;
 pub mod task;
 pub mod view;
+pub mod webhooks;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -30,6 +33,7 @@ use quarry_engine::Index;
 use time::OffsetDateTime;
 
 pub use dump::{KeyStore, Keys, NoKeys};
+pub use features::{ExperimentalFeatures, Feature};
 pub use quarry_engine::IndexOptions;
 pub use registry::IndexInfo;
 pub use store::IndexEntry;
@@ -53,6 +57,8 @@ pub struct SchedulerOptions {
     pub snapshot_dir: PathBuf,
     /// The API keys a dump carries (empty until the key store is plugged in).
     pub keys: Keys,
+    /// The webhook given on the command line (`--task-webhook-url`), not editable.
+    pub cli_webhook: Option<webhooks::Webhook>,
 }
 
 impl SchedulerOptions {
@@ -64,6 +70,7 @@ impl SchedulerOptions {
             dump_dir: PathBuf::from("dumps"),
             snapshot_dir: PathBuf::from("snapshots"),
             keys: Keys::none(),
+            cli_webhook: None,
         }
     }
 }
@@ -91,6 +98,14 @@ pub(crate) struct Inner {
     /// While set, the writer starts no new batch (tests use it to hold tasks in the queue).
     pub paused: AtomicBool,
     pub metrics: metrics::WriterMetrics,
+    /// Instance-wide records (experimental features, webhooks) as the store holds them.
+    pub instance: parking_lot::RwLock<BTreeMap<String, serde_json::Value>>,
+    /// The experimental features, decoded from `instance` (read on hot paths).
+    pub features: parking_lot::RwLock<ExperimentalFeatures>,
+    /// The registered webhooks, decoded from `instance`; the notifier reads them too.
+    pub webhooks: Arc<parking_lot::RwLock<webhooks::Registered>>,
+    /// Where finished tasks go to be sent to the webhooks.
+    pub(crate) notifier: Option<webhooks::Notifier>,
 }
 
 #[derive(Clone)]
@@ -163,6 +178,25 @@ impl Scheduler {
             .map_err(|e| internal("reading the task store", e))?;
         let registry = Registry::open(&dir.join("indexes"), &loaded.indexes, options.index)?;
         let next_task_uid = loaded.tasks.keys().next_back().map_or(0, |u| u + 1);
+        let features = loaded
+            .instance
+            .get(features::FEATURES_KEY)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        let registered = Arc::new(parking_lot::RwLock::new(webhooks::registered_from(
+            loaded.instance.get(webhooks::WEBHOOKS_KEY).cloned(),
+        )));
+        let notifier = {
+            let registered = registered.clone();
+            let cli = options.cli_webhook.clone();
+            webhooks::Notifier::start(move || {
+                cli.iter()
+                    .cloned()
+                    .chain(registered.read().values().cloned())
+                    .collect()
+            })
+            .map_err(io_error)?
+        };
         let next_batch_uid = loaded.batches.keys().next_back().map_or(0, |u| u + 1);
         let queue = Queue {
             enqueued: BTreeSet::new(),
@@ -183,6 +217,10 @@ impl Scheduler {
             abort_processing: AtomicBool::new(false),
             paused: AtomicBool::new(false),
             metrics: metrics::WriterMetrics::default(),
+            instance: parking_lot::RwLock::new(loaded.instance),
+            features: parking_lot::RwLock::new(features),
+            webhooks: registered,
+            notifier: Some(notifier),
         });
         processing::recover(&inner)?;
         let worker = inner.clone();
@@ -198,6 +236,72 @@ impl Scheduler {
 
     pub fn db_path(&self) -> &Path {
         &self.inner.options.db_path
+    }
+
+    /// The experimental features as they are now.
+    pub fn experimental_features(&self) -> ExperimentalFeatures {
+        *self.inner.features.read()
+    }
+
+    /// Changes the experimental features with `edit` (which sees the current ones), stores
+    /// the result durably, then makes it current. Concurrent updates apply one after another.
+    pub fn update_experimental_features(
+        &self,
+        edit: impl FnOnce(&ExperimentalFeatures) -> Result<ExperimentalFeatures, ResponseError>,
+    ) -> Result<ExperimentalFeatures, ResponseError> {
+        let mut current = self.inner.features.write();
+        let next = edit(&current)?;
+        let value = serde_json::to_value(next).map_err(|e| internal("features", e))?;
+        self.put_instance_record(features::FEATURES_KEY, value)?;
+        *current = next;
+        Ok(next)
+    }
+
+    /// The webhook of the command line, if any, and the registered ones.
+    pub fn webhooks(&self) -> (Option<webhooks::Webhook>, webhooks::Registered) {
+        (
+            self.inner.options.cli_webhook.clone(),
+            self.inner.webhooks.read().clone(),
+        )
+    }
+
+    /// Changes the registered webhooks with `edit`, stores the result durably, then makes it
+    /// current (the next batch is sent to the new set). Concurrent updates apply in turn.
+    pub fn update_webhooks<R>(
+        &self,
+        edit: impl FnOnce(&mut webhooks::Registered) -> Result<R, ResponseError>,
+    ) -> Result<R, ResponseError> {
+        let mut current = self.inner.webhooks.write();
+        let mut next = current.clone();
+        let result = edit(&mut next)?;
+        let value = serde_json::to_value(&next).map_err(|e| internal("webhooks", e))?;
+        self.put_instance_record(webhooks::WEBHOOKS_KEY, value)?;
+        *current = next;
+        Ok(result)
+    }
+
+    /// An instance-wide record (webhooks, ...) by name.
+    pub fn instance_record(&self, name: &str) -> Option<serde_json::Value> {
+        self.inner.instance.read().get(name).cloned()
+    }
+
+    /// Stores an instance-wide record durably (fsync'd before this returns).
+    pub fn put_instance_record(
+        &self,
+        name: &str,
+        value: serde_json::Value,
+    ) -> Result<(), ResponseError> {
+        let mut records = self.inner.instance.write();
+        let changes = Changes {
+            put_instance: vec![(name.to_string(), value.clone())],
+            ..Default::default()
+        };
+        self.inner
+            .store
+            .apply(&changes)
+            .map_err(|e| store_error("recording an instance setting", e))?;
+        records.insert(name.to_string(), value);
+        Ok(())
     }
 
     /// Creates a payload file for a task about to be registered.

@@ -57,6 +57,7 @@ fn user_error_code(kind: UserErrorKind) -> Code {
         UserErrorKind::InvalidFacetSearchFacetName => Code::InvalidFacetSearchFacetName,
         UserErrorKind::FacetSearchDisabled => Code::FacetSearchDisabled,
         UserErrorKind::MaxFieldsLimitExceeded => Code::MaxFieldsLimitExceeded,
+        UserErrorKind::EditDocumentsByFunction => Code::EditDocumentsByFunctionError,
     }
 }
 
@@ -324,6 +325,38 @@ fn execute(inner: &Inner, tasks: &[Task]) -> Effects {
         ),
         TaskKind::IndexSwap { swaps } => swap_indexes(inner, first.uid, swaps),
         TaskKind::SettingsUpdate { index_uid, .. } => update_settings(inner, tasks, index_uid),
+        TaskKind::IndexCompaction { index_uid } => compact_index(inner, first.uid, index_uid),
+        TaskKind::DocumentEdition {
+            index_uid,
+            filter,
+            context,
+            function,
+        } => edit_documents(
+            inner,
+            first.uid,
+            index_uid,
+            filter.as_ref(),
+            context.as_ref(),
+            function,
+        ),
+        TaskKind::TaskCompaction => {
+            let file = inner.options.db_path.join("meta.redb");
+            let size = || std::fs::metadata(&file).map_or(0, |m| m.len());
+            let before = size();
+            match inner.store.compact() {
+                Ok(()) => single(
+                    first.uid,
+                    Outcome::succeeded(json!({
+                        "preCompactionSize": human_size(before),
+                        "postCompactionSize": human_size(size()),
+                    })),
+                ),
+                Err(e) => single(
+                    first.uid,
+                    Outcome::failed(Some(json!({})), &internal("compacting the task store", e)),
+                ),
+            }
+        }
         TaskKind::DumpCreation => {
             let dump_uid = crate::dump::new_dump_uid();
             let details = json!({"dumpUid": dump_uid});
@@ -736,6 +769,136 @@ fn delete_index(inner: &Inner, task_uid: u32, uid: &str) -> Effects {
     }
 }
 
+/// `documentEdition`: runs the task's function on the documents its filter selects, in one
+/// commit that records the task's outcome (so recovery after a crash finds it).
+fn edit_documents(
+    inner: &Inner,
+    task_uid: u32,
+    uid: &str,
+    filter: Option<&Value>,
+    context: Option<&Value>,
+    function: &str,
+) -> Effects {
+    let details = |edited, deleted| {
+        crate::task::edition_details(filter, context, function, Some(edited), Some(deleted))
+    };
+    let fail = |e: &ResponseError| single(task_uid, Outcome::failed(Some(details(0, 0)), e));
+    let Some(index) = inner.registry.get(uid) else {
+        return fail(&crate::index_not_found(uid));
+    };
+    let filter = match filter.map(|f| {
+        quarry_engine::filter::parse_filter_checked(f, &index.settings())
+            .map_err(|e| ResponseError::new(Code::InvalidDocumentFilter, e.message))
+    }) {
+        Some(Err(e)) => return fail(&e),
+        Some(Ok(parsed)) => parsed,
+        None => None,
+    };
+    let editor = match crate::edit::DocumentEditor::new(function, context, index.primary_key()) {
+        Ok(editor) => editor,
+        Err(e) => return fail(&engine_error(e)),
+    };
+    let mut batch = match index.write(false) {
+        Ok(batch) => batch,
+        Err(e) => return fail(&engine_error(e)),
+    };
+    let edited = batch.edit_documents(filter.as_ref(), |document| {
+        if inner.abort_processing.load(Ordering::SeqCst) {
+            return Err(EngineError::Corrupted("canceled".into()));
+        }
+        editor.edit(document)
+    });
+    if inner.abort_processing.load(Ordering::SeqCst) {
+        let _ = batch.abort();
+        return Effects {
+            aborted: true,
+            ..Default::default()
+        };
+    }
+    let outcome = match edited {
+        Ok(counts) => Outcome::succeeded(details(counts.edited, counts.deleted)),
+        Err(e) => {
+            let _ = batch.abort();
+            if !matches!(e, EngineError::User(_)) {
+                index.reset_writer();
+            }
+            return fail(&engine_error(e));
+        }
+    };
+    if let Err(e) = batch.commit(task_uid, BTreeMap::from([(task_uid, outcome.to_json())])) {
+        return fail(&engine_error(e));
+    }
+    let mut effects = single(task_uid, outcome);
+    touch(inner, uid, &mut effects);
+    effects
+}
+
+/// `indexCompaction`: merges the index's segments into one (deleted documents are dropped),
+/// commits that with the task's outcome, then removes the files of the replaced segments.
+/// The details give the index's size on disk before and after.
+fn compact_index(inner: &Inner, task_uid: u32, uid: &str) -> Effects {
+    let Some(index) = inner.registry.get(uid) else {
+        return single(
+            task_uid,
+            Outcome::failed(Some(json!({})), &crate::index_not_found(uid)),
+        );
+    };
+    let before = index.size_on_disk();
+    let compacted = merge_and_collect(&index, task_uid, before);
+    match compacted {
+        Ok(()) => {
+            let after = index.size_on_disk();
+            tracing::info!(index_uid = uid, before, after, "index compacted");
+            single(
+                task_uid,
+                Outcome::succeeded(json!({
+                    "preCompactionSize": human_size(before),
+                    "postCompactionSize": human_size(after),
+                })),
+            )
+        }
+        Err(e) => {
+            index.reset_writer();
+            single(task_uid, Outcome::failed(Some(json!({})), &engine_error(e)))
+        }
+    }
+}
+
+/// The work of `indexCompaction`: one segment, committed with the task's outcome (the size
+/// after is not known yet), then the replaced files removed.
+fn merge_and_collect(index: &Index, task_uid: u32, before: u64) -> Result<(), EngineError> {
+    // Merges the writer started in the background must end before all segments can be merged
+    // together.
+    index.close_writer()?;
+    let mut batch = index.write(false)?;
+    batch.merge_all_segments()?;
+    let recorded = Outcome::succeeded(json!({
+        "preCompactionSize": human_size(before),
+        "postCompactionSize": null,
+    }));
+    batch.commit(task_uid, BTreeMap::from([(task_uid, recorded.to_json())]))?;
+    index.garbage_collect()?;
+    index.close_writer()
+}
+
+/// A size as the compaction details show it: `512 B`, `1.25 KiB`, `3.5 MiB`, ...
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        let text = format!("{value:.2}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        format!("{text} {}", UNITS[unit])
+    }
+}
+
 fn update_index(
     inner: &Inner,
     task_uid: u32,
@@ -1027,6 +1190,11 @@ fn finish_batch(
     for (uid, entry) in &changes.put_indexes {
         inner.registry.set_entry(uid, entry.clone());
     }
+    let notified: Vec<Value> = if inner.notifier.is_some() {
+        finished.iter().map(crate::view::task_view).collect()
+    } else {
+        Vec::new()
+    };
     for task in finished {
         if let TaskKind::DocumentAdditionOrUpdate { payload, .. } = &task.kind {
             let _ = std::fs::remove_file(payload_path(inner, *payload));
@@ -1049,6 +1217,9 @@ fn finish_batch(
         let _ = std::fs::remove_dir_all(dir);
     }
     inner.wake.notify_all();
+    if let Some(notifier) = &inner.notifier {
+        notifier.notify(notified);
+    }
     let elapsed = started.elapsed();
     let mut indexed = 0;
     for (uid, outcome) in &outcomes {

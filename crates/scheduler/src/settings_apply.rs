@@ -148,7 +148,8 @@ pub fn apply_patch(current: &IndexSettings, patch: &Settings) -> IndexSettings {
             for (name, value) in embedders {
                 match value {
                     Setting::Set(v) => {
-                        s.embedders.insert(name.clone(), v.clone());
+                        let merged = merge_embedder(s.embedders.get(name), v);
+                        s.embedders.insert(name.clone(), merged);
                     }
                     Setting::Reset => {
                         s.embedders.remove(name);
@@ -374,6 +375,39 @@ pub fn to_wire(s: &IndexSettings) -> Settings {
             PrefixSearch::Disabled => PrefixSearchView::Disabled,
         }),
     }
+}
+
+/// An embedder update as Meilisearch applies it: a new embedder, or one whose `source`
+/// changes, takes the new configuration (with the default `openAi` source when it names
+/// none); otherwise the given fields replace the old ones and a `null` field goes back to its
+/// default (it is removed).
+fn merge_embedder(old: Option<&serde_json::Value>, new: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    let (Some(Value::Object(old)), Value::Object(new)) = (old, new) else {
+        let mut fresh = new.clone();
+        if let Value::Object(fields) = &mut fresh {
+            fields.retain(|_, v| !v.is_null());
+            fields
+                .entry("source")
+                .or_insert_with(|| Value::from("openAi"));
+        }
+        return fresh;
+    };
+    let new_source = new.get("source").filter(|s| !s.is_null());
+    if new_source.is_some_and(|s| Some(s) != old.get("source")) {
+        let mut fresh = new.clone();
+        fresh.retain(|_, v| !v.is_null());
+        return Value::Object(fresh);
+    }
+    let mut merged = old.clone();
+    for (field, value) in new {
+        if value.is_null() && field != "source" {
+            merged.remove(field);
+        } else if !value.is_null() {
+            merged.insert(field.clone(), value.clone());
+        }
+    }
+    Value::Object(merged)
 }
 
 #[cfg(test)]

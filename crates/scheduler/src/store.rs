@@ -14,6 +14,8 @@ use crate::task::{Batch, Task};
 const TASKS: TableDefinition<u32, &[u8]> = TableDefinition::new("tasks");
 const BATCHES: TableDefinition<u32, &[u8]> = TableDefinition::new("batches");
 const INDEXES: TableDefinition<&str, &[u8]> = TableDefinition::new("indexes");
+/// Instance-wide records (experimental features, webhooks), JSON by name.
+const INSTANCE: TableDefinition<&str, &[u8]> = TableDefinition::new("instance");
 
 /// Where an index lives and when it was created and last changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,7 +48,8 @@ redb_from!(
 );
 
 pub struct Store {
-    db: Database,
+    /// Behind a lock so that a compaction (which needs the database alone) can run.
+    db: parking_lot::Mutex<Database>,
 }
 
 /// Everything the store holds, read once at start.
@@ -54,6 +57,7 @@ pub struct Loaded {
     pub tasks: BTreeMap<u32, Task>,
     pub batches: BTreeMap<u32, Batch>,
     pub indexes: BTreeMap<String, IndexEntry>,
+    pub instance: BTreeMap<String, serde_json::Value>,
 }
 
 /// A set of changes applied in one durable transaction.
@@ -65,6 +69,7 @@ pub struct Changes {
     pub delete_batches: Vec<u32>,
     pub put_indexes: Vec<(String, IndexEntry)>,
     pub delete_indexes: Vec<String>,
+    pub put_instance: Vec<(String, serde_json::Value)>,
 }
 
 impl Store {
@@ -74,12 +79,15 @@ impl Store {
         txn.open_table(TASKS)?;
         txn.open_table(BATCHES)?;
         txn.open_table(INDEXES)?;
+        txn.open_table(INSTANCE)?;
         txn.commit()?;
-        Ok(Store { db })
+        Ok(Store {
+            db: parking_lot::Mutex::new(db),
+        })
     }
 
     pub fn load(&self) -> Result<Loaded, StoreError> {
-        let txn = self.db.begin_read()?;
+        let txn = self.db.lock().begin_read()?;
         let mut tasks = BTreeMap::new();
         for row in txn.open_table(TASKS)?.iter()? {
             let (k, v) = row?;
@@ -95,23 +103,30 @@ impl Store {
             let (k, v) = row?;
             indexes.insert(k.value().to_string(), serde_json::from_slice(v.value())?);
         }
+        let mut instance = BTreeMap::new();
+        for row in txn.open_table(INSTANCE)?.iter()? {
+            let (k, v) = row?;
+            instance.insert(k.value().to_string(), serde_json::from_slice(v.value())?);
+        }
         Ok(Loaded {
             tasks,
             batches,
             indexes,
+            instance,
         })
     }
 
     /// Copies every table, as one read transaction sees them, into a new database at `path`,
     /// passing each task through `edit` first. Returns what the copy holds.
     pub fn copy_to(&self, path: &Path, edit: impl Fn(&mut Task)) -> Result<Loaded, StoreError> {
-        let read = self.db.begin_read()?;
+        let read = self.db.lock().begin_read()?;
         let copy = Database::create(path)?;
         let write = copy.begin_write()?;
         let mut loaded = Loaded {
             tasks: BTreeMap::new(),
             batches: BTreeMap::new(),
             indexes: BTreeMap::new(),
+            instance: BTreeMap::new(),
         };
         {
             let mut tasks = write.open_table(TASKS)?;
@@ -138,14 +153,32 @@ impl Store {
                     .indexes
                     .insert(k.value().to_string(), serde_json::from_slice(v.value())?);
             }
+            let mut instance = write.open_table(INSTANCE)?;
+            for row in read.open_table(INSTANCE)?.iter()? {
+                let (k, v) = row?;
+                instance.insert(k.value(), v.value())?;
+                loaded
+                    .instance
+                    .insert(k.value().to_string(), serde_json::from_slice(v.value())?);
+            }
         }
         write.commit()?;
         Ok(loaded)
     }
 
+    /// Rewrites the database file without its free pages (`taskCompaction`).
+    pub fn compact(&self) -> Result<(), StoreError> {
+        self.db
+            .lock()
+            .compact()
+            .map_err(|e| StoreError::Redb(e.into()))?;
+        Ok(())
+    }
+
     /// Applies `changes` atomically and durably.
     pub fn apply(&self, changes: &Changes) -> Result<(), StoreError> {
-        let txn = self.db.begin_write()?;
+        let db = self.db.lock();
+        let txn = db.begin_write()?;
         {
             let mut tasks = txn.open_table(TASKS)?;
             for task in &changes.put_tasks {
@@ -167,6 +200,10 @@ impl Store {
             }
             for uid in &changes.delete_indexes {
                 indexes.remove(uid.as_str())?;
+            }
+            let mut instance = txn.open_table(INSTANCE)?;
+            for (name, value) in &changes.put_instance {
+                instance.insert(name.as_str(), serde_json::to_vec(value)?.as_slice())?;
             }
         }
         txn.commit()?;

@@ -62,6 +62,14 @@ pub enum TaskKind {
         /// The filter as the user sent it (string or array form).
         filter: Value,
     },
+    /// Runs a Rhai function on the documents a filter selects (`POST .../documents/edit`).
+    DocumentEdition {
+        index_uid: String,
+        /// The filter as the user sent it (string or array form), if any.
+        filter: Option<Value>,
+        context: Option<Value>,
+        function: String,
+    },
     SettingsUpdate {
         index_uid: String,
         /// The settings as the user sent them (wire JSON; `null` resets a key).
@@ -91,6 +99,13 @@ pub enum TaskKind {
         query: String,
         tasks: Vec<u32>,
     },
+    /// Rewrites an index's segments into one without deleted documents and removes the files
+    /// no longer used (`POST /indexes/{uid}/compact`).
+    IndexCompaction {
+        index_uid: String,
+    },
+    /// Rewrites the task store without its free pages (`POST /tasks/compact`).
+    TaskCompaction,
     /// Writes a dump archive of the whole instance (`POST /dumps`).
     DumpCreation,
     /// Writes a snapshot of the data directory (`POST /snapshots`, `--schedule-snapshot`).
@@ -111,6 +126,7 @@ impl TaskKind {
             TaskKind::DocumentDeletion { .. }
             | TaskKind::DocumentClear { .. }
             | TaskKind::DocumentDeletionByFilter { .. } => "documentDeletion",
+            TaskKind::DocumentEdition { .. } => "documentEdition",
             TaskKind::SettingsUpdate { .. } => "settingsUpdate",
             TaskKind::IndexCreation { .. } => "indexCreation",
             TaskKind::IndexUpdate { .. } => "indexUpdate",
@@ -118,6 +134,8 @@ impl TaskKind {
             TaskKind::IndexSwap { .. } => "indexSwap",
             TaskKind::TaskCancelation { .. } => "taskCancelation",
             TaskKind::TaskDeletion { .. } => "taskDeletion",
+            TaskKind::IndexCompaction { .. } => "indexCompaction",
+            TaskKind::TaskCompaction => "taskCompaction",
             TaskKind::DumpCreation => "dumpCreation",
             TaskKind::SnapshotCreation => "snapshotCreation",
         }
@@ -130,13 +148,16 @@ impl TaskKind {
             | TaskKind::DocumentDeletion { index_uid, .. }
             | TaskKind::DocumentClear { index_uid }
             | TaskKind::DocumentDeletionByFilter { index_uid, .. }
+            | TaskKind::DocumentEdition { index_uid, .. }
             | TaskKind::SettingsUpdate { index_uid, .. }
             | TaskKind::IndexCreation { index_uid, .. }
             | TaskKind::IndexUpdate { index_uid, .. }
-            | TaskKind::IndexDeletion { index_uid } => Some(index_uid),
+            | TaskKind::IndexDeletion { index_uid }
+            | TaskKind::IndexCompaction { index_uid } => Some(index_uid),
             TaskKind::IndexSwap { .. }
             | TaskKind::TaskCancelation { .. }
             | TaskKind::TaskDeletion { .. }
+            | TaskKind::TaskCompaction
             | TaskKind::DumpCreation
             | TaskKind::SnapshotCreation => None,
         }
@@ -185,6 +206,12 @@ impl TaskKind {
             TaskKind::DocumentDeletionByFilter { filter, .. } => {
                 json!({"providedIds": 0, "deletedDocuments": null, "originalFilter": filter.to_string()})
             }
+            TaskKind::DocumentEdition {
+                filter,
+                context,
+                function,
+                ..
+            } => edition_details(filter.as_ref(), context.as_ref(), function, None, None),
             TaskKind::SettingsUpdate { settings, .. } => settings.clone(),
             TaskKind::IndexCreation { primary_key, .. } => json!({"primaryKey": primary_key}),
             TaskKind::IndexUpdate {
@@ -207,10 +234,30 @@ impl TaskKind {
             TaskKind::TaskDeletion { query, tasks } => {
                 json!({"matchedTasks": tasks.len(), "deletedTasks": null, "originalFilter": query})
             }
+            TaskKind::IndexCompaction { .. } => json!({}),
+            TaskKind::TaskCompaction => json!({}),
             TaskKind::DumpCreation => json!({"dumpUid": null}),
             TaskKind::SnapshotCreation => return None,
         })
     }
+}
+
+/// The details of a `documentEdition` task: the counts once it ran, the filter as a JSON text
+/// (as Meilisearch shows it), the context and the function.
+pub fn edition_details(
+    filter: Option<&Value>,
+    context: Option<&Value>,
+    function: &str,
+    edited: Option<u64>,
+    deleted: Option<u64>,
+) -> Value {
+    serde_json::json!({
+        "editedDocuments": edited,
+        "deletedDocuments": deleted,
+        "originalFilter": filter.map(|f| f.to_string()),
+        "context": context,
+        "function": function,
+    })
 }
 
 /// A task's failure as it is shown: a Meilisearch error code and message.

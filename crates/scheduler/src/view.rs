@@ -50,6 +50,11 @@ fn error_view(task: &Task) -> Value {
 
 /// `GET /tasks/{uid}`.
 pub fn task_view(task: &Task) -> Value {
+    // Embedder API keys a settings update carries are shown partially, as in the settings.
+    let mut details = task.details.clone();
+    if let Some(embedders) = details.as_mut().and_then(|d| d.get_mut("embedders")) {
+        quarry_api_types::settings::embedders::hide_api_keys(embedders);
+    }
     json!({
         "uid": task.uid,
         "batchUid": task.batch_uid,
@@ -57,7 +62,7 @@ pub fn task_view(task: &Task) -> Value {
         "status": task.status.as_str(),
         "type": task.kind.type_name(),
         "canceledBy": task.canceled_by,
-        "details": task.details,
+        "details": details,
         "error": error_view(task),
         "duration": duration_or_null(task.started_at, task.finished_at),
         "enqueuedAt": format_date(task.enqueued_at),

@@ -133,6 +133,13 @@ fn request_for(server: &Server, method: &str, pattern: &str, doc_id: &str) -> Re
             Some(json!({"queries": [{"indexUid": MOVIES, "q": "a"}]})),
             200,
         ),
+        ("GET", "/experimental-features") => req("GET", "/experimental-features", None, 200),
+        ("PATCH", "/experimental-features") => req(
+            "PATCH",
+            "/experimental-features",
+            Some(json!({"multimodal": false})),
+            200,
+        ),
         ("GET", "/indexes") => req("GET", "/indexes", None, 200),
         ("POST", "/indexes") => req(
             "POST",
@@ -146,6 +153,8 @@ fn request_for(server: &Server, method: &str, pattern: &str, doc_id: &str) -> Re
         }
         ("DELETE", "/indexes/{uid}") => req("DELETE", "/indexes/authz_scratch_gone", None, 202),
         ("GET", "/indexes/{uid}/stats") => req("GET", &m(pattern), None, 200),
+        ("POST", "/indexes/{uid}/compact") => req("POST", &s(pattern), None, 202),
+        ("POST", "/indexes/{uid}/fields") => req("POST", &m(pattern), Some(json!({})), 200),
         ("GET", "/indexes/{uid}/documents") => req("GET", &m(pattern), None, 200),
         ("POST" | "PUT", "/indexes/{uid}/documents") => req(
             if method == "POST" { "POST" } else { "PUT" },
@@ -154,6 +163,11 @@ fn request_for(server: &Server, method: &str, pattern: &str, doc_id: &str) -> Re
             202,
         ),
         ("DELETE", "/indexes/{uid}/documents") => req("DELETE", &s(pattern), None, 202),
+        // Behind an experimental feature that is off here: an authorized caller gets past the
+        // key check to the feature's refusal.
+        ("POST", "/indexes/{uid}/documents/edit") => {
+            req("POST", &s(pattern), Some(json!({"function": "doc"})), 400)
+        }
         ("POST", "/indexes/{uid}/documents/fetch") => {
             req("POST", &m(pattern), Some(json!({"limit": 1})), 200)
         }
@@ -220,16 +234,57 @@ fn request_for(server: &Server, method: &str, pattern: &str, doc_id: &str) -> Re
         ("GET", "/tasks") => req("GET", "/tasks", None, 200),
         ("DELETE", "/tasks") => req("DELETE", "/tasks?uids=999999", None, 200),
         ("POST", "/tasks/cancel") => req("POST", "/tasks/cancel?uids=999999", None, 200),
+        // Behind an experimental feature that is off here.
+        ("POST", "/tasks/compact") => req("POST", "/tasks/compact", None, 400),
         // Task 0 and batch 0 created the movies index: the key of another index cannot see them.
         ("GET", "/tasks/{uid}") => Request {
             other_index: Some(404),
             ..req("GET", "/tasks/0", None, 200)
+        },
+        // The route is behind an experimental feature that is off here: an authorized caller
+        // gets past the key check to the feature's refusal.
+        ("GET", "/tasks/{uid}/documents") => Request {
+            other_index: Some(400),
+            ..req("GET", "/tasks/0/documents", None, 400)
         },
         ("GET", "/batches") => req("GET", "/batches", None, 200),
         ("GET", "/batches/{uid}") => Request {
             other_index: Some(404),
             ..req("GET", "/batches/0", None, 200)
         },
+        ("GET", "/webhooks") => req("GET", "/webhooks", None, 200),
+        ("POST", "/webhooks") => req(
+            "POST",
+            "/webhooks",
+            Some(json!({"url": "http://127.0.0.1:9/authz"})),
+            201,
+        ),
+        ("GET" | "PATCH" | "DELETE", "/webhooks/{uuid}") => {
+            // Reads and updates share one webhook; each deletion gets its own.
+            let existing = send(server, "GET", "/webhooks", None, Some(MASTER)).expect(200);
+            let uuid = match existing["results"][0]["uuid"].as_str() {
+                Some(uuid) if method != "DELETE" => uuid.to_string(),
+                _ => master_post(
+                    server,
+                    "/webhooks",
+                    json!({"url": "http://127.0.0.1:9/authz"}),
+                )["uuid"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            };
+            let path = format!("/webhooks/{uuid}");
+            match method {
+                "GET" => req("GET", &path, None, 200),
+                "PATCH" => req(
+                    "PATCH",
+                    &path,
+                    Some(json!({"headers": {"X-Test": "1"}})),
+                    200,
+                ),
+                _ => req("DELETE", &path, None, 204),
+            }
+        }
         ("GET", "/keys") => req("GET", "/keys", None, 200),
         ("POST", "/keys") => req(
             "POST",

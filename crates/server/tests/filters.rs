@@ -51,6 +51,10 @@ fn wait_long(task: u64) {
 /// Creates an index with `settings`, loads `docs`, and returns its uid.
 fn load(prefix: &str, settings: Value, docs: &[Value]) -> String {
     let server = server();
+    // `CONTAINS` is behind an experimental feature, as in Meilisearch; these tests use it.
+    server
+        .patch("/experimental-features", json!({"containsFilter": true}))
+        .expect(200);
     let uid = unique_uid(prefix);
     server.create_index(&uid, Some("id"));
     let task = server

@@ -700,3 +700,136 @@ fn displayed_attributes_restrict_hits() {
     }
     assert!(hit_ids(&result).contains(&1));
 }
+
+#[test]
+fn embedders_of_every_source_are_checked_stored_and_their_keys_hidden() {
+    let s = server();
+    let uid = unique_uid("settings_embedders");
+    s.create_index(&uid, None);
+    let path = format!("{}/embedders", settings_path(&uid));
+    let embedders = json!({
+        "openai": {"source": "openAi", "model": "text-embedding-3-large", "dimensions": 512, "apiKey": "sk-0123456789abcdefghijklmnopqrstuvwxyz", "documentTemplate": "{{doc.title}}"},
+        "hf": {"source": "huggingFace", "model": "BAAI/bge-base-en-v1.5", "pooling": "forceMean"},
+        "ollama": {"source": "ollama", "model": "nomic-embed-text", "url": "http://127.0.0.1:11434/api/embed"},
+        "rest": {"source": "rest", "url": "http://127.0.0.1:1/embed", "request": {"input": "{{text}}"}, "response": {"embedding": "{{embedding}}"}, "headers": {"X-A": "b"}, "apiKey": "short"},
+        "manual": {"source": "userProvided", "dimensions": 3, "binaryQuantized": false, "distribution": {"mean": 0.7, "sigma": 0.3}}
+    });
+    let task = s.patch(&path, embedders.clone()).task_uid();
+    let task = s.wait_ok(task);
+    // Task details hide the keys too.
+    assert_eq!(
+        task["details"]["embedders"]["openai"]["apiKey"],
+        "sk-01XXXXXX..."
+    );
+    let stored = s.get(&path).expect(200);
+    let mut expected = embedders.clone();
+    expected["openai"]["apiKey"] = json!("sk-01XXXXXX...");
+    expected["rest"]["apiKey"] = json!("XXX...");
+    assert_eq!(stored, expected);
+    assert_eq!(
+        s.get(&settings_path(&uid)).expect(200)["embedders"],
+        expected
+    );
+
+    // A partial update of an embedder keeps its other fields; `null` removes one.
+    let task = s
+        .patch(
+            &path,
+            json!({"ollama": {"dimensions": 768, "url": null}, "hf": null}),
+        )
+        .task_uid();
+    s.wait_ok(task);
+    let stored = s.get(&path).expect(200);
+    assert_eq!(
+        stored["ollama"],
+        json!({"source": "ollama", "model": "nomic-embed-text", "dimensions": 768})
+    );
+    assert!(stored.get("hf").is_none());
+
+    // Composite embedders need their experimental feature.
+    let composite = json!({"both": {
+        "source": "composite",
+        "searchEmbedder": {"source": "huggingFace", "model": "m"},
+        "indexingEmbedder": {"source": "ollama", "model": "m"}
+    }});
+    let body = assert_error(
+        s.patch(&path, composite.clone()),
+        400,
+        "feature_not_enabled",
+    );
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("requires enabling the `composite embedders` experimental feature"));
+    s.patch(
+        "/experimental-features",
+        json!({"compositeEmbedders": true}),
+    )
+    .expect(200);
+    let task = s.patch(&path, composite).task_uid();
+    s.wait_ok(task);
+    s.patch(
+        "/experimental-features",
+        json!({"compositeEmbedders": false}),
+    )
+    .expect(200);
+}
+
+#[test]
+fn invalid_embedders_are_refused_with_meilisearch_messages() {
+    let s = server();
+    let uid = unique_uid("settings_embedders_bad");
+    s.create_index(&uid, None);
+    let path = format!("{}/embedders", settings_path(&uid));
+    for (body, message) in [
+        (
+            json!({"e": {"source": "userProvided", "model": "m", "dimensions": 2}}),
+            "`.embedders.e`: Field `model` unavailable for source `userProvided` (only available for sources: `openAi`, `huggingFace`, `ollama`). Available fields: `source`, `dimensions`, `binaryQuantized`, `distribution`",
+        ),
+        (
+            json!({"e": {"source": "userProvided"}}),
+            "`.embedders.e`: Missing field `dimensions` (note: this field is mandatory for source userProvided)",
+        ),
+        (
+            json!({"e": {"source": "rest", "url": "http://a.b/"}}),
+            "`.embedders.e`: Missing field `request` (note: this field is mandatory for source rest)",
+        ),
+        (
+            json!({"e": {"source": "openAi", "model": "gpt-5"}}),
+            "`.embedders.e.model`: Invalid model `gpt-5` for OpenAI. Supported models: [\"text-embedding-ada-002\", \"text-embedding-3-small\", \"text-embedding-3-large\"]",
+        ),
+        (
+            json!({"e": {"source": "openAi", "model": "text-embedding-3-small", "dimensions": 4000}}),
+            "`.embedders.e.dimensions`: Model `text-embedding-3-small` does not support overriding its dimensions to a value higher than 1536. Found 4000",
+        ),
+        (
+            json!({"e": {"source": "userProvided", "dimensions": 0}}),
+            "`.embedders.e.dimensions`: `dimensions` cannot be zero",
+        ),
+        (
+            json!({"e": {"source": "rest", "url": "nowhere", "request": {}, "response": {}}}),
+            "`.embedders.e.url`: could not parse `nowhere`: relative URL without a base",
+        ),
+        (
+            json!({"e": {"source": "magic"}}),
+            "Unknown value `magic` at `.embedders.e.source`: expected one of `openAi`, `huggingFace`, `ollama`, `userProvided`, `rest`, `composite`",
+        ),
+        (
+            json!({"e": {"source": "openAi", "dimension": 3}}),
+            "Unknown field `dimension` inside `.embedders.e`: did you mean `dimensions`? expected one of `source`, `model`, `revision`, `pooling`, `apiKey`, `dimensions`, `binaryQuantized`, `documentTemplate`, `documentTemplateMaxBytes`, `url`, `request`, `response`, `headers`, `searchEmbedder`, `indexingEmbedder`, `distribution`",
+        ),
+        (
+            json!({"e": {"source": "userProvided", "dimensions": "3"}}),
+            "Invalid value type at `.embedders.e.dimensions`: expected a positive integer, but found a string: `\"3\"`",
+        ),
+    ] {
+        let body_text = body.to_string();
+        let error = assert_error(
+            s.patch(&settings_path(&uid), json!({ "embedders": body })),
+            400,
+            "invalid_settings_embedders",
+        );
+        assert_eq!(error["message"], message, "{body_text}");
+    }
+    assert_eq!(s.get(&path).expect(200), json!({}), "nothing was stored");
+}

@@ -193,3 +193,48 @@ impl FilterExpr {
         }
     }
 }
+
+/// Where the first `CONTAINS` (or `NOT CONTAINS`) of a filter in its JSON form is, as an error
+/// carrying `message` and pointing at the operator, the way Meilisearch refuses the operator
+/// while its experimental feature is off. `None` when no string of the filter uses it (or the
+/// filter does not parse: its own error is reported elsewhere).
+pub fn contains_operator_error(value: &serde_json::Value, message: &str) -> Option<FilterError> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => {
+            let expr = parse_filter(text).ok()??;
+            let (_, field_end) = expr.first_contains_span()?;
+            let rest = &text[field_end..];
+            let offset = rest.to_ascii_lowercase().find("contains")?;
+            let start = field_end + offset;
+            Some(parser::error_at(
+                text,
+                start,
+                start + "contains".len(),
+                message,
+            ))
+        }
+        Value::Array(items) => items
+            .iter()
+            .find_map(|item| contains_operator_error(item, message)),
+        _ => None,
+    }
+}
+
+impl FilterExpr {
+    /// The field span of the first `CONTAINS` / `NOT CONTAINS` condition, if any.
+    fn first_contains_span(&self) -> Option<(usize, usize)> {
+        match self {
+            FilterExpr::Condition {
+                condition: Condition::Contains(_) | Condition::NotContains(_),
+                span,
+                ..
+            } => Some(*span),
+            FilterExpr::Not(inner) => inner.first_contains_span(),
+            FilterExpr::And(items) | FilterExpr::Or(items) => {
+                items.iter().find_map(FilterExpr::first_contains_span)
+            }
+            _ => None,
+        }
+    }
+}

@@ -29,7 +29,7 @@ use tantivy::{
 
 pub use extract::{FieldsMap, Searchable};
 pub use schema::{attribute_of, pack_position, word_position_of, SchemaFields};
-pub use write::{AddMethod, AddOutcome, WriteBatch};
+pub use write::{AddMethod, AddOutcome, DocumentEdit, EditOutcome, WriteBatch};
 
 use crate::error::{EngineError, Result};
 use crate::settings::IndexSettings;
@@ -359,6 +359,14 @@ impl Index {
                 tracing::warn!(error = %e, "rolling back a failed batch");
             }
         }
+    }
+
+    /// Removes the files no commit references any more (segments replaced by a merge).
+    pub fn garbage_collect(&self) -> Result<()> {
+        let mut slot = self.writer.lock();
+        let writer = Self::ensure_writer(&self.tantivy, &mut slot, self.options)?;
+        writer.garbage_collect_files().wait()?;
+        Ok(())
     }
 
     /// Releases the writer (its memory and threads), waiting for merges in progress.

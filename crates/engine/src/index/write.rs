@@ -30,6 +30,24 @@ pub enum AddMethod {
     Update,
 }
 
+/// What an edit function made of one document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DocumentEdit {
+    /// Nothing changed.
+    Keep,
+    /// The document becomes this one (same id).
+    Replace(Map<String, Value>),
+    /// The document is deleted.
+    Delete,
+}
+
+/// How many documents an edit changed and deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EditOutcome {
+    pub edited: u64,
+    pub deleted: u64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AddOutcome {
     pub received: u64,
@@ -424,6 +442,76 @@ impl<'a> WriteBatch<'a> {
         self.index.reader.reload()?;
         *self.index.state.write() = std::sync::Arc::new(self.state);
         Ok(())
+    }
+
+    /// Runs `edit` on every committed document `filter` selects (every document without one),
+    /// in index order, and applies what it returns. An error stops the edit; the caller then
+    /// aborts the batch. The edit sees documents as they were committed, so an edit runs in a
+    /// batch of its own.
+    pub fn edit_documents(
+        &mut self,
+        filter: Option<&crate::filter::FilterExpr>,
+        mut edit: impl FnMut(&Map<String, Value>) -> Result<DocumentEdit>,
+    ) -> Result<EditOutcome> {
+        let ctx = crate::search::SearchContext::new(self.index)?;
+        let selected = match filter {
+            Some(filter) => crate::filter::FilterEvaluator::new(&ctx).evaluate(filter)?,
+            None => ctx.universe(),
+        };
+        let Some(primary_key) = self.state.primary_key.clone() else {
+            return Ok(EditOutcome::default());
+        };
+        let schema = self.index.schema_fields();
+        let mut outcome = EditOutcome::default();
+        for global in &selected {
+            let document = read_source(&ctx.searcher, schema, ctx.address(global))?;
+            let id = documents::extract_document_id(&document, &primary_key).map_err(id_error)?;
+            match edit(&document)? {
+                DocumentEdit::Keep => {}
+                DocumentEdit::Replace(new) => {
+                    let source = serde_json::to_vec(&new)?;
+                    let builder = DocumentBuilder {
+                        analyzer: &self.analyzer,
+                        searchable: &self.searchable,
+                        faceted: &self.faceted,
+                        schema,
+                    };
+                    let doc = builder.build(&id, &new, &source, &mut self.fields_map);
+                    self.writer()
+                        .delete_term(Term::from_field_text(schema.id, &id));
+                    self.writer().add_document(doc)?;
+                    if let Some(kept) = self.kept.as_mut() {
+                        kept.insert(id.clone(), source);
+                    }
+                    self.presence.insert(id, true);
+                    outcome.edited += 1;
+                }
+                DocumentEdit::Delete => {
+                    self.writer()
+                        .delete_term(Term::from_field_text(schema.id, &id));
+                    self.presence.insert(id, false);
+                    self.live_documents -= 1;
+                    outcome.deleted += 1;
+                }
+            }
+        }
+        self.changed = true;
+        Ok(outcome)
+    }
+
+    /// Rewrites every committed segment into one, leaving deleted documents out
+    /// (`indexCompaction`); takes effect with the batch's commit. Returns whether there was
+    /// anything to rewrite (several segments, or deleted documents).
+    pub fn merge_all_segments(&mut self) -> Result<bool> {
+        let metas = self.index.tantivy.searchable_segment_metas()?;
+        if metas.is_empty() || (metas.len() == 1 && !metas[0].has_deletes()) {
+            return Ok(false);
+        }
+        let ids: Vec<_> = metas.iter().map(|m| m.id()).collect();
+        let writer = self.writer.as_mut().expect("writer");
+        writer.merge(&ids).wait()?;
+        self.changed = true;
+        Ok(true)
     }
 
     /// Throws away every operation of this batch.

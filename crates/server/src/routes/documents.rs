@@ -260,6 +260,10 @@ async fn documents_page(
             }
             _ => Vec::new(),
         };
+        if let Some(filter) = &query.filter {
+            let features = state.scheduler.experimental_features();
+            super::search::check_contains_operator(filter, &features)?;
+        }
         let filter = match &query.filter {
             Some(filter) => parse_filter_checked(filter, &settings)
                 .map_err(|e| ApiError::new(Code::InvalidDocumentFilter, e.message))?,
@@ -335,4 +339,74 @@ pub fn select_fields(
         }
     }
     out
+}
+
+/// `POST /indexes/{uid}/documents/edit`: a `documentEdition` task running a Rhai function on
+/// the documents `filter` selects. Behind the `editDocumentsByFunction` experimental feature.
+/// The function is compiled and the filter parsed before the task is enqueued.
+pub async fn edit(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    use quarry_api_types::decode::{decode_string, expect_object, for_each_field, missing_field};
+    index_uid(&uid)?;
+    let object = expect_object(&body, Code::BadRequest, "")?;
+    let (mut function, mut filter, mut context) = (None, None, None);
+    for_each_field(
+        Code::BadRequest,
+        object,
+        "",
+        &["filter", "context", "function"],
+        |name, value, path| {
+            match name {
+                "function" => {
+                    function = Some(decode_string(
+                        value,
+                        Code::InvalidDocumentEditionFunctionFilter,
+                        path,
+                    )?)
+                }
+                "filter" => filter = Some(value.clone()).filter(|v| !v.is_null()),
+                _ => context = Some(value.clone()).filter(|v| !v.is_null()),
+            }
+            Ok(())
+        },
+    )?;
+    let function = function
+        .ok_or_else(|| missing_field(Code::MissingDocumentEditionFunction, "", "function"))?;
+    let features = state.scheduler.experimental_features();
+    features.check(
+        quarry_scheduler::Feature::EditDocumentsByFunction,
+        "Using the documents edit route",
+    )?;
+    quarry_scheduler::edit::check_function(&function)
+        .map_err(|message| ApiError::new(Code::BadRequest, message))?;
+    if let Some(filter) = &filter {
+        super::search::check_contains_operator(filter, &features)?;
+        let parsed = quarry_engine::filter::parse_filter_json(filter)
+            .map_err(|e| ApiError::new(Code::InvalidDocumentFilter, e.message))?;
+        if parsed.is_none() {
+            return Err(ApiError::new(
+                Code::InvalidDocumentFilter,
+                "Sending an empty filter is forbidden.",
+            ));
+        }
+    }
+    if context.as_ref().is_some_and(|c| !c.is_object()) {
+        return Err(ApiError::new(
+            Code::InvalidDocumentEditionContext,
+            "The context must be an object",
+        ));
+    }
+    enqueue(
+        &state,
+        TaskKind::DocumentEdition {
+            index_uid: uid,
+            filter,
+            context,
+            function,
+        },
+    )
+    .await
 }

@@ -105,6 +105,15 @@ pub async fn delete(
     enqueue(&state, TaskKind::IndexDeletion { index_uid: uid }).await
 }
 
+/// `POST /indexes/{uid}/compact`: an `indexCompaction` task.
+pub async fn compact(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    index_uid(&uid)?;
+    enqueue(&state, TaskKind::IndexCompaction { index_uid: uid }).await
+}
+
 pub async fn stats(
     State(state): State<AppState>,
     Path(uid): Path<String>,

@@ -2,6 +2,8 @@
 //! goes through (authorization, request logging, gzip bodies, panics caught as 500s).
 
 mod documents;
+mod features;
+mod fields;
 mod indexes;
 mod keys;
 mod multi_search;
@@ -9,6 +11,7 @@ mod search;
 mod settings;
 mod system;
 mod tasks;
+mod webhooks;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -27,6 +30,10 @@ pub fn router(state: AppState) -> Router {
         .route("/version", get(system::version))
         .route("/stats", get(system::stats))
         .route("/swap-indexes", post(system::swap_indexes))
+        .route(
+            "/experimental-features",
+            get(features::get).patch(features::patch),
+        )
         .route("/multi-search", post(multi_search::multi_search))
         .route("/indexes", get(indexes::list).post(indexes::create))
         .route(
@@ -36,6 +43,8 @@ pub fn router(state: AppState) -> Router {
                 .delete(indexes::delete),
         )
         .route("/indexes/{uid}/stats", get(indexes::stats))
+        .route("/indexes/{uid}/compact", post(indexes::compact))
+        .route("/indexes/{uid}/fields", post(fields::list))
         .route(
             "/indexes/{uid}/documents",
             get(documents::browse)
@@ -44,6 +53,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(documents::clear),
         )
         .route("/indexes/{uid}/documents/fetch", post(documents::fetch))
+        .route("/indexes/{uid}/documents/edit", post(documents::edit))
         .route(
             "/indexes/{uid}/documents/delete-batch",
             post(documents::delete_batch),
@@ -76,12 +86,21 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/tasks", get(tasks::list).delete(tasks::delete))
         .route("/tasks/cancel", post(tasks::cancel))
+        .route("/tasks/compact", post(tasks::compact))
         .route("/tasks/{uid}", get(tasks::get_one))
+        .route("/tasks/{uid}/documents", get(tasks::documents))
         .route("/batches", get(tasks::list_batches))
         .route("/batches/{uid}", get(tasks::get_batch))
         .route("/metrics", get(crate::metrics::metrics))
         .route("/dumps", post(system::create_dump))
         .route("/snapshots", post(system::create_snapshot))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/webhooks/{uuid}",
+            get(webhooks::get_one)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
         .route("/keys", get(keys::list).post(keys::create))
         .route(
             "/keys/{key}",

@@ -57,7 +57,8 @@ fn run_query(
 ) -> ApiResult<Map<String, Value>> {
     let in_query = |e: ResponseError| ApiError(inside_query(position, e));
     let index = state.scheduler.index(&query.index_uid).map_err(in_query)?;
-    match perform_search(&index, search) {
+    let features = state.scheduler.experimental_features();
+    match perform_search(&index, search, &features) {
         Ok(Value::Object(body)) => Ok(body),
         Ok(other) => unreachable!("a search answers an object, not {other}"),
         Err(ApiError(e)) => Err(in_query(e)),

@@ -13,6 +13,7 @@ use quarry_engine::filter::parse_filter_checked;
 use quarry_engine::format::{format_document, FormatOptions};
 use quarry_engine::search::{MatchingStrategy, SearchRequest};
 use quarry_engine::Index;
+use quarry_scheduler::{ExperimentalFeatures, Feature};
 use serde_json::{json, Map, Value};
 
 use super::documents::select_fields;
@@ -118,7 +119,8 @@ async fn run(state: AppState, uid: String, query: SearchQuery) -> ApiResult<Json
     blocking(move || {
         let index = state.scheduler.index(&uid)?;
         let started = Instant::now();
-        let result = perform_search(&index, &query);
+        let features = state.scheduler.experimental_features();
+        let result = perform_search(&index, &query, &features);
         let elapsed = started.elapsed();
         crate::metrics::registry().observe_search(elapsed.as_secs_f64());
         if let Some(threshold) = state.config.slow_search_ms {
@@ -164,6 +166,9 @@ pub async fn facet_search(
     index_uid(&uid)?;
     let mut query = FacetSearchQuery::from_json(&body)?;
     apply_tenant_filter(&auth, &uid, &mut query.search)?;
+    if let Some(filter) = &query.search.filter {
+        check_contains_operator(filter, &state.scheduler.experimental_features())?;
+    }
     blocking(move || {
         let index = state.scheduler.index(&uid)?;
         let started = Instant::now();
@@ -205,6 +210,22 @@ fn engine_strategy(strategy: WireStrategy) -> MatchingStrategy {
         WireStrategy::Last => MatchingStrategy::Last,
         WireStrategy::All => MatchingStrategy::All,
         WireStrategy::Frequency => MatchingStrategy::Frequency,
+    }
+}
+
+/// Refuses `CONTAINS` while the `containsFilter` experimental feature is off, as Meilisearch
+/// does (`feature_not_enabled`, pointing at the operator).
+pub fn check_contains_operator(filter: &Value, features: &ExperimentalFeatures) -> ApiResult<()> {
+    if features.is_enabled(Feature::ContainsFilter) {
+        return Ok(());
+    }
+    let refusal = quarry_scheduler::features::not_enabled(
+        Feature::ContainsFilter,
+        "Using `CONTAINS` in a filter",
+    );
+    match quarry_engine::filter::contains_operator_error(filter, &refusal.message) {
+        Some(located) => Err(ApiError::new(Code::FeatureNotEnabled, located.message)),
+        None => Ok(()),
     }
 }
 
@@ -252,9 +273,16 @@ pub fn engine_request(
 }
 
 /// Runs one search and builds its response body.
-pub fn perform_search(index: &Index, query: &SearchQuery) -> ApiResult<Value> {
+pub fn perform_search(
+    index: &Index,
+    query: &SearchQuery,
+    features: &ExperimentalFeatures,
+) -> ApiResult<Value> {
     let started = Instant::now();
     let settings = index.settings();
+    if let Some(filter) = &query.filter {
+        check_contains_operator(filter, features)?;
+    }
     let max_total_hits = settings.pagination.max_total_hits;
     let request = engine_request(&settings, query, started)?;
     let (offset, limit) = (request.offset, request.limit);

@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::Json;
-use quarry_api_types::settings::{Settings, SETTINGS_ROUTES};
+use quarry_api_types::settings::{embedders, Setting, Settings, SETTINGS_ROUTES};
 use quarry_api_types::Code;
 use quarry_scheduler::settings_apply::to_wire;
 use quarry_scheduler::TaskKind;
@@ -32,7 +32,11 @@ pub async fn get_all(
 ) -> ApiResult<Json<Value>> {
     index_uid(&uid)?;
     let index = state.scheduler.index(&uid)?;
-    Ok(Json(to_wire(&index.settings()).to_json()))
+    let mut body = to_wire(&index.settings()).to_json();
+    if let Some(embedders) = body.get_mut("embedders") {
+        embedders::hide_api_keys(embedders);
+    }
+    Ok(Json(body))
 }
 
 pub async fn update_all(
@@ -60,11 +64,13 @@ pub async fn get_one(
     index_uid(&uid)?;
     known_route(&route)?;
     let index = state.scheduler.index(&uid)?;
-    Ok(Json(
-        to_wire(&index.settings())
-            .route_json(&route)
-            .unwrap_or(Value::Null),
-    ))
+    let mut body = to_wire(&index.settings())
+        .route_json(&route)
+        .unwrap_or(Value::Null);
+    if route == "embedders" {
+        embedders::hide_api_keys(&mut body);
+    }
+    Ok(Json(body))
 }
 
 pub async fn update_one(
@@ -94,6 +100,19 @@ async fn enqueue_settings(
     uid: String,
     settings: Settings,
 ) -> ApiResult<impl IntoResponse> {
+    // A composite embedder needs its experimental feature, as in Meilisearch.
+    if let Setting::Set(configs) = &settings.embedders {
+        let composite = configs.values().any(|config| match config {
+            Setting::Set(config) => config.get("source") == Some(&Value::from("composite")),
+            _ => false,
+        });
+        if composite {
+            state.scheduler.experimental_features().check(
+                quarry_scheduler::Feature::CompositeEmbedders,
+                "using `\"composite\"` as source",
+            )?;
+        }
+    }
     enqueue(
         state,
         TaskKind::SettingsUpdate {

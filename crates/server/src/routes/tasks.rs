@@ -7,7 +7,7 @@ use axum::Json;
 use quarry_api_types::tasks::{missing_filters_error, TaskFilter, TaskQueryMode};
 use quarry_api_types::Code;
 use quarry_scheduler::view::{batch_view, task_view};
-use quarry_scheduler::TaskKind;
+use quarry_scheduler::{Feature, TaskKind};
 use serde_json::{json, Value};
 
 use super::enqueue;
@@ -53,6 +53,58 @@ pub async fn get_one(
         .filter(|t| task_visible(&auth, t))
         .ok_or_else(|| ApiError::new(Code::TaskNotFound, format!("Task `{uid}` not found.")))?;
     Ok(Json(task_view(&task)))
+}
+
+/// `GET /tasks/{uid}/documents`: the documents a document task received, as NDJSON, while it
+/// waits or runs (its payload is removed once it has finished). Behind the
+/// `getTaskDocumentsRoute` experimental feature.
+pub async fn documents(
+    State(state): State<AppState>,
+    Auth(auth): Auth,
+    Path(uid): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    state.scheduler.experimental_features().check(
+        Feature::GetTaskDocumentsRoute,
+        "Getting the documents of an enqueued task",
+    )?;
+    let uid = parse_uid(&uid, "Task", Code::InvalidTaskUids)?;
+    let task = state
+        .scheduler
+        .task(uid)
+        .filter(|t| task_visible(&auth, t))
+        .ok_or_else(|| ApiError::new(Code::TaskNotFound, format!("Task `{uid}` not found.")))?;
+    let no_documents = || {
+        ApiError::new(
+            Code::TaskFileNotFound,
+            format!("Task `{uid}` does not contain any documents. Only `documentAdditionOrUpdate` tasks with the statuses `enqueued` or `processing` contain documents"),
+        )
+    };
+    let TaskKind::DocumentAdditionOrUpdate { payload, .. } = task.kind else {
+        return Err(no_documents());
+    };
+    if task.status.is_finished() {
+        return Err(no_documents());
+    }
+    let path = state.scheduler.payload_path(payload);
+    let bytes = match tokio::fs::read(&path).await {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(no_documents()),
+        Err(e) => return Err(ApiError::new(Code::Internal, e.to_string())),
+    };
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/x-ndjson")],
+        bytes,
+    ))
+}
+
+/// `POST /tasks/compact`: a `taskCompaction` task rewrites the task store without its free
+/// pages. Behind the `taskQueueCompactionRoute` experimental feature.
+pub async fn compact(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+    state.scheduler.experimental_features().check(
+        Feature::TaskQueueCompactionRoute,
+        "Using the /tasks/compact route",
+    )?;
+    enqueue(&state, TaskKind::TaskCompaction).await
 }
 
 pub async fn cancel(

@@ -70,6 +70,14 @@ pub fn server() -> &'static Server {
 
 /// Starts a new server with `config` on its own runtime thread and a fresh data directory.
 pub fn start_server(config: quarry_server::ServerConfig) -> Server {
+    start_server_with(config, |_| {})
+}
+
+/// [`start_server`] with scheduler options changed by `tune` (a command-line webhook...).
+pub fn start_server_with(
+    config: quarry_server::ServerConfig,
+    tune: impl FnOnce(&mut quarry_scheduler::SchedulerOptions) + Send + 'static,
+) -> Server {
     let dir = tempfile::tempdir().expect("creating the data directory");
     let path = dir.path().to_path_buf();
     let (sender, receiver) = std::sync::mpsc::channel();
@@ -86,6 +94,7 @@ pub fn start_server(config: quarry_server::ServerConfig) -> Server {
                 // Dumps and snapshots stay inside the test's temporary directory.
                 options.dump_dir = path.join("dump-files");
                 options.snapshot_dir = path.join("snapshot-files");
+                tune(&mut options);
                 let scheduler =
                     quarry_scheduler::Scheduler::open(options).expect("opening the scheduler");
                 let state = quarry_server::AppState::new(scheduler.clone(), config)
