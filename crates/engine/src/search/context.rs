@@ -241,6 +241,39 @@ impl SearchContext {
         Ok(docs)
     }
 
+    /// Calls `found` with the bytes after `prefix` of every facet term starting with it (every
+    /// segment; byte order within one) and its live documents among `within`. `wanted`, given
+    /// those bytes, skips a term before its postings are read; empty sets are not handed out.
+    pub fn for_each_facet_term(
+        &self,
+        prefix: &str,
+        within: &RoaringBitmap,
+        mut wanted: impl FnMut(&[u8]) -> bool,
+        mut found: impl FnMut(&[u8], RoaringBitmap),
+    ) -> Result<()> {
+        let upper = prefix_upper_bound(prefix.as_bytes());
+        for view in &self.segments {
+            let mut range = view.facets.terms().range().ge(prefix.as_bytes());
+            if let Some(upper) = &upper {
+                range = range.lt(upper);
+            }
+            let mut stream = range.into_stream()?;
+            while stream.advance() {
+                let rest = stream.key().get(prefix.len()..).unwrap_or_default();
+                if !wanted(rest) {
+                    continue;
+                }
+                let mut docs = RoaringBitmap::new();
+                self.push_keyword_docs(view, stream.value(), &mut docs)?;
+                docs &= within;
+                if !docs.is_empty() {
+                    found(rest, docs);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Adds the live documents of one keyword term of one segment to `docs`.
     pub fn push_keyword_docs(
         &self,

@@ -45,34 +45,22 @@ impl Distinct {
             (facet::number_prefix(field), true),
             (facet::string_prefix(field), false),
         ] {
-            let upper = super::context_prefix_upper(&prefix);
-            for view in ctx.segments() {
-                let mut stream = view
-                    .facets
-                    .terms()
-                    .range()
-                    .ge(prefix.as_bytes())
-                    .lt(&upper)
-                    .into_stream()?;
-                while stream.advance() {
-                    let rest = &stream.key()[prefix.len()..];
-                    let key = if is_number {
-                        match std::str::from_utf8(rest)
-                            .ok()
-                            .and_then(facet::decode_number)
-                        {
-                            Some(n) => ValueKey::Number(n.to_bits()),
-                            None => continue,
-                        }
-                    } else {
-                        ValueKey::String(facet::split_string_rest(rest).0.to_vec())
-                    };
-                    let mut docs = RoaringBitmap::new();
-                    ctx.push_keyword_docs(view, stream.value(), &mut docs)?;
-                    docs &= universe;
-                    if docs.is_empty() {
-                        continue;
-                    }
+            let decode = |rest: &[u8]| -> Option<ValueKey> {
+                if is_number {
+                    std::str::from_utf8(rest)
+                        .ok()
+                        .and_then(facet::decode_number)
+                        .map(|n| ValueKey::Number(n.to_bits()))
+                } else {
+                    Some(ValueKey::String(facet::split_string_rest(rest).0.to_vec()))
+                }
+            };
+            ctx.for_each_facet_term(
+                &prefix,
+                universe,
+                |rest| decode(rest).is_some(),
+                |rest, docs| {
+                    let key = decode(rest).expect("wanted terms decode");
                     let next = value_docs.len() as u32;
                     let id = *ids.entry(key).or_insert(next);
                     if id == next {
@@ -80,8 +68,8 @@ impl Distinct {
                     } else {
                         value_docs[id as usize] |= docs;
                     }
-                }
-            }
+                },
+            )?;
         }
         let mut first_value: HashMap<u32, u32> = HashMap::new();
         let mut more_values: HashMap<u32, Vec<u32>> = HashMap::new();

@@ -141,34 +141,19 @@ impl Index {
         // Values by normalized form, with the first original spelling, across segments.
         let mut values: Vec<(Vec<u8>, String, RoaringBitmap)> = Vec::new();
         let prefix = facet::string_prefix(facet);
-        let upper = super::context_prefix_upper(&prefix);
-        for view in ctx.segments() {
-            let mut stream = view
-                .facets
-                .terms()
-                .range()
-                .ge(prefix.as_bytes())
-                .lt(&upper)
-                .into_stream()?;
-            while stream.advance() {
-                let (normalized, original) =
-                    facet::split_string_rest(&stream.key()[prefix.len()..]);
-                if !matches(normalized) {
-                    continue;
-                }
-                let mut docs = RoaringBitmap::new();
-                ctx.push_keyword_docs(view, stream.value(), &mut docs)?;
-                docs &= &candidates;
-                if docs.is_empty() {
-                    continue;
-                }
+        ctx.for_each_facet_term(
+            &prefix,
+            &candidates,
+            |rest| matches(facet::split_string_rest(rest).0),
+            |rest, docs| {
+                let (normalized, original) = facet::split_string_rest(rest);
                 values.push((
                     normalized.to_vec(),
                     String::from_utf8_lossy(original).into_owned(),
                     docs,
                 ));
-            }
-        }
+            },
+        )?;
         values.sort_by(|a, b| a.0.cmp(&b.0));
         let mut hits: Vec<(Vec<u8>, String, RoaringBitmap)> = Vec::new();
         for (normalized, original, docs) in values {

@@ -36,28 +36,16 @@ impl GeoSortRule {
     fn build_groups(&self, ctx: &RankCtx<'_>) -> Result<PointGroups> {
         let search = ctx.search;
         let prefix = facet::geo_prefix();
-        let upper = crate::search::context_prefix_upper(&prefix);
         let mut points: Vec<(f64, (f64, f64), RoaringBitmap)> = Vec::new();
-        for view in search.segments() {
-            let mut stream = view
-                .facets
-                .terms()
-                .range()
-                .ge(prefix.as_bytes())
-                .lt(&upper)
-                .into_stream()?;
-            while stream.advance() {
-                let Some(point) = facet::decode_geo(&stream.key()[prefix.len()..]) else {
-                    continue;
-                };
-                let mut docs = RoaringBitmap::new();
-                search.push_keyword_docs(view, stream.value(), &mut docs)?;
-                docs &= &self.universe;
-                if !docs.is_empty() {
-                    points.push((haversine(self.target, point), point, docs));
-                }
-            }
-        }
+        search.for_each_facet_term(
+            &prefix,
+            &self.universe,
+            |rest| facet::decode_geo(rest).is_some(),
+            |rest, docs| {
+                let point = facet::decode_geo(rest).expect("wanted terms decode");
+                points.push((haversine(self.target, point), point, docs));
+            },
+        )?;
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
         if !self.ascending {
             points.reverse();
