@@ -8,46 +8,12 @@
 mod common;
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{json, Value};
 
 const DEBIAN_SLICE: usize = 12_000;
-
-fn read_corpus(name: &str, take: usize) -> Vec<Value> {
-    let file = std::fs::File::open(format!("/work/shared/data/{name}.ndjson.gz")).unwrap();
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(file)
-        .read_to_string(&mut text)
-        .unwrap();
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(take)
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// Waits for a task, allowing a debug build the time a large corpus takes.
-fn wait_long(task: u64) {
-    let server = server();
-    let start = Instant::now();
-    loop {
-        let body = server.get(&format!("/tasks/{task}")).expect(200);
-        match body["status"].as_str() {
-            Some("succeeded") => return,
-            Some("failed") | Some("canceled") => panic!("task failed: {body}"),
-            _ => {}
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(900),
-            "task {task} too slow"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// Creates an index with `settings`, loads `docs`, and returns its uid.
 fn load(prefix: &str, settings: Value, docs: &[Value]) -> String {

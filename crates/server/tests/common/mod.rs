@@ -373,6 +373,41 @@ pub fn movie(id: u64) -> &'static Value {
         .unwrap_or_else(|| panic!("no film with id {id}"))
 }
 
+/// The first `take` documents of `NAME.ndjson.gz` in the shared corpora.
+pub fn read_corpus(name: &str, take: usize) -> Vec<Value> {
+    let file = std::fs::File::open(format!("{DATA_DIR}/{name}.ndjson.gz"))
+        .unwrap_or_else(|e| panic!("opening {name}.ndjson.gz: {e}"));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut text)
+        .expect("decompressing the corpus");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(take)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Waits for a task of the shared server, allowing a debug build the time a large corpus
+/// takes; panics if it fails.
+pub fn wait_long(task: u64) {
+    let server = server();
+    let start = std::time::Instant::now();
+    loop {
+        let body = server.get(&format!("/tasks/{task}")).expect(200);
+        match body["status"].as_str() {
+            Some("succeeded") => return,
+            Some("failed") | Some("canceled") => panic!("task failed: {body}"),
+            _ => {}
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(900),
+            "task {task} too slow"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// `movies.settings.json`.
 pub fn movies_settings() -> Value {
     let text = std::fs::read_to_string(format!("{DATA_DIR}/movies.settings.json")).unwrap();
