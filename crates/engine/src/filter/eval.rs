@@ -1,5 +1,6 @@
 //! Evaluating a parsed filter into the set of live documents it selects, from the facet terms
-//! of the index (`crate::facet`): equality is a term lookup, comparisons are term range scans,
+//! of the index (`crate::facet`): equality is a term lookup, comparisons are term range scans
+//! (numeric ranges over many values scan the field's column instead, `search/columns.rs`),
 //! `NOT` and the negative operators are complements within the live documents.
 //!
 //! What a condition means (the reference the tests check against):
@@ -230,28 +231,7 @@ impl<'a> FilterEvaluator<'a> {
             Unbounded => Some(Unbounded),
         };
         if let (Some(lo), Some(hi)) = (number(low), number(high)) {
-            let prefix = facet::number_prefix(field);
-            let start = match lo {
-                Included(n) | Excluded(n) => format!("{prefix}{}", facet::encode_number(n)),
-                Unbounded => prefix.clone(),
-            };
-            docs |= self.ctx.facet_scan(&prefix, start.as_bytes(), |rest| {
-                let Some(n) = std::str::from_utf8(rest)
-                    .ok()
-                    .and_then(facet::decode_number)
-                else {
-                    return Scan::Skip;
-                };
-                match hi {
-                    Included(h) if n > h => return Scan::Stop,
-                    Excluded(h) if n >= h => return Scan::Stop,
-                    _ => {}
-                }
-                match lo {
-                    Excluded(l) if n <= l => Scan::Skip,
-                    _ => Scan::Take,
-                }
-            })?;
+            docs |= self.ctx.number_range_docs(field, lo, hi)?;
         }
         // Strings, in the order of their normalized form.
         let lo = low.map(|v| normalize(v));

@@ -122,6 +122,10 @@ impl SearchContext {
                 }
             }
         }
+        // Ranges make run containers, from which removing scattered documents (the
+        // complements of `NOT`, `!=`...) moves memory on every removal; plain bitmap containers
+        // take them in constant time.
+        all.remove_run_compression();
         all
     }
 
@@ -199,6 +203,62 @@ impl SearchContext {
             }
         }
         Ok(())
+    }
+
+    /// The facet column of `field` in one segment of the snapshot (`columns.rs`).
+    pub fn column(
+        &self,
+        view: &SegmentView,
+        field: &str,
+    ) -> Result<Arc<super::columns::FieldColumn>> {
+        super::columns::column(view, self.segment_reader(view).segment_id(), field)
+    }
+
+    /// Live documents with a number of `field` within the bounds. A range over few distinct
+    /// values and documents reads their postings; a wider one scans the field's column, which
+    /// costs one pass over the segment's documents however many values the range covers.
+    pub fn number_range_docs(
+        &self,
+        field: &str,
+        low: std::ops::Bound<f64>,
+        high: std::ops::Bound<f64>,
+    ) -> Result<RoaringBitmap> {
+        let mut docs = RoaringBitmap::new();
+        for view in &self.segments {
+            let column = self.column(view, field)?;
+            let ords = column.number_range(low, high);
+            if ords.is_empty() {
+                continue;
+            }
+            if ords.len() <= FEW_TERMS {
+                let mut infos = Vec::with_capacity(ords.len());
+                for ord in ords.clone() {
+                    let Some(&n) = column.numbers.get(ord as usize) else {
+                        continue;
+                    };
+                    let term = crate::facet::number_term(field, n);
+                    if let Some(info) = view.facets.terms().get(term.as_bytes())? {
+                        infos.push(info);
+                    }
+                }
+                let postings: u64 = infos.iter().map(|i| u64::from(i.doc_freq)).sum();
+                if postings * FEW_DOCS_DIVISOR <= u64::from(view.max_doc) {
+                    for info in &infos {
+                        self.push_keyword_docs(view, info, &mut docs)?;
+                    }
+                    continue;
+                }
+            }
+            let alive = self.segment_reader(view).alive_bitset();
+            let mut found = DocBits::new(view.max_doc);
+            column.docs_in(ords, view.max_doc, |doc| {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    found.set(doc);
+                }
+            });
+            docs |= found.into_bitmap(view.base);
+        }
+        Ok(docs)
     }
 
     /// Live documents having the exact facet (keyword) term.
@@ -318,6 +378,36 @@ impl SearchContext {
     }
 }
 
+/// A numeric range over up to this many distinct values of a segment, holding together at most
+/// a `FEW_DOCS_DIVISOR`th of its documents, reads their postings rather than scanning the
+/// column: each read is a dictionary lookup plus the value's documents.
+const FEW_TERMS: usize = 64;
+const FEW_DOCS_DIVISOR: u64 = 16;
+
+/// A plain bit set over one segment's documents, for sets found by scanning every document: it
+/// becomes a bitmap in one conversion instead of one insertion a document.
+struct DocBits {
+    words: Vec<u64>,
+}
+
+impl DocBits {
+    fn new(max_doc: u32) -> DocBits {
+        DocBits {
+            words: vec![0; (max_doc as usize).div_ceil(64)],
+        }
+    }
+
+    fn set(&mut self, doc: u32) {
+        self.words[doc as usize / 64] |= 1 << (doc % 64);
+    }
+
+    /// The set as global ids, the segment's document 0 being `base`.
+    fn into_bitmap(self, base: u32) -> RoaringBitmap {
+        let bytes: Vec<u8> = self.words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        RoaringBitmap::from_lsb0_bytes(base, &bytes)
+    }
+}
+
 /// What a facet scan does with one term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scan {
@@ -344,14 +434,19 @@ fn live_docs(
     alive: Option<&tantivy::fastfield::AliveBitSet>,
     mut postings: SegmentPostings,
 ) -> RoaringBitmap {
+    let docs = std::iter::from_fn(|| {
+        let doc = postings.doc();
+        (doc != TERMINATED).then(|| {
+            postings.advance();
+            doc
+        })
+    });
     let mut fresh = RoaringBitmap::new();
-    let mut doc = postings.doc();
-    while doc != TERMINATED {
-        if alive.is_none_or(|a| a.is_alive(doc)) {
-            // Postings are sorted, so appending is always possible.
-            let _ = fresh.try_push(view.base + doc);
-        }
-        doc = postings.advance();
-    }
+    // Postings are sorted, so appending cannot fail. `append` rather than one `try_push` a
+    // document: `try_push` looks for the maximum of a bitmap container on every call.
+    let _ = fresh.append(
+        docs.filter(|doc| alive.is_none_or(|a| a.is_alive(*doc)))
+            .map(|doc| view.base + doc),
+    );
     fresh
 }

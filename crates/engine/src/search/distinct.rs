@@ -2,8 +2,8 @@
 //! one is kept. Documents without a value are all kept; a document with several values (an
 //! array) excludes every other document sharing any of them, as Meilisearch does.
 //!
-//! The values come from the facet terms of the attribute (the distinct attribute and every
-//! filterable attribute have them): one postings read per value present in the candidates. The
+//! The values come from the attribute's facet columns (`columns.rs`; the distinct attribute and
+//! every filterable attribute have facet terms): one pass over the candidates. The
 //! bucket sort calls `keep` on each document it returns, in rank order, so the first document of
 //! a value wins; `reduce` then applies the same rule to the candidates the page did not reach,
 //! in document order, which is what the hit counts and the facet distribution are computed on.
@@ -12,9 +12,9 @@ use std::collections::HashMap;
 
 use roaring::RoaringBitmap;
 
+use super::columns::ColumnValue;
 use super::context::SearchContext;
 use crate::error::{Result, UserError, UserErrorKind};
-use crate::facet;
 use crate::settings::{attribute_matches, FilterableRule, IndexSettings};
 
 /// A value of the distinct attribute: numbers and strings are different values, strings are
@@ -37,50 +37,45 @@ pub struct Distinct {
 }
 
 impl Distinct {
-    /// Reads the values of `field` for the documents of `universe`.
+    /// Reads the values of `field` for the documents of `universe`, from the field's
+    /// columns: one pass over the universe, whatever the number of values.
     pub fn new(ctx: &SearchContext, field: &str, universe: &RoaringBitmap) -> Result<Distinct> {
         let mut ids: HashMap<ValueKey, u32> = HashMap::new();
         let mut value_docs: Vec<RoaringBitmap> = Vec::new();
-        for (prefix, is_number) in [
-            (facet::number_prefix(field), true),
-            (facet::string_prefix(field), false),
-        ] {
-            let decode = |rest: &[u8]| -> Option<ValueKey> {
-                if is_number {
-                    std::str::from_utf8(rest)
-                        .ok()
-                        .and_then(facet::decode_number)
-                        .map(|n| ValueKey::Number(n.to_bits()))
-                } else {
-                    Some(ValueKey::String(facet::split_string_rest(rest).0.to_vec()))
-                }
-            };
-            ctx.for_each_facet_term(
-                &prefix,
-                universe,
-                |rest| decode(rest).is_some(),
-                |rest, docs| {
-                    let key = decode(rest).expect("wanted terms decode");
-                    let next = value_docs.len() as u32;
-                    let id = *ids.entry(key).or_insert(next);
-                    if id == next {
-                        value_docs.push(docs);
-                    } else {
-                        value_docs[id as usize] |= docs;
-                    }
-                },
-            )?;
-        }
         let mut first_value: HashMap<u32, u32> = HashMap::new();
         let mut more_values: HashMap<u32, Vec<u32>> = HashMap::new();
-        for (value, docs) in value_docs.iter().enumerate() {
-            for doc in docs {
-                match first_value.entry(doc) {
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert(value as u32);
-                    }
-                    std::collections::hash_map::Entry::Occupied(_) => {
-                        more_values.entry(doc).or_default().push(value as u32)
+        for view in ctx.segments() {
+            let in_segment = universe.range_cardinality(view.range());
+            if in_segment == 0 {
+                continue;
+            }
+            let column = ctx.column(view, field)?;
+            if column.is_empty() {
+                continue;
+            }
+            // The value id of each ordinal of this segment, found on first use.
+            let mut local = LocalIds::new(column.len(), in_segment);
+            for doc in universe.range(view.range()) {
+                for (i, ord) in column.ords(doc - view.base).iter().enumerate() {
+                    let id = local.get_or_insert(*ord, || {
+                        let key = match column.value(*ord) {
+                            ColumnValue::Number(n) => ValueKey::Number(n.to_bits()),
+                            ColumnValue::Text(normalized, _) => {
+                                ValueKey::String(normalized.to_vec())
+                            }
+                        };
+                        let next = value_docs.len() as u32;
+                        let id = *ids.entry(key).or_insert(next);
+                        if id == next {
+                            value_docs.push(RoaringBitmap::new());
+                        }
+                        id
+                    });
+                    value_docs[id as usize].insert(doc);
+                    if i == 0 {
+                        first_value.insert(doc, id);
+                    } else {
+                        more_values.entry(doc).or_default().push(id);
                     }
                 }
             }
@@ -138,6 +133,37 @@ impl Distinct {
             self.keep(doc);
         }
         candidates - &self.excluded
+    }
+}
+
+/// Value ids by segment ordinal: a table when the universe covers a good part of the
+/// segment's values, else a map, so that a small universe over a field of a million values
+/// does not allocate for all of them.
+enum LocalIds {
+    Table(Vec<u32>),
+    Map(HashMap<u32, u32>),
+}
+
+impl LocalIds {
+    fn new(values: usize, docs: u64) -> LocalIds {
+        if docs.saturating_mul(8) >= values as u64 {
+            LocalIds::Table(vec![u32::MAX; values])
+        } else {
+            LocalIds::Map(HashMap::new())
+        }
+    }
+
+    fn get_or_insert(&mut self, ord: u32, make: impl FnOnce() -> u32) -> u32 {
+        match self {
+            LocalIds::Table(table) => {
+                let slot = &mut table[ord as usize];
+                if *slot == u32::MAX {
+                    *slot = make();
+                }
+                *slot
+            }
+            LocalIds::Map(map) => *map.entry(ord).or_insert_with(make),
+        }
     }
 }
 

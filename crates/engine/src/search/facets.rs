@@ -1,11 +1,12 @@
 //! Facet distribution and facet stats of a search: for each asked attribute, how many of the
 //! candidates (all of them, not the page) have each value, and the smallest and largest
-//! numeric value among them. Read from the facet terms (`crate::facet`) by scanning the terms
-//! of the attribute and intersecting each term's documents with the candidates.
+//! numeric value among them. Counted from the attribute's facet columns (`columns.rs`): one
+//! pass over the candidates, whatever the number of values.
 
 use roaring::RoaringBitmap;
 use serde_json::{json, Map, Value};
 
+use super::columns::ColumnValue;
 use super::context::SearchContext;
 use crate::error::{Result, UserError, UserErrorKind};
 use crate::facet;
@@ -78,14 +79,12 @@ pub fn compute(
         let mut values: Vec<(String, u64)> = Vec::new();
         let mut min: Option<f64> = None;
         let mut max: Option<f64> = None;
-        let prefix = facet::number_prefix(name);
         let mut numbers: Vec<(f64, u64)> = Vec::new();
-        for_each_term(ctx, &prefix, candidates, |rest, count| {
-            if let Some(n) = std::str::from_utf8(rest)
-                .ok()
-                .and_then(facet::decode_number)
-            {
-                numbers.push((n, count));
+        let mut strings: Vec<(Vec<u8>, String, u64)> = Vec::new();
+        count_values(ctx, name, candidates, |value, count| match value {
+            ColumnValue::Number(n) => numbers.push((n, count)),
+            ColumnValue::Text(normalized, original) => {
+                strings.push((normalized.to_vec(), original.to_string(), count))
             }
         })?;
         numbers.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -94,16 +93,6 @@ pub fn compute(
             max = Some(max.map_or(n, |m: f64| m.max(n)));
             values.push((facet::format_number(n), count));
         }
-        let prefix = facet::string_prefix(name);
-        let mut strings: Vec<(Vec<u8>, String, u64)> = Vec::new();
-        for_each_term(ctx, &prefix, candidates, |rest, count| {
-            let (normalized, original) = facet::split_string_rest(rest);
-            strings.push((
-                normalized.to_vec(),
-                String::from_utf8_lossy(original).into_owned(),
-                count,
-            ));
-        })?;
         // Several segments list the same value: merge them, keeping one original spelling.
         strings.sort_by(|a, b| a.0.cmp(&b.0));
         let mut merged: Vec<(Vec<u8>, String, u64)> = Vec::new();
@@ -158,34 +147,50 @@ fn merge_counts<T: Copy>(items: Vec<(T, u64)>, same: impl Fn(T, T) -> bool) -> V
     out
 }
 
-/// Calls `f` with the rest of each term under `prefix` (after it) and how many candidates
-/// have it, for every term that some candidate has.
-fn for_each_term(
+/// Calls `f` with each value of `field` some candidate has and how many candidates have it,
+/// segment by segment (a value present in several segments comes once per segment), from the
+/// field's columns: one pass over the candidates, whatever the number of values.
+fn count_values(
     ctx: &SearchContext,
-    prefix: &str,
+    field: &str,
     candidates: &RoaringBitmap,
-    mut f: impl FnMut(&[u8], u64),
+    mut f: impl FnMut(ColumnValue<'_>, u64),
 ) -> Result<()> {
-    let upper = super::context::prefix_upper_bound(prefix.as_bytes());
+    let mut counts: Vec<u32> = Vec::new();
     for view in ctx.segments() {
         let range = view.range();
-        let mut local = RoaringBitmap::new();
-        local.insert_range(range);
-        let local = &local & candidates;
-        if local.is_empty() {
+        let in_segment = candidates.range_cardinality(range.clone());
+        if in_segment == 0 {
             continue;
         }
-        let mut builder = view.facets.terms().range().ge(prefix.as_bytes());
-        if let Some(upper) = &upper {
-            builder = builder.lt(upper);
+        let column = ctx.column(view, field)?;
+        if column.is_empty() {
+            continue;
         }
-        let mut stream = builder.into_stream()?;
-        while stream.advance() {
-            let mut docs = RoaringBitmap::new();
-            ctx.push_keyword_docs(view, stream.value(), &mut docs)?;
-            let count = docs.intersection_len(&local);
-            if count > 0 {
-                f(&stream.key()[prefix.len()..], count);
+        counts.clear();
+        counts.resize(column.len(), 0);
+        let reader = ctx.segment_reader(view);
+        if in_segment == u64::from(reader.num_docs()) {
+            // Every live document of the segment (a placeholder search, the first page of a
+            // catalog): walk the column itself, which is faster than iterating the set.
+            let alive = reader.alive_bitset();
+            for doc in 0..view.max_doc {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    for ord in column.ords(doc) {
+                        counts[*ord as usize] += 1;
+                    }
+                }
+            }
+        } else {
+            for doc in candidates.range(range) {
+                for ord in column.ords(doc - view.base) {
+                    counts[*ord as usize] += 1;
+                }
+            }
+        }
+        for (ord, count) in counts.iter().enumerate() {
+            if *count > 0 {
+                f(column.value(ord as u32), u64::from(*count));
             }
         }
     }

@@ -4,6 +4,7 @@
 //! requested page.
 
 mod cache;
+pub mod columns;
 mod context;
 mod derivations;
 pub mod distinct;

@@ -549,56 +549,40 @@ fn placeholder_search_returns_everything() {
     assert_eq!(result.hits.len(), 2);
 }
 
-#[test]
-fn rules_after_typo_only_credit_matches_within_its_budget() {
-    // "djenga" is a 1-typo prefix match of "djang" in the name, and its summary has the exact
-    // prefix "Django": the typo rule puts it with 0 typos, so the attribute rule must not then
-    // credit the typo'd name match and rank it above the package actually named "django".
-    let settings = IndexSettings {
-        searchable_attributes: Some(vec!["name".into(), "summary".into()]),
-        ..IndexSettings::default()
-    };
-    let index = build(
-        settings,
-        &[
-            json!({"id": 1, "name": "djenga", "summary": "Useful building blocks for Django."}),
-            json!({"id": 2, "name": "django", "summary": "A high-level Python web framework."}),
-        ],
-    );
-    assert_eq!(search(&index, "djang"), vec![2, 1]);
+/// The documents of the sort tests: a `rank` of many numbers, strings whose spellings differ
+/// only in case (one value), multi-valued numbers, and none at all; titles `items` or, for a
+/// third of them, `itemz` (one typo away).
+fn sort_test_doc(i: u64) -> Value {
+    let spellings = ["apple", "Apple", "APPLE", "banana", "BANANA", "cherry"];
+    let title = if i.is_multiple_of(3) { "itemz" } else { "items" };
+    match i % 10 {
+        0 => json!({"id": i, "title": title}),
+        1 => {
+            json!({"id": i, "title": title, "rank": spellings[(i / 10) as usize % spellings.len()]})
+        }
+        2 => json!({"id": i, "title": title, "rank": format!("s{:04}", (i * 37) % 600)}),
+        3 => json!({"id": i, "title": title, "rank": [(i * 13) % 700, 2000 - (i % 700)]}),
+        _ => json!({"id": i, "title": title, "rank": ((i * 7919) % 1000) as f64 - 300.5}),
+    }
 }
 
-/// The sort walk reads a few hundred facet terms at a time: with far more distinct values than
-/// that, spread over two segments, with multi-valued fields, strings whose spellings differ only
-/// in case (one value), and documents without the field, the order must be the one a full sort
-/// gives: numbers (smallest first, or largest first descending), then strings by their
-/// normalized form, then the documents without a value.
-#[test]
-fn sort_walk_matches_a_full_sort_over_many_values_and_segments() {
-    let spellings = ["apple", "Apple", "APPLE", "banana", "BANANA", "cherry"];
-    let doc = |i: u64| -> Value {
-        match i % 10 {
-            0 => json!({"id": i, "title": "item"}),
-            1 => {
-                json!({"id": i, "title": "item", "rank": spellings[(i / 10) as usize % spellings.len()]})
-            }
-            2 => json!({"id": i, "title": "item", "rank": format!("s{:04}", (i * 37) % 600)}),
-            3 => json!({"id": i, "title": "item", "rank": [(i * 13) % 700, 2000 - (i % 700)]}),
-            _ => json!({"id": i, "title": "item", "rank": ((i * 7919) % 1000) as f64 - 300.5}),
-        }
-    };
+/// Documents 1 to 3000 of `sort_test_doc` in two segments, `rank` sortable, `id` filterable.
+fn sort_test_index() -> TestIndex {
     let settings = IndexSettings {
         sortable_attributes: ["rank".to_string()].into_iter().collect(),
+        filterable_attributes: vec![crate::settings::FilterableRule::Field("id".into())],
         pagination: crate::settings::Pagination {
             max_total_hits: 10_000,
         },
         ..Default::default()
     };
-    let first: Vec<Value> = (1..=1500).map(doc).collect();
+    let first: Vec<Value> = (1..=1500).map(sort_test_doc).collect();
     let index = build(settings, &first);
     // A second commit makes a second segment.
     let payload = index._dir.path().join("more.ndjson");
-    let lines: Vec<String> = (1501..=3000).map(|i| doc(i).to_string()).collect();
+    let lines: Vec<String> = (1501..=3000)
+        .map(|i| sort_test_doc(i).to_string())
+        .collect();
     std::fs::write(&payload, lines.join("\n")).unwrap();
     let mut batch = index.index.write(false).unwrap();
     batch
@@ -606,49 +590,89 @@ fn sort_walk_matches_a_full_sort_over_many_values_and_segments() {
         .unwrap();
     batch.commit(2, Default::default()).unwrap();
     assert!(index.index.searcher().segment_readers().len() >= 2);
+    index
+}
 
-    for ascending in [true, false] {
-        // (class, number, normalized string, id): class 0 numbers, 1 strings, 2 missing.
-        let mut expected: Vec<(u8, f64, String, u64)> = (1..=3000)
-            .map(|i| {
-                let d = doc(i);
-                let values: Vec<&Value> = match &d["rank"] {
-                    Value::Array(items) => items.iter().collect(),
-                    Value::Null => Vec::new(),
-                    v => vec![v],
-                };
-                let numbers: Vec<f64> = values.iter().filter_map(|v| v.as_f64()).collect();
-                let strings: Vec<String> = values
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_lowercase))
-                    .collect();
-                let pick_n = |a: f64, b: f64| if ascending { a.min(b) } else { a.max(b) };
-                if let Some(n) = numbers.iter().copied().reduce(pick_n) {
-                    (0, n, String::new(), i)
-                } else if let Some(s) =
-                    strings
-                        .into_iter()
-                        .reduce(|a, b| if (a < b) == ascending { a } else { b })
-                {
-                    (1, 0.0, s, i)
-                } else {
-                    (2, 0.0, String::new(), i)
-                }
-            })
-            .collect();
-        expected.sort_by(|a, b| {
-            let by_value = a.0.cmp(&b.0).then_with(|| {
-                let order = a.1.total_cmp(&b.1).then_with(|| a.2.cmp(&b.2));
-                if ascending {
-                    order
-                } else {
-                    order.reverse()
-                }
-            });
-            by_value.then(a.3.cmp(&b.3))
+/// Where a document sorts by its best `rank`: (class, number, normalized string), class 0 for
+/// numbers, 1 for strings, 2 without a value.
+type SortKey = (u8, u64, String);
+
+fn sort_key(i: u64, ascending: bool) -> (u8, f64, String) {
+    let d = sort_test_doc(i);
+    let values: Vec<&Value> = match &d["rank"] {
+        Value::Array(items) => items.iter().collect(),
+        Value::Null => Vec::new(),
+        v => vec![v],
+    };
+    let numbers: Vec<f64> = values.iter().filter_map(|v| v.as_f64()).collect();
+    let strings: Vec<String> = values
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_lowercase))
+        .collect();
+    let pick_n = |a: f64, b: f64| if ascending { a.min(b) } else { a.max(b) };
+    if let Some(n) = numbers.iter().copied().reduce(pick_n) {
+        (0, n, String::new())
+    } else if let Some(s) = strings
+        .into_iter()
+        .reduce(|a, b| if (a < b) == ascending { a } else { b })
+    {
+        (1, 0.0, s)
+    } else {
+        (2, 0.0, String::new())
+    }
+}
+
+/// The ids in the order a full sort by `rank` gives, and the key of each id.
+fn full_sort(
+    ids: impl Iterator<Item = u64>,
+    ascending: bool,
+) -> (Vec<u64>, std::collections::HashMap<u64, SortKey>) {
+    let mut expected: Vec<((u8, f64, String), u64)> =
+        ids.map(|i| (sort_key(i, ascending), i)).collect();
+    expected.sort_by(|(a, ia), (b, ib)| {
+        let by_value = a.0.cmp(&b.0).then_with(|| {
+            let order = a.1.total_cmp(&b.1).then_with(|| a.2.cmp(&b.2));
+            if ascending {
+                order
+            } else {
+                order.reverse()
+            }
         });
-        let expected_keys = expected;
-        let expected: Vec<u64> = expected_keys.iter().map(|e| e.3).collect();
+        by_value.then(ia.cmp(ib))
+    });
+    let keys = expected
+        .iter()
+        .map(|((class, n, text), id)| (*id, (*class, n.to_bits(), text.clone())))
+        .collect();
+    (expected.into_iter().map(|(_, id)| id).collect(), keys)
+}
+
+/// Documents with equal values may come in either order (internal ids follow the segments), so
+/// orders are compared by the keys, position by position.
+fn assert_same_order(
+    got: &[u64],
+    expected: &[u64],
+    keys: &std::collections::HashMap<u64, SortKey>,
+    what: &str,
+) {
+    let of = |ids: &[u64]| -> Vec<SortKey> { ids.iter().map(|i| keys[i].clone()).collect() };
+    assert_eq!(of(got), of(expected), "{what}");
+    let mut all = got.to_vec();
+    all.sort_unstable();
+    let mut want = expected.to_vec();
+    want.sort_unstable();
+    assert_eq!(all, want, "{what}: every document once");
+}
+
+/// The sort rule walks the terms of the field lazily when the universe is large. Over values
+/// like these, spread over two segments, the order must be the one a full sort gives: numbers
+/// (smallest first, or largest first descending), then strings by their normalized form, then
+/// the documents without a value.
+#[test]
+fn sort_walk_matches_a_full_sort_over_many_values_and_segments() {
+    let index = sort_test_index();
+    for ascending in [true, false] {
+        let (expected, keys) = full_sort(1..=3000, ascending);
         let criterion = format!("rank:{}", if ascending { "asc" } else { "desc" });
         let result = run(
             &index,
@@ -659,23 +683,7 @@ fn sort_walk_matches_a_full_sort_over_many_values_and_segments() {
             },
         );
         let got = ids(&result);
-        // Documents with equal values may come in either order (internal ids follow the
-        // segments), so the values are compared position by position.
-        let key_of: std::collections::HashMap<u64, (u8, u64, String)> = expected_keys
-            .iter()
-            .map(|(class, n, text, id)| (*id, (*class, n.to_bits(), text.clone())))
-            .collect();
-        let keys = |ids: &[u64]| -> Vec<(u8, u64, String)> {
-            ids.iter().map(|i| key_of[i].clone()).collect()
-        };
-        assert_eq!(keys(&got), keys(&expected), "{criterion}");
-        let mut all = got.clone();
-        all.sort_unstable();
-        assert_eq!(
-            all,
-            (1..=3000).collect::<Vec<u64>>(),
-            "{criterion}: every document once"
-        );
+        assert_same_order(&got, &expected, &keys, &criterion);
         // A short page reads only the first values and agrees with the full order.
         let page = run(
             &index,
@@ -688,4 +696,104 @@ fn sort_walk_matches_a_full_sort_over_many_values_and_segments() {
         );
         assert_eq!(ids(&page), got[40..60].to_vec(), "{criterion} page");
     }
+}
+
+/// A small universe (a filter keeping under a sixteenth of the documents), and each bucket of
+/// a rule before the sort (the typo rule splits `items` from `itemz`), are sorted from the
+/// field's columns; the order must be the full sort's, within each bucket.
+#[test]
+fn sort_from_columns_matches_a_full_sort_in_small_universes_and_buckets() {
+    let index = sort_test_index();
+    for ascending in [true, false] {
+        let criterion = format!("rank:{}", if ascending { "asc" } else { "desc" });
+        let (expected, keys) = full_sort(1..150, ascending);
+        let result = run(
+            &index,
+            &SearchRequest {
+                sort: Some(vec![criterion.clone()]),
+                filter: crate::filter::parse_filter("id < 150").unwrap(),
+                limit: 3000,
+                ..Default::default()
+            },
+        );
+        assert_same_order(
+            &ids(&result),
+            &expected,
+            &keys,
+            &format!("{criterion}, filtered"),
+        );
+
+        // `items` exactly (no typo) first, then `itemz`; each sorted by rank.
+        let (_, keys) = full_sort(1..=3000, ascending);
+        let (mut expected, _) = full_sort((1..=3000).filter(|i| i % 3 != 0), ascending);
+        expected.extend(full_sort((1..=3000).filter(|i| i % 3 == 0), ascending).0);
+        let result = run(
+            &index,
+            &SearchRequest {
+                query: Some("items".into()),
+                sort: Some(vec![criterion.clone()]),
+                limit: 3000,
+                ..Default::default()
+            },
+        );
+        assert_same_order(
+            &ids(&result),
+            &expected,
+            &keys,
+            &format!("{criterion}, by typo"),
+        );
+    }
+}
+
+/// Facet counts and numeric ranges wide enough to be read from the columns must leave out
+/// deleted documents (a column keeps a segment's deleted ids), and agree with the documents.
+#[test]
+fn columns_leave_out_deleted_documents() {
+    let index = sort_test_index();
+    let deleted: Vec<String> = (1..=3000)
+        .filter(|i| i % 4 == 0)
+        .map(|i| i.to_string())
+        .collect();
+    let mut batch = index.index.write(false).unwrap();
+    batch.delete_documents(&deleted).unwrap();
+    batch.commit(3, Default::default()).unwrap();
+    let live: Vec<u64> = (1..=3000).filter(|i| i % 4 != 0).collect();
+
+    // `id` has 3000 distinct values: this range is read from the column.
+    let result = run(
+        &index,
+        &SearchRequest {
+            filter: crate::filter::parse_filter("id 100 TO 2500").unwrap(),
+            limit: 3000,
+            ..Default::default()
+        },
+    );
+    let mut got = ids(&result);
+    got.sort_unstable();
+    let want: Vec<u64> = live
+        .iter()
+        .copied()
+        .filter(|i| (100..=2500).contains(i))
+        .collect();
+    assert_eq!(got, want);
+
+    // Counts of `id` values above 2990 among the live documents, and stats.
+    let result = run(
+        &index,
+        &SearchRequest {
+            facets: Some(vec!["id".into()]),
+            filter: crate::filter::parse_filter("id > 2990").unwrap(),
+            ..Default::default()
+        },
+    );
+    let facets = result.facets.expect("facets were asked for");
+    let distribution = facets.distribution["id"].as_object().unwrap();
+    let want: Vec<String> = live
+        .iter()
+        .filter(|i| **i > 2990)
+        .map(|i| i.to_string())
+        .collect();
+    assert_eq!(distribution.keys().cloned().collect::<Vec<_>>(), want);
+    assert!(distribution.values().all(|c| c == &json!(1)));
+    assert_eq!(facets.stats["id"], json!({"min": 2991.0, "max": 2999.0}));
 }

@@ -1,11 +1,13 @@
 //! Custom ranking rules, `field:asc` and `field:desc`, and each criterion of the `sort` search
 //! parameter: documents ordered by the value of one field, numbers before strings, documents
 //! without the field last. When the field has facet terms (it is sortable, filterable or the
-//! distinct attribute) the groups come from iterating its terms in order; otherwise values are
+//! distinct attribute), a large universe is ordered by walking its terms in order (lazily, as
+//! far as the page needs) and a small one, or each bucket of a rule before, by sorting its
+//! documents by the values of the field's column (`search/columns.rs`); otherwise values are
 //! read from the stored documents of the bucket being split.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use roaring::RoaringBitmap;
 use serde_json::Value;
@@ -15,6 +17,7 @@ use super::{Bucket, Detail, RankCtx, RankingRule};
 use crate::error::Result;
 use crate::facet::{self, FacetedAttributes};
 use crate::index::read_source;
+use crate::search::columns::{ColumnValue, FieldColumn};
 
 pub struct CustomRule {
     field: String,
@@ -29,10 +32,6 @@ pub struct CustomRule {
     /// How many times the rule was started in this search: a rule after another one is
     /// started once per bucket of the rule before.
     starts: u32,
-    /// From the second start on: the rank of every document's best value (and the values by
-    /// rank), so that each small bucket is ordered by sorting its documents instead of
-    /// scanning every term of the field again.
-    ranks: Option<(HashMap<u32, u32>, Vec<Value>)>,
 }
 
 impl CustomRule {
@@ -45,7 +44,6 @@ impl CustomRule {
             walk: None,
             universe: RoaringBitmap::new(),
             starts: 0,
-            ranks: None,
         }
     }
 }
@@ -85,6 +83,10 @@ fn compare(a: &Value, b: &Value) -> Ordering {
         _ => Ordering::Equal,
     }
 }
+
+/// A universe holding more than 1/WALK_ABOVE of the live documents is sorted by walking the
+/// field's terms (a page needs few of them); a smaller one by sorting its documents' values.
+const WALK_ABOVE: u64 = 16;
 
 /// Facet terms read from a segment at a time: enough to fill a page most of the time, few
 /// enough that a page costs a few hundred term reads however many values the field has.
@@ -334,62 +336,98 @@ impl CustomRule {
 }
 
 impl CustomRule {
-    /// Every group of the universe, best last: the whole walk at once.
-    fn groups_from_terms(&self, ctx: &RankCtx<'_>) -> Result<Vec<(Value, RoaringBitmap)>> {
-        let mut walk = TermWalk::new();
-        let mut groups = Vec::new();
-        loop {
-            let step = self.walk_step(ctx, &mut walk)?;
-            if step.is_empty() {
-                break;
+    /// Every group of the universe, best last, from the field's columns: each document keyed
+    /// by its best value, then sorted. Costs a sort of the universe, not a walk of the field.
+    fn groups_from_columns(&self, ctx: &RankCtx<'_>) -> Result<Vec<(Value, RoaringBitmap)>> {
+        let search = ctx.search;
+        let mut columns = Vec::new();
+        for view in search.segments() {
+            if self.universe.range_cardinality(view.range()) > 0 {
+                columns.push((view, search.column(view, &self.field)?));
             }
-            groups.extend(step);
         }
-        groups.reverse();
-        Ok(groups)
+        // (key, document, where its value is: column and ordinal).
+        let mut keyed: Vec<(SortKey<'_>, u32, (usize, u32))> =
+            Vec::with_capacity(self.universe.len() as usize);
+        for (at, (view, column)) in columns.iter().enumerate() {
+            for doc in self.universe.range(view.range()) {
+                let ords = column.ords(doc - view.base);
+                let (key, ord) = best_value(column, ords, self.ascending);
+                keyed.push((key, doc, (at, ord)));
+            }
+        }
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut groups: Vec<(SortKey<'_>, Value, RoaringBitmap)> = Vec::new();
+        for (key, doc, (at, ord)) in keyed {
+            match groups.last_mut() {
+                Some((last, _, docs)) if *last == key => {
+                    docs.insert(doc);
+                }
+                _ => {
+                    let value = match key {
+                        SortKey::Missing => Value::Null,
+                        _ => match columns[at].1.value(ord) {
+                            ColumnValue::Number(n) => serde_json::json!(n),
+                            ColumnValue::Text(_, original) => Value::String(original.to_string()),
+                        },
+                    };
+                    groups.push((key, value, RoaringBitmap::from_iter([doc])));
+                }
+            }
+        }
+        let mut out: Vec<(Value, RoaringBitmap)> =
+            groups.into_iter().map(|(_, v, d)| (v, d)).collect();
+        out.reverse();
+        Ok(out)
     }
+}
 
-    /// Ranks every live document by its best value, from one scan of the field's terms.
-    fn build_ranks(&mut self, ctx: &RankCtx<'_>) -> Result<()> {
-        let universe = std::mem::replace(&mut self.universe, ctx.search.universe());
-        let groups = self.groups_from_terms(ctx);
-        self.universe = universe;
-        let mut ranks = HashMap::new();
-        let mut values = Vec::new();
-        // Groups come best last: rank 0 is the best.
-        for (rank, (value, docs)) in groups?.into_iter().rev().enumerate() {
-            for doc in &docs {
-                ranks.insert(doc, rank as u32);
-            }
-            values.push(value);
-        }
-        self.ranks = Some((ranks, values));
-        Ok(())
-    }
+/// Where a document's best value sorts: numbers before strings both ways, documents without a
+/// value last. Strings compare by normalized form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey<'a> {
+    /// An order-preserving encoding of the number (inverted for a descending sort).
+    Number(u64),
+    Text(&'a [u8]),
+    ReverseText(std::cmp::Reverse<&'a [u8]>),
+    Missing,
+}
 
-    /// The groups of the universe, best last, from the ranks.
-    fn groups_from_ranks(&self) -> Vec<(Value, RoaringBitmap)> {
-        let (ranks, values) = self.ranks.as_ref().expect("ranks are built first");
-        let mut pairs: Vec<(u32, u32)> = self
-            .universe
-            .iter()
-            .map(|doc| (ranks.get(&doc).copied().unwrap_or(u32::MAX), doc))
-            .collect();
-        pairs.sort_unstable();
-        let mut groups: Vec<(Value, RoaringBitmap)> = Vec::new();
-        let mut last_rank = None;
-        for (rank, doc) in pairs {
-            if last_rank != Some(rank) {
-                let value = values.get(rank as usize).cloned().unwrap_or(Value::Null);
-                groups.push((value, RoaringBitmap::new()));
-                last_rank = Some(rank);
-            }
-            if let Some((_, docs)) = groups.last_mut() {
-                docs.insert(doc);
-            }
+/// The sort key of the best of a document's values (ordinals ascending) and its ordinal:
+/// ascending takes the smallest; descending the largest number, or else the last string.
+fn best_value<'a>(column: &'a FieldColumn, ords: &[u32], ascending: bool) -> (SortKey<'a>, u32) {
+    let numbers = column.numbers.len() as u32;
+    let best = if ascending {
+        ords.first().copied()
+    } else {
+        ords.iter()
+            .rev()
+            .find(|o| **o < numbers)
+            .or(ords.last())
+            .copied()
+    };
+    let Some(ord) = best else {
+        return (SortKey::Missing, 0);
+    };
+    let key = match column.value(ord) {
+        ColumnValue::Number(n) => {
+            let encoded = order_preserving(n);
+            SortKey::Number(if ascending { encoded } else { !encoded })
         }
-        groups.reverse();
-        groups
+        ColumnValue::Text(normalized, _) if ascending => SortKey::Text(normalized),
+        ColumnValue::Text(normalized, _) => SortKey::ReverseText(std::cmp::Reverse(normalized)),
+    };
+    (key, ord)
+}
+
+/// An `f64` as a `u64` whose integer order is the numeric order.
+fn order_preserving(value: f64) -> u64 {
+    let value = if value == 0.0 { 0.0 } else { value };
+    let bits = value.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
     }
 }
 
@@ -415,17 +453,15 @@ impl RankingRule for CustomRule {
         if self.groups.is_none()
             && FacetedAttributes::from_settings(&ctx.search.settings).contains(&self.field)
         {
-            if self.starts < 2 {
-                // One universe: walk the terms only as far as the page needs.
+            let live = ctx.search.searcher.num_docs();
+            if self.starts < 2 && self.universe.len() * WALK_ABOVE > live {
+                // One large universe: walk the terms only as far as the page needs.
                 self.groups = Some(Vec::new());
                 self.walk = Some(TermWalk::new());
             } else {
-                // The rule is splitting bucket after bucket: rank every document once, then
-                // order each bucket by rank.
-                if self.ranks.is_none() {
-                    self.build_ranks(ctx)?;
-                }
-                self.groups = Some(self.groups_from_ranks());
+                // A small universe, or the rule splitting bucket after bucket of the rule
+                // before: sort each universe's documents by the value in their column.
+                self.groups = Some(self.groups_from_columns(ctx)?);
             }
         }
         if self.groups.is_none() {
