@@ -43,7 +43,7 @@ pub fn parse_byte_size(text: &str) -> Result<u64, String> {
 pub fn format_byte_size(bytes: u64) -> String {
     if let Some((name, size)) = UNITS
         .iter()
-        .find(|(_, size)| bytes >= *size && bytes % size == 0)
+        .find(|(_, size)| bytes >= *size && bytes.is_multiple_of(*size))
     {
         return format!("{} {name}", bytes / size);
     }
@@ -54,7 +54,10 @@ pub fn format_byte_size(bytes: u64) -> String {
     {
         Some((name, size)) => {
             let text = format!("{:.2}", bytes as f64 / *size as f64);
-            format!("{} {name}", text.trim_end_matches('0').trim_end_matches('.'))
+            format!(
+                "{} {name}",
+                text.trim_end_matches('0').trim_end_matches('.')
+            )
         }
         None => format!("{bytes} B"),
     }

@@ -82,10 +82,21 @@ fn decode_payload_size(value: &Value, path: &str) -> Result<u64, ResponseError> 
             .as_u64()
             .ok_or_else(|| invalid_type(code, path, "a positive integer or a string", value))?,
         Value::String(text) => parse_byte_size(text).map_err(|e| invalid_value(code, path, &e))?,
-        other => return Err(invalid_type(code, path, "a positive integer or a string", other)),
+        other => {
+            return Err(invalid_type(
+                code,
+                path,
+                "a positive integer or a string",
+                other,
+            ))
+        }
     };
     if bytes == 0 {
-        return Err(invalid_value(code, path, "the payload size must be more than 0 bytes"));
+        return Err(invalid_value(
+            code,
+            path,
+            "the payload size must be more than 0 bytes",
+        ));
     }
     Ok(bytes)
 }
@@ -109,20 +120,26 @@ fn decode_indexes(
         let mut export = ExportIndex::default();
         if !settings.is_null() {
             let fields = expect_object(settings, Code::BadRequest, &at)?;
-            for_each_field(Code::BadRequest, fields, &at, INDEX_FIELDS, |name, value, p| {
-                match (name, value) {
-                    (_, Value::Null) => {}
-                    ("filter", filter) => {
-                        validate_filter_shape(filter, Code::InvalidExportIndexFilter)?;
-                        export.filter = Some(filter.clone());
+            for_each_field(
+                Code::BadRequest,
+                fields,
+                &at,
+                INDEX_FIELDS,
+                |name, value, p| {
+                    match (name, value) {
+                        (_, Value::Null) => {}
+                        ("filter", filter) => {
+                            validate_filter_shape(filter, Code::InvalidExportIndexFilter)?;
+                            export.filter = Some(filter.clone());
+                        }
+                        (_, flag) => {
+                            export.override_settings =
+                                decode_bool(flag, Code::InvalidExportIndexOverrideSettings, p)?
+                        }
                     }
-                    (_, flag) => {
-                        export.override_settings =
-                            decode_bool(flag, Code::InvalidExportIndexOverrideSettings, p)?
-                    }
-                }
-                Ok(())
-            })?;
+                    Ok(())
+                },
+            )?;
         }
         out.insert(pattern.clone(), export);
     }
@@ -196,15 +213,42 @@ mod tests {
             (json!({}), "invalid_export_url"),
             (json!({"url": 3}), "invalid_export_url"),
             (json!({"url": "localhost:7700"}), "invalid_export_url"),
-            (json!({"url": "http://a", "apiKey": 1}), "invalid_export_api_key"),
-            (json!({"url": "http://a", "payloadSize": "big"}), "invalid_export_payload_size"),
-            (json!({"url": "http://a", "payloadSize": 0}), "invalid_export_payload_size"),
-            (json!({"url": "http://a", "payloadSize": true}), "invalid_export_payload_size"),
-            (json!({"url": "http://a", "indexes": []}), "invalid_export_indexes_patterns"),
-            (json!({"url": "http://a", "indexes": {"a b": {}}}), "invalid_export_indexes_patterns"),
-            (json!({"url": "http://a", "indexes": {"a": {"filter": 1}}}), "invalid_export_index_filter"),
-            (json!({"url": "http://a", "indexes": {"a": {"overrideSettings": "y"}}}), "invalid_export_index_override_settings"),
-            (json!({"url": "http://a", "indexes": {"a": {"limit": 1}}}), "bad_request"),
+            (
+                json!({"url": "http://a", "apiKey": 1}),
+                "invalid_export_api_key",
+            ),
+            (
+                json!({"url": "http://a", "payloadSize": "big"}),
+                "invalid_export_payload_size",
+            ),
+            (
+                json!({"url": "http://a", "payloadSize": 0}),
+                "invalid_export_payload_size",
+            ),
+            (
+                json!({"url": "http://a", "payloadSize": true}),
+                "invalid_export_payload_size",
+            ),
+            (
+                json!({"url": "http://a", "indexes": []}),
+                "invalid_export_indexes_patterns",
+            ),
+            (
+                json!({"url": "http://a", "indexes": {"a b": {}}}),
+                "invalid_export_indexes_patterns",
+            ),
+            (
+                json!({"url": "http://a", "indexes": {"a": {"filter": 1}}}),
+                "invalid_export_index_filter",
+            ),
+            (
+                json!({"url": "http://a", "indexes": {"a": {"overrideSettings": "y"}}}),
+                "invalid_export_index_override_settings",
+            ),
+            (
+                json!({"url": "http://a", "indexes": {"a": {"limit": 1}}}),
+                "bad_request",
+            ),
             (json!({"url": "http://a", "size": 1}), "bad_request"),
         ];
         for (body, code) in cases {

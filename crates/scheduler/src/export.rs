@@ -66,7 +66,8 @@ pub fn details(
     exported: Option<&BTreeMap<String, (ExportIndexSettings, u64)>>,
 ) -> Value {
     let view = |settings: &ExportIndexSettings, matched: Option<u64>| {
-        let mut out = json!({"filter": settings.filter, "overrideSettings": settings.override_settings});
+        let mut out =
+            json!({"filter": settings.filter, "overrideSettings": settings.override_settings});
         if let Some(matched) = matched {
             out["matchedDocuments"] = json!(matched);
         }
@@ -248,7 +249,9 @@ impl Remote<'_> {
     fn send(&self, method: Method, path: &str, body: Body<'_>) -> Result<(), Failure> {
         let url = format!("{}{path}", self.base);
         let gzipped = match &body {
-            Body::Ndjson(bytes) => Some(gzip(bytes).map_err(|e| Failure::Unreachable(e.to_string()))?),
+            Body::Ndjson(bytes) => {
+                Some(gzip(bytes).map_err(|e| Failure::Unreachable(e.to_string()))?)
+            }
             _ => None,
         };
         let mut backoff = FIRST_BACKOFF;
@@ -364,8 +367,14 @@ mod tests {
             ),
         ]);
         assert_eq!(best_pattern(&indexes, "books"), Some(&indexes["*"]));
-        assert_eq!(best_pattern(&indexes, "movies_en"), Some(&indexes["movies*"]));
-        assert_eq!(best_pattern(&indexes, "movies_fr"), Some(&indexes["movies_fr"]));
+        assert_eq!(
+            best_pattern(&indexes, "movies_en"),
+            Some(&indexes["movies*"])
+        );
+        assert_eq!(
+            best_pattern(&indexes, "movies_fr"),
+            Some(&indexes["movies_fr"])
+        );
         let only = BTreeMap::from([("a".to_string(), ExportIndexSettings::default())]);
         assert_eq!(best_pattern(&only, "b"), None);
     }

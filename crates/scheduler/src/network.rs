@@ -210,12 +210,27 @@ mod tests {
             (json!({"self": 1}), "invalid_network_self"),
             (json!({"remotes": []}), "invalid_network_remotes"),
             (json!({"remotes": {"b": 3}}), "invalid_network_remotes"),
-            (json!({"remotes": {"b": {"url": "http://x", "other": 1}}}), "invalid_network_remotes"),
+            (
+                json!({"remotes": {"b": {"url": "http://x", "other": 1}}}),
+                "invalid_network_remotes",
+            ),
             (json!({"remotes": {"b": {}}}), "missing_network_url"),
-            (json!({"remotes": {"b": {"url": "localhost:7700"}}}), "invalid_network_url"),
-            (json!({"remotes": {"a": {"url": null}}}), "invalid_network_url"),
-            (json!({"remotes": {"a": {"searchApiKey": 1}}}), "invalid_network_search_api_key"),
-            (json!({"remotes": {"a": {"writeApiKey": true}}}), "invalid_network_write_api_key"),
+            (
+                json!({"remotes": {"b": {"url": "localhost:7700"}}}),
+                "invalid_network_url",
+            ),
+            (
+                json!({"remotes": {"a": {"url": null}}}),
+                "invalid_network_url",
+            ),
+            (
+                json!({"remotes": {"a": {"searchApiKey": 1}}}),
+                "invalid_network_search_api_key",
+            ),
+            (
+                json!({"remotes": {"a": {"writeApiKey": true}}}),
+                "invalid_network_write_api_key",
+            ),
             (json!({"leader": "a"}), "bad_request"),
             (json!([]), "bad_request"),
         ];

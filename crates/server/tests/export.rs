@@ -9,9 +9,7 @@ mod common;
 use std::io::{Read, Write};
 use std::sync::mpsc;
 
-use common::{
-    movies_settings, start_server, unique_uid, ErrorChecks, Server, MOVIES_COUNT,
-};
+use common::{movies_settings, start_server, unique_uid, ErrorChecks, Server, MOVIES_COUNT};
 use quarry_server::ServerConfig;
 use serde_json::{json, Value};
 
@@ -60,7 +58,10 @@ fn an_export_sends_settings_and_every_document() {
     let uid = unique_uid("export_all");
     let source = source_with_movies(&uid);
     let target = fresh();
-    let task = export(&source, json!({"url": target.base, "indexes": {uid.clone(): {}}}));
+    let task = export(
+        &source,
+        json!({"url": target.base, "indexes": {uid.clone(): {}}}),
+    );
     assert_eq!(task["status"], "succeeded", "{task}");
     assert_eq!(
         task["details"],
@@ -213,7 +214,9 @@ fn the_api_key_is_sent_and_a_refusal_fails_the_task() {
     assert_eq!(refused["error"]["code"], "internal");
     let message = refused["error"]["message"].as_str().unwrap();
     assert!(
-        message.starts_with("Failed to export documents to remote server missing_authorization_header (auth)"),
+        message.starts_with(
+            "Failed to export documents to remote server missing_authorization_header (auth)"
+        ),
         "{message}"
     );
 
@@ -251,7 +254,10 @@ fn an_unreachable_target_fails_the_task_with_a_useful_error() {
     assert!(message.contains(&url), "{message}");
     assert!(message.contains("tried 4 times"), "{message}");
     // The details are those of the request.
-    assert_eq!(task["details"]["indexes"], json!({"*": {"filter": null, "overrideSettings": false}}));
+    assert_eq!(
+        task["details"]["indexes"],
+        json!({"*": {"filter": null, "overrideSettings": false}})
+    );
     // An export that selects no index contacts nobody and succeeds.
     let task = export(&source, json!({"url": url, "indexes": {"none_such*": {}}}));
     assert_eq!(task["status"], "succeeded", "{task}");
@@ -304,7 +310,12 @@ fn a_running_export_is_canceled() {
         "processing"
     );
     let cancel = source
-        .raw("POST", &format!("/tasks/cancel?uids={export_uid}"), None, Vec::new())
+        .raw(
+            "POST",
+            &format!("/tasks/cancel?uids={export_uid}"),
+            None,
+            Vec::new(),
+        )
         .summary(200)["taskUid"]
         .as_u64()
         .unwrap();
@@ -323,18 +334,62 @@ fn malformed_exports_are_refused_with_their_codes() {
     let mut checks = ErrorChecks::new();
     let cases = [
         ("no url", json!({}), "invalid_export_url"),
-        ("relative url", json!({"url": "localhost:7700"}), "invalid_export_url"),
+        (
+            "relative url",
+            json!({"url": "localhost:7700"}),
+            "invalid_export_url",
+        ),
         ("url type", json!({"url": 7700}), "invalid_export_url"),
-        ("api key", json!({"url": "http://127.0.0.1:1", "apiKey": ["k"]}), "invalid_export_api_key"),
-        ("payload size", json!({"url": "http://127.0.0.1:1", "payloadSize": "lots"}), "invalid_export_payload_size"),
-        ("negative size", json!({"url": "http://127.0.0.1:1", "payloadSize": -1}), "invalid_export_payload_size"),
-        ("indexes type", json!({"url": "http://127.0.0.1:1", "indexes": ["*"]}), "invalid_export_indexes_patterns"),
-        ("bad pattern", json!({"url": "http://127.0.0.1:1", "indexes": {"mo vies": {}}}), "invalid_export_indexes_patterns"),
-        ("filter type", json!({"url": "http://127.0.0.1:1", "indexes": {"*": {"filter": 3}}}), "invalid_export_index_filter"),
-        ("filter syntax", json!({"url": "http://127.0.0.1:1", "indexes": {"*": {"filter": "year >"}}}), "invalid_export_index_filter"),
-        ("override type", json!({"url": "http://127.0.0.1:1", "indexes": {"*": {"overrideSettings": 1}}}), "invalid_export_index_override_settings"),
-        ("unknown index field", json!({"url": "http://127.0.0.1:1", "indexes": {"*": {"skipEmbeddings": true}}}), "bad_request"),
-        ("unknown field", json!({"url": "http://127.0.0.1:1", "dryRun": true}), "bad_request"),
+        (
+            "api key",
+            json!({"url": "http://127.0.0.1:1", "apiKey": ["k"]}),
+            "invalid_export_api_key",
+        ),
+        (
+            "payload size",
+            json!({"url": "http://127.0.0.1:1", "payloadSize": "lots"}),
+            "invalid_export_payload_size",
+        ),
+        (
+            "negative size",
+            json!({"url": "http://127.0.0.1:1", "payloadSize": -1}),
+            "invalid_export_payload_size",
+        ),
+        (
+            "indexes type",
+            json!({"url": "http://127.0.0.1:1", "indexes": ["*"]}),
+            "invalid_export_indexes_patterns",
+        ),
+        (
+            "bad pattern",
+            json!({"url": "http://127.0.0.1:1", "indexes": {"mo vies": {}}}),
+            "invalid_export_indexes_patterns",
+        ),
+        (
+            "filter type",
+            json!({"url": "http://127.0.0.1:1", "indexes": {"*": {"filter": 3}}}),
+            "invalid_export_index_filter",
+        ),
+        (
+            "filter syntax",
+            json!({"url": "http://127.0.0.1:1", "indexes": {"*": {"filter": "year >"}}}),
+            "invalid_export_index_filter",
+        ),
+        (
+            "override type",
+            json!({"url": "http://127.0.0.1:1", "indexes": {"*": {"overrideSettings": 1}}}),
+            "invalid_export_index_override_settings",
+        ),
+        (
+            "unknown index field",
+            json!({"url": "http://127.0.0.1:1", "indexes": {"*": {"skipEmbeddings": true}}}),
+            "bad_request",
+        ),
+        (
+            "unknown field",
+            json!({"url": "http://127.0.0.1:1", "dryRun": true}),
+            "bad_request",
+        ),
     ];
     for (label, body, code) in cases {
         checks.check(label, server.post("/export", body), 400, code);

@@ -487,7 +487,10 @@ fn assert_unknown_route(response: &common::Response, what: &str) {
     assert_eq!(response.status, 404, "{what}: {}", response.body);
     assert_eq!(response.body, serde_json::Value::Null, "{what}");
     assert_eq!(
-        response.headers.get("content-length").map(|v| v.to_str().unwrap()),
+        response
+            .headers
+            .get("content-length")
+            .map(|v| v.to_str().unwrap()),
         Some("0"),
         "{what}"
     );

@@ -76,7 +76,9 @@ fn patches_merge_into_the_network() {
             "ms-2": {"url": "https://ms-2.example.com", "searchApiKey": null, "writeApiKey": "write-2"}
         }})
     );
-    let renamed = server.patch("/network", json!({"self": "ms-1"})).expect(200);
+    let renamed = server
+        .patch("/network", json!({"self": "ms-1"}))
+        .expect(200);
     assert_eq!(renamed["self"], "ms-1");
     assert_eq!(renamed["remotes"], second["remotes"]);
     let cleared = server
@@ -97,15 +99,51 @@ fn bad_updates_are_refused_and_change_nothing() {
     let mut checks = ErrorChecks::new();
     let cases: Vec<(&str, Value, &str)> = vec![
         ("self type", json!({"self": 0}), "invalid_network_self"),
-        ("remotes type", json!({"remotes": ["ms-1"]}), "invalid_network_remotes"),
-        ("remote type", json!({"remotes": {"ms-1": "http://x"}}), "invalid_network_remotes"),
-        ("remote field", json!({"remotes": {"ms-1": {"url": "http://x", "name": "x"}}}), "invalid_network_remotes"),
-        ("missing url", json!({"remotes": {"ms-1": {"searchApiKey": "k"}}}), "missing_network_url"),
-        ("url type", json!({"remotes": {"ms-1": {"url": 7701}}}), "invalid_network_url"),
-        ("relative url", json!({"remotes": {"ms-1": {"url": "127.0.0.1:7701"}}}), "invalid_network_url"),
-        ("null url", json!({"remotes": {"ms-0": {"url": null}}}), "invalid_network_url"),
-        ("search key type", json!({"remotes": {"ms-0": {"searchApiKey": 1}}}), "invalid_network_search_api_key"),
-        ("write key type", json!({"remotes": {"ms-0": {"writeApiKey": []}}}), "invalid_network_write_api_key"),
+        (
+            "remotes type",
+            json!({"remotes": ["ms-1"]}),
+            "invalid_network_remotes",
+        ),
+        (
+            "remote type",
+            json!({"remotes": {"ms-1": "http://x"}}),
+            "invalid_network_remotes",
+        ),
+        (
+            "remote field",
+            json!({"remotes": {"ms-1": {"url": "http://x", "name": "x"}}}),
+            "invalid_network_remotes",
+        ),
+        (
+            "missing url",
+            json!({"remotes": {"ms-1": {"searchApiKey": "k"}}}),
+            "missing_network_url",
+        ),
+        (
+            "url type",
+            json!({"remotes": {"ms-1": {"url": 7701}}}),
+            "invalid_network_url",
+        ),
+        (
+            "relative url",
+            json!({"remotes": {"ms-1": {"url": "127.0.0.1:7701"}}}),
+            "invalid_network_url",
+        ),
+        (
+            "null url",
+            json!({"remotes": {"ms-0": {"url": null}}}),
+            "invalid_network_url",
+        ),
+        (
+            "search key type",
+            json!({"remotes": {"ms-0": {"searchApiKey": 1}}}),
+            "invalid_network_search_api_key",
+        ),
+        (
+            "write key type",
+            json!({"remotes": {"ms-0": {"writeApiKey": []}}}),
+            "invalid_network_write_api_key",
+        ),
         ("unknown field", json!({"sharding": true}), "bad_request"),
         ("not an object", json!(["ms-0"]), "bad_request"),
     ];
@@ -114,7 +152,10 @@ fn bad_updates_are_refused_and_change_nothing() {
     }
     checks.finish();
     let body = assert_error(
-        server.patch("/network", json!({"remotes": {"ms-1": {"url": "ms-1:7701"}}})),
+        server.patch(
+            "/network",
+            json!({"remotes": {"ms-1": {"url": "ms-1:7701"}}}),
+        ),
         400,
         "invalid_network_url",
     );

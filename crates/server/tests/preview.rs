@@ -350,5 +350,8 @@ fn the_page_is_self_contained_and_can_be_turned_off() {
         ..Default::default()
     });
     let response = off.get("/");
-    assert_eq!((response.status, response.body), (404, serde_json::Value::Null));
+    assert_eq!(
+        (response.status, response.body),
+        (404, serde_json::Value::Null)
+    );
 }

@@ -38,7 +38,12 @@ fn request(server: &Server, method: &str, path: &str, body: Value, key: Option<&
         &headers,
         body.to_string(),
     );
-    assert!(response.status < 300, "{path}: {} {}", response.status, response.body);
+    assert!(
+        response.status < 300,
+        "{path}: {} {}",
+        response.status,
+        response.body
+    );
     response.body
 }
 
@@ -207,7 +212,10 @@ fn weights_pages_and_local_queries_mix_with_remote_ones() {
         .expect(200);
     assert_eq!(answer["remoteErrors"], json!({}));
     assert_eq!(answer["hitsPerPage"], 1000);
-    assert_eq!(answer["totalHits"].as_u64().unwrap(), hits(&answer).len() as u64);
+    assert_eq!(
+        answer["totalHits"].as_u64().unwrap(),
+        hits(&answer).len() as u64
+    );
     let mut seen = BTreeMap::new();
     for hit in hits(&answer) {
         let position = hit["_federation"]["queriesPosition"].as_u64().unwrap();
@@ -252,12 +260,18 @@ fn failing_remotes_are_reported_and_the_others_still_answer() {
     let net = network();
     let mut queries = on_each_shard(json!({"q": "love"}));
     for remote in ["ms-c-wrong-key", "ms-gone"] {
-        queries.push(json!({"indexUid": INDEX, "q": "love", "federationOptions": {"remote": remote}}));
+        queries
+            .push(json!({"indexUid": INDEX, "q": "love", "federationOptions": {"remote": remote}}));
     }
-    queries.push(json!({"indexUid": "no_such_index", "q": "love", "federationOptions": {"remote": "ms-b"}}));
+    queries.push(
+        json!({"indexUid": "no_such_index", "q": "love", "federationOptions": {"remote": "ms-b"}}),
+    );
     let answer = net
         .a
-        .post("/multi-search", json!({"federation": {}, "queries": queries}))
+        .post(
+            "/multi-search",
+            json!({"federation": {}, "queries": queries}),
+        )
         .expect(200);
     let errors = answer["remoteErrors"].as_object().unwrap();
     assert_eq!(
@@ -274,7 +288,10 @@ fn failing_remotes_are_reported_and_the_others_still_answer() {
     // The remote refused the whole request: its unknown index fails every query it got.
     common::assert_error_body(&errors["ms-b"], "remote_bad_request", "invalid_request");
     assert!(
-        errors["ms-b"]["message"].as_str().unwrap().contains("index_not_found"),
+        errors["ms-b"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("index_not_found"),
         "{}",
         errors["ms-b"]
     );
@@ -282,7 +299,10 @@ fn failing_remotes_are_reported_and_the_others_still_answer() {
         .iter()
         .map(|h| h["_federation"]["remote"].as_str().unwrap())
         .collect();
-    assert!(remotes.contains(&"ms-a") && remotes.contains(&"ms-c"), "{remotes:?}");
+    assert!(
+        remotes.contains(&"ms-a") && remotes.contains(&"ms-c"),
+        "{remotes:?}"
+    );
     assert!(!remotes.contains(&"ms-b"), "{remotes:?}");
 }
 
@@ -321,7 +341,10 @@ fn unknown_remotes_and_a_disabled_feature_are_refused() {
         400,
         "invalid_multi_search_remote",
     );
-    assert!(body["message"].as_str().unwrap().contains("federationOptions.remote"));
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("federationOptions.remote"));
 
     // An instance without the `network` feature refuses remote queries.
     let plain = common::server();

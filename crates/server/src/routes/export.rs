@@ -28,7 +28,10 @@ pub async fn export(
             quarry_engine::filter::parse_filter_json(filter).map_err(|e| {
                 ApiError::new(
                     Code::InvalidExportIndexFilter,
-                    format!("Invalid value at `.indexes.{pattern}.filter`: {}", e.message),
+                    format!(
+                        "Invalid value at `.indexes.{pattern}.filter`: {}",
+                        e.message
+                    ),
                 )
             })?;
         }

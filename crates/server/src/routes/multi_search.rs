@@ -52,9 +52,7 @@ pub async fn multi_search(
     blocking(move || {
         let answer = match &request.federation {
             None => separate_results(&state, &request.queries)?,
-            Some(federation) => {
-                federated_results(&state, &request.queries, federation, is_proxy)?
-            }
+            Some(federation) => federated_results(&state, &request.queries, federation, is_proxy)?,
         };
         Ok(Json(answer))
     })
@@ -140,7 +138,9 @@ fn partition<'q>(
             local.push((position, query));
             continue;
         };
-        features.check(Feature::Network, attempt).map_err(in_query)?;
+        features
+            .check(Feature::Network, attempt)
+            .map_err(in_query)?;
         if network.local.as_ref() == Some(name) {
             local.push((position, query));
             continue;

@@ -172,7 +172,10 @@ pub fn remote_hit(
     // A remote that ignores `queryPosition` numbers the queries it got from 0.
     let position = match federation.get("queriesPosition").and_then(Value::as_u64) {
         Some(p) if sent_positions.contains(&(p as usize)) => p as usize,
-        Some(p) => sent_positions.get(p as usize).copied().unwrap_or(p as usize),
+        Some(p) => sent_positions
+            .get(p as usize)
+            .copied()
+            .unwrap_or(p as usize),
         None => sent_positions.first().copied().unwrap_or_default(),
     };
     federation.insert("queriesPosition".into(), json!(position));
