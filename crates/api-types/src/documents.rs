@@ -236,10 +236,17 @@ pub struct AddDocumentsQuery {
     pub csv_delimiter: Option<u8>,
     /// Free-form text stored with the task.
     pub custom_metadata: Option<String>,
+    /// `skipCreation=true`: only documents the index already holds are updated.
+    pub skip_creation: bool,
 }
 
 impl AddDocumentsQuery {
-    const PARAMS: &'static [&'static str] = &["primaryKey", "csvDelimiter", "customMetadata"];
+    const PARAMS: &'static [&'static str] = &[
+        "primaryKey",
+        "csvDelimiter",
+        "customMetadata",
+        "skipCreation",
+    ];
 
     pub fn from_query_string(query: &str) -> Result<Self, ResponseError> {
         let params = parse_query_string(query);
@@ -248,11 +255,26 @@ impl AddDocumentsQuery {
             match name {
                 "primaryKey" => q.primary_key = Some(value.to_string()),
                 "csvDelimiter" => q.csv_delimiter = Some(parse_csv_delimiter(value, name)?),
+                "skipCreation" => q.skip_creation = parse_skip_creation(value)?,
                 _ => q.custom_metadata = Some(value.to_string()),
             }
             Ok(())
         })?;
         Ok(q)
+    }
+}
+
+/// `true` or `false` in any case, as Meilisearch reads `skipCreation`.
+fn parse_skip_creation(value: &str) -> Result<bool, ResponseError> {
+    if value.eq_ignore_ascii_case("true") {
+        Ok(true)
+    } else if value.eq_ignore_ascii_case("false") {
+        Ok(false)
+    } else {
+        Err(ResponseError::new(
+            Code::InvalidSkipCreation,
+            format!("skipCreation must be either `true` or `false`. Found: `{value}`"),
+        ))
     }
 }
 
@@ -533,7 +555,7 @@ mod tests {
             AddDocumentsQuery::default()
         );
         let q = AddDocumentsQuery::from_query_string(
-            "primaryKey=id&csvDelimiter=%3B&customMetadata=batch+7",
+            "primaryKey=id&csvDelimiter=%3B&customMetadata=batch+7&skipCreation=TRUE",
         )
         .unwrap();
         assert_eq!(
@@ -542,6 +564,7 @@ mod tests {
                 primary_key: Some("id".into()),
                 csv_delimiter: Some(b';'),
                 custom_metadata: Some("batch 7".into()),
+                skip_creation: true,
             }
         );
         assert_eq!(
@@ -555,7 +578,8 @@ mod tests {
             ("csvDelimiter", Code::InvalidDocumentCsvDelimiter, "Invalid value in parameter `csvDelimiter`: expected a string of one character, but found an empty string"),
             ("csvDelimiter=doggo", Code::InvalidDocumentCsvDelimiter, "Invalid value in parameter `csvDelimiter`: expected a string of one character, but found the following string of 5 characters: `doggo`"),
             ("csvDelimiter=%F0%9F%8D%B0", Code::InvalidDocumentCsvDelimiter, "csv delimiter must be an ascii character. Found: `🍰`"),
-            ("doggo=1", Code::BadRequest, "Unknown parameter `doggo`: expected one of `primaryKey`, `csvDelimiter`, `customMetadata`"),
+            ("doggo=1", Code::BadRequest, "Unknown parameter `doggo`: expected one of `primaryKey`, `csvDelimiter`, `customMetadata`, `skipCreation`"),
+            ("skipCreation=yes", Code::InvalidSkipCreation, "skipCreation must be either `true` or `false`. Found: `yes`"),
         ];
         for (query, code, message) in cases {
             let err = AddDocumentsQuery::from_query_string(query).unwrap_err();

@@ -23,6 +23,13 @@ pub struct MultiSearchQuery {
     /// The pagination and facet parameters the query set itself, by name, so that a federated
     /// request can refuse them with the name the client used.
     pub own_pagination: Vec<&'static str>,
+    /// `federationOptions.remote`: the instance of the network that runs this query.
+    pub remote: Option<String>,
+    /// `federationOptions.queryPosition`: the position hits report instead of this query's
+    /// own (set by the instance that forwarded the query to this one).
+    pub query_position: Option<usize>,
+    /// The search parameters as the client wrote them, to forward the query to a remote.
+    pub raw: Map<String, Value>,
 }
 
 /// The `federation` object: how the merged list is paginated and which facets it carries.
@@ -79,7 +86,7 @@ const FEDERATION_FIELDS: &[&str] = &[
     "facetsByIndex",
     "mergeFacets",
 ];
-const FEDERATION_OPTION_FIELDS: &[&str] = &["weight"];
+const FEDERATION_OPTION_FIELDS: &[&str] = &["weight", "remote", "queryPosition"];
 const MERGE_FACETS_FIELDS: &[&str] = &["maxValuesPerFacet"];
 /// Search parameters a federated query may not set: the merged list is paginated as a whole.
 const PAGINATION_PARAMS: &[&str] = &["offset", "limit", "page", "hitsPerPage"];
@@ -194,6 +201,8 @@ fn decode_query(value: &Value, path: &str) -> Result<MultiSearchQuery, ResponseE
     let mut search_fields = Map::new();
     let mut index_uid = None;
     let mut weight = None;
+    let mut remote = None;
+    let mut query_position = None;
     for (key, value) in object {
         match key.as_str() {
             "indexUid" => {
@@ -217,8 +226,20 @@ fn decode_query(value: &Value, path: &str) -> Result<MultiSearchQuery, ResponseE
                     options,
                     &options_path,
                     FEDERATION_OPTION_FIELDS,
-                    |_, value, p| {
+                    |name, value, p| {
                         if value.is_null() {
+                            return Ok(());
+                        }
+                        if name == "remote" {
+                            remote = Some(decode_string(value, Code::InvalidMultiSearchRemote, p)?);
+                            return Ok(());
+                        }
+                        if name == "queryPosition" {
+                            query_position = Some(decode_usize(
+                                value,
+                                Code::InvalidMultiSearchQueryPosition,
+                                p,
+                            )?);
                             return Ok(());
                         }
                         let w = decode_f64(value, Code::InvalidMultiSearchWeight, p)?;
@@ -246,12 +267,19 @@ fn decode_query(value: &Value, path: &str) -> Result<MultiSearchQuery, ResponseE
         .copied()
         .filter(|name| search_fields.get(*name).is_some_and(|v| !v.is_null()))
         .collect();
-    let search = SearchQuery::from_json_at(&Value::Object(search_fields), path)?;
+    let raw = Value::Object(search_fields);
+    let search = SearchQuery::from_json_at(&raw, path)?;
+    let Value::Object(raw) = raw else {
+        unreachable!("built as an object")
+    };
     Ok(MultiSearchQuery {
         index_uid,
         search,
         weight,
         own_pagination,
+        remote,
+        query_position,
+        raw,
     })
 }
 
@@ -355,6 +383,15 @@ mod tests {
         assert_eq!(federation.facets_by_index["movies"], vec!["genres"]);
         assert_eq!(r.queries[0].weight, Some(2.5));
         assert_eq!(r.queries[1].weight, None);
+        assert_eq!(r.queries[0].raw["q"], "alien");
+
+        let r = MultiSearchRequest::from_json(&json!({
+            "federation": {},
+            "queries": [{"indexUid": "movies", "federationOptions": {"remote": "ms-1", "queryPosition": 3}}]
+        }))
+        .unwrap();
+        assert_eq!(r.queries[0].remote.as_deref(), Some("ms-1"));
+        assert_eq!(r.queries[0].query_position, Some(3));
     }
 
     #[test]
@@ -395,6 +432,16 @@ mod tests {
                 json!({"federation": {}, "queries": [{"indexUid": "m", "federationOptions": {"weight": -1}}]}),
                 "invalid_multi_search_weight",
                 "expected a positive float",
+            ),
+            (
+                json!({"federation": {}, "queries": [{"indexUid": "m", "federationOptions": {"remote": 1}}]}),
+                "invalid_multi_search_remote",
+                "`.queries[0].federationOptions.remote`",
+            ),
+            (
+                json!({"federation": {}, "queries": [{"indexUid": "m", "federationOptions": {"queryPosition": -1}}]}),
+                "invalid_multi_search_query_position",
+                "queryPosition",
             ),
             (
                 json!({"federation": {"facetsByIndex": {"other": ["g"]}}, "queries": [{"indexUid": "m"}]}),

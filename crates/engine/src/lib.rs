@@ -9,6 +9,7 @@ pub mod filter;
 pub mod format;
 pub mod index;
 pub mod search;
+mod selection;
 pub mod settings;
 
 pub use error::{EngineError, Result, UserError, UserErrorKind};

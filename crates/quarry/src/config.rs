@@ -28,27 +28,7 @@ pub struct ByteSize(pub usize);
 impl FromStr for ByteSize {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let split = s
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(s.len());
-        let (number, unit) = s.split_at(split);
-        let number: f64 = number
-            .parse()
-            .map_err(|_| format!("`{s}` is not a size (try 100MB)"))?;
-        let multiplier: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "b" => 1.0,
-            "kb" => 1e3,
-            "kib" => 1024.0,
-            "mb" => 1e6,
-            "mib" => 1024.0 * 1024.0,
-            "gb" => 1e9,
-            "gib" => 1024.0 * 1024.0 * 1024.0,
-            "tb" => 1e12,
-            "tib" => 1024f64.powi(4),
-            other => return Err(format!("unknown size unit `{other}` in `{s}`")),
-        };
-        Ok(ByteSize((number * multiplier) as usize))
+        quarry_api_types::byte_size::parse_byte_size(s).map(|bytes| ByteSize(bytes as usize))
     }
 }
 

@@ -1171,10 +1171,10 @@ fn dump_round_trips_the_api_keys() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Instance settings: experimental features and webhooks
+// Instance settings: experimental features, webhooks and the network
 
 #[test]
-fn experimental_features_and_webhooks_survive_restarts_and_dumps() {
+fn experimental_features_webhooks_and_the_network_survive_restarts_and_dumps() {
     let dir = tempfile::tempdir().unwrap();
     let dumps = dir.path().join("dumps");
     let db = path_arg(&dir.path().join("a"));
@@ -1194,9 +1194,21 @@ fn experimental_features_and_webhooks_survive_restarts_and_dumps() {
         "PATCH",
         "/experimental-features",
         None,
-        &json!({"containsFilter": true, "editDocumentsByFunction": true}),
+        &json!({"containsFilter": true, "editDocumentsByFunction": true, "network": true}),
     );
     assert_eq!(status, 200, "{features}");
+    let (status, network) = send_json(
+        &source,
+        "PATCH",
+        "/network",
+        None,
+        &json!({"self": "ms-a", "remotes": {
+            "ms-a": {"url": "http://127.0.0.1:7700"},
+            "ms-b": {"url": "http://127.0.0.1:7701", "searchApiKey": "search-b", "writeApiKey": "write-b"}
+        }}),
+    );
+    assert_eq!(status, 200, "{network}");
+    assert_eq!(network["remotes"]["ms-b"]["writeApiKey"], "write-b");
     let (status, webhook) = send_json(
         &source,
         "POST",
@@ -1212,6 +1224,7 @@ fn experimental_features_and_webhooks_survive_restarts_and_dumps() {
     let restarted = start(&dir.path().join("a2.log"), options());
     assert_eq!(restarted.get("/experimental-features"), features);
     assert_eq!(restarted.get("/webhooks"), webhooks);
+    assert_eq!(restarted.get("/network"), network);
 
     // A dump carries both to a new instance.
     let (status, body) = send(&restarted, "POST", "/dumps", None, "", Vec::new());
@@ -1224,6 +1237,7 @@ fn experimental_features_and_webhooks_survive_restarts_and_dumps() {
     let entries = read_archive(&dump);
     assert!(entries.contains_key("instance/experimental-features.json"));
     assert!(entries.contains_key("instance/webhooks.json"));
+    assert!(entries.contains_key("instance/network.json"));
     let target = start(
         &dir.path().join("b.log"),
         args(&[
@@ -1237,4 +1251,5 @@ fn experimental_features_and_webhooks_survive_restarts_and_dumps() {
     );
     assert_eq!(target.get("/experimental-features"), features);
     assert_eq!(target.get("/webhooks"), webhooks);
+    assert_eq!(target.get("/network"), network);
 }

@@ -6,8 +6,10 @@
 
 pub mod dump;
 pub mod edit;
+pub mod export;
 pub mod features;
 pub mod metrics;
+pub mod network;
 mod processing;
 pub use processing::engine_error;
 mod registry;
@@ -291,7 +293,18 @@ impl Scheduler {
         name: &str,
         value: serde_json::Value,
     ) -> Result<(), ResponseError> {
+        self.update_instance_record(name, |_| Ok((value, ())))
+    }
+
+    /// Replaces an instance-wide record by what `edit` makes of the current one (which it
+    /// sees), durably; concurrent updates of the instance records apply one after the other.
+    pub fn update_instance_record<R>(
+        &self,
+        name: &str,
+        edit: impl FnOnce(Option<&serde_json::Value>) -> Result<(serde_json::Value, R), ResponseError>,
+    ) -> Result<R, ResponseError> {
         let mut records = self.inner.instance.write();
+        let (value, result) = edit(records.get(name))?;
         let changes = Changes {
             put_instance: vec![(name.to_string(), value.clone())],
             ..Default::default()
@@ -301,7 +314,7 @@ impl Scheduler {
             .apply(&changes)
             .map_err(|e| store_error("recording an instance setting", e))?;
         records.insert(name.to_string(), value);
-        Ok(())
+        Ok(result)
     }
 
     /// Creates a payload file for a task about to be registered.

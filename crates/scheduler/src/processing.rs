@@ -368,6 +368,16 @@ fn execute(inner: &Inner, tasks: &[Task]) -> Effects {
                 Err(e) => single(first.uid, Outcome::failed(Some(details), &e)),
             }
         }
+        TaskKind::Export { .. } => match crate::export::run(inner, first) {
+            Ok(details) => single(first.uid, Outcome::succeeded(details)),
+            Err(crate::export::Stop::Failed(e)) => {
+                single(first.uid, Outcome::failed(first.kind.initial_details(), &e))
+            }
+            Err(crate::export::Stop::Canceled) => Effects {
+                aborted: true,
+                ..Default::default()
+            },
+        },
         TaskKind::SnapshotCreation => match crate::snapshot::create(inner, first.uid) {
             Ok(path) => {
                 tracing::info!(path = %path.display(), "snapshot written");
@@ -542,15 +552,21 @@ fn apply_documents(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
                     primary_key,
                     method,
                     payload,
+                    skip_creation,
                     ..
                 } => {
                     let method = match method {
                         DocumentMethod::Replace => AddMethod::Replace,
                         DocumentMethod::Update => AddMethod::Update,
                     };
-                    batch
-                        .add_documents(&payload_path(inner, *payload), method, primary_key.as_deref())
-                        .map(|o| json!({"receivedDocuments": o.received, "indexedDocuments": o.indexed}))
+                    batch.set_skip_creation(*skip_creation);
+                    let added = batch.add_documents(
+                        &payload_path(inner, *payload),
+                        method,
+                        primary_key.as_deref(),
+                    );
+                    batch.set_skip_creation(false);
+                    added.map(|o| json!({"receivedDocuments": o.received, "indexedDocuments": o.indexed}))
                 }
                 TaskKind::DocumentDeletion { document_ids, .. } => batch
                     .delete_documents(document_ids)
@@ -1331,6 +1347,7 @@ mod tests {
             payload: uuid::Uuid::nil(),
             documents_count: 1,
             allow_index_creation: true,
+            skip_creation: false,
         }
     }
 

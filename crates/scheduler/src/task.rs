@@ -48,6 +48,9 @@ pub enum TaskKind {
         payload: uuid::Uuid,
         documents_count: u64,
         allow_index_creation: bool,
+        /// `skipCreation=true`: documents the index does not hold are skipped, not created.
+        #[serde(default)]
+        skip_creation: bool,
     },
     DocumentDeletion {
         index_uid: String,
@@ -110,6 +113,13 @@ pub enum TaskKind {
     DumpCreation,
     /// Writes a snapshot of the data directory (`POST /snapshots`, `--schedule-snapshot`).
     SnapshotCreation,
+    /// Pushes the indexes some patterns select to another instance (`POST /export`).
+    Export {
+        url: String,
+        api_key: Option<String>,
+        payload_size: Option<u64>,
+        indexes: std::collections::BTreeMap<String, crate::export::ExportIndexSettings>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +148,7 @@ impl TaskKind {
             TaskKind::TaskCompaction => "taskCompaction",
             TaskKind::DumpCreation => "dumpCreation",
             TaskKind::SnapshotCreation => "snapshotCreation",
+            TaskKind::Export { .. } => "export",
         }
     }
 
@@ -159,7 +170,8 @@ impl TaskKind {
             | TaskKind::TaskDeletion { .. }
             | TaskKind::TaskCompaction
             | TaskKind::DumpCreation
-            | TaskKind::SnapshotCreation => None,
+            | TaskKind::SnapshotCreation
+            | TaskKind::Export { .. } => None,
         }
     }
 
@@ -238,6 +250,12 @@ impl TaskKind {
             TaskKind::TaskCompaction => json!({}),
             TaskKind::DumpCreation => json!({"dumpUid": null}),
             TaskKind::SnapshotCreation => return None,
+            TaskKind::Export {
+                url,
+                api_key,
+                payload_size,
+                indexes,
+            } => crate::export::details(url, api_key.as_deref(), *payload_size, indexes, None),
         })
     }
 }

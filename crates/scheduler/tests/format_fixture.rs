@@ -45,6 +45,7 @@ fn write_fixture(dir: &Path) {
             payload,
             documents_count: 3,
             allow_index_creation: true,
+            skip_creation: false,
         })
         .unwrap();
     scheduler

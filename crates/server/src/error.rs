@@ -37,6 +37,11 @@ impl From<tokio::task::JoinError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // A route that does not exist (an unknown settings route too) answers as Meilisearch's
+        // actix-web default service does: 404 with an empty body.
+        if self.0.code == Code::NotFound {
+            return StatusCode::NOT_FOUND.into_response();
+        }
         let status =
             StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if status.is_server_error() {

@@ -71,6 +71,9 @@ pub struct WriteBatch<'a> {
     kept: Option<HashMap<String, Vec<u8>>>,
     live_documents: u64,
     changed: bool,
+    /// Documents whose id is not in the index are skipped instead of created
+    /// (`skipCreation=true`).
+    skip_creation: bool,
 }
 
 impl<'a> WriteBatch<'a> {
@@ -101,7 +104,14 @@ impl<'a> WriteBatch<'a> {
             writer,
             state,
             changed: false,
+            skip_creation: false,
         })
+    }
+
+    /// From now on, [`WriteBatch::add_documents`] only updates documents the index (or this
+    /// batch) already holds and skips the others.
+    pub fn set_skip_creation(&mut self, skip: bool) {
+        self.skip_creation = skip;
     }
 
     /// The writer itself, for tests that drive tantivy (merges) inside a batch.
@@ -209,6 +219,7 @@ impl<'a> WriteBatch<'a> {
         let schema = self.index.schema_fields();
         let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(payload)?);
         let mut received = 0u64;
+        let mut skipped = 0u64;
         let mut reader = documents::NormalizedReader::new(file);
         let mut merged = Vec::with_capacity(1024);
         while let Some(next) = reader.next_document() {
@@ -218,6 +229,10 @@ impl<'a> WriteBatch<'a> {
             received += 1;
             let id = documents::extract_document_id(&document, &primary_key).map_err(id_error)?;
             let existed = self.exists(&id)?;
+            if self.skip_creation && !existed {
+                skipped += 1;
+                continue;
+            }
             if method == AddMethod::Update && existed {
                 if let Some(mut current) = self.current_document(&id)? {
                     documents::merge_documents(&mut current, document);
@@ -249,7 +264,7 @@ impl<'a> WriteBatch<'a> {
         self.changed = true;
         Ok(AddOutcome {
             received,
-            indexed: received,
+            indexed: received - skipped,
         })
     }
 

@@ -111,6 +111,7 @@ async fn add_documents(
             payload,
             documents_count: summary.documents,
             allow_index_creation: true,
+            skip_creation: params.skip_creation,
         };
         scheduler.register(kind).map_err(|e| {
             scheduler.discard_payload(payload);

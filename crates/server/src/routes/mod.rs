@@ -2,11 +2,14 @@
 //! goes through (authorization, request logging, gzip bodies, panics caught as 500s).
 
 mod documents;
+mod export;
 mod features;
 mod fields;
 mod indexes;
 mod keys;
 mod multi_search;
+mod network;
+mod remote_search;
 mod search;
 mod settings;
 mod system;
@@ -35,6 +38,8 @@ pub fn router(state: AppState) -> Router {
             get(features::get).patch(features::patch),
         )
         .route("/multi-search", post(multi_search::multi_search))
+        .route("/export", post(export::export))
+        .route("/network", get(network::get).patch(network::patch))
         .route("/indexes", get(indexes::list).post(indexes::create))
         .route(
             "/indexes/{uid}",
@@ -170,17 +175,10 @@ async fn json_rejections(response: Response) -> Response {
     out
 }
 
+/// An unknown route: `404` with an empty body, exactly what Meilisearch (actix-web's default
+/// service) answers.
 async fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(serde_json::json!({
-            "message": "The requested route does not exist.",
-            "code": "not_found",
-            "type": "invalid_request",
-            "link": "https://docs.meilisearch.com/errors#not_found"
-        })),
-    )
-        .into_response()
+    StatusCode::NOT_FOUND.into_response()
 }
 
 /// Checks an index uid taken from a path.

@@ -1,19 +1,25 @@
 //! `POST /multi-search`: runs each query with the single-index search, then answers one result
-//! per query, or (with `federation`) one list merged by weighted ranking score.
+//! per query, or (with `federation`) one list merged by weighted ranking score. In a federated
+//! search, queries whose `federationOptions.remote` names another instance of the network run
+//! there (`remote_search.rs`) while the local ones run here.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::Json;
 use quarry_api_types::multi_search::{
     inside_query, Federation, MultiSearchQuery, MultiSearchRequest,
 };
 use quarry_api_types::{Code, ResponseError};
+use quarry_scheduler::network::Remote;
+use quarry_scheduler::Feature;
 use serde_json::{json, Map, Value};
 
 use super::blocking;
+use super::remote_search::{self, PROXY_SEARCH_HEADER};
 use super::search::{apply_tenant_filter, engine_request, perform_search};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -23,8 +29,13 @@ use crate::AppState;
 pub async fn multi_search(
     State(state): State<AppState>,
     Auth(auth): Auth,
+    headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
+    // Sent by the instance that forwards queries here as its remote.
+    let is_proxy = headers
+        .get(PROXY_SEARCH_HEADER)
+        .is_some_and(|v| v.as_bytes() == b"true");
     let mut request = MultiSearchRequest::from_json(&body)?;
     // Each query answers for its own index: the key must cover it, and a tenant token's
     // filter for that index is ANDed into the query's own.
@@ -41,7 +52,7 @@ pub async fn multi_search(
     blocking(move || {
         let answer = match &request.federation {
             None => separate_results(&state, &request.queries)?,
-            Some(federation) => federated_results(&state, &request.queries, federation)?,
+            Some(federation) => federated_results(&state, &request.queries, federation, is_proxy)?,
         };
         Ok(Json(answer))
     })
@@ -86,90 +97,154 @@ struct Candidate {
     hit: Map<String, Value>,
 }
 
+/// What the local queries of a federated search found.
+struct LocalPart {
+    candidates: Vec<Candidate>,
+    total_hits: u64,
+    degraded: bool,
+    facets_by_index: BTreeMap<String, Map<String, Value>>,
+}
+
+/// The queries a remote runs, with their positions in the request.
+type RemoteGroups<'q> = BTreeMap<String, (Remote, Vec<(usize, &'q MultiSearchQuery)>)>;
+
+/// Splits the queries between this instance and the remotes of the network.
+fn partition<'q>(
+    state: &AppState,
+    queries: &'q [MultiSearchQuery],
+    is_proxy: bool,
+) -> ApiResult<(Vec<(usize, &'q MultiSearchQuery)>, RemoteGroups<'q>)> {
+    let features = state.scheduler.experimental_features();
+    let attempt = "Performing a remote federated search";
+    if is_proxy {
+        features.check(Feature::Network, attempt)?;
+    }
+    let has_remote = queries.iter().any(|q| q.remote.is_some());
+    let network = if has_remote {
+        state.scheduler.network()
+    } else {
+        Default::default()
+    };
+    let mut local = Vec::new();
+    let mut remotes = RemoteGroups::new();
+    for (position, query) in queries.iter().enumerate() {
+        let in_query = |e: ResponseError| ApiError(inside_query(position, e));
+        if query.query_position.is_some() {
+            features
+                .check(Feature::Network, "Using `federationOptions.queryPosition`")
+                .map_err(in_query)?;
+        }
+        let Some(name) = &query.remote else {
+            local.push((position, query));
+            continue;
+        };
+        features
+            .check(Feature::Network, attempt)
+            .map_err(in_query)?;
+        if network.local.as_ref() == Some(name) {
+            local.push((position, query));
+            continue;
+        }
+        let Some(remote) = network.remotes.get(name) else {
+            return Err(in_query(ResponseError::new(
+                Code::InvalidMultiSearchRemote,
+                format!("Invalid `.federation_options.remote`: remote `{name}` is not registered"),
+            )));
+        };
+        remotes
+            .entry(name.clone())
+            .or_insert_with(|| (remote.clone(), Vec::new()))
+            .1
+            .push((position, query));
+    }
+    Ok((local, remotes))
+}
+
 /// With federation: every query's best `offset + limit` hits, merged by ranking score times
-/// the query's weight (ties keep query order, then each query's own order).
+/// the query's weight (ties keep query order, then each query's own order). Remote queries run
+/// on their instances meanwhile; a remote that fails is reported in `remoteErrors`.
 fn federated_results(
     state: &AppState,
     queries: &[MultiSearchQuery],
     federation: &Federation,
+    is_proxy: bool,
 ) -> ApiResult<Value> {
     let started = Instant::now();
     let (offset, limit) = federation.window();
     let needed = offset.saturating_add(limit);
-    let mut candidates = Vec::new();
-    let mut total_hits = 0u64;
-    let mut degraded = false;
-    let mut facets_by_index: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
-    for (position, query) in queries.iter().enumerate() {
-        let mut search = query.search.clone();
-        search.offset = Some(0);
-        search.limit = Some(needed);
-        search.page = None;
-        search.hits_per_page = None;
-        search.show_ranking_score = true;
-        // Facets of an index are computed over the documents of every query on it (below).
-        search.facets = None;
-        let mut body = run_query(state, position, query, &search)?;
-        total_hits += body
-            .get("estimatedTotalHits")
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
-        degraded |= body.get("degraded") == Some(&Value::Bool(true));
-        let weight = query.weight.unwrap_or(1.0);
-        let hits = match body.remove("hits") {
-            Some(Value::Array(hits)) => hits,
-            _ => Vec::new(),
-        };
-        for (rank, hit) in hits.into_iter().enumerate() {
-            let Value::Object(mut hit) = hit else {
-                continue;
-            };
-            let score = if query.search.show_ranking_score {
-                hit.get("_rankingScore").and_then(Value::as_f64)
-            } else {
-                hit.remove("_rankingScore").and_then(|v| v.as_f64())
-            }
-            .unwrap_or(0.0);
-            let weighted_score = score * weight;
-            hit.insert(
-                "_federation".into(),
-                json!({
-                    "indexUid": query.index_uid,
-                    "queriesPosition": position,
-                    "weightedRankingScore": weighted_score,
-                }),
-            );
-            candidates.push(Candidate {
-                weighted_score,
-                query_position: position,
-                rank,
-                hit,
-            });
-        }
-    }
-    for (index_uid, facets) in &federation.facets_by_index {
-        let on_index: Vec<(usize, &MultiSearchQuery)> = queries
+    let (local, remotes) = partition(state, queries, is_proxy)?;
+    let has_remote = queries.iter().any(|q| q.remote.is_some());
+    // Local hits name this instance when the request involves remotes (not when this instance
+    // answers as someone's remote).
+    let local_name = (has_remote && !is_proxy).then(|| json!(state.scheduler.network().local));
+    let (local_part, answers) = std::thread::scope(|scope| {
+        let pending: Vec<_> = remotes
             .iter()
-            .enumerate()
-            .filter(|(_, q)| &q.index_uid == index_uid)
+            .map(|(name, (remote, group))| {
+                let body = remote_search::request_body(group, federation, needed);
+                let handle = scope.spawn(move || remote_search::search(remote, &body));
+                (name, group, handle)
+            })
             .collect();
-        let Some(&(first_position, _)) = on_index.first() else {
-            continue;
-        };
-        let mut facets_json = Map::new();
-        let (distribution, stats) = if facets.is_empty() {
-            (json!({}), json!({}))
-        } else {
-            let result = union_facets(state, &on_index, facets)
-                .map_err(|ApiError(e)| ApiError(inside_query(first_position, e)))?;
-            (
-                Value::Object(result.distribution),
-                Value::Object(result.stats),
-            )
-        };
-        facets_json.insert("distribution".into(), distribution);
-        facets_json.insert("stats".into(), stats);
-        facets_by_index.insert(index_uid.clone(), facets_json);
+        let local_part = local_candidates(
+            state,
+            &local,
+            federation,
+            needed,
+            is_proxy,
+            local_name.as_ref(),
+        );
+        let answers: Vec<_> = pending
+            .into_iter()
+            .map(|(name, group, handle)| {
+                let answer = handle.join().unwrap_or_else(|_| {
+                    Err(ResponseError::new(
+                        Code::Internal,
+                        "the remote search panicked",
+                    ))
+                });
+                (name, group, answer)
+            })
+            .collect();
+        (local_part, answers)
+    });
+    let LocalPart {
+        mut candidates,
+        mut total_hits,
+        degraded,
+        mut facets_by_index,
+    } = local_part?;
+    let mut remote_errors = Map::new();
+    for (name, group, answer) in answers {
+        let sent: Vec<usize> = group.iter().map(|(position, _)| *position).collect();
+        let merged = answer.and_then(|answer| remote_candidates(name, &sent, answer));
+        match merged {
+            Ok((hits, total, facets)) => {
+                candidates.extend(hits);
+                total_hits += total;
+                for (uid, remote_facets) in facets {
+                    let merged = match facets_by_index.remove(&uid) {
+                        None => remote_facets,
+                        Some(local_facets) => {
+                            let (distribution, stats) =
+                                merge_facets([local_facets, remote_facets].into_iter(), None);
+                            Map::from_iter([
+                                ("distribution".to_string(), Value::Object(distribution)),
+                                ("stats".to_string(), Value::Object(stats)),
+                            ])
+                        }
+                    };
+                    facets_by_index.insert(uid, merged);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(remote = %name, code = error.code.name(), "a remote search failed");
+                remote_errors.insert(
+                    name.clone(),
+                    serde_json::to_value(&error).unwrap_or_default(),
+                );
+            }
+        }
     }
     candidates.sort_by(|a, b| {
         b.weighted_score
@@ -229,7 +304,153 @@ fn federated_results(
     if degraded {
         body.insert("degraded".into(), json!(true));
     }
+    if has_remote {
+        body.insert("remoteErrors".into(), Value::Object(remote_errors));
+    }
     Ok(Value::Object(body))
+}
+
+/// A remote's `facetsByIndex`: index uid → `{distribution, stats}`.
+type RemoteFacets = BTreeMap<String, Map<String, Value>>;
+
+/// The local queries' best `needed` hits as candidates, their totals and the facets of the
+/// indexes of `facetsByIndex` they search.
+fn local_candidates(
+    state: &AppState,
+    local: &[(usize, &MultiSearchQuery)],
+    federation: &Federation,
+    needed: usize,
+    is_proxy: bool,
+    local_name: Option<&Value>,
+) -> ApiResult<LocalPart> {
+    let mut part = LocalPart {
+        candidates: Vec::new(),
+        total_hits: 0,
+        degraded: false,
+        facets_by_index: BTreeMap::new(),
+    };
+    for &(request_position, query) in local {
+        // A query forwarded by another instance reports the position it had there.
+        let position = query.query_position.unwrap_or(request_position);
+        let mut search = query.search.clone();
+        search.offset = Some(0);
+        search.limit = Some(needed);
+        search.page = None;
+        search.hits_per_page = None;
+        search.show_ranking_score = true;
+        // Facets of an index are computed over the documents of every query on it (below).
+        search.facets = None;
+        let mut body = run_query(state, request_position, query, &search)?;
+        part.total_hits += body
+            .get("estimatedTotalHits")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        part.degraded |= body.get("degraded") == Some(&Value::Bool(true));
+        let weight = query.weight.unwrap_or(1.0);
+        let hits = match body.remove("hits") {
+            Some(Value::Array(hits)) => hits,
+            _ => Vec::new(),
+        };
+        for (rank, hit) in hits.into_iter().enumerate() {
+            let Value::Object(mut hit) = hit else {
+                continue;
+            };
+            let score = if query.search.show_ranking_score {
+                hit.get("_rankingScore").and_then(Value::as_f64)
+            } else {
+                hit.remove("_rankingScore").and_then(|v| v.as_f64())
+            }
+            .unwrap_or(0.0);
+            let weighted_score = score * weight;
+            let mut federation_info = json!({
+                "indexUid": query.index_uid,
+                "queriesPosition": position,
+                "weightedRankingScore": weighted_score,
+            });
+            if let Some(name) = local_name {
+                federation_info["remote"] = name.clone();
+            }
+            if is_proxy {
+                // What a Meilisearch caller needs to merge this hit with others.
+                federation_info["weightedScoreValues"] =
+                    json!([{ "weightedScore": weighted_score }]);
+            }
+            hit.insert("_federation".into(), federation_info);
+            part.candidates.push(Candidate {
+                weighted_score,
+                query_position: position,
+                rank,
+                hit,
+            });
+        }
+    }
+    for (index_uid, facets) in &federation.facets_by_index {
+        let on_index: Vec<(usize, &MultiSearchQuery)> = local
+            .iter()
+            .filter(|(_, q)| &q.index_uid == index_uid)
+            .copied()
+            .collect();
+        let Some(&(first_position, _)) = on_index.first() else {
+            continue;
+        };
+        let mut facets_json = Map::new();
+        let (distribution, stats) = if facets.is_empty() {
+            (json!({}), json!({}))
+        } else {
+            let result = union_facets(state, &on_index, facets)
+                .map_err(|ApiError(e)| ApiError(inside_query(first_position, e)))?;
+            (
+                Value::Object(result.distribution),
+                Value::Object(result.stats),
+            )
+        };
+        facets_json.insert("distribution".into(), distribution);
+        facets_json.insert("stats".into(), stats);
+        part.facets_by_index.insert(index_uid.clone(), facets_json);
+    }
+    Ok(part)
+}
+
+/// The hits of a remote's answer as candidates, its total, and its facets by index. A hit
+/// without what merging needs discards the whole answer, as in Meilisearch.
+fn remote_candidates(
+    name: &str,
+    sent: &[usize],
+    mut answer: Map<String, Value>,
+) -> Result<(Vec<Candidate>, u64, RemoteFacets), ResponseError> {
+    let hits = match answer.remove("hits") {
+        Some(Value::Array(hits)) => hits,
+        _ => Vec::new(),
+    };
+    let mut candidates = Vec::with_capacity(hits.len());
+    for (rank, hit) in hits.into_iter().enumerate() {
+        let Value::Object(mut hit) = hit else {
+            continue;
+        };
+        let (weighted_score, query_position) = remote_search::remote_hit(&mut hit, name, sent)?;
+        candidates.push(Candidate {
+            weighted_score,
+            query_position,
+            rank,
+            hit,
+        });
+    }
+    let total = answer
+        .get("estimatedTotalHits")
+        .or_else(|| answer.get("totalHits"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let facets = match answer.remove("facetsByIndex") {
+        Some(Value::Object(facets)) => facets
+            .into_iter()
+            .filter_map(|(uid, f)| match f {
+                Value::Object(f) => Some((uid, f)),
+                _ => None,
+            })
+            .collect(),
+        _ => RemoteFacets::new(),
+    };
+    Ok((candidates, total, facets))
 }
 
 /// The facets of every document matched by at least one of `queries` (all on one index).
