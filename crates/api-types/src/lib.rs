@@ -1,6 +1,7 @@
 //! The wire side of the Meilisearch v1 API: error codes, request decoding with Meilisearch's
 //! precise error codes, and response shapes. Nothing here knows how an index is stored.
 
+pub mod chat;
 pub mod decode;
 pub mod documents;
 pub mod error;

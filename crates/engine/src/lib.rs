@@ -10,6 +10,7 @@ pub mod format;
 pub mod index;
 pub mod search;
 pub mod settings;
+pub mod template;
 
 pub use error::{EngineError, Result, UserError, UserErrorKind};
 pub use index::{AddMethod, Index, IndexOptions, IndexState, WriteBatch};

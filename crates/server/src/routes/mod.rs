@@ -1,13 +1,15 @@
 //! The route table: every Meilisearch v1 route Quarry serves, with the layers every request
 //! goes through (authorization, request logging, gzip bodies, panics caught as 500s).
 
+pub(crate) mod chats;
 mod documents;
 mod features;
 mod fields;
 mod indexes;
 mod keys;
 mod multi_search;
-mod search;
+mod render;
+pub(crate) mod search;
 mod settings;
 mod system;
 mod tasks;
@@ -101,6 +103,19 @@ pub fn router(state: AppState) -> Router {
                 .patch(webhooks::update)
                 .delete(webhooks::delete),
         )
+        .route("/chats", get(chats::list))
+        .route("/chats/{workspace}", get(chats::get_one).delete(chats::delete))
+        .route(
+            "/chats/{workspace}/settings",
+            get(chats::get_settings)
+                .patch(chats::patch_settings)
+                .delete(chats::reset_settings),
+        )
+        .route(
+            "/chats/{workspace}/chat/completions",
+            post(chats::completions),
+        )
+        .route("/render-template", post(render::render))
         .route("/keys", get(keys::list).post(keys::create))
         .route(
             "/keys/{key}",
