@@ -1695,7 +1695,13 @@ mod tests {
                 { "attributePatterns": ["*_ja"], "locales": ["jpn", "ja"] }
             ],
             "facetSearch": false,
-            "prefixSearch": "disabled"
+            "prefixSearch": "disabled",
+            "chat": {
+                "description": "Films",
+                "documentTemplate": "{{ doc.title }}",
+                "documentTemplateMaxBytes": 100,
+                "searchParameters": { "limit": 5 }
+            }
         })
     }
 
@@ -2239,7 +2245,7 @@ mod tests {
                 kebab.push(c.to_ascii_lowercase());
             }
             assert_eq!(*route, kebab);
-            let object_valued = ["typoTolerance", "faceting", "pagination", "embedders"];
+            let object_valued = ["typoTolerance", "faceting", "pagination", "embedders", "chat"];
             let expected = if object_valued.contains(key) {
                 "PATCH"
             } else {
@@ -2247,7 +2253,7 @@ mod tests {
             };
             assert_eq!(*method, expected, "{route}");
         }
-        assert_eq!(SETTINGS_ROUTES.len(), 20);
+        assert_eq!(SETTINGS_ROUTES.len(), 21);
     }
 
     #[test]
