@@ -338,7 +338,13 @@ impl ChatIndexSettings {
                     out.document_template_max_bytes = match v {
                         Value::Null => Setting::Reset,
                         other => match decode_usize(other, code, path)? {
-                            0 => return Err(invalid_value(code, path, "expected a non-zero integer")),
+                            0 => {
+                                return Err(invalid_value(
+                                    code,
+                                    path,
+                                    "expected a non-zero integer",
+                                ))
+                            }
                             n => Setting::Set(n),
                         },
                     }
@@ -392,48 +398,68 @@ impl ChatIndexSettings {
 }
 
 /// Checks each preset search parameter's type; `null` (remove the parameter) is kept as is.
-fn decode_search_parameters(value: &Value, path: &str) -> Result<Map<String, Value>, ResponseError> {
+fn decode_search_parameters(
+    value: &Value,
+    path: &str,
+) -> Result<Map<String, Value>, ResponseError> {
     let code = Code::InvalidSettingsChat;
     let object = expect_object(value, code, path)?;
-    for_each_field(code, object, path, CHAT_SEARCH_PARAMETERS, |name, v, path| {
-        if v.is_null() {
-            return Ok(());
-        }
-        match name {
-            "limit" => drop(decode_usize(v, code, path)?),
-            "sort" | "attributesToSearchOn" => drop(decode_string_list(v, code, path)?),
-            "distinct" => drop(decode_string(v, code, path)?),
-            "matchingStrategy" => {
-                let strategy = decode_string(v, code, path)?;
-                if !["last", "all", "frequency"].contains(&strategy.as_str()) {
-                    return Err(unknown_value(code, path, &strategy, &["last", "all", "frequency"]));
-                }
+    for_each_field(
+        code,
+        object,
+        path,
+        CHAT_SEARCH_PARAMETERS,
+        |name, v, path| {
+            if v.is_null() {
+                return Ok(());
             }
-            "rankingScoreThreshold" => {
-                let threshold = decode_f64(v, code, path)?;
-                if !(0.0..=1.0).contains(&threshold) {
-                    return Err(invalid_value(code, path, "the value of `rankingScoreThreshold` is invalid, expected a float between `0.0` and `1.0`."));
-                }
-            }
-            "hybrid" => {
-                let hybrid = expect_object(v, code, path)?;
-                for_each_field(code, hybrid, path, &["embedder", "semanticRatio"], |name, v, path| {
-                    match name {
-                        "embedder" => drop(decode_string(v, code, path)?),
-                        _ => {
-                            let ratio = decode_f64(v, code, path)?;
-                            if !(0.0..=1.0).contains(&ratio) {
-                                return Err(invalid_value(code, path, "the value of `semanticRatio` is invalid, expected a float between `0.0` and `1.0`."));
-                            }
-                        }
+            match name {
+                "limit" => drop(decode_usize(v, code, path)?),
+                "sort" | "attributesToSearchOn" => drop(decode_string_list(v, code, path)?),
+                "distinct" => drop(decode_string(v, code, path)?),
+                "matchingStrategy" => {
+                    let strategy = decode_string(v, code, path)?;
+                    if !["last", "all", "frequency"].contains(&strategy.as_str()) {
+                        return Err(unknown_value(
+                            code,
+                            path,
+                            &strategy,
+                            &["last", "all", "frequency"],
+                        ));
                     }
-                    Ok(())
-                })?;
+                }
+                "rankingScoreThreshold" => {
+                    let threshold = decode_f64(v, code, path)?;
+                    if !(0.0..=1.0).contains(&threshold) {
+                        return Err(invalid_value(code, path, "the value of `rankingScoreThreshold` is invalid, expected a float between `0.0` and `1.0`."));
+                    }
+                }
+                "hybrid" => {
+                    let hybrid = expect_object(v, code, path)?;
+                    for_each_field(
+                        code,
+                        hybrid,
+                        path,
+                        &["embedder", "semanticRatio"],
+                        |name, v, path| {
+                            match name {
+                                "embedder" => drop(decode_string(v, code, path)?),
+                                _ => {
+                                    let ratio = decode_f64(v, code, path)?;
+                                    if !(0.0..=1.0).contains(&ratio) {
+                                        return Err(invalid_value(code, path, "the value of `semanticRatio` is invalid, expected a float between `0.0` and `1.0`."));
+                                    }
+                                }
+                            }
+                            Ok(())
+                        },
+                    )?;
+                }
+                _ => unreachable!("for_each_field only hands known names"),
             }
-            _ => unreachable!("for_each_field only hands known names"),
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     Ok(object.clone())
 }
 
@@ -454,7 +480,9 @@ mod tests {
         let view = next.view();
         assert_eq!(view["apiKey"], "sk-XXXXX...");
         assert_eq!(view["orgId"], Value::Null);
-        let reset = next.patch(&json!({"prompts": {"system": null}, "apiKey": null})).unwrap();
+        let reset = next
+            .patch(&json!({"prompts": {"system": null}, "apiKey": null}))
+            .unwrap();
         assert_eq!(reset.prompts.system, DEFAULT_SYSTEM_PROMPT);
         assert_eq!(reset.api_key, None);
 
@@ -485,7 +513,10 @@ mod tests {
         assert_eq!(hide_secret("short"), "XXX...");
         assert_eq!(hide_secret("0123456789"), "01XXXX...");
         assert_eq!(hide_secret("01234567890123456789"), "012XXXXX...");
-        assert_eq!(hide_secret("012345678901234567890123456789"), "01234XXXXXX...");
+        assert_eq!(
+            hide_secret("012345678901234567890123456789"),
+            "01234XXXXXX..."
+        );
     }
 
     #[test]
@@ -497,7 +528,10 @@ mod tests {
         .unwrap();
         assert_eq!(ok.description, Setting::Set("Movies".into()));
         assert_eq!(ok.document_template_max_bytes, Setting::Set(100));
-        assert_eq!(ok.to_json()["searchParameters"], json!({"limit": 5, "sort": null}));
+        assert_eq!(
+            ok.to_json()["searchParameters"],
+            json!({"limit": 5, "sort": null})
+        );
         for body in [
             json!({"foo": 1}),
             json!({"description": 1}),

@@ -2245,7 +2245,13 @@ mod tests {
                 kebab.push(c.to_ascii_lowercase());
             }
             assert_eq!(*route, kebab);
-            let object_valued = ["typoTolerance", "faceting", "pagination", "embedders", "chat"];
+            let object_valued = [
+                "typoTolerance",
+                "faceting",
+                "pagination",
+                "embedders",
+                "chat",
+            ];
             let expected = if object_valued.contains(key) {
                 "PATCH"
             } else {

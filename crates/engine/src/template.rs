@@ -141,22 +141,55 @@ mod tests {
         value.as_object().unwrap().clone()
     }
 
-    fn render(template: &str, document: Value, max: Option<usize>) -> Result<String, TemplateError> {
+    fn render(
+        template: &str,
+        document: Value,
+        max: Option<usize>,
+    ) -> Result<String, TemplateError> {
         DocumentTemplate::parse(template)?.render(&doc(document), &|f| f != "hidden", max)
     }
 
     #[test]
     fn renders_doc_fields_and_filters() {
         let cases: &[(&str, Value, Option<usize>, &str)] = &[
-            ("{{ doc.title }} ({{ doc.year }})", json!({"title": "Alien", "year": 1979}), None, "Alien (1979)"),
-            ("{{ doc.overview | truncatewords: 3 }}", json!({"overview": "one two three four five"}), None, "one two three..."),
-            ("{{ doc.genres | join: \", \" }}", json!({"genres": ["Horror", "Sci-Fi"]}), None, "Horror, Sci-Fi"),
-            ("{{ doc.title }}", json!({"title": "été à Paris"}), Some(2), "é"),
+            (
+                "{{ doc.title }} ({{ doc.year }})",
+                json!({"title": "Alien", "year": 1979}),
+                None,
+                "Alien (1979)",
+            ),
+            (
+                "{{ doc.overview | truncatewords: 3 }}",
+                json!({"overview": "one two three four five"}),
+                None,
+                "one two three...",
+            ),
+            (
+                "{{ doc.genres | join: \", \" }}",
+                json!({"genres": ["Horror", "Sci-Fi"]}),
+                None,
+                "Horror, Sci-Fi",
+            ),
+            (
+                "{{ doc.title }}",
+                json!({"title": "été à Paris"}),
+                Some(2),
+                "é",
+            ),
             ("abcdef", json!({}), Some(3), "abc"),
-            (DEFAULT_DOCUMENT_TEMPLATE, json!({"title": "Alien", "hidden": "x", "none": null}), None, "title: Alien\n"),
+            (
+                DEFAULT_DOCUMENT_TEMPLATE,
+                json!({"title": "Alien", "hidden": "x", "none": null}),
+                None,
+                "title: Alien\n",
+            ),
         ];
         for (template, document, max, expected) in cases {
-            assert_eq!(render(template, document.clone(), *max).unwrap(), *expected, "{template}");
+            assert_eq!(
+                render(template, document.clone(), *max).unwrap(),
+                *expected,
+                "{template}"
+            );
         }
     }
 
@@ -164,11 +197,16 @@ mod tests {
     fn parse_and_render_errors() {
         let err = DocumentTemplate::parse("{{ doc.title").unwrap_err();
         assert!(matches!(err, TemplateError::Parse(_)), "{err:?}");
-        assert!(err.to_string().starts_with("user error: cannot parse template: "));
+        assert!(err
+            .to_string()
+            .starts_with("user error: cannot parse template: "));
         let err = render("{{ doc.missing }}", json!({"title": "x"}), None).unwrap_err();
         assert!(matches!(err, TemplateError::Render(_)));
         let message = err.to_string();
-        assert!(message.starts_with("user error: missing field in document: liquid: Unknown index"), "{message}");
+        assert!(
+            message.starts_with("user error: missing field in document: liquid: Unknown index"),
+            "{message}"
+        );
         assert!(message.contains("requested index=missing"), "{message}");
     }
 

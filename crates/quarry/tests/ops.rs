@@ -1339,6 +1339,10 @@ fn chat_workspaces_survive_restarts_and_dumps_and_their_key_is_never_logged() {
     for log in &logs {
         let text = std::fs::read_to_string(log).unwrap();
         assert!(!text.is_empty(), "{}", log.display());
-        assert!(!text.contains(SECRET), "{} holds the provider key", log.display());
+        assert!(
+            !text.contains(SECRET),
+            "{} holds the provider key",
+            log.display()
+        );
     }
 }

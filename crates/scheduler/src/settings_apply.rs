@@ -10,8 +10,7 @@ use quarry_api_types::settings::{
 };
 use quarry_engine::settings::{
     ChatSettings, FacetOrder, Faceting, FilterableRule, IndexSettings, LocalizedRule, Pagination,
-    PrefixSearch,
-    ProximityPrecision, RankingRule, TypoTolerance,
+    PrefixSearch, ProximityPrecision, RankingRule, TypoTolerance,
 };
 
 /// Applies `value` to `target`: `Set` replaces, `Reset` restores `default`, `NotSet` keeps.
@@ -206,7 +205,11 @@ pub fn apply_patch(current: &IndexSettings, patch: &Settings) -> IndexSettings {
 /// one), as Meilisearch merges them.
 fn apply_chat(chat: &mut ChatSettings, patch: &quarry_api_types::chat::ChatIndexSettings) {
     let defaults = ChatSettings::default();
-    apply(&mut chat.description, &patch.description, defaults.description);
+    apply(
+        &mut chat.description,
+        &patch.description,
+        defaults.description,
+    );
     apply(
         &mut chat.document_template,
         &patch.document_template,

@@ -147,7 +147,9 @@ async fn completions(
         }
         _ => {
             let text = last["content"].as_str().unwrap_or_default();
-            let rest = text.strip_prefix("search ").expect("search <index> for <q>");
+            let rest = text
+                .strip_prefix("search ")
+                .expect("search <index> for <q>");
             let (index, q) = rest.split_once(" for ").unwrap();
             let arguments = json!({"index_uid": index, "q": q, "filter": ""}).to_string();
             let (first, second) = arguments.split_at(arguments.len() / 2);
@@ -294,7 +296,10 @@ impl Stream {
     fn content(&self) -> String {
         self.json_events()
             .iter()
-            .filter_map(|e| e.pointer("/choices/0/delta/content").and_then(Value::as_str))
+            .filter_map(|e| {
+                e.pointer("/choices/0/delta/content")
+                    .and_then(Value::as_str)
+            })
             .collect()
     }
 
@@ -434,7 +439,10 @@ fn workspace_settings_are_stored_validated_and_hide_the_key() {
 
     // PATCH creates the workspace; the key is shown by its first characters only.
     let body = s
-        .patch(&path, json!({"source": "mistral", "apiKey": SECRET, "orgId": "org-1"}))
+        .patch(
+            &path,
+            json!({"source": "mistral", "apiKey": SECRET, "orgId": "org-1"}),
+        )
         .expect(200);
     assert_eq!(body["source"], "mistral");
     assert_eq!(body["apiKey"], "sk-teXXXXXX...");
@@ -450,11 +458,17 @@ fn workspace_settings_are_stored_validated_and_hide_the_key() {
         assert!(body["prompts"][field].is_string(), "{field}");
     }
     assert_eq!(s.get(&path).expect(200), body);
-    assert_eq!(s.get(&format!("/chats/{uid}")).expect(200), json!({"uid": uid}));
+    assert_eq!(
+        s.get(&format!("/chats/{uid}")).expect(200),
+        json!({"uid": uid})
+    );
 
     // Partial updates keep the rest; `null` resets one field.
     let body = s
-        .patch(&path, json!({"prompts": {"system": "Short answers."}, "orgId": null}))
+        .patch(
+            &path,
+            json!({"prompts": {"system": "Short answers."}, "orgId": null}),
+        )
         .expect(200);
     assert_eq!(body["prompts"]["system"], "Short answers.");
     assert_eq!(body["source"], "mistral");
@@ -464,34 +478,89 @@ fn workspace_settings_are_stored_validated_and_hide_the_key() {
     // Validation, with Meilisearch's codes.
     let mut checks = common::ErrorChecks::new();
     for (label, body, code) in [
-        ("source", json!({"source": "claude"}), "invalid_chat_completion_source"),
-        ("orgId", json!({"orgId": 1}), "invalid_chat_completion_org_id"),
-        ("projectId", json!({"projectId": []}), "invalid_chat_completion_project_id"),
-        ("apiVersion", json!({"apiVersion": 2}), "invalid_chat_completion_api_version"),
-        ("deploymentId", json!({"deploymentId": {}}), "invalid_chat_completion_deployment_id"),
-        ("baseUrl", json!({"baseUrl": false}), "invalid_chat_completion_base_api"),
-        ("apiKey", json!({"apiKey": 12}), "invalid_chat_completion_api_key"),
-        ("prompts", json!({"prompts": []}), "invalid_chat_completion_prompts"),
-        ("system", json!({"prompts": {"system": 1}}), "invalid_chat_completion_system_prompt"),
-        ("description", json!({"prompts": {"searchDescription": 1}}), "invalid_chat_completion_search_description_prompt"),
-        ("q", json!({"prompts": {"searchQParam": 1}}), "invalid_chat_completion_search_query_param_prompt"),
-        ("filter", json!({"prompts": {"searchFilterParam": 1}}), "invalid_chat_completion_search_filter_param_prompt"),
-        ("index", json!({"prompts": {"searchIndexUidParam": 1}}), "invalid_chat_completion_search_index_uid_param_prompt"),
+        (
+            "source",
+            json!({"source": "claude"}),
+            "invalid_chat_completion_source",
+        ),
+        (
+            "orgId",
+            json!({"orgId": 1}),
+            "invalid_chat_completion_org_id",
+        ),
+        (
+            "projectId",
+            json!({"projectId": []}),
+            "invalid_chat_completion_project_id",
+        ),
+        (
+            "apiVersion",
+            json!({"apiVersion": 2}),
+            "invalid_chat_completion_api_version",
+        ),
+        (
+            "deploymentId",
+            json!({"deploymentId": {}}),
+            "invalid_chat_completion_deployment_id",
+        ),
+        (
+            "baseUrl",
+            json!({"baseUrl": false}),
+            "invalid_chat_completion_base_api",
+        ),
+        (
+            "apiKey",
+            json!({"apiKey": 12}),
+            "invalid_chat_completion_api_key",
+        ),
+        (
+            "prompts",
+            json!({"prompts": []}),
+            "invalid_chat_completion_prompts",
+        ),
+        (
+            "system",
+            json!({"prompts": {"system": 1}}),
+            "invalid_chat_completion_system_prompt",
+        ),
+        (
+            "description",
+            json!({"prompts": {"searchDescription": 1}}),
+            "invalid_chat_completion_search_description_prompt",
+        ),
+        (
+            "q",
+            json!({"prompts": {"searchQParam": 1}}),
+            "invalid_chat_completion_search_query_param_prompt",
+        ),
+        (
+            "filter",
+            json!({"prompts": {"searchFilterParam": 1}}),
+            "invalid_chat_completion_search_filter_param_prompt",
+        ),
+        (
+            "index",
+            json!({"prompts": {"searchIndexUidParam": 1}}),
+            "invalid_chat_completion_search_index_uid_param_prompt",
+        ),
         ("unknown", json!({"model": "x"}), "bad_request"),
         ("vLlm", json!({"source": "vLlm"}), "bad_request"),
-        ("azure", json!({"source": "azureOpenAi", "baseUrl": "http://127.0.0.1:9"}), "bad_request"),
+        (
+            "azure",
+            json!({"source": "azureOpenAi", "baseUrl": "http://127.0.0.1:9"}),
+            "bad_request",
+        ),
     ] {
         checks.check(label, s.patch(&path, body), 400, code);
     }
     checks.finish();
-    let body = s
-        .patch(&path, json!({"source": "gemini"}))
-        .expect(200);
+    let body = s.patch(&path, json!({"source": "gemini"})).expect(200);
     assert_eq!(body["source"], "gemini");
 
     // The list is paginated like `/indexes`.
     let other = unique_uid("ws_settings");
-    s.patch(&format!("/chats/{other}/settings"), json!({})).expect(200);
+    s.patch(&format!("/chats/{other}/settings"), json!({}))
+        .expect(200);
     let list = s.get("/chats?limit=1000").expect(200);
     let uids: Vec<&str> = list["results"]
         .as_array()
@@ -499,7 +568,10 @@ fn workspace_settings_are_stored_validated_and_hide_the_key() {
         .iter()
         .map(|w| w["uid"].as_str().unwrap())
         .collect();
-    assert!(uids.contains(&uid.as_str()) && uids.contains(&other.as_str()), "{list}");
+    assert!(
+        uids.contains(&uid.as_str()) && uids.contains(&other.as_str()),
+        "{list}"
+    );
     assert_eq!(list["total"].as_u64().unwrap() as usize, uids.len());
     let page = s.get("/chats?offset=1&limit=1").expect(200);
     assert_eq!(page["offset"], 1);
@@ -548,7 +620,10 @@ fn index_chat_settings_are_validated_merged_and_reset() {
     assert_eq!(task["details"]["chat"]["description"], "Films");
     // The per-key route merges search parameters one by one.
     let task = s
-        .patch(&one, json!({"searchParameters": {"limit": 16, "sort": null}}))
+        .patch(
+            &one,
+            json!({"searchParameters": {"limit": 16, "sort": null}}),
+        )
         .task_uid();
     s.wait_ok(task);
     assert_eq!(
@@ -560,12 +635,36 @@ fn index_chat_settings_are_validated_merged_and_reset() {
 
     let mut checks = common::ErrorChecks::new();
     for (label, body, code) in [
-        ("template", json!({"chat": {"documentTemplate": "{{ doc.title"}}), "invalid_chat_setting_document_template"),
-        ("type", json!({"chat": {"description": 3}}), "invalid_settings_chat"),
-        ("unknown", json!({"chat": {"prompt": "x"}}), "invalid_settings_chat"),
-        ("max bytes", json!({"chat": {"documentTemplateMaxBytes": 0}}), "invalid_settings_chat"),
-        ("parameter", json!({"chat": {"searchParameters": {"q": "x"}}}), "invalid_settings_chat"),
-        ("strategy", json!({"chat": {"searchParameters": {"matchingStrategy": "most"}}}), "invalid_settings_chat"),
+        (
+            "template",
+            json!({"chat": {"documentTemplate": "{{ doc.title"}}),
+            "invalid_chat_setting_document_template",
+        ),
+        (
+            "type",
+            json!({"chat": {"description": 3}}),
+            "invalid_settings_chat",
+        ),
+        (
+            "unknown",
+            json!({"chat": {"prompt": "x"}}),
+            "invalid_settings_chat",
+        ),
+        (
+            "max bytes",
+            json!({"chat": {"documentTemplateMaxBytes": 0}}),
+            "invalid_settings_chat",
+        ),
+        (
+            "parameter",
+            json!({"chat": {"searchParameters": {"q": "x"}}}),
+            "invalid_settings_chat",
+        ),
+        (
+            "strategy",
+            json!({"chat": {"searchParameters": {"matchingStrategy": "most"}}}),
+            "invalid_settings_chat",
+        ),
         ("object", json!({"chat": []}), "invalid_settings_chat"),
     ] {
         checks.check(label, s.patch(&all, body), 400, code);
@@ -597,7 +696,11 @@ fn a_completion_searches_renders_hits_and_streams_the_answer() {
         ),
     );
     assert_eq!(stream.status, 200, "{}", stream.raw);
-    assert!(stream.content_type.starts_with("text/event-stream"), "{}", stream.content_type);
+    assert!(
+        stream.content_type.starts_with("text/event-stream"),
+        "{}",
+        stream.content_type
+    );
     assert_eq!(stream.events.last().map(String::as_str), Some("[DONE]"));
     assert!(stream.errors().is_empty(), "{}", stream.raw);
     assert!(!stream.raw.contains(SECRET));
@@ -612,7 +715,11 @@ fn a_completion_searches_renders_hits_and_streams_the_answer() {
         assert_eq!(body["temperature"], 0.2);
         assert_eq!(body["model"], "gpt-4o-mini");
         let tools = body["tools"].as_array().unwrap();
-        assert_eq!(tools.len(), 1, "client tools never reach the model: {tools:?}");
+        assert_eq!(
+            tools.len(),
+            1,
+            "client tools never reach the model: {tools:?}"
+        );
         let function = &tools[0]["function"];
         assert_eq!(function["name"], "_meiliSearchInIndex");
         let enumerated = function["parameters"]["properties"]["index_uid"]["enum"]
@@ -620,11 +727,17 @@ fn a_completion_searches_renders_hits_and_streams_the_answer() {
             .unwrap();
         assert!(enumerated.contains(&json!(index)), "{enumerated:?}");
         let description = function["description"].as_str().unwrap();
-        assert!(description.contains(&format!("{index}: Films with their box office")), "{description}");
+        assert!(
+            description.contains(&format!("{index}: Films with their box office")),
+            "{description}"
+        );
         let filter = function["parameters"]["properties"]["filter"]["description"]
             .as_str()
             .unwrap();
-        assert!(filter.contains("major_genre: ") && filter.contains("Drama"), "{filter}");
+        assert!(
+            filter.contains("major_genre: ") && filter.contains("Drama"),
+            "{filter}"
+        );
         assert_eq!(body["messages"][0]["role"], "system");
         assert_eq!(body["messages"][0]["content"], "You answer about films.");
     }
@@ -632,7 +745,10 @@ fn a_completion_searches_renders_hits_and_streams_the_answer() {
     let assistant = &second[2];
     assert_eq!(assistant["role"], "assistant");
     assert_eq!(assistant["tool_calls"][0]["id"], "call_1");
-    assert_eq!(assistant["tool_calls"][0]["function"]["name"], "_meiliSearchInIndex");
+    assert_eq!(
+        assistant["tool_calls"][0]["function"]["name"],
+        "_meiliSearchInIndex"
+    );
     let tool_message = &second[3];
     assert_eq!(tool_message["role"], "tool");
     assert_eq!(tool_message["tool_call_id"], "call_1");
@@ -640,8 +756,14 @@ fn a_completion_searches_renders_hits_and_streams_the_answer() {
     // The index's template and `searchParameters.limit` shaped the search results.
     let lines: Vec<&str> = rendered.lines().collect();
     assert_eq!(lines.len(), 3, "{rendered}");
-    assert!(lines.iter().all(|l| l.starts_with("Star Wars")), "{rendered}");
-    assert!(rendered.contains("Star Wars Ep. IV: A New Hope (1977)"), "{rendered}");
+    assert!(
+        lines.iter().all(|l| l.starts_with("Star Wars")),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("Star Wars Ep. IV: A New Hope (1977)"),
+        "{rendered}"
+    );
 
     // What the client saw: the answer, built from the results, and its declared tools.
     assert_eq!(stream.content(), format!("Found: {rendered}"));
@@ -737,9 +859,15 @@ fn completion_requests_are_checked_before_streaming() {
         501,
         "unimplemented_non_streaming_chat_completions",
     );
-    assert_eq!(body["message"], "Non-streamed chat completions is not implemented");
+    assert_eq!(
+        body["message"],
+        "Non-streamed chat completions is not implemented"
+    );
     assert_error(
-        post(&ws, json!({"model": "m", "stream": true, "n": 2, "messages": []})),
+        post(
+            &ws,
+            json!({"model": "m", "stream": true, "n": 2, "messages": []}),
+        ),
         501,
         "unimplemented_multi_choice_chat_completions",
     );
@@ -748,8 +876,15 @@ fn completion_requests_are_checked_before_streaming() {
         501,
         "unimplemented_external_function_calling",
     );
-    assert_eq!(body["message"], "getWeather: External functions are not supported yet.");
-    assert_error(post(&ws, ask("x", &["_meiliSearchInIndex"])), 400, "bad_request");
+    assert_eq!(
+        body["message"],
+        "getWeather: External functions are not supported yet."
+    );
+    assert_error(
+        post(&ws, ask("x", &["_meiliSearchInIndex"])),
+        400,
+        "bad_request",
+    );
     assert_error(post(&ws, json!({"stream": true})), 400, "bad_request");
     let body = assert_error(post("nowhere", ask("x", &[])), 404, "chat_not_found");
     assert_eq!(body["message"], "Chat `nowhere` not found");
@@ -765,15 +900,31 @@ fn keys_decide_what_the_model_may_search() {
     let master = [("Authorization", format!("Bearer {MASTER}"))];
     let as_master = |method: &str, path: &str, body: Value| {
         let headers: Vec<(&str, &str)> = master.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        s.raw_with_headers(method, path, Some("application/json"), &headers, body.to_string())
+        s.raw_with_headers(
+            method,
+            path,
+            Some("application/json"),
+            &headers,
+            body.to_string(),
+        )
     };
-    as_master("PATCH", "/experimental-features", json!({"chatCompletions": true})).expect(200);
+    as_master(
+        "PATCH",
+        "/experimental-features",
+        json!({"chatCompletions": true}),
+    )
+    .expect(200);
     let films = common::some_movies(400);
     for uid in ["films_open", "films_closed"] {
-        let task = as_master("POST", &format!("/indexes/{uid}/documents?primaryKey=id"), films.clone())
-            .task_uid();
+        let task = as_master(
+            "POST",
+            &format!("/indexes/{uid}/documents?primaryKey=id"),
+            films.clone(),
+        )
+        .task_uid();
         let deadline = std::time::Instant::now() + common::TASK_TIMEOUT;
-        while as_master("GET", &format!("/tasks/{task}"), Value::Null).body["status"] != "succeeded" {
+        while as_master("GET", &format!("/tasks/{task}"), Value::Null).body["status"] != "succeeded"
+        {
             assert!(std::time::Instant::now() < deadline);
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
@@ -819,9 +970,15 @@ fn keys_decide_what_the_model_may_search() {
     let stream = chat(&s, &ws, Some(&narrow), ask(question, &[]));
     assert_eq!(stream.status, 200, "{}", stream.raw);
     let requests = provider().requests_about(question);
-    let enumerated = &requests[0].1["tools"][0]["function"]["parameters"]["properties"]["index_uid"]["enum"];
+    let enumerated =
+        &requests[0].1["tools"][0]["function"]["parameters"]["properties"]["index_uid"]["enum"];
     assert_eq!(enumerated, &json!(["films_open"]));
-    let tool_message = requests[1].1["messages"].as_array().unwrap().last().cloned().unwrap();
+    let tool_message = requests[1].1["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .cloned()
+        .unwrap();
     assert_eq!(
         tool_message["content"],
         "the search tool call failed with The provided API key is invalid."
@@ -870,7 +1027,10 @@ fn render_template_renders_inline_and_stored_templates() {
         "input": {"kind": "indexDocument", "indexUid": index, "id": "913"}
     }))
     .expect(200);
-    assert_eq!(body["rendered"], "STAR WARS EP. IV: A NEW HOPE by 20th Century Fox");
+    assert_eq!(
+        body["rendered"],
+        "STAR WARS EP. IV: A NEW HOPE by 20th Century Fox"
+    );
     let body = render(json!({"template": {"kind": "inlineDocumentTemplate", "inline": "{{ doc.x }}"}, "input": null}))
         .expect(200);
     assert_eq!(body["rendered"], Value::Null);
@@ -895,7 +1055,10 @@ fn render_template_renders_inline_and_stored_templates() {
         "input": {"kind": "indexDocument", "indexUid": index, "id": "913"}
     }))
     .expect(200);
-    assert_eq!(body["rendered"], "title=Star Wars Ep. IV: A New Hope;distributor=20th Century Fox;");
+    assert_eq!(
+        body["rendered"],
+        "title=Star Wars Ep. IV: A New Hope;distributor=20th Century Fox;"
+    );
 
     // An embedder's template.
     let embedder_index = unique_uid("render_embedder");
@@ -921,40 +1084,128 @@ fn render_template_renders_inline_and_stored_templates() {
 
     let mut checks = common::ErrorChecks::new();
     let cases = [
-        ("missing field", json!({"template": {"kind": "inlineDocumentTemplate", "inline": "{{doc.doesnotexist}}"},
-            "input": {"kind": "indexDocument", "indexUid": index, "id": "913"}}), 400, "template_rendering_error"),
-        ("syntax", json!({"template": {"kind": "inlineDocumentTemplate", "inline": "{{doc.title"}}), 400, "template_parsing_error"),
-        ("not found", json!({"template": {"kind": "inlineDocumentTemplate", "inline": "x"},
-            "input": {"kind": "indexDocument", "indexUid": index, "id": "no-such-id"}}), 404, "render_document_not_found"),
-        ("no index", json!({"template": {"kind": "chatDocumentTemplate", "indexUid": "render_missing_index"}}), 404, "index_not_found"),
-        ("disallowed", json!({"template": {"kind": "inlineDocumentTemplate", "inline": "x", "indexUid": index}}), 400, "invalid_render_template"),
-        ("missing inline", json!({"template": {"kind": "inlineDocumentTemplate"}}), 400, "invalid_render_template"),
-        ("not a string", json!({"template": {"kind": "inlineDocumentTemplate", "inline": 3}}), 400, "invalid_render_template"),
-        ("kind", json!({"template": {"kind": "other"}}), 400, "invalid_render_template"),
-        ("no kind", json!({"template": {"inline": "x"}}), 400, "invalid_render_template"),
+        (
+            "missing field",
+            json!({"template": {"kind": "inlineDocumentTemplate", "inline": "{{doc.doesnotexist}}"},
+            "input": {"kind": "indexDocument", "indexUid": index, "id": "913"}}),
+            400,
+            "template_rendering_error",
+        ),
+        (
+            "syntax",
+            json!({"template": {"kind": "inlineDocumentTemplate", "inline": "{{doc.title"}}),
+            400,
+            "template_parsing_error",
+        ),
+        (
+            "not found",
+            json!({"template": {"kind": "inlineDocumentTemplate", "inline": "x"},
+            "input": {"kind": "indexDocument", "indexUid": index, "id": "no-such-id"}}),
+            404,
+            "render_document_not_found",
+        ),
+        (
+            "no index",
+            json!({"template": {"kind": "chatDocumentTemplate", "indexUid": "render_missing_index"}}),
+            404,
+            "index_not_found",
+        ),
+        (
+            "disallowed",
+            json!({"template": {"kind": "inlineDocumentTemplate", "inline": "x", "indexUid": index}}),
+            400,
+            "invalid_render_template",
+        ),
+        (
+            "missing inline",
+            json!({"template": {"kind": "inlineDocumentTemplate"}}),
+            400,
+            "invalid_render_template",
+        ),
+        (
+            "not a string",
+            json!({"template": {"kind": "inlineDocumentTemplate", "inline": 3}}),
+            400,
+            "invalid_render_template",
+        ),
+        (
+            "kind",
+            json!({"template": {"kind": "other"}}),
+            400,
+            "invalid_render_template",
+        ),
+        (
+            "no kind",
+            json!({"template": {"inline": "x"}}),
+            400,
+            "invalid_render_template",
+        ),
         ("no template", json!({}), 400, "invalid_render_template"),
-        ("embedder", json!({"template": {"kind": "documentTemplate", "indexUid": embedder_index, "embedder": "nope"}}), 400, "invalid_render_template"),
-        ("user provided", json!({"template": {"kind": "documentTemplate", "indexUid": embedder_index, "embedder": "manual"}}), 400, "invalid_render_template"),
-        ("fragments", json!({"template": {"kind": "inlineFragment", "inline": {}}}), 400, "feature_not_enabled"),
-        ("input kind", json!({"template": {"kind": "inlineDocumentTemplate", "inline": "x"}, "input": {"kind": "x"}}), 400, "invalid_render_input"),
-        ("input inline", json!({"template": {"kind": "inlineDocumentTemplate", "inline": "x"}, "input": {"kind": "inlineDocument", "inline": [1]}}), 400, "invalid_render_input"),
-        ("input id", json!({"template": {"kind": "inlineDocumentTemplate", "inline": "x"}, "input": {"kind": "inlineDocument", "id": "1", "inline": {}}}), 400, "invalid_render_input"),
-        ("top level", json!({"template": {"kind": "inlineDocumentTemplate", "inline": "x"}, "other": 1}), 400, "bad_request"),
+        (
+            "embedder",
+            json!({"template": {"kind": "documentTemplate", "indexUid": embedder_index, "embedder": "nope"}}),
+            400,
+            "invalid_render_template",
+        ),
+        (
+            "user provided",
+            json!({"template": {"kind": "documentTemplate", "indexUid": embedder_index, "embedder": "manual"}}),
+            400,
+            "invalid_render_template",
+        ),
+        (
+            "fragments",
+            json!({"template": {"kind": "inlineFragment", "inline": {}}}),
+            400,
+            "feature_not_enabled",
+        ),
+        (
+            "input kind",
+            json!({"template": {"kind": "inlineDocumentTemplate", "inline": "x"}, "input": {"kind": "x"}}),
+            400,
+            "invalid_render_input",
+        ),
+        (
+            "input inline",
+            json!({"template": {"kind": "inlineDocumentTemplate", "inline": "x"}, "input": {"kind": "inlineDocument", "inline": [1]}}),
+            400,
+            "invalid_render_input",
+        ),
+        (
+            "input id",
+            json!({"template": {"kind": "inlineDocumentTemplate", "inline": "x"}, "input": {"kind": "inlineDocument", "id": "1", "inline": {}}}),
+            400,
+            "invalid_render_input",
+        ),
+        (
+            "top level",
+            json!({"template": {"kind": "inlineDocumentTemplate", "inline": "x"}, "other": 1}),
+            400,
+            "bad_request",
+        ),
     ];
     for (label, body, status, code) in cases {
         checks.check(label, render(body), status, code);
     }
     checks.finish();
-    let body = render(json!({"template": {"kind": "inlineDocumentTemplate", "inline": "{{doc.doesnotexist}}"},
-        "input": {"kind": "indexDocument", "indexUid": index, "id": "913"}}))
+    let body = render(
+        json!({"template": {"kind": "inlineDocumentTemplate", "inline": "{{doc.doesnotexist}}"},
+        "input": {"kind": "indexDocument", "indexUid": index, "id": "913"}}),
+    )
     .body;
     let message = body["message"].as_str().unwrap();
     assert!(
         message.starts_with("error while rendering template: user error: missing field in document: liquid: Unknown index"),
         "{message}"
     );
-    assert!(message.contains("requested index=doesnotexist"), "{message}");
-    let body = render(json!({"template": {"kind": "inlineDocumentTemplate", "inline": "x", "indexUid": index}})).body;
+    assert!(
+        message.contains("requested index=doesnotexist"),
+        "{message}"
+    );
+    let body = render(
+        json!({"template": {"kind": "inlineDocumentTemplate", "inline": "x", "indexUid": index}}),
+    )
+    .body;
     assert_eq!(
         body["message"],
         "error while fetching template: parameter `index_uid` disallowed for kind `inlineDocumentTemplate`"

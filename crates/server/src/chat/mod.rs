@@ -76,7 +76,10 @@ pub async fn stream_completion(
             "Non-streamed chat completions is not implemented",
         ));
     }
-    if let Some(n) = body.get("n").filter(|n| !n.is_null() && n.as_u64() != Some(1)) {
+    if let Some(n) = body
+        .get("n")
+        .filter(|n| !n.is_null() && n.as_u64() != Some(1))
+    {
         return Err(ApiError::new(
             Code::UnimplementedMultiChoiceChatCompletions,
             format!("You tried to specify n = {n} but only single choices are supported (n = 1)."),
@@ -95,10 +98,17 @@ pub async fn stream_completion(
         let state = state.clone();
         let authorization = authorization.clone();
         let prompts = settings.prompts.clone();
-        let model = body.get("model").and_then(Value::as_str).unwrap_or_default();
+        let model = body
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let role = system_role(settings.source, model);
         crate::routes::blocking(move || {
-            Ok(search_tool::definition(&state, authorization.as_deref(), &prompts))
+            Ok(search_tool::definition(
+                &state,
+                authorization.as_deref(),
+                &prompts,
+            ))
         })
         .await
         .map(|tool| (tool, role))?
@@ -111,7 +121,9 @@ pub async fn stream_completion(
         Some(Value::Array(declared)) => declared,
         _ => {
             body.insert("tools".into(), Value::Array(Vec::new()));
-            body.get_mut("tools").and_then(Value::as_array_mut).expect("just inserted")
+            body.get_mut("tools")
+                .and_then(Value::as_array_mut)
+                .expect("just inserted")
         }
     };
     declared.push(search_tool);
@@ -179,7 +191,14 @@ fn take_client_tools(body: &mut Map<String, Value>) -> ApiResult<ClientTools> {
 /// Recent OpenAI models take their instructions as a `developer` message; older ones and the
 /// other providers as `system`.
 fn system_role(source: ChatSource, model: &str) -> &'static str {
-    const OLDER: &[&str] = &["gpt-3.5", "gpt-4", "gpt-4.1", "gpt-4.5", "gpt-4o", "chatgpt-4o"];
+    const OLDER: &[&str] = &[
+        "gpt-3.5",
+        "gpt-4",
+        "gpt-4.1",
+        "gpt-4.5",
+        "gpt-4o",
+        "chatgpt-4o",
+    ];
     let older = OLDER.iter().any(|prefix| {
         model
             .strip_prefix(prefix)
@@ -262,7 +281,8 @@ impl Conversation {
                         if let Some(id) = piece.get("id").and_then(Value::as_str) {
                             call.id = id.to_string();
                         }
-                        if let Some(name) = piece.pointer("/function/name").and_then(Value::as_str) {
+                        if let Some(name) = piece.pointer("/function/name").and_then(Value::as_str)
+                        {
                             call.name.push_str(name);
                         }
                         if let Some(args) =
@@ -298,7 +318,11 @@ impl Conversation {
 
     /// Runs the searches the model asked for, tells the client what the declared tools want
     /// to know, and adds the calls and their results to the conversation.
-    async fn answer_searches(&mut self, calls: Vec<ToolCall>, template: &Value) -> Result<(), Gone> {
+    async fn answer_searches(
+        &mut self,
+        calls: Vec<ToolCall>,
+        template: &Value,
+    ) -> Result<(), Gone> {
         let assistant = json!({
             "role": "assistant",
             "tool_calls": calls.iter().map(ToolCall::to_json).collect::<Vec<_>>(),
@@ -427,7 +451,8 @@ mod tests {
         let tools = take_client_tools(body).unwrap();
         assert!(tools.progress && tools.sources && !tools.append);
         assert_eq!(body["tools"], json!([]));
-        let mut external = json!({"tools": [{"type": "function", "function": {"name": "weather"}}]});
+        let mut external =
+            json!({"tools": [{"type": "function", "function": {"name": "weather"}}]});
         let err = take_client_tools(external.as_object_mut().unwrap()).unwrap_err();
         assert_eq!(err.0.code, Code::UnimplementedExternalFunctionCalling);
     }

@@ -263,9 +263,15 @@ mod tests {
     #[test]
     fn urls_per_source() {
         let mut settings = ChatWorkspaceSettings::default();
-        assert_eq!(completions_url(&settings), "https://api.openai.com/v1/chat/completions");
+        assert_eq!(
+            completions_url(&settings),
+            "https://api.openai.com/v1/chat/completions"
+        );
         settings.base_url = Some("http://127.0.0.1:9/v1/".into());
-        assert_eq!(completions_url(&settings), "http://127.0.0.1:9/v1/chat/completions");
+        assert_eq!(
+            completions_url(&settings),
+            "http://127.0.0.1:9/v1/chat/completions"
+        );
         settings.source = ChatSource::AzureOpenAi;
         settings.deployment_id = Some("gpt".into());
         settings.api_version = Some("2024-02-01".into());

@@ -19,7 +19,11 @@ use crate::AppState;
 const FACET_VALUES_SHOWN: usize = 10;
 
 /// The authorization of a `search` on `index` by the caller's header, if it may search it.
-fn search_context(state: &AppState, authorization: Option<&str>, index: &str) -> Option<AuthContext> {
+fn search_context(
+    state: &AppState,
+    authorization: Option<&str>,
+    index: &str,
+) -> Option<AuthContext> {
     state
         .keys
         .read()
@@ -51,7 +55,10 @@ pub fn definition(state: &AppState, authorization: Option<&str>, prompts: &ChatP
             continue;
         };
         let settings = index.settings();
-        description.push_str(&format!("\n\n - {}: {}\n", info.uid, settings.chat.description));
+        description.push_str(&format!(
+            "\n\n - {}: {}\n",
+            info.uid, settings.chat.description
+        ));
         if !settings.filterable_attributes.is_empty() {
             let facets = search(
                 state,
@@ -108,7 +115,7 @@ fn facet_lines(distribution: Option<&Value>) -> String {
             .iter()
             .map(|(value, count)| (value, count.as_u64().unwrap_or(0)))
             .collect();
-        counted.sort_by(|a, b| b.1.cmp(&a.1));
+        counted.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
         let shown: Vec<&str> = counted
             .iter()
             .take(FACET_VALUES_SHOWN)
@@ -141,7 +148,11 @@ struct Arguments {
 }
 
 /// Runs one `_meiliSearchInIndex` call (blocking: call it off the async runtime).
-pub fn run(state: &AppState, authorization: Option<&str>, arguments: &str) -> Result<Found, ToolFailure> {
+pub fn run(
+    state: &AppState,
+    authorization: Option<&str>,
+    arguments: &str,
+) -> Result<Found, ToolFailure> {
     let arguments: Arguments =
         serde_json::from_str(arguments).map_err(|e| ToolFailure::Arguments(e.to_string()))?;
     let uid = arguments.index_uid;
@@ -160,8 +171,8 @@ pub fn run(state: &AppState, authorization: Option<&str>, arguments: &str) -> Re
     if let Some(filter) = arguments.filter.filter(|f| !f.trim().is_empty()) {
         body.insert("filter".into(), Value::from(filter));
     }
-    let answer = search(state, &context, &uid, &index, &Value::Object(body))
-        .map_err(ToolFailure::Search)?;
+    let answer =
+        search(state, &context, &uid, &index, &Value::Object(body)).map_err(ToolFailure::Search)?;
     let documents: Vec<Value> = answer
         .get("hits")
         .and_then(Value::as_array)
@@ -173,7 +184,8 @@ pub fn run(state: &AppState, authorization: Option<&str>, arguments: &str) -> Re
             e.to_string(),
         ))
     })?;
-    let searchable = |field: &str| is_searchable_field(settings.searchable_attributes.as_deref(), field);
+    let searchable =
+        |field: &str| is_searchable_field(settings.searchable_attributes.as_deref(), field);
     let mut rendered = Vec::with_capacity(documents.len());
     for document in &documents {
         let Value::Object(document) = document else {

@@ -71,9 +71,7 @@ fn not_found(workspace: &str) -> ApiError {
 
 /// One workspace's settings, or `chat_not_found`.
 pub fn workspace(state: &AppState, uid: &str) -> ApiResult<ChatWorkspaceSettings> {
-    workspaces(state)
-        .remove(uid)
-        .ok_or_else(|| not_found(uid))
+    workspaces(state).remove(uid).ok_or_else(|| not_found(uid))
 }
 
 pub async fn list(
@@ -107,14 +105,15 @@ pub async fn get_one(
     Ok(Json(json!({ "uid": uid })))
 }
 
-pub async fn delete(State(state): State<AppState>, Path(uid): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+) -> ApiResult<StatusCode> {
     check_feature(&state, "deleting a chat")?;
     index_uid(&uid)?;
     blocking(move || {
         update_workspaces(&state, |all| {
-            all.remove(&uid)
-                .map(drop)
-                .ok_or_else(|| not_found(&uid).0)
+            all.remove(&uid).map(drop).ok_or_else(|| not_found(&uid).0)
         })?;
         Ok(StatusCode::NO_CONTENT)
     })
@@ -190,9 +189,8 @@ pub async fn completions(
 pub fn check_index_chat_settings(state: &AppState, chat: &ChatIndexSettings) -> ApiResult<()> {
     check_feature(state, "setting `chat` in the index settings")?;
     if let Setting::Set(text) = &chat.document_template {
-        DocumentTemplate::parse(text).map_err(|e| {
-            ApiError::new(Code::InvalidChatSettingDocumentTemplate, e.to_string())
-        })?;
+        DocumentTemplate::parse(text)
+            .map_err(|e| ApiError::new(Code::InvalidChatSettingDocumentTemplate, e.to_string()))?;
     }
     Ok(())
 }

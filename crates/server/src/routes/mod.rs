@@ -104,7 +104,10 @@ pub fn router(state: AppState) -> Router {
                 .delete(webhooks::delete),
         )
         .route("/chats", get(chats::list))
-        .route("/chats/{workspace}", get(chats::get_one).delete(chats::delete))
+        .route(
+            "/chats/{workspace}",
+            get(chats::get_one).delete(chats::delete),
+        )
         .route(
             "/chats/{workspace}/settings",
             get(chats::get_settings)

@@ -158,18 +158,29 @@ struct Template {
 fn fetch_template(state: &AppState, part: &Part) -> ApiResult<Template> {
     let code = Code::InvalidRenderTemplate;
     let features = state.scheduler.experimental_features();
-    let settings_of = |uid: &str| -> ApiResult<IndexSettings> {
-        Ok(state.scheduler.index(uid)?.settings())
-    };
+    let settings_of =
+        |uid: &str| -> ApiResult<IndexSettings> { Ok(state.scheduler.index(uid)?.settings()) };
     match part.kind.as_str() {
         "documentTemplate" => {
-            check_parameters(part, code, "template", &["index_uid", "embedder"], &["fragment", "inline"])?;
-            let (uid, name) = (part.index_uid.as_deref().unwrap_or_default(), part.embedder.as_deref().unwrap_or_default());
+            check_parameters(
+                part,
+                code,
+                "template",
+                &["index_uid", "embedder"],
+                &["fragment", "inline"],
+            )?;
+            let (uid, name) = (
+                part.index_uid.as_deref().unwrap_or_default(),
+                part.embedder.as_deref().unwrap_or_default(),
+            );
             let settings = settings_of(uid)?;
             let embedder = settings.embedders.get(name).ok_or_else(|| {
                 ApiError::new(code, format!("error while fetching template: cannot find embedder `{name}` in index `{uid}`"))
             })?;
-            let source = embedder.get("source").and_then(Value::as_str).unwrap_or("openAi");
+            let source = embedder
+                .get("source")
+                .and_then(Value::as_str)
+                .unwrap_or("openAi");
             if matches!(source, "userProvided" | "composite") {
                 return Err(ApiError::new(code, format!("error while fetching template: embedder `{name}` in index `{uid}` does not use a document template.")));
             }
@@ -183,23 +194,51 @@ fn fetch_template(state: &AppState, part: &Part) -> ApiResult<Template> {
                 .and_then(Value::as_u64)
                 .map(|n| n as usize)
                 .unwrap_or(DEFAULT_DOCUMENT_TEMPLATE_MAX_BYTES);
-            Ok(Template { text, max_bytes: Some(part.max_bytes.unwrap_or(stored)) })
+            Ok(Template {
+                text,
+                max_bytes: Some(part.max_bytes.unwrap_or(stored)),
+            })
         }
         "chatDocumentTemplate" => {
             features.check(Feature::ChatCompletions, "accessing chat settings")?;
-            check_parameters(part, code, "template", &["index_uid"], &["embedder", "fragment", "inline"])?;
+            check_parameters(
+                part,
+                code,
+                "template",
+                &["index_uid"],
+                &["embedder", "fragment", "inline"],
+            )?;
             let settings = settings_of(part.index_uid.as_deref().unwrap_or_default())?;
             Ok(Template {
                 text: settings.chat.document_template.clone(),
-                max_bytes: Some(part.max_bytes.unwrap_or(settings.chat.document_template_max_bytes)),
+                max_bytes: Some(
+                    part.max_bytes
+                        .unwrap_or(settings.chat.document_template_max_bytes),
+                ),
             })
         }
         "inlineDocumentTemplate" => {
-            check_parameters(part, code, "template", &["inline"], &["index_uid", "embedder", "fragment"])?;
-            let text = part.inline.as_ref().and_then(Value::as_str).ok_or_else(|| {
-                ApiError::new(code, "error while fetching template: inline document templates must be strings")
-            })?;
-            Ok(Template { text: text.to_string(), max_bytes: part.max_bytes })
+            check_parameters(
+                part,
+                code,
+                "template",
+                &["inline"],
+                &["index_uid", "embedder", "fragment"],
+            )?;
+            let text = part
+                .inline
+                .as_ref()
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        code,
+                        "error while fetching template: inline document templates must be strings",
+                    )
+                })?;
+            Ok(Template {
+                text: text.to_string(),
+                max_bytes: part.max_bytes,
+            })
         }
         // Fragments belong to multimodal embedders, which Quarry does not run.
         fragment => {
@@ -214,15 +253,24 @@ fn fetch_template(state: &AppState, part: &Part) -> ApiResult<Template> {
 }
 
 /// The document to render and the settings saying which of its fields are searchable.
-fn fetch_input(state: &AppState, part: &Part) -> ApiResult<(Map<String, Value>, Option<IndexSettings>)> {
+fn fetch_input(
+    state: &AppState,
+    part: &Part,
+) -> ApiResult<(Map<String, Value>, Option<IndexSettings>)> {
     let code = Code::InvalidRenderInput;
     match part.kind.as_str() {
         "indexDocument" => {
             check_parameters(part, code, "input", &["indexUid", "id"], &["inline"])?;
-            let (uid, id) = (part.index_uid.as_deref().unwrap_or_default(), part.id.as_deref().unwrap_or_default());
+            let (uid, id) = (
+                part.index_uid.as_deref().unwrap_or_default(),
+                part.id.as_deref().unwrap_or_default(),
+            );
             let index = state.scheduler.index(uid)?;
             let document = index.document(id)?.ok_or_else(|| {
-                ApiError::new(Code::RenderDocumentNotFound, format!("error while fetching input: document `{id}` not found in `{uid}`"))
+                ApiError::new(
+                    Code::RenderDocumentNotFound,
+                    format!("error while fetching input: document `{id}` not found in `{uid}`"),
+                )
             })?;
             Ok((document, Some(index.settings())))
         }
@@ -235,7 +283,10 @@ fn fetch_input(state: &AppState, part: &Part) -> ApiResult<(Map<String, Value>, 
             }
         }
         _ => {
-            state.scheduler.experimental_features().check(Feature::Multimodal, "rendering search")?;
+            state
+                .scheduler
+                .experimental_features()
+                .check(Feature::Multimodal, "rendering search")?;
             Err(ApiError::new(Code::TemplateRenderingError, "error while rendering template: cannot render a document template with a search query"))
         }
     }
@@ -250,20 +301,43 @@ pub async fn render(
     let object = expect_object(&body, Code::BadRequest, "")?;
     let mut template = None;
     let mut input = None;
-    for_each_field(Code::BadRequest, object, "", &["template", "input"], |name, v, path| {
-        match name {
-            "template" => {
-                template = Some(decode_part(v, path, Code::InvalidRenderTemplate, TEMPLATE_FIELDS, TEMPLATE_KINDS)?)
+    for_each_field(
+        Code::BadRequest,
+        object,
+        "",
+        &["template", "input"],
+        |name, v, path| {
+            match name {
+                "template" => {
+                    template = Some(decode_part(
+                        v,
+                        path,
+                        Code::InvalidRenderTemplate,
+                        TEMPLATE_FIELDS,
+                        TEMPLATE_KINDS,
+                    )?)
+                }
+                _ if v.is_null() => {}
+                _ => {
+                    input = Some(decode_part(
+                        v,
+                        path,
+                        Code::InvalidRenderInput,
+                        INPUT_FIELDS,
+                        INPUT_KINDS,
+                    )?)
+                }
             }
-            _ if v.is_null() => {}
-            _ => input = Some(decode_part(v, path, Code::InvalidRenderInput, INPUT_FIELDS, INPUT_KINDS)?),
-        }
-        Ok(())
-    })?;
-    let template = template.ok_or_else(|| missing_field(Code::InvalidRenderTemplate, "", "template"))?;
+            Ok(())
+        },
+    )?;
+    let template =
+        template.ok_or_else(|| missing_field(Code::InvalidRenderTemplate, "", "template"))?;
 
     // The route needs `documents.get` too, on every index the request names.
-    let header = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let input_index = input.as_ref().and_then(|i| i.index_uid.clone());
     let mut named: Vec<&str> = [&template.index_uid, &input_index]
         .into_iter()
@@ -282,7 +356,11 @@ pub async fn render(
         .authorize(header, Action::DocumentsGet, documents_index)
         .map_err(auth_error)?;
     for uid in named.iter().skip(1) {
-        state.keys.read().authorize(header, Action::DocumentsGet, Some(uid)).map_err(auth_error)?;
+        state
+            .keys
+            .read()
+            .authorize(header, Action::DocumentsGet, Some(uid))
+            .map_err(auth_error)?;
     }
     state
         .scheduler
@@ -292,7 +370,10 @@ pub async fn render(
     blocking(move || {
         let fetched = fetch_template(&state, &template)?;
         let parsed = DocumentTemplate::parse(&fetched.text).map_err(|e| {
-            ApiError::new(Code::TemplateParsingError, format!("error while fetching template: {e}"))
+            ApiError::new(
+                Code::TemplateParsingError,
+                format!("error while fetching template: {e}"),
+            )
         })?;
         let rendered = match &input {
             None => Value::Null,
@@ -304,15 +385,27 @@ pub async fn render(
                     (None, None) => None,
                 };
                 let searchable = |field: &str| {
-                    is_searchable_field(settings.as_ref().and_then(|s| s.searchable_attributes.as_deref()), field)
+                    is_searchable_field(
+                        settings
+                            .as_ref()
+                            .and_then(|s| s.searchable_attributes.as_deref()),
+                        field,
+                    )
                 };
-                let text = parsed.render(&document, &searchable, fetched.max_bytes).map_err(|e| {
-                    ApiError::new(Code::TemplateRenderingError, format!("error while rendering template: {e}"))
-                })?;
+                let text = parsed
+                    .render(&document, &searchable, fetched.max_bytes)
+                    .map_err(|e| {
+                        ApiError::new(
+                            Code::TemplateRenderingError,
+                            format!("error while rendering template: {e}"),
+                        )
+                    })?;
                 Value::String(text)
             }
         };
-        Ok(Json(json!({"template": fetched.text, "rendered": rendered})))
+        Ok(Json(
+            json!({"template": fetched.text, "rendered": rendered}),
+        ))
     })
     .await
 }
