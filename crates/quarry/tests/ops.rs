@@ -1173,6 +1173,37 @@ fn dump_round_trips_the_api_keys() {
 // ---------------------------------------------------------------------------------------
 // Instance settings: experimental features and webhooks
 
+/// Dumps `source` into `dumps` and starts a new instance from that dump, with its database in
+/// `<dir>/<name>` and its log in `<dir>/<name>.log`; answers the instance and the dump's entries.
+fn dump_into_new_instance(
+    source: &Server,
+    dumps: &Path,
+    dir: &Path,
+    name: &str,
+    log_level: &str,
+) -> (Server, BTreeMap<String, Vec<u8>>) {
+    let (status, body) = send(source, "POST", "/dumps", None, "", Vec::new());
+    assert_eq!(status, 202, "{body}");
+    let dump_task = wait_ok(source, body["taskUid"].as_u64().unwrap());
+    let dump = dumps.join(format!(
+        "{}.dump",
+        dump_task["details"]["dumpUid"].as_str().unwrap()
+    ));
+    let entries = read_archive(&dump);
+    let target = start(
+        &dir.join(format!("{name}.log")),
+        args(&[
+            "--db-path",
+            &path_arg(&dir.join(name)),
+            "--import-dump",
+            &path_arg(&dump),
+            "--log-level",
+            log_level,
+        ]),
+    );
+    (target, entries)
+}
+
 #[test]
 fn experimental_features_and_webhooks_survive_restarts_and_dumps() {
     let dir = tempfile::tempdir().unwrap();
@@ -1214,27 +1245,9 @@ fn experimental_features_and_webhooks_survive_restarts_and_dumps() {
     assert_eq!(restarted.get("/webhooks"), webhooks);
 
     // A dump carries both to a new instance.
-    let (status, body) = send(&restarted, "POST", "/dumps", None, "", Vec::new());
-    assert_eq!(status, 202, "{body}");
-    let dump_task = wait_ok(&restarted, body["taskUid"].as_u64().unwrap());
-    let dump = dumps.join(format!(
-        "{}.dump",
-        dump_task["details"]["dumpUid"].as_str().unwrap()
-    ));
-    let entries = read_archive(&dump);
+    let (target, entries) = dump_into_new_instance(&restarted, &dumps, dir.path(), "b", "warn");
     assert!(entries.contains_key("instance/experimental-features.json"));
     assert!(entries.contains_key("instance/webhooks.json"));
-    let target = start(
-        &dir.path().join("b.log"),
-        args(&[
-            "--db-path",
-            &path_arg(&dir.path().join("b")),
-            "--import-dump",
-            &path_arg(&dump),
-            "--log-level",
-            "warn",
-        ]),
-    );
     assert_eq!(target.get("/experimental-features"), features);
     assert_eq!(target.get("/webhooks"), webhooks);
 }
@@ -1263,6 +1276,7 @@ fn chat_workspaces_survive_restarts_and_dumps_and_their_key_is_never_logged() {
         dir.path().join("a2.log"),
         dir.path().join("b.log"),
     ];
+    // `dump_into_new_instance` logs the new instance to `<dir>/b.log`.
     let source = start(&logs[0], options());
     let (status, _) = send_json(
         &source,
@@ -1313,26 +1327,8 @@ fn chat_workspaces_survive_restarts_and_dumps_and_their_key_is_never_logged() {
     assert_eq!(restarted.get("/indexes/films/settings/chat"), chat_settings);
 
     // A dump carries both to a new instance.
-    let (status, body) = send(&restarted, "POST", "/dumps", None, "", Vec::new());
-    assert_eq!(status, 202, "{body}");
-    let dump_task = wait_ok(&restarted, body["taskUid"].as_u64().unwrap());
-    let dump = dumps.join(format!(
-        "{}.dump",
-        dump_task["details"]["dumpUid"].as_str().unwrap()
-    ));
-    assert!(read_archive(&dump).contains_key("instance/chat-workspaces.json"));
-    restarted.signal_and_wait("TERM", TIMEOUT);
-    let target = start(
-        &logs[2],
-        args(&[
-            "--db-path",
-            &path_arg(&dir.path().join("b")),
-            "--import-dump",
-            &path_arg(&dump),
-            "--log-level",
-            "debug",
-        ]),
-    );
+    let (target, entries) = dump_into_new_instance(&restarted, &dumps, dir.path(), "b", "debug");
+    assert!(entries.contains_key("instance/chat-workspaces.json"));
     assert_eq!(target.get("/chats/support/settings"), workspace);
     assert_eq!(target.get("/indexes/films/settings/chat"), chat_settings);
     target.signal_and_wait("TERM", TIMEOUT);

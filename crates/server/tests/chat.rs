@@ -179,26 +179,13 @@ fn provider() -> &'static Provider {
     static PROVIDER: OnceLock<Provider> = OnceLock::new();
     PROVIDER.get_or_init(|| {
         let state = Arc::new(ProviderState::default());
-        let shared = state.clone();
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                sender.send(listener.local_addr().unwrap()).unwrap();
-                let app = axum::Router::new()
-                    .route(
-                        "/{scenario}/v1/chat/completions",
-                        axum::routing::post(completions),
-                    )
-                    .with_state(shared);
-                axum::serve(listener, app).await.unwrap();
-            });
-        });
-        let addr = receiver.recv().unwrap();
+        let app = axum::Router::new()
+            .route(
+                "/{scenario}/v1/chat/completions",
+                axum::routing::post(completions),
+            )
+            .with_state(state.clone());
+        let addr = common::serve_local(app);
         Provider {
             base: format!("http://{addr}"),
             state,
