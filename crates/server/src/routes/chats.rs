@@ -137,16 +137,10 @@ pub async fn patch_settings(
     Path(uid): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    check_feature(&state, SETTINGS_ROUTE)?;
-    index_uid(&uid)?;
-    blocking(move || {
-        let next = update_workspaces(&state, |all| {
-            let current = all.get(&uid).cloned().unwrap_or_default();
-            let next = current.patch(&body)?;
-            all.insert(uid.clone(), next.clone());
-            Ok(next)
-        })?;
-        Ok(Json(next.view()))
+    store_settings(state, uid, move |all, uid| {
+        let next = all.get(uid).cloned().unwrap_or_default().patch(&body)?;
+        all.insert(uid.to_string(), next.clone());
+        Ok(next)
     })
     .await
 }
@@ -156,14 +150,27 @@ pub async fn reset_settings(
     State(state): State<AppState>,
     Path(uid): Path<String>,
 ) -> ApiResult<Json<Value>> {
+    store_settings(state, uid, |all, uid| {
+        let slot = all.get_mut(uid).ok_or_else(|| not_found(uid).0)?;
+        *slot = ChatWorkspaceSettings::default();
+        Ok(slot.clone())
+    })
+    .await
+}
+
+/// The common part of the settings writes: checks, then `edit` applied and stored off the
+/// async runtime; answers the settings `edit` returns, key hidden.
+async fn store_settings(
+    state: AppState,
+    uid: String,
+    edit: impl FnOnce(&mut Workspaces, &str) -> Result<ChatWorkspaceSettings, ResponseError>
+        + Send
+        + 'static,
+) -> ApiResult<Json<Value>> {
     check_feature(&state, SETTINGS_ROUTE)?;
     index_uid(&uid)?;
     blocking(move || {
-        let next = update_workspaces(&state, |all| {
-            let slot = all.get_mut(&uid).ok_or_else(|| not_found(&uid).0)?;
-            *slot = ChatWorkspaceSettings::default();
-            Ok(slot.clone())
-        })?;
+        let next = update_workspaces(&state, |all| edit(all, &uid))?;
         Ok(Json(next.view()))
     })
     .await
