@@ -2,6 +2,7 @@
 //! precise error codes, and response shapes. Nothing here knows how an index is stored.
 
 pub mod byte_size;
+pub mod chat;
 pub mod decode;
 pub mod documents;
 pub mod error;

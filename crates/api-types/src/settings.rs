@@ -133,6 +133,8 @@ pub struct Settings {
     pub localized_attributes: Setting<Vec<LocalizedAttributesRule>>,
     pub facet_search: Setting<bool>,
     pub prefix_search: Setting<PrefixSearchView>,
+    /// The `chat` key (conversational search), decoded by `crate::chat`.
+    pub chat: Setting<crate::chat::ChatIndexSettings>,
 }
 
 /// `typoTolerance`; every field may be updated on its own.
@@ -384,6 +386,7 @@ pub const SETTINGS_ROUTES: &[(&str, &str, &str)] = &[
     ("localized-attributes", "localizedAttributes", "PUT"),
     ("facet-search", "facetSearch", "PUT"),
     ("prefix-search", "prefixSearch", "PUT"),
+    ("chat", "chat", "PATCH"),
 ];
 
 /// The camelCase key updated through `route`.
@@ -417,6 +420,7 @@ fn key_code(key: &str) -> Option<Code> {
         "localizedAttributes" => Code::InvalidSettingsLocalizedAttributes,
         "facetSearch" => Code::InvalidSettingsFacetSearch,
         "prefixSearch" => Code::InvalidSettingsPrefixSearch,
+        "chat" => Code::InvalidSettingsChat,
         _ => return None,
     };
     Some(code)
@@ -564,6 +568,7 @@ impl Settings {
         put(o, "prefixSearch", &self.prefix_search, |v| {
             v.as_str().into()
         });
+        put(o, "chat", &self.chat, |chat| chat.to_json());
         Value::Object(out)
     }
 
@@ -631,6 +636,9 @@ impl Settings {
                     )
                 })?;
             }
+            "chat" => {
+                self.chat = setting(v, |v| crate::chat::ChatIndexSettings::decode(v, path))?;
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -658,6 +666,7 @@ impl Settings {
             "localizedAttributes" => self.localized_attributes = Setting::Reset,
             "facetSearch" => self.facet_search = Setting::Reset,
             "prefixSearch" => self.prefix_search = Setting::Reset,
+            "chat" => self.chat = Setting::Reset,
             _ => {}
         }
     }
@@ -1626,7 +1635,7 @@ mod tests {
         `filterableAttributes`, `sortableAttributes`, `rankingRules`, `stopWords`, \
         `nonSeparatorTokens`, `separatorTokens`, `dictionary`, `synonyms`, \
         `distinctAttribute`, `proximityPrecision`, `typoTolerance`, `faceting`, `pagination`, \
-        `embedders`, `searchCutoffMs`, `localizedAttributes`, `facetSearch`, `prefixSearch`";
+        `embedders`, `searchCutoffMs`, `localizedAttributes`, `facetSearch`, `prefixSearch`, `chat`";
 
     const TYPO_KEYS: &str = "`enabled`, `minWordSizeForTypos`, `disableOnWords`, \
         `disableOnAttributes`, `disableOnNumbers`";
@@ -1686,7 +1695,13 @@ mod tests {
                 { "attributePatterns": ["*_ja"], "locales": ["jpn", "ja"] }
             ],
             "facetSearch": false,
-            "prefixSearch": "disabled"
+            "prefixSearch": "disabled",
+            "chat": {
+                "description": "Films",
+                "documentTemplate": "{{ doc.title }}",
+                "documentTemplateMaxBytes": 100,
+                "searchParameters": { "limit": 5 }
+            }
         })
     }
 
@@ -1865,7 +1880,6 @@ mod tests {
             (json!({ "foo": 1 }), BadRequest, format!("Unknown field `foo`: expected one of {ALL_KEYS}")),
             (json!({ "rankingRule": [] }), BadRequest, format!("Unknown field `rankingRule`: did you mean `rankingRules`? expected one of {ALL_KEYS}")),
             (json!({ "displayed_attributes": [] }), BadRequest, format!("Unknown field `displayed_attributes`: did you mean `displayedAttributes`? expected one of {ALL_KEYS}")),
-            (json!({ "chat": {} }), BadRequest, format!("Unknown field `chat`: expected one of {ALL_KEYS}")),
             // The first problem in the body's order is the one reported.
             (json!({ "foo": 1, "stopWords": 1 }), BadRequest, format!("Unknown field `foo`: expected one of {ALL_KEYS}")),
             (json!({ "stopWords": 1, "foo": 1 }), InvalidSettingsStopWords, "Invalid value type at `.stopWords`: expected an array, but found a positive integer: `1`".into()),
@@ -2231,7 +2245,13 @@ mod tests {
                 kebab.push(c.to_ascii_lowercase());
             }
             assert_eq!(*route, kebab);
-            let object_valued = ["typoTolerance", "faceting", "pagination", "embedders"];
+            let object_valued = [
+                "typoTolerance",
+                "faceting",
+                "pagination",
+                "embedders",
+                "chat",
+            ];
             let expected = if object_valued.contains(key) {
                 "PATCH"
             } else {
@@ -2239,7 +2259,7 @@ mod tests {
             };
             assert_eq!(*method, expected, "{route}");
         }
-        assert_eq!(SETTINGS_ROUTES.len(), 20);
+        assert_eq!(SETTINGS_ROUTES.len(), 21);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod index;
 pub mod search;
 mod selection;
 pub mod settings;
+pub mod template;
 
 pub use error::{EngineError, Result, UserError, UserErrorKind};
 pub use index::{AddMethod, Index, IndexOptions, IndexState, WriteBatch};

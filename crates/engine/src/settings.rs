@@ -32,6 +32,8 @@ pub struct IndexSettings {
     pub localized_attributes: Option<Vec<LocalizedRule>>,
     pub facet_search: bool,
     pub prefix_search: PrefixSearch,
+    /// The index's `chat` settings: how the chat search tool describes and renders it.
+    pub chat: ChatSettings,
 }
 
 impl Default for IndexSettings {
@@ -57,6 +59,30 @@ impl Default for IndexSettings {
             localized_attributes: None,
             facet_search: true,
             prefix_search: PrefixSearch::IndexingTime,
+            chat: ChatSettings::default(),
+        }
+    }
+}
+
+/// The `chat` settings of an index (`description`, `documentTemplate`,
+/// `documentTemplateMaxBytes`, `searchParameters`). They shape chat answers only, never what is
+/// indexed. `search_parameters` is kept as the object the caller sent (validated on the way in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChatSettings {
+    pub description: String,
+    pub document_template: String,
+    pub document_template_max_bytes: usize,
+    pub search_parameters: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        ChatSettings {
+            description: String::new(),
+            document_template: crate::template::DEFAULT_DOCUMENT_TEMPLATE.to_string(),
+            document_template_max_bytes: crate::template::DEFAULT_DOCUMENT_TEMPLATE_MAX_BYTES,
+            search_parameters: serde_json::Map::new(),
         }
     }
 }

@@ -1173,6 +1173,37 @@ fn dump_round_trips_the_api_keys() {
 // ---------------------------------------------------------------------------------------
 // Instance settings: experimental features, webhooks and the network
 
+/// Dumps `source` into `dumps` and starts a new instance from that dump, with its database in
+/// `<dir>/<name>` and its log in `<dir>/<name>.log`; answers the instance and the dump's entries.
+fn dump_into_new_instance(
+    source: &Server,
+    dumps: &Path,
+    dir: &Path,
+    name: &str,
+    log_level: &str,
+) -> (Server, BTreeMap<String, Vec<u8>>) {
+    let (status, body) = send(source, "POST", "/dumps", None, "", Vec::new());
+    assert_eq!(status, 202, "{body}");
+    let dump_task = wait_ok(source, body["taskUid"].as_u64().unwrap());
+    let dump = dumps.join(format!(
+        "{}.dump",
+        dump_task["details"]["dumpUid"].as_str().unwrap()
+    ));
+    let entries = read_archive(&dump);
+    let target = start(
+        &dir.join(format!("{name}.log")),
+        args(&[
+            "--db-path",
+            &path_arg(&dir.join(name)),
+            "--import-dump",
+            &path_arg(&dump),
+            "--log-level",
+            log_level,
+        ]),
+    );
+    (target, entries)
+}
+
 #[test]
 fn experimental_features_webhooks_and_the_network_survive_restarts_and_dumps() {
     let dir = tempfile::tempdir().unwrap();
@@ -1227,29 +1258,102 @@ fn experimental_features_webhooks_and_the_network_survive_restarts_and_dumps() {
     assert_eq!(restarted.get("/network"), network);
 
     // A dump carries both to a new instance.
-    let (status, body) = send(&restarted, "POST", "/dumps", None, "", Vec::new());
-    assert_eq!(status, 202, "{body}");
-    let dump_task = wait_ok(&restarted, body["taskUid"].as_u64().unwrap());
-    let dump = dumps.join(format!(
-        "{}.dump",
-        dump_task["details"]["dumpUid"].as_str().unwrap()
-    ));
-    let entries = read_archive(&dump);
+    let (target, entries) = dump_into_new_instance(&restarted, &dumps, dir.path(), "b", "warn");
     assert!(entries.contains_key("instance/experimental-features.json"));
     assert!(entries.contains_key("instance/webhooks.json"));
     assert!(entries.contains_key("instance/network.json"));
-    let target = start(
-        &dir.path().join("b.log"),
-        args(&[
-            "--db-path",
-            &path_arg(&dir.path().join("b")),
-            "--import-dump",
-            &path_arg(&dump),
-            "--log-level",
-            "warn",
-        ]),
-    );
     assert_eq!(target.get("/experimental-features"), features);
     assert_eq!(target.get("/webhooks"), webhooks);
     assert_eq!(target.get("/network"), network);
+}
+
+// ---------------------------------------------------------------------------------------
+// Chat workspaces and the index `chat` settings
+
+#[test]
+fn chat_workspaces_survive_restarts_and_dumps_and_their_key_is_never_logged() {
+    const SECRET: &str = "sk-ops-provider-key-never-shown-0123456789";
+    let dir = tempfile::tempdir().unwrap();
+    let dumps = dir.path().join("dumps");
+    let db = path_arg(&dir.path().join("a"));
+    let options = || {
+        args(&[
+            "--db-path",
+            &db,
+            "--dump-dir",
+            &path_arg(&dumps),
+            "--log-level",
+            "debug",
+        ])
+    };
+    let logs = [
+        dir.path().join("a.log"),
+        dir.path().join("a2.log"),
+        dir.path().join("b.log"),
+    ];
+    // `dump_into_new_instance` logs the new instance to `<dir>/b.log`.
+    let source = start(&logs[0], options());
+    let (status, _) = send_json(
+        &source,
+        "PATCH",
+        "/experimental-features",
+        None,
+        &json!({"chatCompletions": true}),
+    );
+    assert_eq!(status, 200);
+    let (status, workspace) = send_json(
+        &source,
+        "PATCH",
+        "/chats/support/settings",
+        None,
+        &json!({"source": "mistral", "apiKey": SECRET, "baseUrl": "http://127.0.0.1:9/v1",
+                "prompts": {"system": "Answer from the films."}}),
+    );
+    assert_eq!(status, 200, "{workspace}");
+    assert_eq!(workspace["apiKey"], "sk-opXXXXXX...");
+    let (status, _) = send_json(
+        &source,
+        "POST",
+        "/indexes",
+        None,
+        &json!({"uid": "films", "primaryKey": "id"}),
+    );
+    assert_eq!(status, 202);
+    let task = add_ndjson(&source, "films", &corpus_lines("movies", 50), None);
+    wait_ok(&source, task);
+    let (status, body) = send_json(
+        &source,
+        "PATCH",
+        "/indexes/films/settings",
+        None,
+        &json!({"chat": {"description": "Films", "documentTemplate": "{{ doc.title }}",
+                         "searchParameters": {"limit": 4}}}),
+    );
+    assert_eq!(status, 202, "{body}");
+    wait_ok(&source, body["taskUid"].as_u64().unwrap());
+    let chat_settings = source.get("/indexes/films/settings/chat");
+    assert_eq!(chat_settings["searchParameters"], json!({"limit": 4}));
+
+    // A restart keeps the workspace (key included: it is still hidden the same way).
+    source.signal_and_wait("TERM", TIMEOUT);
+    let restarted = start(&logs[1], options());
+    assert_eq!(restarted.get("/chats/support/settings"), workspace);
+    assert_eq!(restarted.get("/chats")["total"], 1);
+    assert_eq!(restarted.get("/indexes/films/settings/chat"), chat_settings);
+
+    // A dump carries both to a new instance.
+    let (target, entries) = dump_into_new_instance(&restarted, &dumps, dir.path(), "b", "debug");
+    assert!(entries.contains_key("instance/chat-workspaces.json"));
+    assert_eq!(target.get("/chats/support/settings"), workspace);
+    assert_eq!(target.get("/indexes/films/settings/chat"), chat_settings);
+    target.signal_and_wait("TERM", TIMEOUT);
+    for log in &logs {
+        let text = std::fs::read_to_string(log).unwrap();
+        assert!(!text.is_empty(), "{}", log.display());
+        assert!(
+            !text.contains(SECRET),
+            "{} holds the provider key",
+            log.display()
+        );
+    }
 }

@@ -9,8 +9,8 @@ use quarry_api_types::settings::{
     RankingRuleView, Setting, Settings, TypoSettings,
 };
 use quarry_engine::settings::{
-    FacetOrder, Faceting, FilterableRule, IndexSettings, LocalizedRule, Pagination, PrefixSearch,
-    ProximityPrecision, RankingRule, TypoTolerance,
+    ChatSettings, FacetOrder, Faceting, FilterableRule, IndexSettings, LocalizedRule, Pagination,
+    PrefixSearch, ProximityPrecision, RankingRule, TypoTolerance,
 };
 
 /// Applies `value` to `target`: `Set` replaces, `Reset` restores `default`, `NotSet` keeps.
@@ -193,7 +193,46 @@ pub fn apply_patch(current: &IndexSettings, patch: &Settings) -> IndexSettings {
             PrefixSearchView::Disabled => PrefixSearch::Disabled,
         },
     );
+    match &patch.chat {
+        Setting::Set(chat) => apply_chat(&mut s.chat, chat),
+        Setting::Reset => s.chat = ChatSettings::default(),
+        Setting::NotSet => {}
+    }
     s
+}
+
+/// Applies a `chat` change key by key; search parameters merge one by one (`null` removes
+/// one), as Meilisearch merges them.
+fn apply_chat(chat: &mut ChatSettings, patch: &quarry_api_types::chat::ChatIndexSettings) {
+    let defaults = ChatSettings::default();
+    apply(
+        &mut chat.description,
+        &patch.description,
+        defaults.description,
+    );
+    apply(
+        &mut chat.document_template,
+        &patch.document_template,
+        defaults.document_template,
+    );
+    apply(
+        &mut chat.document_template_max_bytes,
+        &patch.document_template_max_bytes,
+        defaults.document_template_max_bytes,
+    );
+    match &patch.search_parameters {
+        Setting::Set(parameters) => {
+            for (name, value) in parameters {
+                if value.is_null() {
+                    chat.search_parameters.remove(name);
+                } else {
+                    chat.search_parameters.insert(name.clone(), value.clone());
+                }
+            }
+        }
+        Setting::Reset => chat.search_parameters.clear(),
+        Setting::NotSet => {}
+    }
 }
 
 fn apply_typo(t: &mut TypoTolerance, patch: &TypoSettings) {
@@ -373,6 +412,12 @@ pub fn to_wire(s: &IndexSettings) -> Settings {
         prefix_search: Setting::Set(match s.prefix_search {
             PrefixSearch::IndexingTime => PrefixSearchView::IndexingTime,
             PrefixSearch::Disabled => PrefixSearchView::Disabled,
+        }),
+        chat: Setting::Set(quarry_api_types::chat::ChatIndexSettings {
+            description: Setting::Set(s.chat.description.clone()),
+            document_template: Setting::Set(s.chat.document_template.clone()),
+            document_template_max_bytes: Setting::Set(s.chat.document_template_max_bytes),
+            search_parameters: Setting::Set(s.chat.search_parameters.clone()),
         }),
     }
 }

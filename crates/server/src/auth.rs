@@ -194,6 +194,36 @@ pub const ROUTE_POLICIES: &[RoutePolicy] = &[
     p("GET", "/webhooks/{uuid}", A::WebhooksGet, NoIndex),
     p("PATCH", "/webhooks/{uuid}", A::WebhooksUpdate, NoIndex),
     p("DELETE", "/webhooks/{uuid}", A::WebhooksDelete, NoIndex),
+    p("GET", "/chats", A::ChatsGet, NoIndex),
+    p("GET", "/chats/{workspace}", A::ChatsGet, NoIndex),
+    p("DELETE", "/chats/{workspace}", A::ChatsDelete, NoIndex),
+    p(
+        "GET",
+        "/chats/{workspace}/settings",
+        A::ChatsSettingsGet,
+        NoIndex,
+    ),
+    p(
+        "PATCH",
+        "/chats/{workspace}/settings",
+        A::ChatsSettingsUpdate,
+        NoIndex,
+    ),
+    p(
+        "DELETE",
+        "/chats/{workspace}/settings",
+        A::ChatsSettingsUpdate,
+        NoIndex,
+    ),
+    // Each search the model asks for is authorized again as a `search` of its index.
+    p(
+        "POST",
+        "/chats/{workspace}/chat/completions",
+        A::ChatCompletions,
+        NoIndex,
+    ),
+    // Also needs `documents.get` (checked by the handler), as in Meilisearch.
+    p("POST", "/render-template", A::SettingsGet, Body),
     p("GET", "/keys", A::KeysGet, NoIndex),
     p("POST", "/keys", A::KeysCreate, NoIndex),
     p("GET", "/keys/{key}", A::KeysGet, NoIndex),

@@ -3,6 +3,7 @@
 //! and map the result to the wire shape.
 
 mod auth;
+mod chat;
 mod dump_keys;
 pub mod error;
 mod extract;

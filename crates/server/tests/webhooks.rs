@@ -79,23 +79,10 @@ fn start_receiver(failures: u32) -> Receiver {
         failures_left: Mutex::new(failures),
         ..Default::default()
     });
-    let (sender, receiver) = std::sync::mpsc::channel();
-    let shared = state.clone();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            sender.send(listener.local_addr().unwrap()).unwrap();
-            let app = axum::Router::new()
-                .route("/hook", axum::routing::post(receive))
-                .with_state(shared);
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    let addr = receiver.recv().unwrap();
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(receive))
+        .with_state(state.clone());
+    let addr = common::serve_local(app);
     Receiver {
         url: format!("http://{addr}/hook"),
         state,

@@ -1,6 +1,7 @@
 //! The route table: every Meilisearch v1 route Quarry serves, with the layers every request
 //! goes through (authorization, request logging, gzip bodies, panics caught as 500s).
 
+pub(crate) mod chats;
 mod documents;
 mod export;
 mod features;
@@ -10,7 +11,8 @@ mod keys;
 mod multi_search;
 mod network;
 mod remote_search;
-mod search;
+mod render;
+pub(crate) mod search;
 mod settings;
 mod system;
 mod tasks;
@@ -106,6 +108,22 @@ pub fn router(state: AppState) -> Router {
                 .patch(webhooks::update)
                 .delete(webhooks::delete),
         )
+        .route("/chats", get(chats::list))
+        .route(
+            "/chats/{workspace}",
+            get(chats::get_one).delete(chats::delete),
+        )
+        .route(
+            "/chats/{workspace}/settings",
+            get(chats::get_settings)
+                .patch(chats::patch_settings)
+                .delete(chats::reset_settings),
+        )
+        .route(
+            "/chats/{workspace}/chat/completions",
+            post(chats::completions),
+        )
+        .route("/render-template", post(render::render))
         .route("/keys", get(keys::list).post(keys::create))
         .route(
             "/keys/{key}",

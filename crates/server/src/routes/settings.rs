@@ -36,6 +36,13 @@ pub async fn get_all(
     if let Some(embedders) = body.get_mut("embedders") {
         embedders::hide_api_keys(embedders);
     }
+    // As in Meilisearch, the `chat` key shows only once chat completions are enabled.
+    let features = state.scheduler.experimental_features();
+    if !features.is_enabled(quarry_scheduler::Feature::ChatCompletions) {
+        if let Some(object) = body.as_object_mut() {
+            object.remove("chat");
+        }
+    }
     Ok(Json(body))
 }
 
@@ -112,6 +119,9 @@ async fn enqueue_settings(
                 "using `\"composite\"` as source",
             )?;
         }
+    }
+    if let Setting::Set(chat) = &settings.chat {
+        super::chats::check_index_chat_settings(state, chat)?;
     }
     enqueue(
         state,

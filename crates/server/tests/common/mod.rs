@@ -125,6 +125,24 @@ pub fn start_server_with(
     }
 }
 
+/// Serves `app` on 127.0.0.1:0 on its own runtime thread (until the test process ends) and
+/// answers its address: the local stand-ins for webhook receivers and LLM providers.
+pub fn serve_local(app: axum::Router) -> std::net::SocketAddr {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            sender.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    receiver.recv().unwrap()
+}
+
 /// A fresh index uid, unique in this process: `{prefix}_{n}`.
 pub fn unique_uid(prefix: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
