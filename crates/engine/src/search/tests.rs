@@ -554,7 +554,11 @@ fn placeholder_search_returns_everything() {
 /// third of them, `itemz` (one typo away).
 fn sort_test_doc(i: u64) -> Value {
     let spellings = ["apple", "Apple", "APPLE", "banana", "BANANA", "cherry"];
-    let title = if i.is_multiple_of(3) { "itemz" } else { "items" };
+    let title = if i.is_multiple_of(3) {
+        "itemz"
+    } else {
+        "items"
+    };
     match i % 10 {
         0 => json!({"id": i, "title": title}),
         1 => {
