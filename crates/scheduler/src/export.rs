@@ -178,7 +178,15 @@ fn export_index(
         send(Method::PATCH, &format!("/indexes/{uid}"), Body::Json(body))?;
     }
     if !exists || settings.override_settings {
-        let wire = settings_apply::to_wire(&index.settings()).to_json();
+        let mut wire = settings_apply::to_wire(&index.settings()).to_json();
+        // The `chat` key needs the chat completions flag on the target: send it only when it
+        // was changed from its default, as `GET /settings` hides it while the flag is off.
+        let default_chat = settings_apply::to_wire(&Default::default()).to_json()["chat"].clone();
+        if let Some(object) = wire.as_object_mut() {
+            if object.get("chat") == Some(&default_chat) {
+                object.remove("chat");
+            }
+        }
         send(
             Method::PATCH,
             &format!("/indexes/{uid}/settings"),
