@@ -50,14 +50,18 @@ fn truncate(mut s: String) -> String {
 
 /// An `f64` as 16 hex digits whose byte order is the numeric order.
 pub fn encode_number(value: f64) -> String {
+    format!("{:016x}", ordered_bits(value))
+}
+
+/// An `f64` as a `u64` whose integer order is the numeric order (`-0.0` as `0.0`).
+pub fn ordered_bits(value: f64) -> u64 {
     let value = if value == 0.0 { 0.0 } else { value };
     let bits = value.to_bits();
-    let ordered = if bits >> 63 == 1 {
+    if bits >> 63 == 1 {
         !bits
     } else {
         bits | (1 << 63)
-    };
-    format!("{ordered:016x}")
+    }
 }
 
 pub fn decode_number(hex: &str) -> Option<f64> {

@@ -411,24 +411,13 @@ fn best_value<'a>(column: &'a FieldColumn, ords: &[u32], ascending: bool) -> (So
     };
     let key = match column.value(ord) {
         ColumnValue::Number(n) => {
-            let encoded = order_preserving(n);
+            let encoded = facet::ordered_bits(n);
             SortKey::Number(if ascending { encoded } else { !encoded })
         }
         ColumnValue::Text(normalized, _) if ascending => SortKey::Text(normalized),
         ColumnValue::Text(normalized, _) => SortKey::ReverseText(std::cmp::Reverse(normalized)),
     };
     (key, ord)
-}
-
-/// An `f64` as a `u64` whose integer order is the numeric order.
-fn order_preserving(value: f64) -> u64 {
-    let value = if value == 0.0 { 0.0 } else { value };
-    let bits = value.to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | (1 << 63)
-    }
 }
 
 impl RankingRule for CustomRule {
