@@ -36,7 +36,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Load a corpus with its settings (NDJSON batches), wait for the tasks, report wall time,
-    /// documents/s, peak RSS (with --pid) and index size on disk.
+    /// documents/s, server CPU time and peak RSS (with --pid) and index size on disk; with
+    /// --rounds, send the corpus again that many times and report each round.
     Index {
         /// Corpus name: reads NAME.ndjson.gz and NAME.settings.json from --data-dir.
         #[arg(long)]
@@ -46,6 +47,16 @@ enum Command {
         index: Option<String>,
         #[command(flatten)]
         load: LoadArgs,
+        /// After the first load, send the whole corpus again N times (every document
+        /// replaced), reporting each round: the sustained-update case.
+        #[arg(long, default_value_t = 0)]
+        rounds: usize,
+        /// After each pass, wait this long (background merges) before reading RSS and size.
+        #[arg(long, default_value = "0s", value_parser = parse_duration)]
+        settle: Duration,
+        /// At the end, compact the index (`POST /indexes/UID/compact`) and report its size.
+        #[arg(long)]
+        compact: bool,
     },
     /// Replay NAME.dev.keystrokes.txt (every prefix a user types) on N keep-alive connections.
     Keystrokes {
@@ -108,7 +119,8 @@ struct LoadArgs {
     /// Primary key given to the index.
     #[arg(long, default_value = "id")]
     primary_key: String,
-    /// Server process id: report its peak RSS (VmRSS sampled every 100 ms, VmHWM at the end).
+    /// Server process id: report its CPU time (utime+stime of /proc/PID/stat, before and after)
+    /// and peak RSS (VmRSS sampled every 100 ms, VmHWM at the end).
     #[arg(long)]
     pid: Option<u32>,
     /// Server data directory: report its size on disk (like `du`).
@@ -155,6 +167,9 @@ fn index_options(corpus: &str, index: &str, a: &LoadArgs) -> IndexOptions {
         pid: a.pid,
         db_path: a.db_path.clone(),
         task_timeout: a.task_timeout,
+        rounds: 0,
+        settle: Duration::ZERO,
+        compact: false,
     }
 }
 
@@ -189,9 +204,18 @@ fn run(cli: Cli) -> Result<()> {
             corpus,
             index,
             load,
+            rounds,
+            settle,
+            compact,
         } => {
             let uid = index.unwrap_or_else(|| corpus.clone());
-            let report = index::run(&api, &index_options(&corpus, &uid, &load))?;
+            let options = IndexOptions {
+                rounds,
+                settle,
+                compact,
+                ..index_options(&corpus, &uid, &load)
+            };
+            let report = index::run(&api, &options)?;
             emit(cli.json, &report, index::print)?;
         }
         Command::Keystrokes {

@@ -1,6 +1,7 @@
 //! What the benchmarks observe of the server from outside: its memory (from
-//! `/proc/PID/status`, sampled while it indexes) and the size of its data directory on disk
-//! (like `du`). Linux only; elsewhere these figures are simply not reported.
+//! `/proc/PID/status`, sampled while it indexes), the CPU time it has used (from
+//! `/proc/PID/stat`) and the size of its data directory on disk (like `du`). Linux only;
+//! elsewhere these figures are simply not reported.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -33,6 +34,43 @@ pub fn rss(pid: u32) -> Result<u64> {
 /// Lifetime peak resident set size (high-water mark) of a process, in bytes.
 pub fn hwm(pid: u32) -> Result<u64> {
     parse_status_field(&read_status(pid)?, "VmHWM").context("no VmHWM in /proc/PID/status")
+}
+
+/// `utime + stime` of a `/proc/PID/stat` line, in clock ticks: the CPU time used by every
+/// thread of the process, living or exited, in user and kernel mode. The command name (field
+/// 2) is in parentheses and may hold spaces or parentheses itself, so the fields are counted
+/// from the last `)`.
+pub fn parse_stat_cpu_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    // After the name: field 3 (state) is the first; utime is field 14, stime field 15.
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// Clock ticks per second of `/proc` times (`getconf CLK_TCK`; 100 on Linux when it cannot be
+/// asked).
+pub fn clock_ticks_per_second() -> u64 {
+    static TICKS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .filter(|&t| t > 0)
+            .unwrap_or(100)
+    })
+}
+
+/// CPU time (user + system, all threads) a process has used since it started, in seconds.
+pub fn cpu_seconds(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("reading /proc/{pid}/stat (is {pid} the server's pid?)"))?;
+    let ticks = parse_stat_cpu_ticks(&stat).context("no utime/stime in /proc/PID/stat")?;
+    Ok(ticks as f64 / clock_ticks_per_second() as f64)
 }
 
 /// Samples VmRSS of a process every 100 ms on a thread until stopped; keeps the maximum.
@@ -121,6 +159,30 @@ mod tests {
         assert_eq!(parse_status_field(status, "VmRSS"), Some(1024 * 1024));
         assert_eq!(parse_status_field(status, "VmHWM"), Some(1500 * 1024));
         assert_eq!(parse_status_field(status, "VmSwap"), None);
+    }
+
+    #[test]
+    fn parses_proc_stat() {
+        // A command name with spaces and a parenthesis, as a process may name itself.
+        let stat = "4242 (quarry (x) y) S 1 4242 4242 0 -1 4194560 900 0 0 0 1234 56 7 8 20 0 \
+                    9 0 100 1000000 2000 18446744073709551615";
+        assert_eq!(parse_stat_cpu_ticks(stat), Some(1234 + 56));
+        assert_eq!(parse_stat_cpu_ticks("4242 (quarry) S 1 2"), None);
+        assert_eq!(parse_stat_cpu_ticks("no parenthesis"), None);
+    }
+
+    #[test]
+    fn own_process_cpu_time_grows() {
+        let pid = std::process::id();
+        let before = cpu_seconds(pid).unwrap();
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < Duration::from_millis(300) {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        let after = cpu_seconds(pid).unwrap();
+        assert!(after > before, "{before} -> {after}");
+        assert!(clock_ticks_per_second() >= 100);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! End-to-end check that every benchmark works against a real server: starts the workspace's
-//! `quarry` binary on a free port with a fresh data directory, loads the movies corpus and runs
-//! `relevance`, `keystrokes` and `requests` briefly, plus the error paths (server down, index
-//! missing). It needs the binary (`cargo build -p quarry`, or `QUARRY_BIN=path`) and
+//! `quarry` binary on a free port with a fresh data directory, loads the movies corpus (with two
+//! update rounds and a compaction) and runs `relevance`, `keystrokes` and `requests` briefly,
+//! plus the error paths (server down, index missing). It needs the binary (`cargo build -p quarry`, or `QUARRY_BIN=path`) and
 //! `../shared/data`; without them it says so and passes, so CI without the corpora stays green.
 
 use std::path::{Path, PathBuf};
@@ -104,6 +104,9 @@ fn benchmarks_against_a_real_quarry() {
             pid: Some(pid),
             db_path: Some(db.path().to_path_buf()),
             task_timeout: Duration::from_secs(300),
+            rounds: 2,
+            settle: Duration::from_millis(200),
+            compact: true,
         },
     )
     .unwrap();
@@ -112,6 +115,25 @@ fn benchmarks_against_a_real_quarry() {
     assert_eq!(load.indexed_documents, Some(3201));
     assert!(load.peak_rss.as_ref().unwrap().max_sampled_rss_bytes > 0);
     assert!(load.disk.as_ref().unwrap().bytes > 0);
+    let cpu = load.cpu.as_ref().unwrap();
+    assert!(cpu.after_seconds >= cpu.before_seconds && cpu.seconds >= 0.0);
+    assert!(cpu.settle_seconds.is_some());
+    // Every round replaces every document: the count stays, each round is measured alone.
+    assert_eq!(load.rounds.len(), 2);
+    for round in &load.rounds {
+        assert_eq!(round.documents, 3201);
+        assert_eq!(round.batches, 4);
+        assert_eq!(round.indexed_documents, Some(3201));
+        assert!(round.wall_seconds > 0.0 && round.documents_per_second > 0.0);
+        assert!(round.cpu.as_ref().unwrap().seconds >= 0.0);
+        assert!(round.rss_bytes.unwrap() > 0);
+        assert!(round.peak_rss.as_ref().unwrap().vm_hwm_bytes > 0);
+        assert!(round.disk.as_ref().unwrap().bytes > 0);
+    }
+    assert!(load.compacted_disk.as_ref().unwrap().bytes > 0);
+    let json = serde_json::to_value(&load).unwrap();
+    assert_eq!(json["rounds"].as_array().unwrap().len(), 2);
+    index::print(&load);
 
     let rel = relevance::run(
         &api,
