@@ -10,6 +10,8 @@ mod schema;
 mod write;
 
 #[cfg(test)]
+mod fingerprint;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
@@ -38,6 +40,9 @@ use crate::settings::IndexSettings;
 /// Format 2 added facet terms (see `crate::facet`); a format-1 index is re-indexed from its
 /// stored sources when opened.
 pub const INDEX_FORMAT_VERSION: u32 = 2;
+
+/// The writer of an index: it takes Quarry's own documents (`extract::IndexedDocument`).
+pub(crate) type IndexWriter = tantivy::IndexWriter<extract::IndexedDocument>;
 
 /// Tuning for the writer side of an index.
 #[derive(Debug, Clone, Copy)]
@@ -92,7 +97,7 @@ pub struct Index {
     reader: IndexReader,
     fields: SchemaFields,
     state: RwLock<Arc<IndexState>>,
-    writer: Mutex<Option<tantivy::IndexWriter>>,
+    writer: Mutex<Option<IndexWriter>>,
     options: IndexOptions,
 }
 
@@ -188,15 +193,15 @@ impl Index {
 
     fn ensure_writer<'w>(
         tantivy: &tantivy::Index,
-        slot: &'w mut Option<tantivy::IndexWriter>,
+        slot: &'w mut Option<IndexWriter>,
         options: IndexOptions,
-    ) -> Result<&'w mut tantivy::IndexWriter> {
+    ) -> Result<&'w mut IndexWriter> {
         if slot.is_none() {
             let threads = options.indexing_threads.max(1);
             let budget = options
                 .indexing_memory_bytes
                 .max(threads * 20 * 1024 * 1024);
-            let writer: tantivy::IndexWriter = tantivy.writer_with_num_threads(threads, budget)?;
+            let writer: IndexWriter = tantivy.writer_with_num_threads(threads, budget)?;
             // A crash between writing a commit's files and its meta.json leaves files that no
             // commit references; the replayed batch would collide with them. Remove them first.
             if let Err(e) = writer.garbage_collect_files().wait() {

@@ -263,7 +263,6 @@ fn settings_that_change_indexing_reindex_every_document() {
 #[test]
 fn many_small_batches_keep_exactly_one_live_version_of_each_document() {
     use std::collections::HashMap;
-    use std::io::BufRead;
 
     let seed: u64 = std::env::var("QUARRY_STRESS_SEED")
         .ok()
@@ -286,20 +285,7 @@ fn many_small_batches_keep_exactly_one_live_version_of_each_document() {
         (state.wrapping_mul(0x2545_F491_4F6C_DD1D) % bound as u64) as usize
     };
 
-    let gz = std::fs::File::open("/work/shared/data/debian.ndjson.gz")
-        .or_else(|_| {
-            std::fs::File::open(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../../../shared/data/debian.ndjson.gz"),
-            )
-        })
-        .expect("the Debian corpus");
-    let corpus: Vec<serde_json::Map<String, Value>> =
-        std::io::BufReader::new(flate2::read::GzDecoder::new(gz))
-            .lines()
-            .take(12_000)
-            .map(|line| serde_json::from_str(&line.unwrap()).unwrap())
-            .collect();
+    let corpus = debian(12_000);
     let id_of = |d: &serde_json::Map<String, Value>| d["id"].to_string();
 
     let mut f = Fixture::new();
@@ -442,4 +428,103 @@ fn the_first_deletion_after_reopening_survives_a_merge() {
     let index = Index::open(&path, options()).unwrap();
     assert_eq!(doc(&index, "15"), None);
     assert_eq!(index.number_of_documents(), 18);
+}
+
+/// The first `n` documents of the Debian corpus (`../shared/data`).
+fn debian(n: usize) -> Vec<serde_json::Map<String, Value>> {
+    use std::io::BufRead;
+    let gz = std::fs::File::open("/work/shared/data/debian.ndjson.gz")
+        .or_else(|_| {
+            std::fs::File::open(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../../shared/data/debian.ndjson.gz"),
+            )
+        })
+        .expect("the Debian corpus");
+    std::io::BufReader::new(flate2::read::GzDecoder::new(gz))
+        .lines()
+        .take(n)
+        .map(|line| serde_json::from_str(&line.unwrap()).unwrap())
+        .collect()
+}
+
+/// Settings that exercise every part of a built document: searchable fields, facets of strings,
+/// numbers and arrays, a sortable field.
+fn debian_settings() -> crate::settings::IndexSettings {
+    use crate::settings::FilterableRule;
+    crate::settings::IndexSettings {
+        searchable_attributes: Some(
+            ["package", "summary", "description", "tags"]
+                .map(String::from)
+                .to_vec(),
+        ),
+        filterable_attributes: ["section", "priority", "tags", "installed_size_kb"]
+            .map(|f| FilterableRule::Field(f.into()))
+            .to_vec(),
+        sortable_attributes: ["download_size_bytes".to_string()].into(),
+        ..Default::default()
+    }
+}
+
+/// Quarry hands tantivy its own document type (`IndexedDocument`): tantivy's default document
+/// holding the same values must give the very same index (every term, position and source).
+#[test]
+fn indexed_documents_index_like_tantivy_documents() {
+    use super::extract::{DocumentBuilder, FieldsMap, Searchable};
+    use tantivy::schema::document::Document;
+
+    for settings in [debian_settings(), crate::settings::IndexSettings::default()] {
+        let analyzer = crate::analysis::Analyzer::new(&settings);
+        let searchable = Searchable::from_settings(&settings);
+        let faceted = crate::facet::FacetedAttributes::from_settings(&settings);
+        let (schema, fields) = super::schema::build_schema();
+        let builder = DocumentBuilder {
+            analyzer: &analyzer,
+            searchable: &searchable,
+            faceted: &faceted,
+            schema: fields,
+        };
+        let mut names = FieldsMap::default();
+        let mut docs: Vec<_> = debian(2_000)
+            .iter()
+            .map(|d| {
+                let source = serde_json::to_vec(d).unwrap();
+                builder.build(&d["id"].to_string(), d, &source, &mut names)
+            })
+            .collect();
+        // Nested objects, arrays of objects, nulls, booleans and an empty document.
+        for (i, d) in [
+            json!({"id": "n1", "a": {"b": {"c": "deep words", "d": [1, 2.5]}}, "e": [{"f": "x y"}, {"f": true}]}),
+            json!({"id": "n2", "a": null, "e": [], "g": {}, "tags": ["one", ["two", "three"]]}),
+            json!({"id": "n3"}),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let d = d.as_object().unwrap();
+            let source = serde_json::to_vec(d).unwrap();
+            docs.push(builder.build(&format!("n{i}"), d, &source, &mut names));
+        }
+
+        let own = tantivy::Index::create_in_ram(schema.clone());
+        let mut writer: tantivy::IndexWriter<super::extract::IndexedDocument> =
+            own.writer_with_num_threads(1, 20_000_000).unwrap();
+        let default = tantivy::Index::create_in_ram(schema);
+        let mut default_writer: tantivy::IndexWriter =
+            default.writer_with_num_threads(1, 20_000_000).unwrap();
+        for doc in docs {
+            default_writer
+                .add_document(doc.clone().into_tantivy_document())
+                .unwrap();
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        default_writer.commit().unwrap();
+        let print = |index: &tantivy::Index| {
+            super::fingerprint::fingerprint(&index.reader().unwrap().searcher(), fields)
+        };
+        let (a, b) = (print(&own), print(&default));
+        assert_eq!(a.len(), 2_003);
+        assert_eq!(a, b);
+    }
 }

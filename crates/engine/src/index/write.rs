@@ -56,7 +56,7 @@ pub struct AddOutcome {
 
 pub struct WriteBatch<'a> {
     index: &'a Index,
-    writer: MutexGuard<'a, Option<tantivy::IndexWriter>>,
+    writer: MutexGuard<'a, Option<super::IndexWriter>>,
     state: IndexState,
     fields_map: FieldsMap,
     analyzer: Analyzer,
@@ -116,13 +116,13 @@ impl<'a> WriteBatch<'a> {
 
     /// The writer itself, for tests that drive tantivy (merges) inside a batch.
     #[cfg(test)]
-    pub(super) fn writer_mut(&mut self) -> &mut tantivy::IndexWriter {
+    pub(super) fn writer_mut(&mut self) -> &mut super::IndexWriter {
         self.writer
             .as_mut()
             .expect("the writer is created with the batch")
     }
 
-    fn writer(&self) -> &tantivy::IndexWriter {
+    fn writer(&self) -> &super::IndexWriter {
         self.writer
             .as_ref()
             .expect("the writer is created with the batch")
