@@ -6,7 +6,7 @@
 mod normalize;
 mod segment;
 
-pub use normalize::normalize_word;
+pub use normalize::{normalize_word, normalize_word_into};
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -109,6 +109,25 @@ impl Analyzer {
 
     /// Streams the words of `text` to `f`, without collecting them.
     pub fn for_each_token(&self, text: &str, mut f: impl FnMut(Token)) {
+        let mut word = String::new();
+        self.for_each_word(text, &mut word, |word, start, end, position| {
+            f(Token {
+                text: word.to_string(),
+                start,
+                end,
+                position,
+            })
+        });
+    }
+
+    /// Streams the words of `text` to `f` as `(normalized word, start, end, position)` (see
+    /// [`Token`]), normalizing each into `buffer`: no allocation per word.
+    pub fn for_each_word(
+        &self,
+        text: &str,
+        buffer: &mut String,
+        mut f: impl FnMut(&str, usize, usize, u32),
+    ) {
         let mut position: u32 = 0;
         let mut first = true;
         let mut pending_gap = 0u32;
@@ -123,8 +142,9 @@ impl Analyzer {
                 end,
                 text: word,
             } => {
-                let normalized = normalize_word(word);
-                if normalized.is_empty() {
+                buffer.clear();
+                normalize_word_into(word, buffer);
+                if buffer.is_empty() {
                     return;
                 }
                 if !first {
@@ -132,12 +152,7 @@ impl Analyzer {
                 }
                 first = false;
                 pending_gap = 0;
-                f(Token {
-                    text: normalized,
-                    start,
-                    end,
-                    position,
-                });
+                f(buffer, start, end, position);
             }
         };
         if self.rules.is_plain() {

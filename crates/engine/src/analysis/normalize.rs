@@ -7,10 +7,19 @@ use unicode_normalization::UnicodeNormalization;
 
 /// The normalized form of one word.
 pub fn normalize_word(word: &str) -> String {
-    if word.is_ascii() {
-        return word.to_ascii_lowercase();
-    }
     let mut out = String::with_capacity(word.len());
+    normalize_word_into(word, &mut out);
+    out
+}
+
+/// Appends the normalized form of `word` to `out`.
+pub fn normalize_word_into(word: &str, out: &mut String) {
+    if word.is_ascii() {
+        let start = out.len();
+        out.push_str(word);
+        out[start..].make_ascii_lowercase();
+        return;
+    }
     for c in word.nfkd() {
         if is_combining_mark(c) {
             continue;
@@ -27,7 +36,6 @@ pub fn normalize_word(word: &str) -> String {
             _ => out.extend(c.to_lowercase()),
         }
     }
-    out
 }
 
 #[cfg(test)]
