@@ -156,18 +156,12 @@ impl<R: BufRead> NormalizedReader<R> {
                     if self.line.iter().all(|b| is_whitespace(*b)) {
                         continue;
                     }
-                    return Some(
-                        match serde_json::from_slice::<Map<String, Value>>(&self.line) {
-                            Ok(document) => Ok((document, self.line.trim_ascii_end())),
-                            Err(err) => {
-                                self.done = true;
-                                Err(PayloadError::Malformed(format!(
-                                    "The normalized document spool is corrupted at line {}: {}.",
-                                    self.line_number, err
-                                )))
-                            }
-                        },
-                    );
+                    let parsed = parse_normalized_line(&self.line, self.line_number)
+                        .expect("the line is not blank");
+                    if parsed.is_err() {
+                        self.done = true;
+                    }
+                    return Some(parsed);
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => {
@@ -178,6 +172,23 @@ impl<R: BufRead> NormalizedReader<R> {
         }
         None
     }
+}
+
+/// Parses one line of a normalized payload (numbered from 1, for the error message): `None`
+/// for a blank line, else the document and its compact JSON (the line without its line break).
+pub fn parse_normalized_line(
+    line: &[u8],
+    line_number: u64,
+) -> Option<Result<DocumentLine<'_>, PayloadError>> {
+    if line.iter().all(|b| is_whitespace(*b)) {
+        return None;
+    }
+    Some(match serde_json::from_slice::<Map<String, Value>>(line) {
+        Ok(document) => Ok((document, line.trim_ascii_end())),
+        Err(err) => Err(PayloadError::Malformed(format!(
+            "The normalized document spool is corrupted at line {line_number}: {err}."
+        ))),
+    })
 }
 
 /// Writes documents as compact NDJSON and counts them.

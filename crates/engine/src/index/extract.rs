@@ -55,6 +55,43 @@ impl FieldsMap {
     }
 }
 
+/// How a build meets field names: the batch's own map records the new ones; a snapshot of it
+/// (read by the helper threads that build documents ahead of the writer) only knows the names
+/// it holds, and notes that it missed one, so that the writer builds that document again with
+/// the batch's map: first-seen order stays the order of documents.
+trait FieldIds {
+    /// The id of `path`, recording it when it is new (`None` past 65,535 fields).
+    fn insert(&mut self, path: &str) -> Option<u16>;
+    fn map(&self) -> &FieldsMap;
+}
+
+impl FieldIds for FieldsMap {
+    fn insert(&mut self, path: &str) -> Option<u16> {
+        FieldsMap::insert(self, path)
+    }
+
+    fn map(&self) -> &FieldsMap {
+        self
+    }
+}
+
+struct Snapshot<'a> {
+    map: &'a FieldsMap,
+    missed: bool,
+}
+
+impl FieldIds for Snapshot<'_> {
+    fn insert(&mut self, path: &str) -> Option<u16> {
+        let id = self.map.id(path);
+        self.missed |= id.is_none();
+        id
+    }
+
+    fn map(&self) -> &FieldsMap {
+        self.map
+    }
+}
+
 /// Which fields are searchable and with which rank.
 #[derive(Debug, Clone)]
 pub enum Searchable {
@@ -89,16 +126,21 @@ impl Searchable {
 ///
 /// It is handed to tantivy as is (tantivy's `Document` trait): its default document would
 /// serialize the words to JSON when the document is built and parse them back on the indexing
-/// thread, which cost a quarter of the indexing CPU.
+/// thread, which cost a quarter of the indexing CPU. Terms and words are packed in one buffer
+/// each: a document is built on one thread and dropped on another, and a few large
+/// allocations crossing threads cost the allocator much less than one per word.
 #[derive(Debug, Clone)]
 pub struct IndexedDocument {
     schema: SchemaFields,
     id: String,
     source: Vec<u8>,
-    field_names: Vec<String>,
-    facet_terms: Vec<String>,
-    /// Sorted by position; `None` when the document has no searchable word.
-    text: Option<PreTokenizedString>,
+    /// The `_fields` terms one after the other, and where each ends.
+    terms: String,
+    term_ends: Vec<u32>,
+    /// The searchable words one after the other, and for each `(start, end, packed position)`,
+    /// by position.
+    words: String,
+    word_spans: Vec<(u32, u32, u32)>,
 }
 
 /// One value of an [`IndexedDocument`].
@@ -106,7 +148,8 @@ pub struct IndexedDocument {
 pub enum IndexedValue<'a> {
     Str(&'a str),
     Bytes(&'a [u8]),
-    Tokens(&'a PreTokenizedString),
+    /// The searchable words: the document, turned into tantivy tokens when tantivy reads it.
+    Words(&'a IndexedDocument),
 }
 
 impl<'a> tantivy::schema::Value<'a> for IndexedValue<'a> {
@@ -117,7 +160,7 @@ impl<'a> tantivy::schema::Value<'a> for IndexedValue<'a> {
         ReferenceValue::Leaf(match *self {
             IndexedValue::Str(text) => ReferenceValueLeaf::Str(text),
             IndexedValue::Bytes(bytes) => ReferenceValueLeaf::Bytes(bytes),
-            IndexedValue::Tokens(tokens) => ReferenceValueLeaf::PreTokStr(Box::new(tokens.clone())),
+            IndexedValue::Words(doc) => ReferenceValueLeaf::PreTokStr(Box::new(doc.tokens())),
         })
     }
 }
@@ -136,23 +179,16 @@ impl<'a> Iterator for IndexedValues<'a> {
         let doc = self.doc;
         let i = self.next;
         self.next += 1;
-        let names = doc.field_names.len();
-        let facets = doc.facet_terms.len();
+        let terms = doc.term_ends.len();
         match i {
             0 => Some((doc.schema.id, IndexedValue::Str(&doc.id))),
             1 => Some((doc.schema.source, IndexedValue::Bytes(&doc.source))),
-            i if i < 2 + names => Some((
-                doc.schema.field_names,
-                IndexedValue::Str(&doc.field_names[i - 2]),
-            )),
-            i if i < 2 + names + facets => Some((
-                doc.schema.field_names,
-                IndexedValue::Str(&doc.facet_terms[i - 2 - names]),
-            )),
-            i if i == 2 + names + facets => doc
-                .text
-                .as_ref()
-                .map(|text| (doc.schema.text, IndexedValue::Tokens(text))),
+            i if i < 2 + terms => {
+                Some((doc.schema.field_names, IndexedValue::Str(doc.term(i - 2))))
+            }
+            i if i == 2 + terms && !doc.word_spans.is_empty() => {
+                Some((doc.schema.text, IndexedValue::Words(doc)))
+            }
             _ => None,
         }
     }
@@ -167,6 +203,41 @@ impl Document for IndexedDocument {
     }
 }
 
+impl IndexedDocument {
+    /// The document's compact JSON, as stored.
+    pub fn source(&self) -> &[u8] {
+        &self.source
+    }
+
+    fn term(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.term_ends[i - 1] };
+        &self.terms[start as usize..self.term_ends[i] as usize]
+    }
+
+    fn push_term(&mut self, term: &str) {
+        self.terms.push_str(term);
+        self.term_ends.push(self.terms.len() as u32);
+    }
+
+    /// The searchable words as tantivy tokens.
+    fn tokens(&self) -> PreTokenizedString {
+        PreTokenizedString {
+            text: String::new(),
+            tokens: self
+                .word_spans
+                .iter()
+                .map(|&(start, end, position)| TantivyToken {
+                    offset_from: 0,
+                    offset_to: 0,
+                    position: position as usize,
+                    text: self.words[start as usize..end as usize].to_string(),
+                    position_length: 1,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Builds tantivy documents for one batch under one set of settings.
 pub struct DocumentBuilder<'a> {
     pub analyzer: &'a Analyzer,
@@ -176,6 +247,7 @@ pub struct DocumentBuilder<'a> {
 }
 
 impl DocumentBuilder<'_> {
+    /// The tantivy document of `document`, recording its new field names in `fields`.
     pub fn build(
         &self,
         id: &str,
@@ -183,45 +255,72 @@ impl DocumentBuilder<'_> {
         source: &[u8],
         fields: &mut FieldsMap,
     ) -> IndexedDocument {
+        self.build_with(id, document, source, fields)
+    }
+
+    /// What [`DocumentBuilder::build`] would give with a map holding `fields`, or `None` when
+    /// the document has a field `fields` does not know (then only `build`, in document order,
+    /// may give its answer).
+    pub fn try_build(
+        &self,
+        id: &str,
+        document: &Map<String, Value>,
+        source: &[u8],
+        fields: &FieldsMap,
+    ) -> Option<IndexedDocument> {
+        let mut snapshot = Snapshot {
+            map: fields,
+            missed: false,
+        };
+        let doc = self.build_with(id, document, source, &mut snapshot);
+        (!snapshot.missed).then_some(doc)
+    }
+
+    fn build_with(
+        &self,
+        id: &str,
+        document: &Map<String, Value>,
+        source: &[u8],
+        fields: &mut impl FieldIds,
+    ) -> IndexedDocument {
+        let mut doc = IndexedDocument {
+            schema: self.schema,
+            id: id.to_string(),
+            source: source.to_vec(),
+            terms: String::new(),
+            term_ends: Vec::new(),
+            words: String::new(),
+            word_spans: Vec::new(),
+        };
         let mut state = WalkState {
-            tokens: Vec::new(),
-            next_position: HashMap::new(),
-            field_names: Vec::new(),
+            next_position: Vec::new(),
             facet_terms: Vec::new(),
+            word: String::new(),
         };
         let mut path = String::new();
         for (key, value) in document {
             path.clear();
             path.push_str(key);
-            self.walk(&mut path, value, fields, &mut state);
+            self.walk(&mut path, value, fields, &mut doc, &mut state);
         }
-        let text = (!state.tokens.is_empty()).then(|| {
-            // Positions of a term must increase within a document, whatever the key order was.
-            state.tokens.sort_by_key(|t| t.position);
-            PreTokenizedString {
-                text: String::new(),
-                tokens: state.tokens,
-            }
-        });
-        IndexedDocument {
-            schema: self.schema,
-            id: id.to_string(),
-            source: source.to_vec(),
-            field_names: state.field_names,
-            facet_terms: state.facet_terms,
-            text,
+        for term in &state.facet_terms {
+            doc.push_term(term);
         }
+        // Positions of a term must increase within a document, whatever the key order was.
+        doc.word_spans.sort_by_key(|&(_, _, position)| position);
+        doc
     }
 
     fn walk(
         &self,
         path: &mut String,
         value: &Value,
-        fields: &mut FieldsMap,
+        fields: &mut impl FieldIds,
+        doc: &mut IndexedDocument,
         state: &mut WalkState,
     ) {
         if fields.insert(path).is_some() {
-            state.field_names.push(path.clone());
+            doc.push_term(path);
         }
         let faceted = !self.faceted.is_empty() && self.faceted.contains(path);
         if faceted {
@@ -233,28 +332,37 @@ impl DocumentBuilder<'_> {
                     let len = path.len();
                     path.push('.');
                     path.push_str(key);
-                    self.walk(path, child, fields, state);
+                    self.walk(path, child, fields, doc, state);
                     path.truncate(len);
                 }
             }
             Value::Array(items) => {
                 for item in items {
                     match item {
-                        Value::Object(_) | Value::Array(_) => self.walk(path, item, fields, state),
+                        Value::Object(_) | Value::Array(_) => {
+                            self.walk(path, item, fields, doc, state)
+                        }
                         leaf => {
                             if faceted {
                                 facet::value_terms(path, leaf, &mut state.facet_terms);
                             }
-                            self.index_leaf(path, leaf, fields, state)
+                            self.index_leaf(path, leaf, fields.map(), doc, state)
                         }
                     }
                 }
             }
-            leaf => self.index_leaf(path, leaf, fields, state),
+            leaf => self.index_leaf(path, leaf, fields.map(), doc, state),
         }
     }
 
-    fn index_leaf(&self, path: &str, value: &Value, fields: &FieldsMap, state: &mut WalkState) {
+    fn index_leaf(
+        &self,
+        path: &str,
+        value: &Value,
+        fields: &FieldsMap,
+        doc: &mut IndexedDocument,
+        state: &mut WalkState,
+    ) {
         let text = match value {
             Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
             Value::Number(n) => std::borrow::Cow::Owned(n.to_string()),
@@ -264,32 +372,32 @@ impl DocumentBuilder<'_> {
         let Some(rank) = self.searchable.rank(path, fields) else {
             return;
         };
-        let next = state.next_position.entry(rank).or_insert(0);
+        let next = match state.next_position.iter().position(|(r, _)| *r == rank) {
+            Some(i) => &mut state.next_position[i].1,
+            None => {
+                state.next_position.push((rank, 0));
+                &mut state.next_position.last_mut().expect("just pushed").1
+            }
+        };
         let base = *next;
         let mut last = None;
-        self.analyzer.for_each_token(&text, |token| {
-            let position = base + token.position;
-            last = Some(position);
-            if position > u32::from(u16::MAX) || self.analyzer.is_stop_word(&token.text) {
-                return;
-            }
-            state.tokens.push(TantivyToken {
-                offset_from: 0,
-                offset_to: 0,
-                position: pack_position(rank, position) as usize,
-                text: token.text,
-                position_length: 1,
+        let (words, spans) = (&mut doc.words, &mut doc.word_spans);
+        self.analyzer
+            .for_each_word(&text, &mut state.word, |word, _, _, position| {
+                let position = base + position;
+                last = Some(position);
+                if position > u32::from(u16::MAX) || self.analyzer.is_stop_word(word) {
+                    return;
+                }
+                let start = words.len() as u32;
+                words.push_str(word);
+                spans.push((start, words.len() as u32, pack_position(rank, position)));
             });
-        });
         if let Some(last) = last {
             if last < u32::from(u16::MAX) {
-                state.tokens.push(TantivyToken {
-                    offset_from: 0,
-                    offset_to: 0,
-                    position: pack_position(rank, last + 1) as usize,
-                    text: END_OF_VALUE.to_string(),
-                    position_length: 1,
-                });
+                let start = words.len() as u32;
+                words.push_str(END_OF_VALUE);
+                spans.push((start, words.len() as u32, pack_position(rank, last + 1)));
             }
             *next = last + HARD_SEPARATOR_GAP;
         }
@@ -297,10 +405,10 @@ impl DocumentBuilder<'_> {
 }
 
 struct WalkState {
-    tokens: Vec<TantivyToken>,
-    /// The names of the document's fields, in walk order, for `_fields`.
-    field_names: Vec<String>,
-    /// Facet terms of the document (see `crate::facet`), added to `_fields`.
+    /// Facet terms of the document (see `crate::facet`), added to `_fields` after its names.
     facet_terms: Vec<String>,
-    next_position: HashMap<u16, u32>,
+    /// The next word position of each attribute rank met so far.
+    next_position: Vec<(u16, u32)>,
+    /// The word being normalized.
+    word: String,
 }

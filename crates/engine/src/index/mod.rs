@@ -6,6 +6,7 @@
 //! commit's payload says exactly which task was applied last.
 
 mod extract;
+mod pipeline;
 mod schema;
 mod write;
 

@@ -7,13 +7,16 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use parking_lot::MutexGuard;
 use serde_json::{Map, Value};
 use tantivy::query::AllQuery;
-use tantivy::{Searcher, Term};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocSet, Searcher, Term, TERMINATED};
 
-use super::extract::{DocumentBuilder, FieldsMap, Searchable};
+use super::extract::{DocumentBuilder, FieldsMap, IndexedDocument, Searchable};
+use super::pipeline;
 use super::{find_document, read_source, read_source_bytes, Index, IndexState};
 use crate::analysis::Analyzer;
 use crate::documents::{self, DocumentIdError, PrimaryKeyError};
@@ -203,6 +206,12 @@ impl<'a> WriteBatch<'a> {
     }
 
     /// Applies one task's documents, read from a normalized payload file.
+    ///
+    /// Helper threads parse and build the documents ahead of the writer, chunk by chunk
+    /// (`Preparer`); the writer takes their work in the order of the payload and does what
+    /// depends on that order: which ids exist after the documents before, updates merging into
+    /// an earlier version, new field names (a document holding a field the helpers' snapshot of
+    /// the fields map did not know is built again here, so first-seen order is the payload's).
     pub fn add_documents(
         &mut self,
         payload: &Path,
@@ -216,51 +225,47 @@ impl<'a> WriteBatch<'a> {
                 indexed: 0,
             });
         };
-        let schema = self.index.schema_fields();
-        let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(payload)?);
-        let mut received = 0u64;
-        let mut skipped = 0u64;
-        let mut reader = documents::NormalizedReader::new(file);
-        let mut merged = Vec::with_capacity(1024);
-        while let Some(next) = reader.next_document() {
-            // The payload line is already the document's compact JSON: it is stored as is,
-            // unless an update merges the document into an existing one.
-            let (mut document, mut source) = next.map_err(payload_error)?;
-            received += 1;
-            let id = documents::extract_document_id(&document, &primary_key).map_err(id_error)?;
-            let existed = self.exists(&id)?;
-            if self.skip_creation && !existed {
-                skipped += 1;
-                continue;
-            }
-            if method == AddMethod::Update && existed {
-                if let Some(mut current) = self.current_document(&id)? {
-                    documents::merge_documents(&mut current, document);
-                    document = current;
-                    merged.clear();
-                    serde_json::to_writer(&mut merged, &document)?;
-                    source = &merged;
-                }
-            }
-            let builder = DocumentBuilder {
-                analyzer: &self.analyzer,
-                searchable: &self.searchable,
-                faceted: &self.faceted,
-                schema,
-            };
-            let doc = builder.build(&id, &document, source, &mut self.fields_map);
-            if existed {
-                self.writer()
-                    .delete_term(Term::from_field_text(schema.id, &id));
-            } else {
-                self.live_documents += 1;
-            }
-            self.writer().add_document(doc)?;
-            if let Some(kept) = self.kept.as_mut() {
-                kept.insert(id.clone(), source.to_vec());
-            }
-            self.presence.insert(id, true);
-        }
+        let (analyzer, searchable, faceted, searcher) = (
+            self.analyzer.clone(),
+            self.searchable.clone(),
+            self.faceted.clone(),
+            self.searcher.clone(),
+        );
+        let preparer = Preparer::new(
+            DocumentBuilder {
+                analyzer: &analyzer,
+                searchable: &searchable,
+                faceted: &faceted,
+                schema: self.index.schema_fields(),
+            },
+            &primary_key,
+            &searcher,
+            method == AddMethod::Update,
+        )?;
+        let workers = self.index.options.indexing_threads.max(1);
+        let mut adding = Adding {
+            reader: std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(payload)?),
+            lines_read: 0,
+            exhausted: false,
+            snapshot: Arc::new(self.fields_map.clone()),
+            batch: self,
+            method,
+            received: 0,
+            skipped: 0,
+            merged: Vec::with_capacity(1024),
+        };
+        pipeline::ordered_parallel(
+            &mut adding,
+            workers,
+            2 * workers + 2,
+            Adding::next_chunk,
+            |chunk: Chunk| {
+                let documents = preparer.prepare_chunk(&chunk);
+                (documents, chunk.error)
+            },
+            Adding::apply,
+        )?;
+        let (received, skipped) = (adding.received, adding.skipped);
         self.changed = true;
         Ok(AddOutcome {
             received,
@@ -539,6 +544,267 @@ impl<'a> WriteBatch<'a> {
     /// Whether anything was written.
     pub fn has_changes(&self) -> bool {
         self.changed
+    }
+}
+
+/// How many bytes of payload (at most) a helper thread takes at a time.
+const CHUNK_BYTES: usize = 128 * 1024;
+/// How many lines (at most) a helper thread takes at a time.
+const CHUNK_LINES: u64 = 1024;
+
+/// Whole lines of a payload, for a helper thread.
+struct Chunk {
+    lines: Vec<u8>,
+    /// The number of the first line (from 1), for error messages.
+    first_line: u64,
+    /// The fields map when the chunk was cut: the helper builds documents with it.
+    fields: Arc<FieldsMap>,
+    /// Reading the payload failed after these lines.
+    error: Option<std::io::Error>,
+}
+
+/// A document as a helper thread leaves it for the writer.
+struct Prepared {
+    id: String,
+    /// Whether the committed index holds a live document with this id.
+    committed: bool,
+    /// Built with the chunk's fields map, or `None` when it has a field that map did not know.
+    built: Option<IndexedDocument>,
+    /// The parsed document, when the writer may need it (an update, or a build to do again).
+    document: Option<Map<String, Value>>,
+    /// The document's compact JSON when it is not built.
+    source: Option<Vec<u8>>,
+}
+
+/// The work of the helper threads, shared by them: what depends only on one document.
+struct Preparer<'b> {
+    builder: DocumentBuilder<'b>,
+    primary_key: &'b str,
+    searcher: &'b Searcher,
+    /// The `_id` postings of each committed segment; empty when nothing is committed.
+    committed_ids: Vec<std::sync::Arc<tantivy::InvertedIndexReader>>,
+    keep_documents: bool,
+}
+
+impl<'b> Preparer<'b> {
+    fn new(
+        builder: DocumentBuilder<'b>,
+        primary_key: &'b str,
+        searcher: &'b Searcher,
+        keep_documents: bool,
+    ) -> Result<Preparer<'b>> {
+        let committed_ids = if searcher.num_docs() > 0 {
+            searcher
+                .segment_readers()
+                .iter()
+                .map(|segment| segment.inverted_index(builder.schema.id))
+                .collect::<tantivy::Result<_>>()?
+        } else {
+            Vec::new()
+        };
+        Ok(Preparer {
+            builder,
+            primary_key,
+            searcher,
+            committed_ids,
+            keep_documents,
+        })
+    }
+
+    /// Parses and builds the documents of `chunk`, stopping at the first error.
+    fn prepare_chunk(&self, chunk: &Chunk) -> Vec<Result<Prepared>> {
+        let mut out = Vec::new();
+        let lines = chunk.lines.split_inclusive(|b| *b == b'\n');
+        for (line_number, line) in (chunk.first_line..).zip(lines) {
+            let Some(parsed) = documents::parse_normalized_line(line, line_number) else {
+                continue;
+            };
+            let prepared = parsed
+                .map_err(payload_error)
+                .and_then(|(document, source)| self.prepare(document, source, &chunk.fields));
+            let failed = prepared.is_err();
+            out.push(prepared);
+            if failed {
+                break;
+            }
+        }
+        out
+    }
+
+    fn prepare(
+        &self,
+        document: Map<String, Value>,
+        source: &[u8],
+        fields: &FieldsMap,
+    ) -> Result<Prepared> {
+        let id = documents::extract_document_id(&document, self.primary_key).map_err(id_error)?;
+        let committed = self.committed_holds(&id)?;
+        let built = self.builder.try_build(&id, &document, source, fields);
+        let unbuilt = built.is_none();
+        Ok(Prepared {
+            id,
+            committed,
+            built,
+            document: (self.keep_documents || unbuilt).then_some(document),
+            source: unbuilt.then(|| source.to_vec()),
+        })
+    }
+
+    fn committed_holds(&self, id: &str) -> Result<bool> {
+        if self.committed_ids.is_empty() {
+            return Ok(false);
+        }
+        let term = Term::from_field_text(self.builder.schema.id, id);
+        for (segment, ids) in self
+            .searcher
+            .segment_readers()
+            .iter()
+            .zip(&self.committed_ids)
+        {
+            let Some(mut postings) = ids.read_postings(&term, IndexRecordOption::Basic)? else {
+                continue;
+            };
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if !segment.is_deleted(doc) {
+                    return Ok(true);
+                }
+                doc = postings.advance();
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// The writer's side of [`WriteBatch::add_documents`]: it cuts the payload into chunks and
+/// applies the prepared documents in order.
+struct Adding<'w, 'a> {
+    batch: &'w mut WriteBatch<'a>,
+    reader: std::io::BufReader<std::fs::File>,
+    lines_read: u64,
+    exhausted: bool,
+    /// The fields map as the helpers see it, renewed when the writer adds names.
+    snapshot: Arc<FieldsMap>,
+    method: AddMethod,
+    received: u64,
+    skipped: u64,
+    merged: Vec<u8>,
+}
+
+impl Adding<'_, '_> {
+    fn next_chunk(&mut self) -> Result<Option<Chunk>> {
+        use std::io::BufRead;
+        if self.exhausted {
+            return Ok(None);
+        }
+        let first_line = self.lines_read + 1;
+        let mut lines = Vec::with_capacity(CHUNK_BYTES + 4096);
+        let mut error = None;
+        while lines.len() < CHUNK_BYTES && self.lines_read + 1 - first_line < CHUNK_LINES {
+            match self.reader.read_until(b'\n', &mut lines) {
+                Ok(0) => {
+                    self.exhausted = true;
+                    break;
+                }
+                Ok(_) => {
+                    self.lines_read += 1;
+                    if lines.last() != Some(&b'\n') {
+                        lines.push(b'\n');
+                    }
+                }
+                Err(e) => {
+                    // Reported once the lines before it are applied, as a sequential read would.
+                    self.exhausted = true;
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        if lines.is_empty() && error.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Chunk {
+            lines,
+            first_line,
+            fields: self.snapshot.clone(),
+            error,
+        }))
+    }
+
+    fn apply(&mut self, prepared: (Vec<Result<Prepared>>, Option<std::io::Error>)) -> Result<()> {
+        let (documents, error) = prepared;
+        for prepared in documents {
+            self.apply_one(prepared?)?;
+        }
+        if let Some(e) = error {
+            return Err(EngineError::Io(e));
+        }
+        if self.batch.fields_map.names().len() != self.snapshot.names().len() {
+            self.snapshot = Arc::new(self.batch.fields_map.clone());
+        }
+        Ok(())
+    }
+
+    fn apply_one(&mut self, prepared: Prepared) -> Result<()> {
+        self.received += 1;
+        let batch = &mut *self.batch;
+        let Prepared {
+            id,
+            committed,
+            built,
+            document,
+            source,
+        } = prepared;
+        let existed = match batch.presence.get(&id) {
+            Some(present) => *present,
+            None => !batch.committed_cleared && committed,
+        };
+        if batch.skip_creation && !existed {
+            self.skipped += 1;
+            return Ok(());
+        }
+        let schema = batch.index.schema_fields();
+        let builder = DocumentBuilder {
+            analyzer: &batch.analyzer,
+            searchable: &batch.searchable,
+            faceted: &batch.faceted,
+            schema,
+        };
+        let current = if self.method == AddMethod::Update && existed {
+            batch.current_document(&id)?
+        } else {
+            None
+        };
+        let doc = match (current, built) {
+            (Some(mut current), _) => {
+                let update = document.expect("updates keep their parsed document");
+                documents::merge_documents(&mut current, update);
+                self.merged.clear();
+                serde_json::to_writer(&mut self.merged, &current)?;
+                builder.build(&id, &current, &self.merged, &mut batch.fields_map)
+            }
+            (None, Some(built)) => built,
+            (None, None) => builder.build(
+                &id,
+                &document.expect("unbuilt documents are kept"),
+                &source.expect("unbuilt documents keep their source"),
+                &mut batch.fields_map,
+            ),
+        };
+        if existed {
+            batch
+                .writer()
+                .delete_term(Term::from_field_text(schema.id, &id));
+        } else {
+            batch.live_documents += 1;
+        }
+        let kept_source = batch.kept.is_some().then(|| doc.source().to_vec());
+        batch.writer().add_document(doc)?;
+        if let (Some(kept), Some(source)) = (batch.kept.as_mut(), kept_source) {
+            kept.insert(id.clone(), source);
+        }
+        batch.presence.insert(id, true);
+        Ok(())
     }
 }
 
