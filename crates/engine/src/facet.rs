@@ -85,11 +85,37 @@ pub fn string_value_prefix(field: &str, normalized: &str) -> String {
 }
 
 pub fn string_term(field: &str, original: &str) -> String {
-    format!(
-        "{FACET_PREFIX}s{field}\0{}\0{}",
-        normalize(original),
-        truncate(original.replace('\0', ""))
-    )
+    let kept = original.len().min(MAX_FACET_STRING);
+    let mut term = String::with_capacity(field.len() + 2 * kept + 7);
+    term.push(FACET_PREFIX);
+    term.push('s');
+    term.push_str(field);
+    term.push('\0');
+    if original.is_ascii() {
+        // `normalize` and `truncate` without their intermediate strings (terms are written
+        // for every faceted value of every document).
+        let start = term.len();
+        term.extend(
+            original
+                .trim()
+                .chars()
+                .filter(|c| *c != '\0')
+                .take(MAX_FACET_STRING),
+        );
+        term[start..].make_ascii_lowercase();
+        term.push('\0');
+        term.extend(
+            original
+                .chars()
+                .filter(|c| *c != '\0')
+                .take(MAX_FACET_STRING),
+        );
+    } else {
+        term.push_str(&normalize(original));
+        term.push('\0');
+        term.push_str(&truncate(original.replace('\0', "")));
+    }
+    term
 }
 
 /// Splits the part of a string term after its prefix into (normalized, original).
@@ -106,7 +132,21 @@ pub fn number_prefix(field: &str) -> String {
 }
 
 pub fn number_term(field: &str, value: f64) -> String {
-    format!("{FACET_PREFIX}n{field}\0{}", encode_number(value))
+    let mut term = String::with_capacity(field.len() + 22);
+    term.push(FACET_PREFIX);
+    term.push('n');
+    term.push_str(field);
+    term.push('\0');
+    push_hex(&mut term, ordered_bits(value));
+    term
+}
+
+/// Appends `bits` as 16 lowercase hex digits (`{:016x}`).
+fn push_hex(out: &mut String, bits: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..16).rev() {
+        out.push(char::from(DIGITS[((bits >> (shift * 4)) & 0xF) as usize]));
+    }
 }
 
 pub fn null_term(field: &str) -> String {
@@ -235,6 +275,41 @@ pub fn geo_point(value: &Value) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `string_term` and `number_term` as they were first written, with `format!`.
+    #[test]
+    fn terms_are_written_as_formatted() {
+        let strings = [
+            "",
+            " ",
+            "2017-08",
+            "  Mixed Case  ",
+            "a\0b",
+            "\u{b}vt\u{b}",
+            "Crème Brûlée",
+            "  ÉTÉ ",
+            "ǅ",
+            "x\0",
+            &"long ".repeat(100),
+            &"é".repeat(200),
+            &"a".repeat(240),
+            "\u{85}x\u{a0}",
+        ];
+        for field in ["released", "a.b", ""] {
+            for s in strings {
+                let expected = format!(
+                    "{FACET_PREFIX}s{field}\0{}\0{}",
+                    normalize(s),
+                    truncate(s.replace('\0', ""))
+                );
+                assert_eq!(string_term(field, s), expected, "{s:?}");
+            }
+            for v in [0.0, -0.0, 1.0, -2.5, 1e300, f64::MIN, 2017.0, 0.1] {
+                let expected = format!("{FACET_PREFIX}n{field}\0{}", encode_number(v));
+                assert_eq!(number_term(field, v), expected, "{v}");
+            }
+        }
+    }
 
     #[test]
     fn numbers_keep_their_order() {

@@ -13,7 +13,7 @@ use quarry_api_types::documents::{
 };
 use quarry_api_types::Code;
 use quarry_engine::documents::{
-    normalize_payload, validate_document_id, PayloadError, PayloadFormat,
+    normalize_payload_slice, validate_document_id, PayloadError, PayloadFormat,
 };
 use quarry_engine::filter::parse_filter_checked;
 use quarry_engine::settings::attribute_matches;
@@ -75,7 +75,7 @@ async fn add_documents(
     let scheduler = state.scheduler.clone();
     let task = blocking(move || {
         let (payload, file) = scheduler.create_payload()?;
-        let written = normalize_payload(format, &body[..], BufWriter::new(&file));
+        let written = normalize_payload_slice(format, &body, BufWriter::new(&file));
         let summary = match written {
             Ok(summary) => summary,
             Err(e) => {
