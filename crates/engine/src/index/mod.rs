@@ -5,6 +5,7 @@
 //! **Invariant**: the commit payload is the truth about an index. After a crash, the last
 //! commit's payload says exactly which task was applied last.
 
+mod delete;
 mod extract;
 mod pipeline;
 mod schema;

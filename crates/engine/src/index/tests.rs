@@ -528,3 +528,52 @@ fn indexed_documents_index_like_tantivy_documents() {
         assert_eq!(a, b);
     }
 }
+
+/// The same id several times in one payload, between others, replaced and updated: writes are
+/// handed to tantivy in groups (one deletion, then documents), and a group must never hold two
+/// versions of an id. Exactly one version stays, the last, across commits.
+#[test]
+fn repeated_ids_in_one_payload_keep_one_version() {
+    let mut f = Fixture::new();
+    let index = Index::create_empty(&f.index_path(), Some("id".into()), None, options()).unwrap();
+    let mut docs = Vec::new();
+    for round in 0..3 {
+        for i in 0..700 {
+            docs.push(json!({"id": i % 300, "round": round, "i": i, "title": format!("t{i}")}));
+        }
+    }
+    let p = f.payload(&docs);
+    let mut batch = index.write(true).unwrap();
+    batch.add_documents(&p, AddMethod::Replace, None).unwrap();
+    let update = f.payload(&[
+        json!({"id": 7, "extra": "x"}),
+        json!({"id": 7, "more": "y"}),
+    ]);
+    batch
+        .add_documents(&update, AddMethod::Update, None)
+        .unwrap();
+    batch
+        .delete_documents(&["8".to_string(), "8".to_string(), "nope".to_string()])
+        .unwrap();
+    assert_eq!(batch.number_of_documents(), 299);
+    batch.commit(1, BTreeMap::new()).unwrap();
+    assert_eq!(index.number_of_documents(), 299);
+    assert_eq!(index.count_all().unwrap(), 299);
+    let seven = doc(&index, "7").unwrap();
+    assert_eq!(seven["round"], 2);
+    assert_eq!(seven["i"], 607);
+    assert_eq!(
+        (seven["extra"].as_str(), seven["more"].as_str()),
+        (Some("x"), Some("y"))
+    );
+    assert_eq!(doc(&index, "8"), None);
+    assert_eq!(doc(&index, "299").unwrap()["i"], 599);
+
+    // Again over the committed documents, in a new batch.
+    let mut batch = index.write(false).unwrap();
+    batch.add_documents(&p, AddMethod::Replace, None).unwrap();
+    batch.commit(2, BTreeMap::new()).unwrap();
+    assert_eq!(index.number_of_documents(), 300);
+    assert_eq!(index.count_all().unwrap(), 300);
+    assert_eq!(doc(&index, "7").unwrap()["i"], 607);
+}

@@ -15,6 +15,7 @@ use tantivy::query::AllQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocSet, Searcher, Term, TERMINATED};
 
+use super::delete::{Ids, IdsQuery};
 use super::extract::{DocumentBuilder, FieldsMap, IndexedDocument, Searchable};
 use super::pipeline;
 use super::{find_document, read_source, read_source_bytes, Index, IndexState};
@@ -61,6 +62,65 @@ pub struct AddOutcome {
 /// times faster on short ids: every document of a batch goes through these maps).
 type IdMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
 
+/// What a batch knows of an id it wrote or deleted.
+#[derive(Debug, Clone, Copy)]
+struct Presence {
+    /// Whether a version of the document is live after the batch's operations so far.
+    live: bool,
+    /// The [`Group`] that wrote it (0 for a deletion or a write that was not grouped).
+    group: u32,
+}
+
+/// Documents not handed to tantivy yet, and the ids they replace: given to tantivy as one
+/// deletion of those ids followed by the documents, so that a replaced document costs one id
+/// in a packed list instead of a delete operation of its own (see `delete.rs`). A group is
+/// handed over before it would hold two versions of one id (the deletion must come between
+/// them), when it is full, and at the end of every operation of the batch.
+#[derive(Default)]
+struct Group {
+    /// Numbers groups, from 1, so that [`Presence::group`] tells the ids of the open group.
+    number: u32,
+    deletes: Ids,
+    docs: Vec<IndexedDocument>,
+}
+
+/// How many documents a group holds at most.
+const GROUP_DOCUMENTS: usize = 256;
+
+impl Group {
+    fn open_number(&mut self) -> u32 {
+        if self.number == 0 {
+            self.number = 1;
+        }
+        self.number
+    }
+
+    fn holds(&self, presence: Option<&Presence>) -> bool {
+        presence.is_some_and(|p| p.live && p.group == self.number && self.number != 0)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.deletes.is_empty() && self.docs.is_empty()
+    }
+
+    /// Hands the group to tantivy and opens the next one.
+    fn flush(
+        &mut self,
+        writer: &super::IndexWriter,
+        id_field: tantivy::schema::Field,
+    ) -> Result<()> {
+        if !self.deletes.is_empty() {
+            let ids = std::mem::take(&mut self.deletes);
+            writer.delete_query(Box::new(IdsQuery::new(id_field, ids)))?;
+        }
+        for doc in self.docs.drain(..) {
+            writer.add_document(doc)?;
+        }
+        self.number = self.number.max(1) + 1;
+        Ok(())
+    }
+}
+
 pub struct WriteBatch<'a> {
     index: &'a Index,
     writer: MutexGuard<'a, Option<super::IndexWriter>>,
@@ -72,8 +132,11 @@ pub struct WriteBatch<'a> {
     /// The committed documents, for lookups; ignored after a clear in this batch.
     searcher: Searcher,
     committed_cleared: bool,
-    /// Ids written or deleted in this batch, and whether they exist after it.
-    presence: IdMap<bool>,
+    /// Ids written or deleted in this batch: whether they exist after it, and the group of
+    /// their last write.
+    presence: IdMap<Presence>,
+    /// Writes not handed to tantivy yet.
+    group: Group,
     /// Documents written in this batch, kept when a later update may need to merge into them.
     kept: Option<IdMap<Vec<u8>>>,
     live_documents: u64,
@@ -106,6 +169,7 @@ impl<'a> WriteBatch<'a> {
             searcher,
             committed_cleared: false,
             presence: IdMap::default(),
+            group: Group::default(),
             kept: keep_documents.then(IdMap::default),
             index,
             writer,
@@ -181,7 +245,7 @@ impl<'a> WriteBatch<'a> {
 
     fn exists(&self, id: &str) -> Result<bool> {
         if let Some(present) = self.presence.get(id) {
-            return Ok(*present);
+            return Ok(present.live);
         }
         if !self.may_hold_committed_documents() {
             return Ok(false);
@@ -191,7 +255,7 @@ impl<'a> WriteBatch<'a> {
 
     fn current_document(&self, id: &str) -> Result<Option<Map<String, Value>>> {
         if let Some(present) = self.presence.get(id) {
-            if !*present {
+            if !present.live {
                 return Ok(None);
             }
             let kept = self.kept.as_ref().and_then(|k| k.get(id)).ok_or_else(|| {
@@ -270,6 +334,7 @@ impl<'a> WriteBatch<'a> {
             Adding::apply,
         )?;
         let (received, skipped) = (adding.received, adding.skipped);
+        self.flush_group()?;
         self.changed = true;
         Ok(AddOutcome {
             received,
@@ -308,18 +373,61 @@ impl<'a> WriteBatch<'a> {
 
     /// Deletes documents by id; returns how many existed.
     pub fn delete_documents(&mut self, ids: &[String]) -> Result<u64> {
-        let field = self.index.schema_fields().id;
+        self.flush_group()?;
         let mut deleted = 0;
         for id in ids {
             if self.exists(id)? {
-                self.writer().delete_term(Term::from_field_text(field, id));
-                self.presence.insert(id.clone(), false);
+                self.group.deletes.push(id);
+                self.presence.insert(
+                    id.clone(),
+                    Presence {
+                        live: false,
+                        group: 0,
+                    },
+                );
                 self.live_documents -= 1;
                 deleted += 1;
             }
         }
+        self.flush_group()?;
         self.changed = true;
         Ok(deleted)
+    }
+
+    /// Hands the open group of writes to tantivy.
+    fn flush_group(&mut self) -> Result<()> {
+        if self.group.is_empty() {
+            return Ok(());
+        }
+        let id_field = self.index.schema_fields().id;
+        let writer = self
+            .writer
+            .as_ref()
+            .expect("the writer is created with the batch");
+        self.group.flush(writer, id_field)
+    }
+
+    /// Adds a document (replacing the version `existed` says there is) to the open group.
+    fn write_document(&mut self, id: String, doc: IndexedDocument, existed: bool) -> Result<()> {
+        if existed && self.group.holds(self.presence.get(&id)) {
+            self.flush_group()?;
+        }
+        if existed {
+            self.group.deletes.push(&id);
+        } else {
+            self.live_documents += 1;
+        }
+        let kept_source = self.kept.is_some().then(|| doc.source().to_vec());
+        self.group.docs.push(doc);
+        if let (Some(kept), Some(source)) = (self.kept.as_mut(), kept_source) {
+            kept.insert(id.clone(), source);
+        }
+        let group = self.group.open_number();
+        self.presence.insert(id, Presence { live: true, group });
+        if self.group.docs.len() >= GROUP_DOCUMENTS {
+            self.flush_group()?;
+        }
+        Ok(())
     }
 
     /// Deletes the documents `filter` selects; returns how many. The filter is evaluated on
@@ -347,6 +455,7 @@ impl<'a> WriteBatch<'a> {
 
     /// Deletes every document; returns how many there were.
     pub fn clear(&mut self) -> Result<u64> {
+        self.flush_group()?;
         let deleted = self.live_documents;
         self.writer().delete_query(Box::new(AllQuery))?;
         self.committed_cleared = true;
@@ -446,6 +555,7 @@ impl<'a> WriteBatch<'a> {
         last_task_uid: Option<u32>,
         task_results: std::collections::BTreeMap<u32, Value>,
     ) -> Result<()> {
+        self.flush_group()?;
         self.state.fields = self.fields_map.names().to_vec();
         self.state.format_version = super::INDEX_FORMAT_VERSION;
         self.state.last_task_uid = last_task_uid;
@@ -501,24 +611,28 @@ impl<'a> WriteBatch<'a> {
                         schema,
                     };
                     let doc = builder.build(&id, &new, &source, &mut self.fields_map);
-                    self.writer()
-                        .delete_term(Term::from_field_text(schema.id, &id));
-                    self.writer().add_document(doc)?;
-                    if let Some(kept) = self.kept.as_mut() {
-                        kept.insert(id.clone(), source);
-                    }
-                    self.presence.insert(id, true);
+                    let existed = self.exists(&id)?;
+                    self.write_document(id, doc, existed)?;
                     outcome.edited += 1;
                 }
                 DocumentEdit::Delete => {
-                    self.writer()
-                        .delete_term(Term::from_field_text(schema.id, &id));
-                    self.presence.insert(id, false);
+                    if self.group.holds(self.presence.get(&id)) {
+                        self.flush_group()?;
+                    }
+                    self.group.deletes.push(&id);
+                    self.presence.insert(
+                        id,
+                        Presence {
+                            live: false,
+                            group: 0,
+                        },
+                    );
                     self.live_documents -= 1;
                     outcome.deleted += 1;
                 }
             }
         }
+        self.flush_group()?;
         self.changed = true;
         Ok(outcome)
     }
@@ -658,16 +772,16 @@ impl<'b> Preparer<'b> {
         if self.committed_ids.is_empty() {
             return Ok(false);
         }
-        let term = Term::from_field_text(self.builder.schema.id, id);
         for (segment, ids) in self
             .searcher
             .segment_readers()
             .iter()
             .zip(&self.committed_ids)
         {
-            let Some(mut postings) = ids.read_postings(&term, IndexRecordOption::Basic)? else {
+            let Some(info) = ids.terms().get(id.as_bytes())? else {
                 continue;
             };
+            let mut postings = ids.read_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
             let mut doc = postings.doc();
             while doc != TERMINATED {
                 if !segment.is_deleted(doc) {
@@ -760,7 +874,7 @@ impl Adding<'_, '_> {
             source,
         } = prepared;
         let existed = match batch.presence.get(&id) {
-            Some(present) => *present,
+            Some(present) => present.live,
             None => !batch.committed_cleared && committed,
         };
         if batch.skip_creation && !existed {
@@ -795,20 +909,7 @@ impl Adding<'_, '_> {
                 &mut batch.fields_map,
             ),
         };
-        if existed {
-            batch
-                .writer()
-                .delete_term(Term::from_field_text(schema.id, &id));
-        } else {
-            batch.live_documents += 1;
-        }
-        let kept_source = batch.kept.is_some().then(|| doc.source().to_vec());
-        batch.writer().add_document(doc)?;
-        if let (Some(kept), Some(source)) = (batch.kept.as_mut(), kept_source) {
-            kept.insert(id.clone(), source);
-        }
-        batch.presence.insert(id, true);
-        Ok(())
+        batch.write_document(id, doc, existed)
     }
 }
 
