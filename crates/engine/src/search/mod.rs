@@ -3,10 +3,11 @@
 //! the candidates with the ranking rules, bucket by bucket, fetching only the documents of the
 //! requested page.
 
-mod cache;
+pub mod cache;
 pub mod columns;
 mod context;
 mod derivations;
+mod digest;
 pub mod distinct;
 pub mod facet_search;
 pub mod facets;
@@ -14,6 +15,8 @@ pub mod matching_words;
 mod positions;
 mod query;
 pub mod ranking;
+#[cfg(test)]
+mod ranking_equivalence;
 #[cfg(test)]
 mod relevance;
 #[cfg(test)]
@@ -265,6 +268,7 @@ impl Index {
             search: ctx,
             query: &query,
             matches: Default::default(),
+            digests: Default::default(),
             typo_limit: u8::MAX,
             // With every field searchable, Meilisearch weighs all fields the same.
             attribute_count: if ranks.all {
@@ -399,6 +403,7 @@ impl Index {
             search: &ctx,
             query: &query,
             matches: Default::default(),
+            digests: Default::default(),
             typo_limit: u8::MAX,
             attribute_count: 1,
         };

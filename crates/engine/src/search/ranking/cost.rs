@@ -93,7 +93,9 @@ impl CostBuckets {
             if self.pending.is_empty() {
                 return Ok(None);
             }
-            let size = if self.pending.len() > 4 * u64::from(CHUNK) {
+            let size = if super::reference_ranking() {
+                u32::MAX
+            } else if self.pending.len() > 4 * u64::from(CHUNK) {
                 CHUNK / 8
             } else {
                 CHUNK
@@ -143,5 +145,200 @@ pub fn per_term<'o>(occurrences: &'o [Occurrence], mask: u16, out: &mut [&'o [Oc
         if (term as usize) < 16 && mask & (1 << term) != 0 {
             out[term as usize] = &occurrences[begin..i];
         }
+    }
+}
+
+/// Gives, for a cost `k`, documents with a cost of at most `k` for one term, including at least
+/// those of cost exactly `k` (it may give documents beyond the universe).
+pub type Reach = Box<dyn FnMut(u32) -> RoaringBitmap>;
+
+/// One term's cost, as sets: `reach` is asked for `k = 0, 1, 2...` in turn, up to `max`, which
+/// every document has at most.
+pub struct TermCost {
+    pub max: u32,
+    pub reach: Reach,
+}
+
+/// One term's levels, computed as far as asked.
+struct TermLevels {
+    cost: TermCost,
+    /// `exactly[k]`: documents of the universe whose cost for the term is exactly `k`.
+    exactly: Vec<RoaringBitmap>,
+    /// Documents of the universe with a level so far.
+    seen: RoaringBitmap,
+}
+
+impl TermLevels {
+    /// Computes the levels up to `k` (the last one, `max`, takes every document left).
+    fn reach_to(&mut self, k: u32, universe: &RoaringBitmap) {
+        let k = k.min(self.cost.max);
+        while self.exactly.len() <= k as usize {
+            let level = self.exactly.len() as u32;
+            let fresh = if level >= self.cost.max {
+                universe - &self.seen
+            } else {
+                let mut fresh = (self.cost.reach)(level) & universe;
+                fresh -= &self.seen;
+                fresh
+            };
+            self.seen |= &fresh;
+            self.exactly.push(fresh);
+        }
+    }
+
+    fn exactly(&self, k: u32) -> Option<&RoaringBitmap> {
+        self.exactly.get(k as usize)
+    }
+}
+
+/// Costs that are sums of per-term costs, from sets alone ([`TermCost`]): the documents with a
+/// total of exactly `b` over the first `j` terms are those with `k` for term `j` and `b - k`
+/// over the others, for every `k`, memoized. Every set involved partitions the universe, so a
+/// page costs the levels it reaches, not the universe again for each total.
+pub struct SumOfCosts {
+    universe: RoaringBitmap,
+    terms: Vec<TermLevels>,
+    /// `memo[j][b]` for `j >= 2`.
+    memo: Vec<Vec<Option<RoaringBitmap>>>,
+}
+
+impl SumOfCosts {
+    pub fn new(universe: &RoaringBitmap, terms: Vec<TermCost>) -> SumOfCosts {
+        let count = terms.len();
+        SumOfCosts {
+            universe: universe.clone(),
+            terms: terms
+                .into_iter()
+                .map(|cost| TermLevels {
+                    cost,
+                    exactly: Vec::new(),
+                    seen: RoaringBitmap::new(),
+                })
+                .collect(),
+            memo: vec![Vec::new(); count + 1],
+        }
+    }
+
+    /// Documents whose total over the first `j` terms (`j >= 1`) is exactly `budget`.
+    fn total(&mut self, j: usize, budget: u32) -> RoaringBitmap {
+        if j == 1 {
+            self.terms[0].reach_to(budget, &self.universe);
+            return self.terms[0].exactly(budget).cloned().unwrap_or_default();
+        }
+        if let Some(Some(docs)) = self.memo[j].get(budget as usize) {
+            return docs.clone();
+        }
+        self.terms[j - 1].reach_to(budget, &self.universe);
+        let max = self.terms[j - 1].cost.max;
+        let mut docs = RoaringBitmap::new();
+        for k in 0..=budget.min(max) {
+            if self.terms[j - 1]
+                .exactly(k)
+                .is_none_or(RoaringBitmap::is_empty)
+            {
+                continue;
+            }
+            let rest = budget - k;
+            let part = if j == 2 {
+                self.terms[0].reach_to(rest, &self.universe);
+                match self.terms[0].exactly(rest) {
+                    Some(before) => before & &self.terms[1].exactly[k as usize],
+                    None => continue,
+                }
+            } else {
+                let before = self.total(j - 1, rest);
+                before & &self.terms[j - 1].exactly[k as usize]
+            };
+            docs |= part;
+        }
+        let slot = budget as usize;
+        if self.memo[j].len() <= slot {
+            self.memo[j].resize(slot + 1, None);
+        }
+        self.memo[j][slot] = Some(docs.clone());
+        docs
+    }
+
+    /// The documents of `universe` whose total cost is exactly `total`.
+    pub fn exactly(&mut self, total: u32, universe: &RoaringBitmap) -> RoaringBitmap {
+        let terms = self.terms.len();
+        if terms == 0 {
+            return if total == 0 {
+                universe.clone()
+            } else {
+                RoaringBitmap::new()
+            };
+        }
+        self.total(terms, total) & universe
+    }
+}
+
+/// The buckets of a rule from sets where the digests can tell (`near` documents, through
+/// [`SumOfCosts`]), and from positions for the others (`far`: a match beyond what digests keep),
+/// costed when the rule starts and merged in by cost.
+pub struct SetBuckets {
+    near: SumOfCosts,
+    /// Far documents, by cost.
+    far: Vec<RoaringBitmap>,
+    next: u32,
+    max_cost: u32,
+}
+
+impl SetBuckets {
+    /// `cost` is the rule's cost of one document from its matches (and value ends, with
+    /// `with_ends`), as the positions path computes it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+        far: RoaringBitmap,
+        mask: u16,
+        terms: Vec<TermCost>,
+        max_cost: u32,
+        with_ends: bool,
+        cost: impl Fn(&[Occurrence], &[u32], Scope) -> u32,
+    ) -> Result<SetBuckets> {
+        let far = far & universe;
+        let near = universe - &far;
+        let mut by_cost = vec![RoaringBitmap::new(); max_cost as usize + 1];
+        if !far.is_empty() {
+            ctx.matches.ensure(ctx.search, ctx.query, &far)?;
+            if with_ends {
+                ctx.matches.ensure_ends(ctx.search, &far)?;
+            }
+            let scope = Scope {
+                mask,
+                typo_limit: ctx.typo_limit,
+            };
+            for doc in &far {
+                let ends = if with_ends {
+                    ctx.matches.value_ends(doc)
+                } else {
+                    &[]
+                };
+                let c = cost(ctx.matches.get(doc), ends, scope).min(max_cost);
+                by_cost[c as usize].insert(doc);
+            }
+        }
+        Ok(SetBuckets {
+            near: SumOfCosts::new(&near, terms),
+            far: by_cost,
+            next: 0,
+            max_cost,
+        })
+    }
+
+    /// The next cheapest documents of `universe` (what is left), with their cost.
+    pub fn next(&mut self, universe: &RoaringBitmap) -> Option<(u32, RoaringBitmap)> {
+        while self.next <= self.max_cost && !universe.is_empty() {
+            let cost = self.next;
+            self.next += 1;
+            let mut docs = self.near.exactly(cost, universe);
+            docs |= &self.far[cost as usize] & universe;
+            if !docs.is_empty() {
+                return Some((cost, docs));
+            }
+        }
+        None
     }
 }
