@@ -40,6 +40,9 @@ pub struct Digest {
     /// Documents with the word somewhere `rank_positions` does not reach (a later position or
     /// rank): only positions can tell how close it is to other words there.
     pub far: RoaringBitmap,
+    /// Of those, the documents with the word in a rank `rank_positions` does not reach (at any
+    /// position, even the first).
+    pub far_ranks: RoaringBitmap,
     /// Documents where the word starts a value (an attribute's first word, or the first word
     /// after the end of a value of the same attribute).
     pub starts: RoaringBitmap,
@@ -54,7 +57,7 @@ impl Digest {
             .ranks
             .iter()
             .chain(self.rank_positions.iter().flatten())
-            .chain([&self.starts, &self.whole, &self.far]);
+            .chain([&self.starts, &self.whole, &self.far, &self.far_ranks]);
         sets.map(|s| s.serialized_size() as u64).sum()
     }
 
@@ -90,6 +93,7 @@ impl Digest {
                 .collect(),
             rank_positions,
             far: union(digests.clone().map(|d| &d.far)),
+            far_ranks: union(digests.clone().map(|d| &d.far_ranks)),
             starts: union(digests.clone().map(|d| &d.starts)),
             whole: union(digests.map(|d| &d.whole)),
         }
@@ -148,6 +152,7 @@ pub fn read_word_digest(ctx: &SearchContext, word: &str) -> Result<Digest> {
     let mut ranks: Vec<Vec<u32>> = Vec::new();
     let mut rank_positions: Vec<Vec<Vec<u32>>> = Vec::new();
     let mut far = Vec::new();
+    let mut far_ranks = Vec::new();
     let mut starts = Vec::new();
     let mut whole = Vec::new();
     let mut found = Vec::new();
@@ -187,6 +192,9 @@ pub fn read_word_digest(ctx: &SearchContext, word: &str) -> Result<Digest> {
                     push_once(&mut slots[position], id);
                 } else {
                     push_once(&mut far, id);
+                    if rank >= PROXIMITY_RANKS {
+                        push_once(&mut far_ranks, id);
+                    }
                 }
                 if starts_value(p, &ends) {
                     push_once(&mut starts, id);
@@ -202,6 +210,7 @@ pub fn read_word_digest(ctx: &SearchContext, word: &str) -> Result<Digest> {
         ranks: into_sets(ranks),
         rank_positions: rank_positions.into_iter().map(into_sets).collect(),
         far: into_set(far),
+        far_ranks: into_set(far_ranks),
         starts: into_set(starts),
         whole: into_set(whole),
     })
@@ -307,13 +316,17 @@ pub struct TermSlots {
     digests: Vec<Arc<Digest>>,
     universe: RoaringBitmap,
     slots: Vec<Vec<std::cell::OnceCell<RoaringBitmap>>>,
+    /// Documents of the universe with a match beyond the slots.
     pub far: RoaringBitmap,
+    /// Of those, the documents with a match in a rank beyond the slots.
+    pub far_ranks: RoaringBitmap,
 }
 
 impl TermSlots {
     pub fn new(derivations: &[(usize, Arc<Digest>)], universe: &RoaringBitmap) -> TermSlots {
         let digests: Vec<Arc<Digest>> = derivations.iter().map(|(_, d)| d.clone()).collect();
         let far = union(digests.iter().map(|d| &d.far)) & universe;
+        let far_ranks = union(digests.iter().map(|d| &d.far_ranks)) & universe;
         let ranks = digests
             .iter()
             .map(|d| d.rank_positions.len())
@@ -334,6 +347,7 @@ impl TermSlots {
             universe: universe.clone(),
             slots,
             far,
+            far_ranks,
         }
     }
 

@@ -11,7 +11,7 @@ use roaring::RoaringBitmap;
 
 use std::sync::Arc;
 
-use super::cost::{active_terms, per_term, CostBuckets, SetBuckets, TermCost};
+use super::cost::{active_terms, per_term, CostBuckets, Far, SetBuckets, TermCost};
 use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
 use crate::error::Result;
 use crate::index::attribute_of;
@@ -93,7 +93,7 @@ impl RankingRule for AttributeRankRule {
             combined,
         };
         if let Some(sets) = &mut self.sets {
-            return Ok(sets.next(universe).map(|(cost, docs)| Bucket {
+            return Ok(sets.next(ctx, universe)?.map(|(cost, docs)| Bucket {
                 docs,
                 mask: self.mask,
                 detail: detail(cost, self.max_cost),
@@ -160,15 +160,20 @@ fn from_digests(
     }
     // Digests know every attribute up to the worst: no document needs its positions read.
     let max_cost = worst * terms.len() as u32;
+    let none = Far {
+        now: RoaringBitmap::new(),
+        later: RoaringBitmap::new(),
+        from: max_cost,
+    };
     let buckets = SetBuckets::new(
         ctx,
         universe,
-        RoaringBitmap::new(),
+        none,
         mask,
         costs,
         max_cost,
         false,
-        |_, _, _| max_cost,
+        Box::new(move |_, _, _| max_cost),
     )?;
     Ok(Some(buckets))
 }

@@ -273,72 +273,121 @@ impl SumOfCosts {
     }
 }
 
-/// The buckets of a rule from sets where the digests can tell (`near` documents, through
-/// [`SumOfCosts`]), and from positions for the others (`far`: a match beyond what digests keep),
-/// costed when the rule starts and merged in by cost.
+/// A rule's cost of one document from its matches (and value ends), as the positions path
+/// computes it.
+pub type DocumentCost = Box<dyn Fn(&[Occurrence], &[u32], Scope) -> u32>;
+
+/// Documents the digests cannot place, for [`SetBuckets`].
+pub struct Far {
+    /// Costed from their positions when the rule starts.
+    pub now: RoaringBitmap,
+    /// Costed from their positions once the totals reach `from`: below it, the sets already
+    /// tell their cost (their matches beyond the digests can only cost `from` or more).
+    pub later: RoaringBitmap,
+    pub from: u32,
+}
+
+/// The buckets of a rule from sets where the digests can tell (through [`SumOfCosts`]), and from
+/// positions for the documents they cannot place ([`Far`]), merged in by cost.
 pub struct SetBuckets {
-    near: SumOfCosts,
-    /// Far documents, by cost.
-    far: Vec<RoaringBitmap>,
+    sets: SumOfCosts,
+    far: Far,
+    /// Far documents costed so far, by cost.
+    costed: Vec<RoaringBitmap>,
+    later_costed: bool,
+    mask: u16,
+    cost: DocumentCost,
+    with_ends: bool,
     next: u32,
     max_cost: u32,
 }
 
 impl SetBuckets {
-    /// `cost` is the rule's cost of one document from its matches (and value ends, with
-    /// `with_ends`), as the positions path computes it.
+    /// `cost` is the rule's cost of one document from positions; `with_ends`: it needs the
+    /// value ends too.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         ctx: &mut RankCtx<'_>,
         universe: &RoaringBitmap,
-        far: RoaringBitmap,
+        far: Far,
         mask: u16,
         terms: Vec<TermCost>,
         max_cost: u32,
         with_ends: bool,
-        cost: impl Fn(&[Occurrence], &[u32], Scope) -> u32,
+        cost: DocumentCost,
     ) -> Result<SetBuckets> {
-        let far = far & universe;
-        let near = universe - &far;
-        let mut by_cost = vec![RoaringBitmap::new(); max_cost as usize + 1];
-        if !far.is_empty() {
-            ctx.matches.ensure(ctx.search, ctx.query, &far)?;
-            if with_ends {
-                ctx.matches.ensure_ends(ctx.search, &far)?;
-            }
-            let scope = Scope {
-                mask,
-                typo_limit: ctx.typo_limit,
-            };
-            for doc in &far {
-                let ends = if with_ends {
-                    ctx.matches.value_ends(doc)
-                } else {
-                    &[]
-                };
-                let c = cost(ctx.matches.get(doc), ends, scope).min(max_cost);
-                by_cost[c as usize].insert(doc);
-            }
-        }
-        Ok(SetBuckets {
-            near: SumOfCosts::new(&near, terms),
-            far: by_cost,
+        let now = far.now & universe;
+        let later = (far.later & universe) - &now;
+        let far = Far {
+            now,
+            later,
+            from: far.from,
+        };
+        let sets = SumOfCosts::new(&(universe - &far.now), terms);
+        let mut buckets = SetBuckets {
+            sets,
+            costed: vec![RoaringBitmap::new(); max_cost as usize + 1],
+            later_costed: false,
+            mask,
+            cost,
+            with_ends,
             next: 0,
             max_cost,
-        })
+            far,
+        };
+        let now = buckets.far.now.clone();
+        buckets.cost_from_positions(ctx, &now)?;
+        Ok(buckets)
+    }
+
+    fn cost_from_positions(&mut self, ctx: &mut RankCtx<'_>, docs: &RoaringBitmap) -> Result<()> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        ctx.matches.ensure(ctx.search, ctx.query, docs)?;
+        if self.with_ends {
+            ctx.matches.ensure_ends(ctx.search, docs)?;
+        }
+        let scope = Scope {
+            mask: self.mask,
+            typo_limit: ctx.typo_limit,
+        };
+        for doc in docs {
+            let ends = if self.with_ends {
+                ctx.matches.value_ends(doc)
+            } else {
+                &[]
+            };
+            let c = (self.cost)(ctx.matches.get(doc), ends, scope).min(self.max_cost);
+            self.costed[c as usize].insert(doc);
+        }
+        Ok(())
     }
 
     /// The next cheapest documents of `universe` (what is left), with their cost.
-    pub fn next(&mut self, universe: &RoaringBitmap) -> Option<(u32, RoaringBitmap)> {
+    pub fn next(
+        &mut self,
+        ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+    ) -> Result<Option<(u32, RoaringBitmap)>> {
         while self.next <= self.max_cost && !universe.is_empty() {
             let cost = self.next;
+            if cost >= self.far.from && !self.later_costed {
+                self.later_costed = true;
+                let later = &self.far.later & universe;
+                self.cost_from_positions(ctx, &later)?;
+            }
             self.next += 1;
-            let mut docs = self.near.exactly(cost, universe);
-            docs |= &self.far[cost as usize] & universe;
+            let mut docs = if self.later_costed {
+                self.sets.exactly(cost, &(universe - &self.far.later))
+            } else {
+                self.sets.exactly(cost, universe)
+            };
+            docs |= &self.costed[cost as usize] & universe;
             if !docs.is_empty() {
-                return Some((cost, docs));
+                return Ok(Some((cost, docs)));
             }
         }
-        None
+        Ok(None)
     }
 }

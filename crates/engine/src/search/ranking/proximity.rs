@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use roaring::RoaringBitmap;
 
-use super::cost::{active_terms, per_term, CostBuckets, SetBuckets, TermCost};
+use super::cost::{active_terms, per_term, CostBuckets, Far, SetBuckets, TermCost};
 use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
 use crate::error::Result;
 use crate::search::digest::{union, TermSlots};
@@ -109,7 +109,12 @@ fn from_digests(
         .iter()
         .map(|t| Rc::new(TermSlots::new(&t.derivations, universe)))
         .collect();
-    let far = union(slots.iter().map(|t| &t.far));
+    // A match beyond the digests may be next to any other: those documents are costed first.
+    let far = Far {
+        now: union(slots.iter().map(|t| &t.far)),
+        later: RoaringBitmap::new(),
+        from: 0,
+    };
     let pairs = slots
         .windows(2)
         .map(|pair| {
@@ -121,16 +126,10 @@ fn from_digests(
         })
         .collect();
     let max_cost = MAX_PAIR_COST * (terms.len() as u32 - 1);
-    let buckets = SetBuckets::new(
-        ctx,
-        universe,
-        far,
-        mask,
-        pairs,
-        max_cost,
-        false,
-        |occurrences, _, scope| document_cost(occurrences, scope, terms),
-    )?;
+    let buckets = SetBuckets::new(ctx, universe, far, mask, pairs, max_cost, false, {
+        let terms = terms.to_vec();
+        Box::new(move |occurrences, _, scope| document_cost(occurrences, scope, &terms))
+    })?;
     Ok(Some(buckets))
 }
 
@@ -164,7 +163,7 @@ impl RankingRule for ProximityRule {
         let max_cost = MAX_PAIR_COST * (self.terms.len().max(1) as u32 - 1);
         let terms = &self.terms;
         let next = match &mut self.sets {
-            Some(sets) => sets.next(universe),
+            Some(sets) => sets.next(ctx, universe)?,
             None => self.buckets.next_by_matches(
                 ctx,
                 universe,

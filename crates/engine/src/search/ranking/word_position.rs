@@ -11,7 +11,7 @@
 
 use roaring::RoaringBitmap;
 
-use super::cost::{active_terms, per_term, CostBuckets, SetBuckets, TermCost};
+use super::cost::{active_terms, per_term, CostBuckets, Far, SetBuckets, TermCost};
 use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
 use crate::error::Result;
 use crate::index::word_position_of;
@@ -79,12 +79,22 @@ fn from_digests(
     let Some(per_term) = ctx.term_digests(terms, mask, false)? else {
         return Ok(None);
     };
-    let mut far = RoaringBitmap::new();
+    let mut far = Far {
+        now: RoaringBitmap::new(),
+        later: RoaringBitmap::new(),
+        // A match beyond the digests' positions costs at least this, whatever the term's place
+        // in the query.
+        from: position_cost(
+            POSITION_SLOTS.saturating_sub(usize::from(terms.iter().max().copied().unwrap_or(0)))
+                as u16,
+        ),
+    };
     let mut costs = Vec::with_capacity(per_term.len());
     for term in &per_term {
         let shift = u32::from(term.term);
         let slots = TermSlots::new(&term.derivations, universe);
-        far |= &slots.far;
+        far.now |= &slots.far_ranks;
+        far.later |= &slots.far;
         costs.push(TermCost {
             max: max_position_cost(),
             reach: Box::new(move |cost| {
@@ -112,16 +122,10 @@ fn from_digests(
         });
     }
     let max_cost = max_position_cost() * terms.len() as u32;
-    let buckets = SetBuckets::new(
-        ctx,
-        universe,
-        far,
-        mask,
-        costs,
-        max_cost,
-        false,
-        |occurrences, _, scope| document_cost(occurrences, scope, terms),
-    )?;
+    let buckets = SetBuckets::new(ctx, universe, far, mask, costs, max_cost, false, {
+        let terms = terms.to_vec();
+        Box::new(move |occurrences, _, scope| document_cost(occurrences, scope, &terms))
+    })?;
     Ok(Some(buckets))
 }
 
@@ -169,7 +173,7 @@ impl RankingRule for WordPositionRule {
         let (mask, combined) = (self.mask, self.combined);
         let max_cost = max_position_cost() * self.terms.len() as u32;
         if let Some(sets) = &mut self.sets {
-            return Ok(sets.next(universe).map(|(cost, docs)| Bucket {
+            return Ok(sets.next(ctx, universe)?.map(|(cost, docs)| Bucket {
                 docs,
                 mask,
                 detail: Detail::WordPosition {
