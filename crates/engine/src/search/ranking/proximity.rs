@@ -17,7 +17,7 @@ use roaring::RoaringBitmap;
 use super::cost::{active_terms, per_term, CostBuckets, Far, SetBuckets, TermCost};
 use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
 use crate::error::Result;
-use crate::search::digest::{union, TermSlots};
+use crate::search::digest::{TermSlots, POSITION_SLOTS};
 use crate::search::positions::Occurrence;
 use crate::search::positions::Scope;
 
@@ -93,6 +93,22 @@ fn pair_at(left: &TermSlots, right: &TermSlots, k: u32) -> RoaringBitmap {
     found
 }
 
+/// The documents of the universe with a match within the last positions the digests keep, close
+/// enough to one beyond them to cost less than the most.
+fn late_matches(term: &TermSlots) -> RoaringBitmap {
+    let mut late = RoaringBitmap::new();
+    let first = POSITION_SLOTS.saturating_sub(MAX_PAIR_COST as usize + 1);
+    let ranks: Vec<usize> = term.shape().collect();
+    for (rank, positions) in ranks.into_iter().enumerate() {
+        for position in first..positions {
+            if let Some(docs) = term.at(rank, position as i64) {
+                late |= docs;
+            }
+        }
+    }
+    late
+}
+
 /// The proximity buckets from the digests of the derivations in play: per pair of consecutive
 /// terms, the documents where they are within each cost, by sets; documents with a match the
 /// digests do not place are costed from their positions.
@@ -109,9 +125,22 @@ fn from_digests(
         .iter()
         .map(|t| Rc::new(TermSlots::new(&t.derivations, universe)))
         .collect();
-    // A match beyond the digests may be next to any other: those documents are costed first.
+    // A match beyond the digests' positions can only be close to a match of the next (or
+    // previous) term that is also beyond them, or within the last `MAX_PAIR_COST + 1` positions
+    // they keep; paired with anything earlier it costs the most, as no pair does. Only the
+    // documents where both can happen are costed from their positions (first).
+    let mut now = RoaringBitmap::new();
+    for pair in slots.windows(2) {
+        let (left, right) = (&pair[0], &pair[1]);
+        if left.far.is_empty() && right.far.is_empty() {
+            continue;
+        }
+        let (left_late, right_late) = (late_matches(left), late_matches(right));
+        now |= &left.far & (&right.far | &right_late);
+        now |= &right.far & (&left.far | &left_late);
+    }
     let far = Far {
-        now: union(slots.iter().map(|t| &t.far)),
+        now,
         later: RoaringBitmap::new(),
         from: 0,
     };
