@@ -433,3 +433,33 @@ fn searches_give_performance_details_on_demand() {
         "{body}"
     );
 }
+
+#[test]
+fn matching_strategies_keep_phrases_and_drop_unknown_words_first() {
+    let server = server();
+    let uid = unique_uid("matching_strategy");
+    server.add_documents(
+        &uid,
+        json!([
+            {"id": 1, "value": "Harry Potter and the Goblet of Fire"},
+            {"id": 2, "value": "Harry Potter and the Deathly Hallows"},
+            {"id": 3, "value": "The Social Network"}
+        ]),
+    );
+    // `last` may drop `harry` but never the phrase.
+    let body = server.search(&uid, json!({"q": "harry \"of Fire\""}));
+    assert_eq!(common::hit_ids(&body), [1]);
+    // `frequency` drops first the word no document has.
+    let body = server.search(
+        &uid,
+        json!({"q": "Harry Styles", "matchingStrategy": "frequency"}),
+    );
+    let mut ids = common::hit_ids(&body);
+    ids.sort();
+    assert_eq!(ids, [1, 2]);
+    let body = server.search(
+        &uid,
+        json!({"q": "Harry Styles", "matchingStrategy": "all"}),
+    );
+    assert!(common::hit_ids(&body).is_empty());
+}
