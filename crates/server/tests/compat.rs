@@ -117,7 +117,9 @@ fn an_expired_tenant_token_says_until_when_it_was_valid() {
         &[("Authorization", bearer.as_str())],
         b"{}".to_vec(),
     );
-    let body = assert_error(response, 403, "invalid_api_key");
+    assert_eq!(response.status, 403, "{}", response.body);
+    let body = response.body;
+    common::assert_error_body(&body, "invalid_api_key", "auth");
     let message = body["message"].as_str().unwrap();
     let now = message
         .strip_prefix(&format!(
