@@ -89,6 +89,7 @@ codes! {
     IndexPrimaryKeyNoCandidateFound => ("index_primary_key_no_candidate_found", 400, InvalidRequest),
     InvalidSwapIndexes => ("invalid_swap_indexes", 400, InvalidRequest),
     InvalidSwapRename => ("invalid_swap_rename", 400, InvalidRequest),
+    InvalidSwapDuplicateIndexFound => ("invalid_swap_duplicate_index_found", 400, InvalidRequest),
     DuplicateIndexFound => ("duplicate_index_found", 400, InvalidRequest),
     InvalidIndexFieldsFilter => ("invalid_index_fields_filter", 400, InvalidRequest),
     InvalidIndexFieldsFilterAttributePatterns => ("invalid_index_fields_filter_attribute_patterns", 400, InvalidRequest),
@@ -150,6 +151,8 @@ codes! {
     InvalidMultiSearchFacetsByIndex => ("invalid_multi_search_facets_by_index", 400, InvalidRequest),
     InvalidMultiSearchMergeFacets => ("invalid_multi_search_merge_facets", 400, InvalidRequest),
     InvalidMultiSearchMaxValuesPerFacet => ("invalid_multi_search_max_values_per_facet", 400, InvalidRequest),
+    InvalidMultiSearchDistinct => ("invalid_multi_search_distinct", 400, InvalidRequest),
+    InvalidMultiSearchQueryShowPerformanceDetails => ("invalid_multi_search_query_show_performance_details", 400, InvalidRequest),
     // Search.
     InvalidSearchQ => ("invalid_search_q", 400, InvalidRequest),
     InvalidSearchOffset => ("invalid_search_offset", 400, InvalidRequest),

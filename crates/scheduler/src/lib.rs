@@ -345,6 +345,15 @@ impl Scheduler {
 
     /// Enqueues a task durably and returns it.
     pub fn register(&self, kind: TaskKind) -> Result<Task, ResponseError> {
+        self.register_with_metadata(kind, None)
+    }
+
+    /// [`Scheduler::register`] with the client's `customMetadata` kept on the task.
+    pub fn register_with_metadata(
+        &self,
+        kind: TaskKind,
+        custom_metadata: Option<String>,
+    ) -> Result<Task, ResponseError> {
         if self.inner.shutdown.load(Ordering::SeqCst) {
             return Err(ResponseError::new(
                 Code::Internal,
@@ -374,6 +383,7 @@ impl Scheduler {
             started_at: None,
             finished_at: None,
             payload_seal,
+            custom_metadata,
         };
         let changes = Changes {
             put_tasks: vec![task.clone()],

@@ -306,6 +306,10 @@ pub struct Task {
     /// payload damaged on disk is detected instead of indexed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_seal: Option<PayloadSeal>,
+    /// Free text the client attached when enqueuing (`customMetadata` on the document
+    /// routes), shown back in the task's views.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_metadata: Option<String>,
 }
 
 /// What a payload file held when its task was acknowledged.

@@ -242,7 +242,7 @@ pub fn policy_for(method: &Method, path: &str) -> Option<&'static RoutePolicy> {
 pub fn auth_error(e: AuthError) -> ApiError {
     let code = match e {
         AuthError::MissingAuthorizationHeader => Code::MissingAuthorizationHeader,
-        AuthError::InvalidApiKey => Code::InvalidApiKey,
+        AuthError::InvalidApiKey | AuthError::ExpiredTenantToken { .. } => Code::InvalidApiKey,
         AuthError::MissingMasterKey => Code::MissingMasterKey,
     };
     ApiError::new(code, e.to_string())

@@ -209,8 +209,20 @@ async fn enqueue(
     state: &AppState,
     kind: TaskKind,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    enqueue_with_metadata(state, kind, None).await
+}
+
+/// [`enqueue`] with the client's `customMetadata` kept on the task.
+async fn enqueue_with_metadata(
+    state: &AppState,
+    kind: TaskKind,
+    custom_metadata: Option<String>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let scheduler = state.scheduler.clone();
-    let task: Task = tokio::task::spawn_blocking(move || scheduler.register(kind)).await??;
+    let task: Task = tokio::task::spawn_blocking(move || {
+        scheduler.register_with_metadata(kind, custom_metadata)
+    })
+    .await??;
     Ok(accepted(&task))
 }
 

@@ -95,6 +95,30 @@ struct Candidate {
     query_position: usize,
     rank: usize,
     hit: Map<String, Value>,
+    /// The hit's values of `federation.distinct` (empty without it).
+    distinct_values: Vec<String>,
+}
+
+/// The values of `attribute` (a dotted path) in `hit`, as `federation.distinct` compares them:
+/// each element of an array on its own, strings case-folded as facet values are.
+fn distinct_values(hit: &Map<String, Value>, attribute: &str) -> Vec<String> {
+    fn collect(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Array(items) => items.iter().for_each(|item| collect(item, out)),
+            Value::String(s) => out.push(format!("s{}", s.to_lowercase())),
+            Value::Null | Value::Object(_) => {}
+            other => out.push(format!("v{other}")),
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(value) = hit.get(attribute) {
+        collect(value, &mut out);
+    } else if let Some((head, rest)) = attribute.split_once('.') {
+        if let Some(Value::Object(inner)) = hit.get(head) {
+            out = distinct_values(inner, rest);
+        }
+    }
+    out
 }
 
 /// What the local queries of a federated search found.
@@ -217,7 +241,9 @@ fn federated_results(
     let mut remote_errors = Map::new();
     for (name, group, answer) in answers {
         let sent: Vec<usize> = group.iter().map(|(position, _)| *position).collect();
-        let merged = answer.and_then(|answer| remote_candidates(name, &sent, answer));
+        let merged = answer.and_then(|answer| {
+            remote_candidates(name, &sent, federation.distinct.as_deref(), answer)
+        });
         match merged {
             Ok((hits, total, facets)) => {
                 candidates.extend(hits);
@@ -253,6 +279,20 @@ fn federated_results(
             .then(a.query_position.cmp(&b.query_position))
             .then(a.rank.cmp(&b.rank))
     });
+    if federation.distinct.is_some() {
+        // One hit per distinct value across every query, the best ranked kept, as in
+        // Meilisearch; each rejected hit is taken off the total.
+        let mut seen = std::collections::HashSet::new();
+        let before = candidates.len();
+        candidates.retain(|c| {
+            let duplicate = c.distinct_values.iter().any(|v| seen.contains(v));
+            if !duplicate {
+                seen.extend(c.distinct_values.iter().cloned());
+            }
+            !duplicate
+        });
+        total_hits = total_hits.saturating_sub((before - candidates.len()) as u64);
+    }
     let hits: Vec<Value> = candidates
         .into_iter()
         .skip(offset)
@@ -265,14 +305,23 @@ fn federated_results(
         "processingTimeMs".into(),
         json!(started.elapsed().as_millis() as u64),
     );
+    if federation.show_performance_details {
+        body.insert(
+            "performanceDetails".into(),
+            json!({ "federated search": format!("{:.2?}", started.elapsed()) }),
+        );
+    }
     if federation.is_finite_pagination() {
-        let total_pages = if limit == 0 {
+        let hits_per_page = federation
+            .hits_per_page
+            .unwrap_or(quarry_api_types::search::DEFAULT_LIMIT);
+        let total_pages = if hits_per_page == 0 {
             0
         } else {
-            (total_hits as usize).div_ceil(limit)
+            (total_hits as usize).div_ceil(hits_per_page)
         };
-        body.insert("hitsPerPage".into(), json!(limit));
-        body.insert("page".into(), json!(federation.page.unwrap_or(1).max(1)));
+        body.insert("hitsPerPage".into(), json!(hits_per_page));
+        body.insert("page".into(), json!(federation.page.unwrap_or(1)));
         body.insert("totalPages".into(), json!(total_pages));
         body.insert("totalHits".into(), json!(total_hits));
     } else {
@@ -340,6 +389,21 @@ fn local_candidates(
         search.show_ranking_score = true;
         // Facets of an index are computed over the documents of every query on it (below).
         search.facets = None;
+        // `federation.distinct` applies to each query, and its values are needed for merging
+        // even when the query does not retrieve the attribute.
+        let mut strip_distinct = false;
+        if let Some(distinct) = &federation.distinct {
+            search.distinct = Some(distinct.clone());
+            if let Some(retrieve) = &mut search.attributes_to_retrieve {
+                if !retrieve
+                    .iter()
+                    .any(|a| a == "*" || quarry_engine::settings::attribute_matches(a, distinct))
+                {
+                    retrieve.push(distinct.clone());
+                    strip_distinct = true;
+                }
+            }
+        }
         let mut body = run_query(state, request_position, query, &search)?;
         part.total_hits += body
             .get("estimatedTotalHits")
@@ -376,11 +440,22 @@ fn local_candidates(
                     json!([{ "weightedScore": weighted_score }]);
             }
             hit.insert("_federation".into(), federation_info);
+            let distinct_values = match &federation.distinct {
+                Some(distinct) => {
+                    let values = distinct_values(&hit, distinct);
+                    if strip_distinct {
+                        hit.remove(distinct.split('.').next().unwrap_or(distinct));
+                    }
+                    values
+                }
+                None => Vec::new(),
+            };
             part.candidates.push(Candidate {
                 weighted_score,
                 query_position: position,
                 rank,
                 hit,
+                distinct_values,
             });
         }
     }
@@ -416,6 +491,7 @@ fn local_candidates(
 fn remote_candidates(
     name: &str,
     sent: &[usize],
+    distinct: Option<&str>,
     mut answer: Map<String, Value>,
 ) -> Result<(Vec<Candidate>, u64, RemoteFacets), ResponseError> {
     let hits = match answer.remove("hits") {
@@ -428,11 +504,15 @@ fn remote_candidates(
             continue;
         };
         let (weighted_score, query_position) = remote_search::remote_hit(&mut hit, name, sent)?;
+        let distinct_values = distinct
+            .map(|d| distinct_values(&hit, d))
+            .unwrap_or_default();
         candidates.push(Candidate {
             weighted_score,
             query_position,
             rank,
             hit,
+            distinct_values,
         });
     }
     let total = answer

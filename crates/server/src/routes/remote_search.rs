@@ -65,6 +65,9 @@ pub fn request_body(
     if !facets.is_empty() {
         remote_federation["facetsByIndex"] = Value::Object(facets);
     }
+    if let Some(distinct) = &federation.distinct {
+        remote_federation["distinct"] = json!(distinct);
+    }
     json!({"federation": remote_federation, "queries": forwarded})
 }
 

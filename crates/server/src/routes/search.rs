@@ -245,8 +245,11 @@ pub fn engine_request(
         let hits_per_page = query
             .hits_per_page
             .unwrap_or(quarry_api_types::search::DEFAULT_LIMIT);
-        let page = query.page.unwrap_or(1).max(1);
-        ((page - 1).saturating_mul(hits_per_page), hits_per_page)
+        // Page 0 is valid and holds no hits, as in Meilisearch.
+        match query.page.unwrap_or(1).checked_sub(1) {
+            Some(before) => (before.saturating_mul(hits_per_page), hits_per_page),
+            None => (0, 0),
+        }
     } else {
         (query.offset_or_default(), query.limit_or_default())
     };
@@ -286,17 +289,29 @@ pub fn perform_search(
     let max_total_hits = settings.pagination.max_total_hits;
     let request = engine_request(&settings, query, started)?;
     let (offset, limit) = (request.offset, request.limit);
+    let engine_started = Instant::now();
     let result = index.search(&request)?;
+    let engine_time = engine_started.elapsed();
+    let format_started = Instant::now();
     let displayed = settings.displayed_attributes.clone();
     let format = format_options(query);
     let analyzer = format.as_ref().map(|_| Analyzer::new(&settings));
     let hits: Vec<Value> = result
         .hits
         .into_iter()
-        .map(|hit| {
+        .map(|mut hit| {
+            let vectors = hit.document.remove("_vectors");
             let visible = select_fields(hit.document, displayed.as_deref());
             let mut out: Map<String, Value> =
                 select_fields(visible.clone(), query.attributes_to_retrieve.as_deref());
+            if query.retrieve_vectors {
+                // Reserved, shown only on demand, whatever `attributesToRetrieve` says.
+                let vectors = match vectors {
+                    Some(Value::Object(vectors)) => vectors,
+                    _ => Map::new(),
+                };
+                out.insert("_vectors".into(), Value::Object(vectors));
+            }
             if let Some(distance) = hit.geo_distance {
                 out.insert("_geoDistance".into(), json!(distance));
             }
@@ -325,6 +340,7 @@ pub fn perform_search(
             Value::Object(out)
         })
         .collect();
+    let format_time = format_started.elapsed();
     let mut body = Map::new();
     body.insert("hits".into(), Value::Array(hits));
     body.insert("query".into(), json!(query.q.clone().unwrap_or_default()));
@@ -333,7 +349,9 @@ pub fn perform_search(
         json!(started.elapsed().as_millis() as u64),
     );
     if query.is_finite_pagination() {
-        let hits_per_page = limit;
+        let hits_per_page = query
+            .hits_per_page
+            .unwrap_or(quarry_api_types::search::DEFAULT_LIMIT);
         let total_hits = (result.candidates as usize).min(max_total_hits);
         let total_pages = if hits_per_page == 0 {
             0
@@ -341,7 +359,7 @@ pub fn perform_search(
             total_hits.div_ceil(hits_per_page)
         };
         body.insert("hitsPerPage".into(), json!(hits_per_page));
-        body.insert("page".into(), json!(query.page.unwrap_or(1).max(1)));
+        body.insert("page".into(), json!(query.page.unwrap_or(1)));
         body.insert("totalPages".into(), json!(total_pages));
         body.insert("totalHits".into(), json!(total_hits));
     } else {
@@ -358,6 +376,17 @@ pub fn perform_search(
     }
     if result.degraded {
         body.insert("degraded".into(), json!(true));
+    }
+    if query.show_performance_details {
+        // The steps Quarry times, named and written as Meilisearch writes its own (`1.23ms`).
+        body.insert(
+            "performanceDetails".into(),
+            json!({
+                "search": format!("{:.2?}", started.elapsed()),
+                "search > keyword search": format!("{engine_time:.2?}"),
+                "search > format": format!("{format_time:.2?}"),
+            }),
+        );
     }
     Ok(Value::Object(body))
 }
@@ -392,29 +421,25 @@ fn format_options(query: &SearchQuery) -> Option<FormatOptions> {
 }
 
 /// The fields `_formatted` shows: those retrieved plus those highlighted or cropped, among the
-/// displayed ones.
+/// displayed ones. `*` in the highlight or crop list means every displayed attribute, retrieved
+/// or not, as in Meilisearch.
 fn formatting_source(visible: Map<String, Value>, query: &SearchQuery) -> Map<String, Value> {
     let Some(retrieve) = &query.attributes_to_retrieve else {
         return visible;
     };
-    // `*` in the highlight or crop lists means "every retrieved attribute", not more fields.
+    let highlighted = query.attributes_to_highlight.iter().flatten().cloned();
+    let cropped = query
+        .attributes_to_crop
+        .iter()
+        .flatten()
+        .map(|c| c.rsplit_once(':').map_or(c.clone(), |(n, _)| n.to_string()));
     let mut wanted = retrieve.clone();
-    wanted.extend(
-        query
-            .attributes_to_highlight
-            .iter()
-            .flatten()
-            .filter(|a| *a != "*")
-            .cloned(),
-    );
-    wanted.extend(
-        query
-            .attributes_to_crop
-            .iter()
-            .flatten()
-            .map(|c| c.rsplit_once(':').map_or(c.clone(), |(n, _)| n.to_string()))
-            .filter(|a| a != "*"),
-    );
+    for name in highlighted.chain(cropped) {
+        if name == "*" {
+            return visible;
+        }
+        wanted.push(name);
+    }
     select_fields(visible, Some(&wanted))
 }
 
