@@ -286,6 +286,7 @@ fn select_batch(queue: &crate::Queue, max: usize) -> Vec<u32> {
         }
         TaskKind::SettingsUpdate { .. } => matches!(kind, TaskKind::SettingsUpdate { .. }),
         // Rule changes go together; a clear ends the batch (what follows it starts another).
+        TaskKind::DynamicSearchRulesClear => false,
         k if k.is_rules_change() => kind.is_rules_change(),
         _ => false,
     };
@@ -1434,6 +1435,17 @@ mod tests {
         }
     }
 
+    fn rule_update() -> TaskKind {
+        TaskKind::DynamicSearchRuleUpdate {
+            uid: "r".into(),
+            update: json!({}),
+        }
+    }
+
+    fn rule_delete() -> TaskKind {
+        TaskKind::DynamicSearchRuleDeletion { uid: "r".into() }
+    }
+
     #[test]
     fn batches_follow_meilisearch_autobatching() {
         let swap = TaskKind::IndexSwap {
@@ -1498,6 +1510,28 @@ mod tests {
                     },
                     doc_add("a"),
                 ],
+                1000,
+                vec![0],
+            ),
+            (
+                "rule changes batch together, other tasks between them are skipped",
+                vec![rule_update(), rule_delete(), doc_add("a"), rule_update()],
+                1000,
+                vec![0, 1, 3],
+            ),
+            (
+                "a rules clear ends its batch",
+                vec![
+                    rule_update(),
+                    TaskKind::DynamicSearchRulesClear,
+                    rule_update(),
+                ],
+                1000,
+                vec![0, 1],
+            ),
+            (
+                "a rules clear first runs alone",
+                vec![TaskKind::DynamicSearchRulesClear, rule_update()],
                 1000,
                 vec![0],
             ),
