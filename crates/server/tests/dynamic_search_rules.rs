@@ -326,7 +326,10 @@ fn rules_are_created_changed_listed_and_deleted_through_tasks() {
     assert_eq!(uids(&inactive), ["promo-inactive"]);
 
     // Deleting one rule (a `dsrUpdate` task, even for a rule that does not exist).
-    let deleted = delete_rule(&server, "minimal");
+    let task = server
+        .delete("/dynamic-search-rules/minimal?customMetadata=cleanup")
+        .task_uid();
+    let deleted = server.wait_ok(task);
     assert_eq!(deleted["type"], "dsrUpdate");
     assert_eq!(deleted["details"], json!({"updatedRules": 1}));
     let body = assert_error(
@@ -460,6 +463,18 @@ fn mistakes_answer_meilisearch_codes_and_create_no_task() {
         list(json!({"page": 1})),
         400,
         "bad_request",
+    );
+    checks.check(
+        "unknown parameter",
+        server.delete("/dynamic-search-rules?cascade=true"),
+        400,
+        "bad_request",
+    );
+    checks.check(
+        "malformed rule uid",
+        server.delete("/dynamic-search-rules/not%20a%20uid"),
+        404,
+        "dynamic_search_rule_not_found",
     );
     checks.check(
         "missing rule",

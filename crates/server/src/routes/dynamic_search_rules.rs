@@ -8,6 +8,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use quarry_api_types::decode::{for_each_param, parse_query_string};
 use quarry_api_types::dynamic_search_rules::{list_view, not_found, ListRules, RuleUpdate};
 use quarry_api_types::index_uid::is_valid_index_uid;
 use quarry_scheduler::{Feature, TaskKind};
@@ -15,7 +16,7 @@ use serde_json::Value;
 
 use super::enqueue;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, RawQuery};
 use crate::AppState;
 
 /// What the `feature_not_enabled` refusal of each route says was attempted.
@@ -38,6 +39,13 @@ fn rule_uid(uid: &str) -> ApiResult<()> {
     } else {
         Err(ApiError(not_found(uid)))
     }
+}
+
+/// The query string of the routes that enqueue a task: `customMetadata` is accepted (Quarry
+/// does not show it on tasks), anything else is `bad_request`, as in Meilisearch.
+fn task_params(query: &str) -> ApiResult<()> {
+    let params = parse_query_string(query);
+    Ok(for_each_param(&params, &["customMetadata"], |_, _| Ok(()))?)
 }
 
 /// `POST /dynamic-search-rules`: `{results, offset, limit, total}`.
@@ -77,9 +85,11 @@ pub async fn get_one(
 pub async fn update(
     State(state): State<AppState>,
     Path(uid): Path<String>,
+    RawQuery(query): RawQuery,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     rule_uid(&uid)?;
+    task_params(&query)?;
     let update = RuleUpdate::from_json(&body)?;
     check_feature(&state, CHANGE_ATTEMPT)?;
     let kind = TaskKind::DynamicSearchRuleUpdate {
@@ -94,14 +104,20 @@ pub async fn update(
 pub async fn delete_one(
     State(state): State<AppState>,
     Path(uid): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     rule_uid(&uid)?;
+    task_params(&query)?;
     check_feature(&state, CHANGE_ATTEMPT)?;
     enqueue(&state, TaskKind::DynamicSearchRuleDeletion { uid }).await
 }
 
 /// `DELETE /dynamic-search-rules`: a `dsrClear` task.
-pub async fn clear(State(state): State<AppState>) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn clear(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    task_params(&query)?;
     check_feature(&state, CHANGE_ATTEMPT)?;
     enqueue(&state, TaskKind::DynamicSearchRulesClear).await
 }
