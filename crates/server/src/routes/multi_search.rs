@@ -22,7 +22,7 @@ use serde_json::{json, Map, Value};
 use super::blocking;
 use super::remote_search::{self, PROXY_SEARCH_HEADER};
 use super::search::{
-    apply_rules, apply_tenant_filter, engine_request, search_with_pins, SearchEnv,
+    apply_rules, apply_tenant_filter, engine_request, search_with_pins, BodyAndPins, SearchEnv,
 };
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -70,7 +70,7 @@ fn run_query(
     position: usize,
     query: &MultiSearchQuery,
     search: &quarry_api_types::search::SearchQuery,
-) -> ApiResult<(Map<String, Value>, Vec<Option<u32>>)> {
+) -> ApiResult<BodyAndPins> {
     let in_query = |e: ResponseError| ApiError(inside_query(position, e));
     let index = state.scheduler.index(&query.index_uid).map_err(in_query)?;
     search_with_pins(&index, &query.index_uid, search, env).map_err(|ApiError(e)| in_query(e))

@@ -320,14 +320,18 @@ pub fn perform_search(
     search_with_pins(index, uid, query, env).map(|(body, _)| Value::Object(body))
 }
 
-/// [`perform_search`], also answering for each hit the position a pin placed it at (`None`
-/// for a ranked hit): federated searches merge the two kinds differently.
+/// A search's response body and, for each of its hits, the position a pin placed it at
+/// (`None` for a ranked hit).
+pub type BodyAndPins = (Map<String, Value>, Vec<Option<u32>>);
+
+/// [`perform_search`], also answering where pins placed hits: federated searches merge pinned
+/// and ranked hits differently.
 pub fn search_with_pins(
     index: &Index,
     uid: &str,
     query: &SearchQuery,
     env: &SearchEnv,
-) -> ApiResult<(Map<String, Value>, Vec<Option<u32>>)> {
+) -> ApiResult<BodyAndPins> {
     let started = Instant::now();
     let settings = index.settings();
     if let Some(filter) = &query.filter {
