@@ -236,6 +236,19 @@ codes! {
     ImmutableWebhookUuid => ("immutable_webhook_uuid", 400, InvalidRequest),
     ImmutableWebhookIsEditable => ("immutable_webhook_is_editable", 400, InvalidRequest),
     WebhookNotFound => ("webhook_not_found", 404, InvalidRequest),
+    // Dynamic search rules.
+    InvalidDynamicSearchRuleOffset => ("invalid_dynamic_search_rule_offset", 400, InvalidRequest),
+    InvalidDynamicSearchRuleLimit => ("invalid_dynamic_search_rule_limit", 400, InvalidRequest),
+    InvalidDynamicSearchRuleFilter => ("invalid_dynamic_search_rule_filter", 400, InvalidRequest),
+    InvalidDynamicSearchRuleDescription => ("invalid_dynamic_search_rule_description", 400, InvalidRequest),
+    // Meilisearch kept the name of the field before `priority` became `precedence`.
+    InvalidDynamicSearchRulePriority => ("invalid_dynamic_search_rule_priority", 400, InvalidRequest),
+    InvalidDynamicSearchRuleActive => ("invalid_dynamic_search_rule_active", 400, InvalidRequest),
+    InvalidDynamicSearchRuleConditions => ("invalid_dynamic_search_rule_conditions", 400, InvalidRequest),
+    InvalidDynamicSearchRuleActions => ("invalid_dynamic_search_rule_actions", 400, InvalidRequest),
+    InvalidDynamicSearchRuleFilterQuery => ("invalid_dynamic_search_rule_filter_query", 400, InvalidRequest),
+    InvalidDynamicSearchRuleFilterActive => ("invalid_dynamic_search_rule_filter_active", 400, InvalidRequest),
+    DynamicSearchRuleNotFound => ("dynamic_search_rule_not_found", 404, InvalidRequest),
     // Export.
     InvalidExportUrl => ("invalid_export_url", 400, InvalidRequest),
     InvalidExportApiKey => ("invalid_export_api_key", 400, InvalidRequest),

@@ -3,6 +3,7 @@
 
 pub(crate) mod chats;
 mod documents;
+mod dynamic_search_rules;
 mod export;
 mod features;
 mod fields;
@@ -107,6 +108,16 @@ pub fn router(state: AppState) -> Router {
             get(webhooks::get_one)
                 .patch(webhooks::update)
                 .delete(webhooks::delete),
+        )
+        .route(
+            "/dynamic-search-rules",
+            post(dynamic_search_rules::list).delete(dynamic_search_rules::clear),
+        )
+        .route(
+            "/dynamic-search-rules/{uid}",
+            get(dynamic_search_rules::get_one)
+                .patch(dynamic_search_rules::update)
+                .delete(dynamic_search_rules::delete_one),
         )
         .route("/chats", get(chats::list))
         .route(

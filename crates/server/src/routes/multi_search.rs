@@ -14,13 +14,16 @@ use quarry_api_types::multi_search::{
     inside_query, Federation, MultiSearchQuery, MultiSearchRequest,
 };
 use quarry_api_types::{Code, ResponseError};
+use quarry_engine::search::pins;
 use quarry_scheduler::network::Remote;
 use quarry_scheduler::Feature;
 use serde_json::{json, Map, Value};
 
 use super::blocking;
 use super::remote_search::{self, PROXY_SEARCH_HEADER};
-use super::search::{apply_tenant_filter, engine_request, perform_search};
+use super::search::{
+    apply_rules, apply_tenant_filter, engine_request, search_with_pins, BodyAndPins, SearchEnv,
+};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
@@ -59,28 +62,26 @@ pub async fn multi_search(
     .await
 }
 
-/// Runs one query on its index; an error names the query it came from.
+/// Runs one query on its index; an error names the query it came from. Answers the search's
+/// body and, for each hit, the position a pin placed it at.
 fn run_query(
     state: &AppState,
+    env: &SearchEnv,
     position: usize,
     query: &MultiSearchQuery,
     search: &quarry_api_types::search::SearchQuery,
-) -> ApiResult<Map<String, Value>> {
+) -> ApiResult<BodyAndPins> {
     let in_query = |e: ResponseError| ApiError(inside_query(position, e));
     let index = state.scheduler.index(&query.index_uid).map_err(in_query)?;
-    let features = state.scheduler.experimental_features();
-    match perform_search(&index, search, &features) {
-        Ok(Value::Object(body)) => Ok(body),
-        Ok(other) => unreachable!("a search answers an object, not {other}"),
-        Err(ApiError(e)) => Err(in_query(e)),
-    }
+    search_with_pins(&index, &query.index_uid, search, env).map_err(|ApiError(e)| in_query(e))
 }
 
 /// Without federation: `{"results": [...]}`, one search response per query, in query order.
 fn separate_results(state: &AppState, queries: &[MultiSearchQuery]) -> ApiResult<Value> {
+    let env = SearchEnv::of(&state.scheduler);
     let mut results = Vec::with_capacity(queries.len());
     for (position, query) in queries.iter().enumerate() {
-        let body = run_query(state, position, query, &query.search)?;
+        let (body, _) = run_query(state, &env, position, query, &query.search)?;
         let mut result = Map::with_capacity(body.len() + 1);
         result.insert("indexUid".into(), json!(query.index_uid));
         result.extend(body);
@@ -94,6 +95,8 @@ struct Candidate {
     weighted_score: f64,
     query_position: usize,
     rank: usize,
+    /// Where a dynamic search rule pinned the hit; pinned hits are placed, not ranked.
+    pinned: Option<u32>,
     hit: Map<String, Value>,
     /// The hit's values of `federation.distinct` (empty without it).
     distinct_values: Vec<String>,
@@ -272,6 +275,10 @@ fn federated_results(
             }
         }
     }
+    // Pinned hits (of every query) take their positions in the merged list, as in one index.
+    let (mut pinned, mut candidates): (Vec<Candidate>, Vec<Candidate>) =
+        candidates.into_iter().partition(|c| c.pinned.is_some());
+    pinned.sort_by_key(|c| c.pinned);
     candidates.sort_by(|a, b| {
         b.weighted_score
             .partial_cmp(&a.weighted_score)
@@ -293,12 +300,28 @@ fn federated_results(
         });
         total_hits = total_hits.saturating_sub((before - candidates.len()) as u64);
     }
-    let hits: Vec<Value> = candidates
-        .into_iter()
-        .skip(offset)
-        .take(limit)
-        .map(|c| Value::Object(c.hit))
-        .collect();
+    let hits: Vec<Value> = if pinned.is_empty() {
+        candidates
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|c| Value::Object(c.hit))
+            .collect()
+    } else {
+        let positions: Vec<u32> = pinned.iter().filter_map(|c| c.pinned).collect();
+        let end = offset.saturating_add(limit);
+        let organic = candidates.len().min(end);
+        let mut pinned: Vec<Option<Candidate>> = pinned.into_iter().map(Some).collect();
+        let mut candidates: Vec<Option<Candidate>> = candidates.into_iter().map(Some).collect();
+        pins::merge(&positions, organic, offset, end)
+            .into_iter()
+            .filter_map(|slot| match slot {
+                pins::Slot::Organic(i) => candidates[i].take(),
+                pins::Slot::Pinned(i) => pinned[i].take(),
+            })
+            .map(|c| Value::Object(c.hit))
+            .collect()
+    };
     let mut body = Map::new();
     body.insert("hits".into(), Value::Array(hits));
     body.insert(
@@ -372,6 +395,7 @@ fn local_candidates(
     is_proxy: bool,
     local_name: Option<&Value>,
 ) -> ApiResult<LocalPart> {
+    let env = SearchEnv::of(&state.scheduler);
     let mut part = LocalPart {
         candidates: Vec::new(),
         total_hits: 0,
@@ -404,7 +428,7 @@ fn local_candidates(
                 }
             }
         }
-        let mut body = run_query(state, request_position, query, &search)?;
+        let (mut body, pinned) = run_query(state, &env, request_position, query, &search)?;
         part.total_hits += body
             .get("estimatedTotalHits")
             .and_then(Value::as_u64)
@@ -434,10 +458,14 @@ fn local_candidates(
             if let Some(name) = local_name {
                 federation_info["remote"] = name.clone();
             }
+            let pinned = pinned.get(rank).copied().flatten();
             if is_proxy {
                 // What a Meilisearch caller needs to merge this hit with others.
                 federation_info["weightedScoreValues"] =
                     json!([{ "weightedScore": weighted_score }]);
+                if let Some(position) = pinned {
+                    federation_info["pinnedPosition"] = json!(position);
+                }
             }
             hit.insert("_federation".into(), federation_info);
             let distinct_values = match &federation.distinct {
@@ -454,6 +482,7 @@ fn local_candidates(
                 weighted_score,
                 query_position: position,
                 rank,
+                pinned,
                 hit,
                 distinct_values,
             });
@@ -472,7 +501,7 @@ fn local_candidates(
         let (distribution, stats) = if facets.is_empty() {
             (json!({}), json!({}))
         } else {
-            let result = union_facets(state, &on_index, facets)
+            let result = union_facets(state, &env, &on_index, facets)
                 .map_err(|ApiError(e)| ApiError(inside_query(first_position, e)))?;
             (
                 Value::Object(result.distribution),
@@ -503,7 +532,8 @@ fn remote_candidates(
         let Value::Object(mut hit) = hit else {
             continue;
         };
-        let (weighted_score, query_position) = remote_search::remote_hit(&mut hit, name, sent)?;
+        let (weighted_score, query_position, pinned) =
+            remote_search::remote_hit(&mut hit, name, sent)?;
         let distinct_values = distinct
             .map(|d| distinct_values(&hit, d))
             .unwrap_or_default();
@@ -511,6 +541,7 @@ fn remote_candidates(
             weighted_score,
             query_position,
             rank,
+            pinned,
             hit,
             distinct_values,
         });
@@ -536,16 +567,20 @@ fn remote_candidates(
 /// The facets of every document matched by at least one of `queries` (all on one index).
 fn union_facets(
     state: &AppState,
+    env: &SearchEnv,
     queries: &[(usize, &MultiSearchQuery)],
     facets: &[String],
 ) -> ApiResult<quarry_engine::search::facets::FacetResult> {
-    let index = state.scheduler.index(&queries[0].1.index_uid)?;
+    let uid = &queries[0].1.index_uid;
+    let index = state.scheduler.index(uid)?;
     let settings = index.settings();
     let started = Instant::now();
     let mut requests = Vec::with_capacity(queries.len());
     for (position, query) in queries {
-        let request = engine_request(&settings, &query.search, started)
+        let mut request = engine_request(&settings, &query.search, started)
             .map_err(|ApiError(e)| ApiError(inside_query(*position, e)))?;
+        // Pinned documents are candidates too, so they are counted.
+        apply_rules(&mut request, uid, &settings, query.search.q.as_deref(), env);
         requests.push(request);
     }
     Ok(index.facets_of_union(&requests, facets)?)

@@ -1,6 +1,7 @@
 //! The search routes: decode the request, run it on the engine off the async runtime, and
 //! shape hits and pagination the way Meilisearch answers.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Path, State};
@@ -13,7 +14,8 @@ use quarry_engine::filter::parse_filter_checked;
 use quarry_engine::format::{format_document, FormatOptions};
 use quarry_engine::search::{MatchingStrategy, SearchRequest};
 use quarry_engine::Index;
-use quarry_scheduler::{ExperimentalFeatures, Feature};
+use quarry_scheduler::dynamic_search_rules::{RuleSet, SearchFacts};
+use quarry_scheduler::{ExperimentalFeatures, Feature, Scheduler};
 use serde_json::{json, Map, Value};
 
 use super::documents::select_fields;
@@ -115,12 +117,47 @@ fn and_filters(forced: &Value, own: &Value) -> Value {
     ))
 }
 
+/// What a search needs of the instance besides its index: the experimental features, and the
+/// dynamic search rules while their feature is on (Meilisearch ignores the rules otherwise).
+#[derive(Clone)]
+pub struct SearchEnv {
+    pub features: ExperimentalFeatures,
+    pub rules: Option<Arc<RuleSet>>,
+}
+
+impl SearchEnv {
+    pub fn of(scheduler: &Scheduler) -> SearchEnv {
+        let features = scheduler.experimental_features();
+        let rules = features
+            .is_enabled(Feature::DynamicSearchRules)
+            .then(|| scheduler.dynamic_search_rules())
+            .filter(|rules| !rules.is_empty());
+        SearchEnv { features, rules }
+    }
+}
+
+/// Adds to `request` the pins of the rules that apply to this search of `uid`.
+pub fn apply_rules(
+    request: &mut SearchRequest,
+    uid: &str,
+    settings: &quarry_engine::IndexSettings,
+    q: Option<&str>,
+    env: &SearchEnv,
+) {
+    let Some(rules) = &env.rules else {
+        return;
+    };
+    let now = quarry_scheduler::dynamic_search_rules::now();
+    let facts = SearchFacts::new(uid, settings, q, request.filter.as_ref(), now);
+    request.pins = rules.pins_for(&facts);
+}
+
 async fn run(state: AppState, uid: String, query: SearchQuery) -> ApiResult<Json<Value>> {
     blocking(move || {
         let index = state.scheduler.index(&uid)?;
         let started = Instant::now();
-        let features = state.scheduler.experimental_features();
-        let result = perform_search(&index, &query, &features);
+        let env = SearchEnv::of(&state.scheduler);
+        let result = perform_search(&index, &uid, &query, &env);
         let elapsed = started.elapsed();
         crate::metrics::registry().observe_search(elapsed.as_secs_f64());
         if let Some(threshold) = state.config.slow_search_ms {
@@ -272,27 +309,46 @@ pub fn engine_request(
         sort: query.sort.clone(),
         distinct: query.distinct.clone(),
         keep_candidates: false,
+        pins: Vec::new(),
     })
 }
 
-/// Runs one search and builds its response body.
+/// Runs one search of the index `uid` and builds its response body.
 pub fn perform_search(
     index: &Index,
+    uid: &str,
     query: &SearchQuery,
-    features: &ExperimentalFeatures,
+    env: &SearchEnv,
 ) -> ApiResult<Value> {
+    search_with_pins(index, uid, query, env).map(|(body, _)| Value::Object(body))
+}
+
+/// A search's response body and, for each of its hits, the position a pin placed it at
+/// (`None` for a ranked hit).
+pub type BodyAndPins = (Map<String, Value>, Vec<Option<u32>>);
+
+/// [`perform_search`], also answering where pins placed hits: federated searches merge pinned
+/// and ranked hits differently.
+pub fn search_with_pins(
+    index: &Index,
+    uid: &str,
+    query: &SearchQuery,
+    env: &SearchEnv,
+) -> ApiResult<BodyAndPins> {
     let started = Instant::now();
     let settings = index.settings();
     if let Some(filter) = &query.filter {
-        check_contains_operator(filter, features)?;
+        check_contains_operator(filter, &env.features)?;
     }
     let max_total_hits = settings.pagination.max_total_hits;
-    let request = engine_request(&settings, query, started)?;
+    let mut request = engine_request(&settings, query, started)?;
+    apply_rules(&mut request, uid, &settings, query.q.as_deref(), env);
     let (offset, limit) = (request.offset, request.limit);
     let engine_started = Instant::now();
     let result = index.search(&request)?;
     let engine_time = engine_started.elapsed();
     let format_started = Instant::now();
+    let pinned: Vec<Option<u32>> = result.hits.iter().map(|hit| hit.pinned).collect();
     let displayed = settings.displayed_attributes.clone();
     let format = format_options(query);
     let analyzer = format.as_ref().map(|_| Analyzer::new(&settings));
@@ -388,7 +444,7 @@ pub fn perform_search(
             }),
         );
     }
-    Ok(Value::Object(body))
+    Ok((body, pinned))
 }
 
 /// What the formatter is asked to do, or `None` when the request wants no formatting at all.
