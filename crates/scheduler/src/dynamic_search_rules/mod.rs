@@ -286,6 +286,7 @@ mod tests {
             started_at: None,
             finished_at: None,
             payload_seal: None,
+            custom_metadata: None,
         }
     }
 
