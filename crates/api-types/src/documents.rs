@@ -264,6 +264,26 @@ impl AddDocumentsQuery {
     }
 }
 
+/// The query string of the document deletion and edition routes: only `customMetadata`, any
+/// other parameter is refused (`bad_request`), as Meilisearch does.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomMetadataQuery {
+    /// Free-form text stored with the task.
+    pub custom_metadata: Option<String>,
+}
+
+impl CustomMetadataQuery {
+    pub fn from_query_string(query: &str) -> Result<Self, ResponseError> {
+        let params = parse_query_string(query);
+        let mut q = CustomMetadataQuery::default();
+        for_each_param(&params, &["customMetadata"], |_, value| {
+            q.custom_metadata = Some(value.to_string());
+            Ok(())
+        })?;
+        Ok(q)
+    }
+}
+
 /// `true` or `false` in any case, as Meilisearch reads `skipCreation`.
 fn parse_skip_creation(value: &str) -> Result<bool, ResponseError> {
     if value.eq_ignore_ascii_case("true") {

@@ -89,6 +89,7 @@ codes! {
     IndexPrimaryKeyNoCandidateFound => ("index_primary_key_no_candidate_found", 400, InvalidRequest),
     InvalidSwapIndexes => ("invalid_swap_indexes", 400, InvalidRequest),
     InvalidSwapRename => ("invalid_swap_rename", 400, InvalidRequest),
+    InvalidSwapDuplicateIndexFound => ("invalid_swap_duplicate_index_found", 400, InvalidRequest),
     DuplicateIndexFound => ("duplicate_index_found", 400, InvalidRequest),
     InvalidIndexFieldsFilter => ("invalid_index_fields_filter", 400, InvalidRequest),
     InvalidIndexFieldsFilterAttributePatterns => ("invalid_index_fields_filter_attribute_patterns", 400, InvalidRequest),
@@ -150,6 +151,8 @@ codes! {
     InvalidMultiSearchFacetsByIndex => ("invalid_multi_search_facets_by_index", 400, InvalidRequest),
     InvalidMultiSearchMergeFacets => ("invalid_multi_search_merge_facets", 400, InvalidRequest),
     InvalidMultiSearchMaxValuesPerFacet => ("invalid_multi_search_max_values_per_facet", 400, InvalidRequest),
+    InvalidMultiSearchDistinct => ("invalid_multi_search_distinct", 400, InvalidRequest),
+    InvalidMultiSearchQueryShowPerformanceDetails => ("invalid_multi_search_query_show_performance_details", 400, InvalidRequest),
     // Search.
     InvalidSearchQ => ("invalid_search_q", 400, InvalidRequest),
     InvalidSearchOffset => ("invalid_search_offset", 400, InvalidRequest),
@@ -233,6 +236,19 @@ codes! {
     ImmutableWebhookUuid => ("immutable_webhook_uuid", 400, InvalidRequest),
     ImmutableWebhookIsEditable => ("immutable_webhook_is_editable", 400, InvalidRequest),
     WebhookNotFound => ("webhook_not_found", 404, InvalidRequest),
+    // Dynamic search rules.
+    InvalidDynamicSearchRuleOffset => ("invalid_dynamic_search_rule_offset", 400, InvalidRequest),
+    InvalidDynamicSearchRuleLimit => ("invalid_dynamic_search_rule_limit", 400, InvalidRequest),
+    InvalidDynamicSearchRuleFilter => ("invalid_dynamic_search_rule_filter", 400, InvalidRequest),
+    InvalidDynamicSearchRuleDescription => ("invalid_dynamic_search_rule_description", 400, InvalidRequest),
+    // Meilisearch kept the name of the field before `priority` became `precedence`.
+    InvalidDynamicSearchRulePriority => ("invalid_dynamic_search_rule_priority", 400, InvalidRequest),
+    InvalidDynamicSearchRuleActive => ("invalid_dynamic_search_rule_active", 400, InvalidRequest),
+    InvalidDynamicSearchRuleConditions => ("invalid_dynamic_search_rule_conditions", 400, InvalidRequest),
+    InvalidDynamicSearchRuleActions => ("invalid_dynamic_search_rule_actions", 400, InvalidRequest),
+    InvalidDynamicSearchRuleFilterQuery => ("invalid_dynamic_search_rule_filter_query", 400, InvalidRequest),
+    InvalidDynamicSearchRuleFilterActive => ("invalid_dynamic_search_rule_filter_active", 400, InvalidRequest),
+    DynamicSearchRuleNotFound => ("dynamic_search_rule_not_found", 404, InvalidRequest),
     // Export.
     InvalidExportUrl => ("invalid_export_url", 400, InvalidRequest),
     InvalidExportApiKey => ("invalid_export_api_key", 400, InvalidRequest),

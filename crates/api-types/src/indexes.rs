@@ -209,23 +209,20 @@ impl SwapIndexesRequest {
             }
         }
 
-        // Finally no index may take part in two operations (or twice in one).
-        let mut seen: Vec<&str> = Vec::new();
-        let mut duplicates: Vec<&str> = Vec::new();
+        // Finally no index may take part in two operations (or twice in one). Duplicates are
+        // listed in sorted order, as Meilisearch lists them.
+        let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        let mut duplicates: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
         for uid in pairs.iter().flat_map(|pair| pair.indexes.iter()) {
-            if seen.contains(&uid.as_str()) {
-                if !duplicates.contains(&uid.as_str()) {
-                    duplicates.push(uid);
-                }
-            } else {
-                seen.push(uid);
+            if !seen.insert(uid) {
+                duplicates.insert(uid);
             }
         }
         if !duplicates.is_empty() {
             let listed: Vec<String> = duplicates.iter().map(|uid| format!("`{uid}`")).collect();
             let verb = if duplicates.len() == 1 { "was" } else { "were" };
             return Err(ResponseError::new(
-                Code::DuplicateIndexFound,
+                Code::InvalidSwapDuplicateIndexFound,
                 format!(
                     "Indexes must be declared only once during a swap. {} {verb} specified several times.",
                     listed.join(", ")
@@ -508,18 +505,18 @@ mod tests {
             ),
             (
                 json!([{"indexes": ["doggo", "doggo"]}]),
-                Code::DuplicateIndexFound,
+                Code::InvalidSwapDuplicateIndexFound,
                 "Indexes must be declared only once during a swap. `doggo` was specified several times.".to_string(),
             ),
             (
                 json!([{"indexes": ["doggo", "catto"]}, {"indexes": ["girafo", "doggo"]}]),
-                Code::DuplicateIndexFound,
+                Code::InvalidSwapDuplicateIndexFound,
                 "Indexes must be declared only once during a swap. `doggo` was specified several times.".to_string(),
             ),
             (
                 json!([{"indexes": ["a", "b"]}, {"indexes": ["b", "a"]}]),
-                Code::DuplicateIndexFound,
-                "Indexes must be declared only once during a swap. `b`, `a` were specified several times.".to_string(),
+                Code::InvalidSwapDuplicateIndexFound,
+                "Indexes must be declared only once during a swap. `a`, `b` were specified several times.".to_string(),
             ),
             (
                 json!([{"indexes": ["kefir", "intel"], "rename": "hello"}]),

@@ -5,6 +5,7 @@ pub mod byte_size;
 pub mod chat;
 pub mod decode;
 pub mod documents;
+pub mod dynamic_search_rules;
 pub mod error;
 pub mod export;
 pub mod facet_search;

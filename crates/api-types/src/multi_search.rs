@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::decode::{
-    decode_f64, decode_string, decode_string_list, decode_usize, expect_array, expect_object,
-    field_path, for_each_field, index_path, invalid_value, missing_field,
+    decode_bool, decode_f64, decode_string, decode_string_list, decode_usize, expect_array,
+    expect_object, field_path, for_each_field, index_path, invalid_value, missing_field,
 };
 use crate::index_uid::validate_index_uid;
 use crate::search::{SearchQuery, DEFAULT_LIMIT};
@@ -43,6 +43,10 @@ pub struct Federation {
     pub facets_by_index: BTreeMap<String, Vec<String>>,
     /// When set, the per-index facets are merged into one `facetDistribution`.
     pub merge_facets: Option<MergeFacets>,
+    /// `distinct`: one hit per value of this attribute across every query of the request.
+    pub distinct: Option<String>,
+    /// `showPerformanceDetails`: the merged answer says how long its steps took.
+    pub show_performance_details: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,9 +63,12 @@ impl Federation {
     /// The window of the merged list to return, as (offset, limit).
     pub fn window(&self) -> (usize, usize) {
         if self.is_finite_pagination() {
+            // Page 0 is valid and holds no hits, as in Meilisearch.
             let hits_per_page = self.hits_per_page.unwrap_or(DEFAULT_LIMIT);
-            let page = self.page.unwrap_or(1).max(1);
-            ((page - 1).saturating_mul(hits_per_page), hits_per_page)
+            match self.page.unwrap_or(1).checked_sub(1) {
+                Some(before) => (before.saturating_mul(hits_per_page), hits_per_page),
+                None => (0, 0),
+            }
         } else {
             (
                 self.offset.unwrap_or(0),
@@ -85,6 +92,8 @@ const FEDERATION_FIELDS: &[&str] = &[
     "hitsPerPage",
     "facetsByIndex",
     "mergeFacets",
+    "distinct",
+    "showPerformanceDetails",
 ];
 const FEDERATION_OPTION_FIELDS: &[&str] = &["weight", "remote", "queryPosition"];
 const MERGE_FACETS_FIELDS: &[&str] = &["maxValuesPerFacet"];
@@ -163,6 +172,24 @@ impl MultiSearchRequest {
                                 format!(
                                     "Using pagination options is not allowed in federated queries.\n - Hint: remove `{name}` from query #{position} or remove `federation` from the request\n - Hint: pass `federation.limit` and `federation.offset` for pagination in federated search"
                                 ),
+                            ),
+                        ));
+                    }
+                    if query.search.show_performance_details {
+                        return Err(inside_query(
+                            position,
+                            ResponseError::new(
+                                Code::InvalidMultiSearchQueryShowPerformanceDetails,
+                                "Using `.showPerformanceDetails` is not allowed in federated queries.\n - Hint: remove `showPerformanceDetails` from the query or remove `federation` from the request",
+                            ),
+                        ));
+                    }
+                    if query.search.distinct.is_some() && federation.distinct.is_some() {
+                        return Err(inside_query(
+                            position,
+                            ResponseError::new(
+                                Code::InvalidMultiSearchDistinct,
+                                "Using `distinct` options is not allowed in federated queries when it also appears in `.federation.distinct`.\n - Hint: remove `distinct` from the query or remove `federation` from the request\n  - Note: `distinct` at the query level is discouraged in federated search.",
                             ),
                         ));
                     }
@@ -292,6 +319,8 @@ fn decode_federation(value: &Value, path: &str) -> Result<Federation, ResponseEr
         hits_per_page: None,
         facets_by_index: BTreeMap::new(),
         merge_facets: None,
+        distinct: None,
+        show_performance_details: false,
     };
     for_each_field(
         Code::BadRequest,
@@ -328,6 +357,14 @@ fn decode_federation(value: &Value, path: &str) -> Result<Federation, ResponseEr
                         };
                         federation.facets_by_index.insert(index.clone(), facets);
                     }
+                }
+                "distinct" => {
+                    federation.distinct =
+                        Some(decode_string(value, Code::InvalidSearchDistinct, p)?)
+                }
+                "showPerformanceDetails" => {
+                    federation.show_performance_details =
+                        decode_bool(value, Code::InvalidSearchShowPerformanceDetails, p)?
                 }
                 _ => {
                     let code = Code::InvalidMultiSearchMergeFacets;

@@ -940,7 +940,7 @@ fn located(preposition: &str, path: &str) -> String {
 
 /// "did you mean `x`? " when `received` is a near miss of one of `accepted`: longer words
 /// tolerate more edits, words of three bytes or fewer none.
-fn did_you_mean(received: &str, accepted: &[&str]) -> String {
+pub(crate) fn did_you_mean(received: &str, accepted: &[&str]) -> String {
     let allowed = match received.len() {
         0..=3 => return String::new(),
         4..=7 => 1,

@@ -38,6 +38,8 @@ pub const TASK_TYPES: &[&str] = &[
     "indexCompaction",
     "taskCompaction",
     "networkTopologyChange",
+    "dsrUpdate",
+    "dsrClear",
 ];
 
 /// Code used when an `indexUids` item is malformed. Meilisearch answers `invalid_index_uid`
@@ -580,7 +582,8 @@ mod tests {
             "Invalid value in parameter `types`: `createIndex` is not a valid task type. Available types are `documentAdditionOrUpdate`, `documentEdition`, `documentDeletion`, "
         ));
         assert!(
-            err.message.ends_with("`networkTopologyChange`."),
+            err.message
+                .ends_with("`networkTopologyChange`, `dsrUpdate`, `dsrClear`."),
             "{}",
             err.message
         );

@@ -27,6 +27,9 @@ pub enum AuthError {
     /// The key management routes were called on an instance without a master key (HTTP 401).
     #[error("Meilisearch is running without a master key. To access this API endpoint, you must have set a master key at launch.")]
     MissingMasterKey,
+    /// A tenant token past its `exp` (HTTP 403, `invalid_api_key`); Meilisearch says when.
+    #[error("Tenant token expired. Was valid up to `{exp}` and we're now `{now}`.")]
+    ExpiredTenantToken { exp: i64, now: i64 },
 }
 
 impl AuthError {
@@ -34,7 +37,7 @@ impl AuthError {
     pub fn code(self) -> &'static str {
         match self {
             AuthError::MissingAuthorizationHeader => "missing_authorization_header",
-            AuthError::InvalidApiKey => "invalid_api_key",
+            AuthError::InvalidApiKey | AuthError::ExpiredTenantToken { .. } => "invalid_api_key",
             AuthError::MissingMasterKey => "missing_master_key",
         }
     }
@@ -43,7 +46,7 @@ impl AuthError {
     pub fn status(self) -> u16 {
         match self {
             AuthError::MissingAuthorizationHeader | AuthError::MissingMasterKey => 401,
-            AuthError::InvalidApiKey => 403,
+            AuthError::InvalidApiKey | AuthError::ExpiredTenantToken { .. } => 403,
         }
     }
 }
@@ -305,8 +308,13 @@ impl KeyStore {
         index: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<AuthContext, AuthError> {
-        let verified = tenant_token::verify(token, |uid| self.key_value(uid), now)
-            .map_err(|_| AuthError::InvalidApiKey)?;
+        let verified =
+            tenant_token::verify(token, |uid| self.key_value(uid), now).map_err(|e| match e {
+                tenant_token::TokenError::Expired { exp, now } => {
+                    AuthError::ExpiredTenantToken { exp, now }
+                }
+                _ => AuthError::InvalidApiKey,
+            })?;
         let parent = self
             .get(&verified.api_key_uid)
             .ok_or(AuthError::InvalidApiKey)?;
@@ -848,7 +856,7 @@ mod tests {
                 token(&f.search_all, json!({"searchRules": ["*"], "exp": t - 1})),
                 Search,
                 Some("movies"),
-                Err(InvalidApiKey),
+                Err(ExpiredTenantToken { exp: t - 1, now: t }),
             ),
             (
                 "token not yet expired",

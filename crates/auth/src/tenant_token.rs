@@ -90,8 +90,9 @@ pub enum TokenError {
     UnknownApiKey,
     #[error("the tenant token's signature is invalid")]
     BadSignature,
-    #[error("the tenant token has expired")]
-    Expired,
+    /// The token's `exp` (a Unix timestamp) is not after `now`.
+    #[error("the tenant token expired at {exp} (now {now})")]
+    Expired { exp: i64, now: i64 },
 }
 
 /// The rule applying to one index: the filter, if any, that must be ANDed into every search.
@@ -290,8 +291,11 @@ pub fn verify(
             ))
         }
     };
-    if expires_at.is_some_and(|exp| now.unix_timestamp() >= exp) {
-        return Err(TokenError::Expired);
+    if let Some(exp) = expires_at.filter(|exp| now.unix_timestamp() >= *exp) {
+        return Err(TokenError::Expired {
+            exp,
+            now: now.unix_timestamp(),
+        });
     }
 
     Ok(TenantToken {
@@ -377,8 +381,11 @@ mod tests {
         let cases: &[(Value, Result<(), TokenError>)] = &[
             (json!(t + 60), Ok(())),
             (json!(t + 1), Ok(())),
-            (json!(t), Err(TokenError::Expired)),
-            (json!(t - 1), Err(TokenError::Expired)),
+            (json!(t), Err(TokenError::Expired { exp: t, now: t })),
+            (
+                json!(t - 1),
+                Err(TokenError::Expired { exp: t - 1, now: t }),
+            ),
             (json!(null), Ok(())),
             (
                 json!("9999999999"),

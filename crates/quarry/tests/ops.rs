@@ -1357,3 +1357,125 @@ fn chat_workspaces_survive_restarts_and_dumps_and_their_key_is_never_logged() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Dynamic search rules
+
+/// The rules an instance lists, and the hits its searches get with them: all of them for a
+/// query, and the second (the pinned one) of a placeholder search, whose other hits come in
+/// storage order (which a dump import does not keep).
+fn rules_and_pinned_hits(server: &Server) -> (Value, Value, Value) {
+    let (status, rules) = send_json(server, "POST", "/dynamic-search-rules", None, &json!({}));
+    assert_eq!(status, 200, "{rules}");
+    let search = |query: Value| {
+        let (status, body) = send_json(server, "POST", "/indexes/films/search", None, &query);
+        assert_eq!(status, 200, "{body}");
+        body["hits"].clone()
+    };
+    let placeholder = search(json!({"q": ""}));
+    (
+        rules,
+        search(json!({"q": "batman returns"})),
+        placeholder[1].clone(),
+    )
+}
+
+#[test]
+fn dynamic_search_rules_survive_restarts_dumps_and_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let dumps = dir.path().join("dumps");
+    let snapshots = dir.path().join("snapshots");
+    let db = path_arg(&dir.path().join("a"));
+    let options = || {
+        args(&[
+            "--db-path",
+            &db,
+            "--dump-dir",
+            &path_arg(&dumps),
+            "--snapshot-dir",
+            &path_arg(&snapshots),
+            "--log-level",
+            "warn",
+        ])
+    };
+    let source = start(&dir.path().join("a.log"), options());
+    let (status, features) = send_json(
+        &source,
+        "PATCH",
+        "/experimental-features",
+        None,
+        &json!({"dynamicSearchRules": true}),
+    );
+    assert_eq!(status, 200, "{features}");
+    let films = [
+        r#"{"id": "local", "title": "Batman Returns"}"#,
+        r#"{"id": "remote", "title": "Batman"}"#,
+        r#"{"id": "matrix", "title": "The Matrix"}"#,
+    ]
+    .map(String::from);
+    wait_ok(&source, add_ndjson(&source, "films", &films, None));
+    let rules = [
+        (
+            "returns",
+            json!({"description": "Returns", "precedence": 3,
+                   "conditions": {"query": {"words": "returns"}, "time": {"start": "2020-01-01T00:00:00Z"}},
+                   "actions": [{"selector": {"indexUid": "films", "id": "matrix"}, "action": {"type": "pin", "position": 0}}]}),
+        ),
+        (
+            "welcome",
+            json!({"conditions": {"query": {"isEmpty": true}},
+                   "actions": [{"selector": {"id": "matrix"}, "action": {"type": "pin", "position": 1}}]}),
+        ),
+        ("deleted", json!({"actions": []})),
+    ];
+    for (uid, rule) in rules {
+        let path = format!("/dynamic-search-rules/{uid}");
+        let (status, task) = send_json(&source, "PATCH", &path, None, &rule);
+        assert_eq!(status, 202, "{task}");
+        wait_ok(&source, task["taskUid"].as_u64().unwrap());
+    }
+    let (status, task) = send(
+        &source,
+        "DELETE",
+        "/dynamic-search-rules/deleted",
+        None,
+        "",
+        Vec::new(),
+    );
+    assert_eq!(status, 202, "{task}");
+    wait_ok(&source, task["taskUid"].as_u64().unwrap());
+    let expected = rules_and_pinned_hits(&source);
+    assert_eq!(expected.0["total"], 2, "{}", expected.0);
+    assert_eq!(expected.1[0]["id"], "matrix", "{}", expected.1);
+    assert_eq!(expected.2["id"], "matrix", "{}", expected.2);
+
+    // A restart keeps them.
+    source.signal_and_wait("TERM", TIMEOUT);
+    let restarted = start(&dir.path().join("a2.log"), options());
+    assert_eq!(rules_and_pinned_hits(&restarted), expected);
+
+    // A snapshot carries them.
+    let (status, body) = send(&restarted, "POST", "/snapshots", None, "", Vec::new());
+    assert_eq!(status, 202, "{body}");
+    wait_ok(&restarted, body["taskUid"].as_u64().unwrap());
+    let snapshot = single_file_with_extension(&snapshots, "snapshot");
+    let from_snapshot = start(
+        &dir.path().join("c.log"),
+        args(&[
+            "--db-path",
+            &path_arg(&dir.path().join("c")),
+            "--import-snapshot",
+            &path_arg(&snapshot),
+            "--log-level",
+            "warn",
+        ]),
+    );
+    assert_eq!(rules_and_pinned_hits(&from_snapshot), expected);
+
+    // A dump carries them to a new instance.
+    let (target, entries) = dump_into_new_instance(&restarted, &dumps, dir.path(), "b", "warn");
+    let record: Value =
+        serde_json::from_slice(&entries["instance/dynamic-search-rules.json"]).unwrap();
+    assert_eq!(record.as_array().map(Vec::len), Some(2), "{record}");
+    assert_eq!(rules_and_pinned_hits(&target), expected);
+}

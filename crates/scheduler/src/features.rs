@@ -53,19 +53,22 @@ macro_rules! features {
     };
 }
 
+// Meilisearch 1.50's flags, in the order it lists them.
 features! {
     metrics => "metrics",
     logs_route => "logsRoute",
     edit_documents_by_function => "editDocumentsByFunction",
     contains_filter => "containsFilter",
+    dynamic_search_rules => "dynamicSearchRules",
     network => "network",
     get_task_documents_route => "getTaskDocumentsRoute",
+    task_queue_compaction_route => "taskQueueCompactionRoute",
     composite_embedders => "compositeEmbedders",
     chat_completions => "chatCompletions",
     multimodal => "multimodal",
-    vector_store_setting => "vectorStoreSetting",
-    dynamic_search_rules => "dynamicSearchRules",
-    task_queue_compaction_route => "taskQueueCompactionRoute",
+    foreign_keys => "foreignKeys",
+    disable_documents_fetch_queue => "disableDocumentsFetchQueue",
+    legacy_search => "legacySearch",
     render_route => "renderRoute",
 }
 

@@ -5,6 +5,7 @@
 //! record and its payload are fsync'd. **Invariant**: only the writer thread changes indexes.
 
 pub mod dump;
+pub mod dynamic_search_rules;
 pub mod edit;
 pub mod export;
 pub mod features;
@@ -108,6 +109,8 @@ pub(crate) struct Inner {
     pub webhooks: Arc<parking_lot::RwLock<webhooks::Registered>>,
     /// Where finished tasks go to be sent to the webhooks.
     pub(crate) notifier: Option<webhooks::Notifier>,
+    /// The dynamic search rules, compiled from `instance`; searches read them.
+    pub dynamic_search_rules: parking_lot::RwLock<Arc<dynamic_search_rules::RuleSet>>,
 }
 
 #[derive(Clone)]
@@ -199,6 +202,9 @@ impl Scheduler {
             })
             .map_err(io_error)?
         };
+        let rules = dynamic_search_rules::RuleSet::from_record(
+            loaded.instance.get(dynamic_search_rules::RULES_KEY),
+        );
         let next_batch_uid = loaded.batches.keys().next_back().map_or(0, |u| u + 1);
         let queue = Queue {
             enqueued: BTreeSet::new(),
@@ -223,6 +229,7 @@ impl Scheduler {
             features: parking_lot::RwLock::new(features),
             webhooks: registered,
             notifier: Some(notifier),
+            dynamic_search_rules: parking_lot::RwLock::new(Arc::new(rules)),
         });
         processing::recover(&inner)?;
         let worker = inner.clone();
@@ -345,6 +352,15 @@ impl Scheduler {
 
     /// Enqueues a task durably and returns it.
     pub fn register(&self, kind: TaskKind) -> Result<Task, ResponseError> {
+        self.register_with_metadata(kind, None)
+    }
+
+    /// [`Scheduler::register`] with the client's `customMetadata` kept on the task.
+    pub fn register_with_metadata(
+        &self,
+        kind: TaskKind,
+        custom_metadata: Option<String>,
+    ) -> Result<Task, ResponseError> {
         if self.inner.shutdown.load(Ordering::SeqCst) {
             return Err(ResponseError::new(
                 Code::Internal,
@@ -374,6 +390,7 @@ impl Scheduler {
             started_at: None,
             finished_at: None,
             payload_seal,
+            custom_metadata,
         };
         let changes = Changes {
             put_tasks: vec![task.clone()],

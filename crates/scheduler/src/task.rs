@@ -120,6 +120,20 @@ pub enum TaskKind {
         payload_size: Option<u64>,
         indexes: std::collections::BTreeMap<String, crate::export::ExportIndexSettings>,
     },
+    /// Creates a dynamic search rule or changes the fields the update names
+    /// (`PATCH /dynamic-search-rules/{uid}`).
+    DynamicSearchRuleUpdate {
+        uid: String,
+        /// The update as task details show it (checked when the task was registered).
+        update: Value,
+    },
+    /// Deletes a dynamic search rule, whether it exists or not
+    /// (`DELETE /dynamic-search-rules/{uid}`).
+    DynamicSearchRuleDeletion {
+        uid: String,
+    },
+    /// Deletes every dynamic search rule (`DELETE /dynamic-search-rules`).
+    DynamicSearchRulesClear,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,6 +163,9 @@ impl TaskKind {
             TaskKind::DumpCreation => "dumpCreation",
             TaskKind::SnapshotCreation => "snapshotCreation",
             TaskKind::Export { .. } => "export",
+            TaskKind::DynamicSearchRuleUpdate { .. }
+            | TaskKind::DynamicSearchRuleDeletion { .. } => "dsrUpdate",
+            TaskKind::DynamicSearchRulesClear => "dsrClear",
         }
     }
 
@@ -165,6 +182,12 @@ impl TaskKind {
             | TaskKind::IndexUpdate { index_uid, .. }
             | TaskKind::IndexDeletion { index_uid }
             | TaskKind::IndexCompaction { index_uid } => Some(index_uid),
+            // Meilisearch shows the tasks about its rules under its hidden rules index.
+            TaskKind::DynamicSearchRuleUpdate { .. }
+            | TaskKind::DynamicSearchRuleDeletion { .. }
+            | TaskKind::DynamicSearchRulesClear => {
+                Some(crate::dynamic_search_rules::RULES_TASK_INDEX_UID)
+            }
             TaskKind::IndexSwap { .. }
             | TaskKind::TaskCancelation { .. }
             | TaskKind::TaskDeletion { .. }
@@ -189,6 +212,16 @@ impl TaskKind {
             } => vec![index_uid, new],
             other => other.index_uid().into_iter().collect(),
         }
+    }
+
+    /// Whether the task changes the dynamic search rules (these are batched together).
+    pub fn is_rules_change(&self) -> bool {
+        matches!(
+            self,
+            TaskKind::DynamicSearchRuleUpdate { .. }
+                | TaskKind::DynamicSearchRuleDeletion { .. }
+                | TaskKind::DynamicSearchRulesClear
+        )
     }
 
     /// Whether the task changes documents of one index (these are batched together).
@@ -256,6 +289,11 @@ impl TaskKind {
                 payload_size,
                 indexes,
             } => crate::export::details(url, api_key.as_deref(), *payload_size, indexes, None),
+            TaskKind::DynamicSearchRuleUpdate { update, .. } => {
+                crate::dynamic_search_rules::update_details(update)
+            }
+            TaskKind::DynamicSearchRuleDeletion { .. } => json!({"updatedRules": 1}),
+            TaskKind::DynamicSearchRulesClear => json!({"deletedDocuments": null}),
         })
     }
 }
@@ -306,6 +344,10 @@ pub struct Task {
     /// payload damaged on disk is detected instead of indexed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_seal: Option<PayloadSeal>,
+    /// Free text the client attached when enqueuing (`customMetadata` on the document
+    /// routes), shown back in the task's views.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_metadata: Option<String>,
 }
 
 /// What a payload file held when its task was acknowledged.

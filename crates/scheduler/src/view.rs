@@ -55,7 +55,7 @@ pub fn task_view(task: &Task) -> Value {
     if let Some(embedders) = details.as_mut().and_then(|d| d.get_mut("embedders")) {
         quarry_api_types::settings::embedders::hide_api_keys(embedders);
     }
-    json!({
+    let mut view = json!({
         "uid": task.uid,
         "batchUid": task.batch_uid,
         "indexUid": task.index_uid,
@@ -68,18 +68,30 @@ pub fn task_view(task: &Task) -> Value {
         "enqueuedAt": format_date(task.enqueued_at),
         "startedAt": date_or_null(task.started_at),
         "finishedAt": date_or_null(task.finished_at),
-    })
+    });
+    with_custom_metadata(&mut view, task);
+    view
+}
+
+/// Adds `customMetadata` to a task view when the task has some (absent otherwise, as in
+/// Meilisearch).
+fn with_custom_metadata(view: &mut Value, task: &Task) {
+    if let (Some(metadata), Some(object)) = (&task.custom_metadata, view.as_object_mut()) {
+        object.insert("customMetadata".into(), Value::String(metadata.clone()));
+    }
 }
 
 /// The `202 Accepted` body of every write.
 pub fn summary_view(task: &Task) -> Value {
-    json!({
+    let mut view = json!({
         "taskUid": task.uid,
         "indexUid": task.index_uid,
         "status": task.status.as_str(),
         "type": task.kind.type_name(),
         "enqueuedAt": format_date(task.enqueued_at),
-    })
+    });
+    with_custom_metadata(&mut view, task);
+    view
 }
 
 /// `GET /batches/{uid}`.

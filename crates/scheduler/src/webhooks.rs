@@ -10,6 +10,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
+use quarry_api_types::chat::hide_secret;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -58,13 +59,12 @@ impl Webhook {
     }
 }
 
-/// A secret shown by its first characters only: short values not at all.
+/// An `Authorization` value as Meilisearch shows it: a `Bearer ` scheme kept, the secret after
+/// it masked like provider keys (nothing of a short one, then 2, 3 or 5 leading characters).
 fn redact(value: &str) -> String {
-    if value.chars().count() < 16 {
-        "XXX...".to_string()
-    } else {
-        let kept: String = value.chars().take(8).collect();
-        format!("{kept}XXX...")
+    match value.strip_prefix("Bearer ") {
+        Some(secret) => format!("Bearer {}", hide_secret(secret)),
+        None => hide_secret(value),
     }
 }
 
@@ -192,9 +192,10 @@ mod tests {
             ]),
         };
         let view = webhook.view(&uuid::Uuid::nil());
-        assert_eq!(view["headers"]["Authorization"], "Bearer aXXX...");
+        assert_eq!(view["headers"]["Authorization"], "Bearer a-XXXX...");
         assert_eq!(view["headers"]["X-Other"], "visible");
         assert_eq!(view["isEditable"], false);
         assert_eq!(redact("short"), "XXX...");
+        assert_eq!(redact("UPDATED TOKEN"), "UPXXXX...");
     }
 }

@@ -194,6 +194,37 @@ pub const ROUTE_POLICIES: &[RoutePolicy] = &[
     p("GET", "/webhooks/{uuid}", A::WebhooksGet, NoIndex),
     p("PATCH", "/webhooks/{uuid}", A::WebhooksUpdate, NoIndex),
     p("DELETE", "/webhooks/{uuid}", A::WebhooksDelete, NoIndex),
+    // The `{uid}` of these routes names a rule, not an index.
+    p(
+        "POST",
+        "/dynamic-search-rules",
+        A::DynamicSearchRulesGet,
+        NoIndex,
+    ),
+    p(
+        "DELETE",
+        "/dynamic-search-rules",
+        A::DynamicSearchRulesDelete,
+        NoIndex,
+    ),
+    p(
+        "GET",
+        "/dynamic-search-rules/{uid}",
+        A::DynamicSearchRulesGet,
+        NoIndex,
+    ),
+    p(
+        "PATCH",
+        "/dynamic-search-rules/{uid}",
+        A::DynamicSearchRulesUpdate,
+        NoIndex,
+    ),
+    p(
+        "DELETE",
+        "/dynamic-search-rules/{uid}",
+        A::DynamicSearchRulesDelete,
+        NoIndex,
+    ),
     p("GET", "/chats", A::ChatsGet, NoIndex),
     p("GET", "/chats/{workspace}", A::ChatsGet, NoIndex),
     p("DELETE", "/chats/{workspace}", A::ChatsDelete, NoIndex),
@@ -242,7 +273,7 @@ pub fn policy_for(method: &Method, path: &str) -> Option<&'static RoutePolicy> {
 pub fn auth_error(e: AuthError) -> ApiError {
     let code = match e {
         AuthError::MissingAuthorizationHeader => Code::MissingAuthorizationHeader,
-        AuthError::InvalidApiKey => Code::InvalidApiKey,
+        AuthError::InvalidApiKey | AuthError::ExpiredTenantToken { .. } => Code::InvalidApiKey,
         AuthError::MissingMasterKey => Code::MissingMasterKey,
     };
     ApiError::new(code, e.to_string())

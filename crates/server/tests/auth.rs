@@ -320,6 +320,31 @@ fn request_for(server: &Server, method: &str, pattern: &str, doc_id: &str) -> Re
                 _ => req("DELETE", &path, None, 204),
             }
         }
+        // The matrix turns the `dynamicSearchRules` feature on: these routes really answer.
+        ("POST", "/dynamic-search-rules") => {
+            req("POST", "/dynamic-search-rules", Some(json!({})), 200)
+        }
+        ("DELETE", "/dynamic-search-rules") => req("DELETE", "/dynamic-search-rules", None, 202),
+        ("GET" | "PATCH" | "DELETE", "/dynamic-search-rules/{uid}") => {
+            let path = "/dynamic-search-rules/authz-rule";
+            match method {
+                "GET" => {
+                    // The rule may have been cleared by the matrix: set it again first.
+                    let created = send(
+                        server,
+                        "PATCH",
+                        path,
+                        Some(&json!({"description": "authz"})),
+                        Some(MASTER),
+                    )
+                    .expect(202);
+                    wait_task(server, created["taskUid"].as_u64().unwrap());
+                    req("GET", path, None, 200)
+                }
+                "PATCH" => req("PATCH", path, Some(json!({"description": "authz"})), 202),
+                _ => req("DELETE", path, None, 202),
+            }
+        }
         // The chat routes and the render route are behind experimental features that are off
         // here: an authorized caller gets past the key check to the feature's refusal.
         ("GET", "/chats") => req("GET", "/chats", None, 400),
@@ -426,6 +451,15 @@ fn authorization_matrix_over_every_route() {
         json!({"uid": MOVIES, "primaryKey": "id"}),
     );
     wait_task(&server, 0);
+    let features = send(
+        &server,
+        "PATCH",
+        "/experimental-features",
+        Some(&json!({"dynamicSearchRules": true})),
+        Some(MASTER),
+    )
+    .expect(200);
+    assert_eq!(features["dynamicSearchRules"], true);
     let films = some_movies(50);
     let doc_id = films[0]["id"].to_string();
     let task = master_post(&server, &format!("/indexes/{MOVIES}/documents"), films);

@@ -348,6 +348,23 @@ impl Index {
         dir_size(&self.path)
     }
 
+    /// Bytes of the stored documents (the document store files of the searchable segments):
+    /// what Meilisearch reports as `rawDocumentDbSize`, 0 for an index without documents.
+    pub fn document_store_size(&self) -> u64 {
+        let Ok(metas) = self.tantivy.searchable_segment_metas() else {
+            return 0;
+        };
+        metas
+            .iter()
+            .map(|meta| {
+                let path = self
+                    .path
+                    .join(meta.relative_path(tantivy::index::SegmentComponent::Store));
+                std::fs::metadata(path).map_or(0, |m| m.len())
+            })
+            .sum()
+    }
+
     /// Counts live documents the slow way; used by tests to cross-check `number_of_documents`.
     pub fn count_all(&self) -> Result<usize> {
         Ok(self.searcher().search(&AllQuery, &Count)?)

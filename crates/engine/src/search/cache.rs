@@ -1,10 +1,14 @@
 //! What searches on the same snapshot can share. Search-as-you-type sends a query per keystroke
-//! and only the last word changes, so the derivations of the other words, and the documents of
-//! every word, are found again and again. They depend only on the segments (and their deletes),
-//! so they are kept per snapshot, identified by its segment ids and delete stamps, and dropped
-//! as newer snapshots arrive or memory runs over budget.
+//! and only the last word changes, so the derivations of the other words, the documents of
+//! every word and the digests of where words occur are found again and again. They depend only
+//! on the segments (and their deletes), so they are kept per snapshot, identified by its segment
+//! ids and delete stamps. Every snapshot's cache counts against one process-wide budget; past
+//! it, the caches of older snapshots are emptied first, then the least recently used half of
+//! this snapshot's entries is dropped.
 
 use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -12,37 +16,133 @@ use roaring::RoaringBitmap;
 use tantivy::index::SegmentId;
 use tantivy::Searcher;
 
+use super::digest::Digest;
+
 /// Snapshots whose caches are kept at once (several indexes, or a new commit while the previous
 /// snapshot still serves).
 const SNAPSHOTS: usize = 8;
-/// Bytes of document sets one snapshot may keep before its cache is emptied.
-const BUDGET_BYTES: u64 = 96 * 1024 * 1024;
+/// Bytes of cached sets all snapshots together may keep.
+const BUDGET_BYTES: u64 = 384 * 1024 * 1024;
+
+/// Bytes currently charged by every live snapshot cache.
+static CHARGED: AtomicU64 = AtomicU64::new(0);
+/// How many times a cache had to drop entries to stay within budget.
+static EVICTIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Bytes the caches hold now, and how many evictions happened so far (for the relevance and
+/// keystroke harness, and metrics).
+pub fn usage() -> (u64, u64) {
+    (
+        CHARGED.load(Ordering::Relaxed),
+        EVICTIONS.load(Ordering::Relaxed),
+    )
+}
+
+/// Bytes held by kind of entry, over every snapshot cache: word documents, derivations (with
+/// the unions filled in them), unions of documents, word digests, unions of digests.
+pub fn usage_by_kind() -> [u64; 5] {
+    let mut out = [0u64; 5];
+    for (_, cache) in CACHES.lock().iter() {
+        let e = cache.entries.lock();
+        out[0] += e.words.values().map(|s| s.bytes).sum::<u64>();
+        out[1] += e.derivations.values().map(|s| s.bytes).sum::<u64>();
+        out[2] += e.unions.values().map(|s| s.bytes).sum::<u64>();
+        out[3] += e.digests.values().map(|s| s.bytes).sum::<u64>();
+        out[4] += e.digest_unions.values().map(|s| s.bytes).sum::<u64>();
+    }
+    out
+}
 
 /// Which segments, with which deletes, a searcher sees.
 type SnapshotKey = Vec<(SegmentId, Option<u64>)>;
 
-/// The derivations of one query word, as found in the dictionary.
-#[derive(Debug, Clone, Default)]
+/// Snapshot caches, least recently used first.
+static CACHES: Mutex<Vec<(SnapshotKey, Arc<SnapshotCache>)>> = Mutex::new(Vec::new());
+
+/// The derivations of one query word, as found in the dictionary, with what searches derive
+/// from them: each word's documents, and (filled when first needed) the unions of the words of
+/// each group, documents and digests alike. What is filled later is charged to this entry.
+#[derive(Debug, Default)]
 pub struct CachedDerivations {
+    /// Under what this is cached.
+    pub key: DerivationsKey,
     pub exact: Option<String>,
     pub prefixes: Vec<String>,
     pub typos: Vec<(String, u8)>,
+    /// The live documents of `exact`, then of each prefix, then of each typo'd word.
+    pub docs: Vec<Arc<RoaringBitmap>>,
+    /// Per group (prefixes, words with one typo, with two), the union of its words' documents.
+    pub unions: [std::sync::OnceLock<Arc<RoaringBitmap>>; 3],
+    /// Per group, the union of its words' digests.
+    pub digests: [std::sync::OnceLock<Arc<Digest>>; 3],
+}
+
+/// The key of a word's cached derivations.
+pub type DerivationsKey = (String, bool, u8);
+
+/// One cached value, with its size and when it was last used.
+struct Slot<T> {
+    value: T,
+    bytes: u64,
+    used: u64,
 }
 
 #[derive(Default)]
 struct Entries {
-    words: HashMap<String, Arc<RoaringBitmap>>,
-    derivations: HashMap<(String, bool, u8), Arc<CachedDerivations>>,
-    unions: HashMap<String, Arc<RoaringBitmap>>,
+    words: HashMap<String, Slot<Arc<RoaringBitmap>>>,
+    derivations: HashMap<DerivationsKey, Slot<Arc<CachedDerivations>>>,
+    unions: HashMap<String, Slot<Arc<RoaringBitmap>>>,
+    digests: HashMap<String, Slot<Arc<Digest>>>,
+    digest_unions: HashMap<String, Slot<Arc<Digest>>>,
     bytes: u64,
+    /// Counts uses, to tell the least recently used entries.
+    clock: u64,
 }
 
 impl Entries {
-    fn charge(&mut self, docs: &RoaringBitmap) {
-        self.bytes += docs.serialized_size() as u64;
-        if self.bytes > BUDGET_BYTES {
-            *self = Entries::default();
+    fn get<K, Q, T>(map: &mut HashMap<K, Slot<T>>, clock: &mut u64, key: &Q) -> Option<T>
+    where
+        K: Eq + Hash + std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+        T: Clone,
+    {
+        let slot = map.get_mut(key)?;
+        *clock += 1;
+        slot.used = *clock;
+        Some(slot.value.clone())
+    }
+
+    /// Drops the least recently used half of the entries (by count); returns the bytes freed.
+    fn evict_half(&mut self) -> u64 {
+        let mut uses: Vec<u64> = Vec::new();
+        uses.extend(self.words.values().map(|s| s.used));
+        uses.extend(self.derivations.values().map(|s| s.used));
+        uses.extend(self.unions.values().map(|s| s.used));
+        uses.extend(self.digests.values().map(|s| s.used));
+        uses.extend(self.digest_unions.values().map(|s| s.used));
+        if uses.is_empty() {
+            return 0;
         }
+        let middle = uses.len() / 2;
+        let cutoff = *uses.select_nth_unstable(middle).1;
+        let before = self.bytes;
+        let mut freed = 0u64;
+        fn prune<K, T>(map: &mut HashMap<K, Slot<T>>, cutoff: u64, freed: &mut u64) {
+            map.retain(|_, slot| {
+                let keep = slot.used > cutoff;
+                if !keep {
+                    *freed += slot.bytes;
+                }
+                keep
+            });
+        }
+        prune(&mut self.words, cutoff, &mut freed);
+        prune(&mut self.derivations, cutoff, &mut freed);
+        prune(&mut self.unions, cutoff, &mut freed);
+        prune(&mut self.digests, cutoff, &mut freed);
+        prune(&mut self.digest_unions, cutoff, &mut freed);
+        self.bytes = before.saturating_sub(freed);
+        before - self.bytes
     }
 }
 
@@ -51,10 +151,15 @@ pub struct SnapshotCache {
     entries: Mutex<Entries>,
 }
 
+impl Drop for SnapshotCache {
+    fn drop(&mut self) {
+        CHARGED.fetch_sub(self.entries.get_mut().bytes, Ordering::Relaxed);
+    }
+}
+
 impl SnapshotCache {
     /// The cache of the searcher's snapshot, created if new.
     pub fn of(searcher: &Searcher) -> Arc<SnapshotCache> {
-        static CACHES: Mutex<Vec<(SnapshotKey, Arc<SnapshotCache>)>> = Mutex::new(Vec::new());
         let key: SnapshotKey = searcher
             .segment_readers()
             .iter()
@@ -78,50 +183,155 @@ impl SnapshotCache {
         cache
     }
 
+    /// Empties this cache.
+    fn clear(&self) {
+        let mut entries = self.entries.lock();
+        CHARGED.fetch_sub(entries.bytes, Ordering::Relaxed);
+        *entries = Entries::default();
+    }
+
+    /// Records `bytes` more, and frees room when all caches together are over budget: older
+    /// snapshots first, then the least recently used half of this one.
+    fn charge(&self, bytes: u64) {
+        let total = CHARGED.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if total <= BUDGET_BYTES {
+            return;
+        }
+        let others: Vec<Arc<SnapshotCache>> = CACHES
+            .lock()
+            .iter()
+            .map(|(_, c)| c.clone())
+            .filter(|c| !std::ptr::eq(c.as_ref(), self))
+            .collect();
+        for other in others {
+            other.clear();
+            if CHARGED.load(Ordering::Relaxed) <= BUDGET_BYTES {
+                return;
+            }
+        }
+        EVICTIONS.fetch_add(1, Ordering::Relaxed);
+        let freed = self.entries.lock().evict_half();
+        CHARGED.fetch_sub(freed, Ordering::Relaxed);
+    }
+
+    /// Inserts under the entries' lock, then charges the bytes outside it (charging may empty
+    /// other caches, whose locks must not be taken while holding this one).
+    fn insert(&self, bytes: u64, put: impl FnOnce(&mut Entries, u64)) {
+        {
+            let mut entries = self.entries.lock();
+            entries.clock += 1;
+            let now = entries.clock;
+            put(&mut entries, now);
+            entries.bytes += bytes;
+        }
+        self.charge(bytes);
+    }
+
     pub fn word(&self, word: &str) -> Option<Arc<RoaringBitmap>> {
-        self.entries.lock().words.get(word).cloned()
+        let entries = &mut *self.entries.lock();
+        Entries::get(&mut entries.words, &mut entries.clock, word)
     }
 
     pub fn put_word(&self, word: &str, docs: Arc<RoaringBitmap>) {
-        let mut entries = self.entries.lock();
-        entries.charge(&docs);
-        entries.words.insert(word.to_string(), docs);
+        let bytes = docs.serialized_size() as u64;
+        self.insert(bytes, |e, used| {
+            let slot = Slot {
+                value: docs,
+                bytes,
+                used,
+            };
+            e.words.insert(word.to_string(), slot);
+        });
     }
 
-    pub fn derivations(
-        &self,
-        word: &str,
-        is_prefix: bool,
-        max_typos: u8,
-    ) -> Option<Arc<CachedDerivations>> {
-        self.entries
-            .lock()
-            .derivations
-            .get(&(word.to_string(), is_prefix, max_typos))
-            .cloned()
+    pub fn derivations(&self, key: &DerivationsKey) -> Option<Arc<CachedDerivations>> {
+        let entries = &mut *self.entries.lock();
+        Entries::get(&mut entries.derivations, &mut entries.clock, key)
     }
 
-    pub fn put_derivations(
-        &self,
-        word: &str,
-        is_prefix: bool,
-        max_typos: u8,
-        found: Arc<CachedDerivations>,
-    ) {
-        self.entries
-            .lock()
-            .derivations
-            .insert((word.to_string(), is_prefix, max_typos), found);
+    pub fn put_derivations(&self, key: DerivationsKey, found: Arc<CachedDerivations>) {
+        // The words' documents are charged as words (`put_word`).
+        let bytes = found.prefixes.iter().map(|p| p.len() as u64).sum::<u64>()
+            + found.typos.iter().map(|t| t.0.len() as u64).sum::<u64>();
+        self.insert(bytes, |e, used| {
+            let slot = Slot {
+                value: found,
+                bytes,
+                used,
+            };
+            e.derivations.insert(key, slot);
+        });
+    }
+
+    /// Charges `bytes` more to a word's derivations (a union filled in later), if still cached.
+    pub fn charge_derivations(&self, key: &DerivationsKey, bytes: u64) {
+        let charged = {
+            let mut entries = self.entries.lock();
+            match entries.derivations.get_mut(key) {
+                Some(slot) => {
+                    slot.bytes += bytes;
+                    entries.bytes += bytes;
+                    true
+                }
+                None => false,
+            }
+        };
+        if charged {
+            self.charge(bytes);
+        }
     }
 
     /// The union of the documents of a group of words, under a key naming the group.
     pub fn union(&self, key: &str) -> Option<Arc<RoaringBitmap>> {
-        self.entries.lock().unions.get(key).cloned()
+        let entries = &mut *self.entries.lock();
+        Entries::get(&mut entries.unions, &mut entries.clock, key)
     }
 
     pub fn put_union(&self, key: &str, docs: Arc<RoaringBitmap>) {
-        let mut entries = self.entries.lock();
-        entries.charge(&docs);
-        entries.unions.insert(key.to_string(), docs);
+        let bytes = docs.serialized_size() as u64;
+        self.insert(bytes, |e, used| {
+            let slot = Slot {
+                value: docs,
+                bytes,
+                used,
+            };
+            e.unions.insert(key.to_string(), slot);
+        });
+    }
+
+    /// The digest of one word (`digest.rs`).
+    pub fn digest(&self, word: &str) -> Option<Arc<Digest>> {
+        let entries = &mut *self.entries.lock();
+        Entries::get(&mut entries.digests, &mut entries.clock, word)
+    }
+
+    pub fn put_digest(&self, word: &str, digest: Arc<Digest>) {
+        let bytes = digest.bytes();
+        self.insert(bytes, |e, used| {
+            let slot = Slot {
+                value: digest,
+                bytes,
+                used,
+            };
+            e.digests.insert(word.to_string(), slot);
+        });
+    }
+
+    /// The union of the digests of a group of words, under a key naming the group.
+    pub fn digest_union(&self, key: &str) -> Option<Arc<Digest>> {
+        let entries = &mut *self.entries.lock();
+        Entries::get(&mut entries.digest_unions, &mut entries.clock, key)
+    }
+
+    pub fn put_digest_union(&self, key: &str, digest: Arc<Digest>) {
+        let bytes = digest.bytes();
+        self.insert(bytes, |e, used| {
+            let slot = Slot {
+                value: digest,
+                bytes,
+                used,
+            };
+            e.digest_unions.insert(key.to_string(), slot);
+        });
     }
 }

@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA, SINK_STATE};
 use roaring::{MultiOps, RoaringBitmap};
+use rustc_hash::FxHashMap;
 
 use super::cache::CachedDerivations;
 use super::context::{prefix_upper_bound, AttributeFilter, SearchContext};
@@ -23,6 +24,9 @@ pub const MAX_PREFIX_DERIVATIONS: usize = 150;
 pub const MAX_TYPO_DERIVATIONS: usize = 150;
 /// Most query terms concatenated into one word ("news paper" -> "newspaper").
 const MAX_NGRAM: usize = 3;
+
+/// The group index of a word's exact derivation (after prefixes 0, one typo 1, two typos 2).
+pub const EXACT_GROUP: usize = 3;
 
 /// Index of a word in [`Query::words`].
 pub type WordId = u32;
@@ -69,6 +73,9 @@ pub struct Derivation {
     pub filter: Option<Arc<AttributeFilter>>,
     /// Live documents it matches.
     pub docs: Arc<RoaringBitmap>,
+    /// When it is one group of a word's cached derivations (prefixes, one typo, two typos):
+    /// those derivations and the group's index, where unions are kept for later searches.
+    pub group: Option<(Arc<CachedDerivations>, usize)>,
 }
 
 impl Derivation {
@@ -305,12 +312,24 @@ fn word_derivations(
     is_prefix: bool,
     max_typos: u8,
 ) -> Result<Arc<CachedDerivations>> {
-    if let Some(found) = ctx.cache.derivations(word, is_prefix, max_typos) {
+    let key = (word.to_string(), is_prefix, max_typos);
+    if let Some(found) = ctx.cache.derivations(&key) {
         return Ok(found);
     }
-    let found = Arc::new(find_derivations(ctx, word, is_prefix, max_typos)?);
-    ctx.cache
-        .put_derivations(word, is_prefix, max_typos, found.clone());
+    let mut found = find_derivations(ctx, word, is_prefix, max_typos)?;
+    found.key = key.clone();
+    let words = found
+        .exact
+        .iter()
+        .chain(&found.prefixes)
+        .chain(found.typos.iter().map(|t| &t.0));
+    let mut docs = Vec::with_capacity(found.prefixes.len() + found.typos.len() + 1);
+    for w in words {
+        docs.push(cached_word_docs(ctx, w)?);
+    }
+    found.docs = docs;
+    let found = Arc::new(found);
+    ctx.cache.put_derivations(key, found.clone());
     Ok(found)
 }
 
@@ -423,7 +442,18 @@ fn find_derivations(
         exact,
         prefixes: prefixes.into_iter().map(|p| p.1).collect(),
         typos: typos.into_iter().map(|t| (t.2, t.0)).collect(),
+        ..Default::default()
     })
+}
+
+/// The live documents of a word, from the snapshot's cache when already read.
+fn cached_word_docs(ctx: &SearchContext, word: &str) -> Result<Arc<RoaringBitmap>> {
+    if let Some(docs) = ctx.cache.word(word) {
+        return Ok(docs);
+    }
+    let docs = Arc::new(ctx.word_docs(word)?);
+    ctx.cache.put_word(word, docs.clone());
+    Ok(docs)
 }
 
 /// The `k` keys with the highest counts seen so far.
@@ -474,7 +504,7 @@ pub struct QueryBuilder<'a> {
     /// Restriction of typo'd derivations (`disableOnAttributes`, and `search_on`).
     typo_filter: Option<Arc<AttributeFilter>>,
     query: Query,
-    word_ids: HashMap<String, WordId>,
+    word_ids: FxHashMap<String, WordId>,
     relaxed: bool,
 }
 
@@ -491,7 +521,7 @@ impl<'a> QueryBuilder<'a> {
             search_on,
             typo_filter,
             query: Query::default(),
-            word_ids: HashMap::new(),
+            word_ids: FxHashMap::default(),
             relaxed: false,
         }
     }
@@ -506,19 +536,20 @@ impl<'a> QueryBuilder<'a> {
         if let Some(id) = self.word_ids.get(text) {
             return Ok(*id);
         }
+        let docs = cached_word_docs(self.ctx, text)?;
+        Ok(self.known_word(text, &docs))
+    }
+
+    /// The id of a word whose documents are already known.
+    fn known_word(&mut self, text: &str, docs: &Arc<RoaringBitmap>) -> WordId {
+        if let Some(id) = self.word_ids.get(text) {
+            return *id;
+        }
         let id = self.query.words.len() as WordId;
         self.query.words.push(text.to_string());
-        let docs = match self.ctx.cache.word(text) {
-            Some(docs) => docs,
-            None => {
-                let docs = Arc::new(self.ctx.word_docs(text)?);
-                self.ctx.cache.put_word(text, docs.clone());
-                docs
-            }
-        };
-        self.query.word_docs.push(docs);
+        self.query.word_docs.push(docs.clone());
         self.word_ids.insert(text.to_string(), id);
-        Ok(id)
+        id
     }
 
     fn push(
@@ -529,12 +560,49 @@ impl<'a> QueryBuilder<'a> {
         first_term: usize,
         covers: u16,
     ) -> Result<()> {
+        self.push_in_group(kind, typos, shape, first_term, covers, None)
+    }
+
+    fn push_in_group(
+        &mut self,
+        kind: DerivationKind,
+        typos: u8,
+        shape: Shape,
+        first_term: usize,
+        covers: u16,
+        group: Option<(Arc<CachedDerivations>, usize)>,
+    ) -> Result<()> {
         let filter = if matches!(kind, DerivationKind::Typo | DerivationKind::Split) {
             self.typo_filter.clone()
         } else {
             self.search_on.clone()
         };
-        let docs = self.shape_docs(&shape, filter.as_deref())?;
+        let union = group
+            .as_ref()
+            .filter(|_| filter.is_none())
+            .and_then(|(found, index)| Some((found, found.unions.get(*index)?)));
+        let docs = match union {
+            Some((found, union)) => match union.get() {
+                Some(docs) => docs.clone(),
+                None => {
+                    let words: &[WordId] = match &shape {
+                        Shape::Any(words) => words,
+                        Shape::Sequence(_) => &[],
+                    };
+                    let docs: RoaringBitmap = words
+                        .iter()
+                        .map(|w| self.query.word_docs[*w as usize].as_ref())
+                        .union();
+                    let docs = Arc::new(docs);
+                    if union.set(docs.clone()).is_ok() {
+                        let bytes = docs.serialized_size() as u64;
+                        self.ctx.cache.charge_derivations(&found.key, bytes);
+                    }
+                    docs
+                }
+            },
+            _ => self.shape_docs(&shape, filter.as_deref())?,
+        };
         if docs.is_empty() {
             return Ok(());
         }
@@ -546,6 +614,7 @@ impl<'a> QueryBuilder<'a> {
             covers,
             filter,
             docs,
+            group,
         });
         Ok(())
     }
@@ -650,30 +719,54 @@ impl<'a> QueryBuilder<'a> {
                     let term = self.query.terms[i].clone();
                     let found =
                         word_derivations(self.ctx, &term.text, term.is_prefix, term.max_typos)?;
-                    let (exact, prefixes, typos) = (&found.exact, &found.prefixes, &found.typos);
-                    if let Some(exact) = exact {
-                        let id = self.word(exact)?;
-                        self.push(DerivationKind::Exact, 0, Shape::Any(vec![id]), i, bit)?;
+                    let mut docs = found.docs.iter();
+                    if let Some(exact) = &found.exact {
+                        let id = self.known_word(exact, docs.next().expect("docs of every word"));
+                        let group = Some((found.clone(), EXACT_GROUP));
+                        self.push_in_group(
+                            DerivationKind::Exact,
+                            0,
+                            Shape::Any(vec![id]),
+                            i,
+                            bit,
+                            group,
+                        )?;
                     }
-                    if !prefixes.is_empty() {
-                        let ids = prefixes
+                    if !found.prefixes.is_empty() {
+                        let ids: Vec<WordId> = found
+                            .prefixes
                             .iter()
-                            .map(|w| self.word(w))
-                            .collect::<Result<Vec<_>>>()?;
-                        self.push(DerivationKind::Prefix, 0, Shape::Any(ids), i, bit)?;
-                    }
-                    for level in 1..=2u8 {
-                        let words: Vec<&String> = typos
-                            .iter()
-                            .filter(|t| t.1 == level)
-                            .map(|t| &t.0)
+                            .map(|w| self.known_word(w, docs.next().expect("docs of every word")))
                             .collect();
-                        if !words.is_empty() {
-                            let ids = words
-                                .into_iter()
-                                .map(|w| self.word(w))
-                                .collect::<Result<Vec<_>>>()?;
-                            self.push(DerivationKind::Typo, level, Shape::Any(ids), i, bit)?;
+                        let group = Some((found.clone(), 0));
+                        self.push_in_group(
+                            DerivationKind::Prefix,
+                            0,
+                            Shape::Any(ids),
+                            i,
+                            bit,
+                            group,
+                        )?;
+                    }
+                    let typo_docs: Vec<&Arc<RoaringBitmap>> = docs.collect();
+                    for level in 1..=2u8 {
+                        let ids: Vec<WordId> = found
+                            .typos
+                            .iter()
+                            .zip(&typo_docs)
+                            .filter(|(t, _)| t.1 == level)
+                            .map(|(t, d)| self.known_word(&t.0, d))
+                            .collect();
+                        if !ids.is_empty() {
+                            let group = Some((found.clone(), usize::from(level)));
+                            self.push_in_group(
+                                DerivationKind::Typo,
+                                level,
+                                Shape::Any(ids),
+                                i,
+                                bit,
+                                group,
+                            )?;
                         }
                     }
                     if term.max_typos >= 1 {

@@ -3,17 +3,21 @@
 //! the candidates with the ranking rules, bucket by bucket, fetching only the documents of the
 //! requested page.
 
-mod cache;
+pub mod cache;
 pub mod columns;
 mod context;
 mod derivations;
+mod digest;
 pub mod distinct;
 pub mod facet_search;
 pub mod facets;
 pub mod matching_words;
+pub mod pins;
 mod positions;
 mod query;
 pub mod ranking;
+#[cfg(test)]
+mod ranking_equivalence;
 #[cfg(test)]
 mod relevance;
 #[cfg(test)]
@@ -28,6 +32,7 @@ use serde_json::{Map, Value};
 pub use context::{AttributeFilter, Scan, SearchContext};
 pub use derivations::{allowed_typos, DerivationKind, Query, Shape};
 pub use matching_words::{MatchingWord, MatchingWords};
+pub use pins::Pin;
 pub use query::{parse, parse_query, ParsedQuery, QueryPart, QueryWord, MAX_QUERY_WORDS};
 
 use crate::analysis::Analyzer;
@@ -71,6 +76,8 @@ pub struct SearchRequest {
     pub distinct: Option<String>,
     /// Return the set of matching documents (`SearchResult::candidate_docs`).
     pub keep_candidates: bool,
+    /// Documents to place at fixed positions (dynamic search rules), most important first.
+    pub pins: Vec<Pin>,
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +89,8 @@ pub struct SearchHit {
     pub ranking_score_details: Option<Map<String, Value>>,
     /// `_geoDistance`: metres to the point of the first `_geoPoint` sort criterion.
     pub geo_distance: Option<u64>,
+    /// The position a pin placed this hit at; `None` for a hit ranked by relevance.
+    pub pinned: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -248,13 +257,27 @@ impl Index {
             words_rule = Some(words);
             candidates
         };
-        let universe = match &request.filter {
-            Some(filter) => {
-                let selected = crate::filter::FilterEvaluator::new(ctx).evaluate(filter)?;
-                universe & selected
-            }
+        let selected = match &request.filter {
+            Some(filter) => Some(crate::filter::FilterEvaluator::new(ctx).evaluate(filter)?),
+            None => None,
+        };
+        let mut universe = match &selected {
+            Some(selected) => universe & selected,
             None => universe,
         };
+        // Pinned documents the filter allows take their own places, whatever the query: they
+        // leave the organic candidates, which are ranked up to the end of the page.
+        let pinned = if request.pins.is_empty() {
+            Vec::new()
+        } else {
+            pins::resolve(ctx, &request.pins, |doc| {
+                selected.as_ref().is_none_or(|s| s.contains(doc))
+            })?
+        };
+        for pin in &pinned {
+            universe.remove(pin.doc);
+        }
+        let rank_from = if pinned.is_empty() { request.offset } else { 0 };
         let mut distinct = match distinct_field {
             Some(field) => Some(distinct::Distinct::new(ctx, field, &universe)?),
             None => None,
@@ -265,6 +288,7 @@ impl Index {
             search: ctx,
             query: &query,
             matches: Default::default(),
+            digests: Default::default(),
             typo_limit: u8::MAX,
             // With every field searchable, Meilisearch weighs all fields the same.
             attribute_count: if ranks.all {
@@ -282,17 +306,18 @@ impl Index {
             &mut rules,
             &universe,
             query.all_terms(),
-            request.offset,
+            rank_from,
             window_end,
             request.deadline,
             scoring,
             distinct.as_mut(),
         )?;
         // Hits are counted, and facets computed, after distinct: one document per value.
-        let candidates = match &mut distinct {
+        let mut candidates = match &mut distinct {
             Some(distinct) => distinct.reduce(&universe),
             None => universe,
         };
+        candidates.extend(pinned.iter().map(|p| p.doc));
         let facet_result = match &facet_names {
             Some(names) => Some(facets::compute(ctx, &candidates, names, &ctx.settings)?),
             None => None,
@@ -302,22 +327,52 @@ impl Index {
             SortCriterion::GeoPoint { lat, lng, .. } => Some((*lat, *lng)),
             SortCriterion::Field { .. } => None,
         });
-        let mut hits = Vec::with_capacity(outcome.documents.len());
-        for (i, id) in outcome.documents.iter().enumerate() {
-            let document = read_source(&ctx.searcher, fields, ctx.address(*id))?;
-            let details = outcome.details.get(i);
-            let (ranking_score, ranking_score_details) = match details {
-                Some(details) if request.compute_scores => (
-                    Some(ranking::global_score(details)),
-                    Some(ranking::details_json(details)),
-                ),
-                _ => (None, None),
+        let slots = if pinned.is_empty() {
+            (0..outcome.documents.len())
+                .map(pins::Slot::Organic)
+                .collect()
+        } else {
+            let positions: Vec<u32> = pinned.iter().map(|p| p.position).collect();
+            pins::merge(
+                &positions,
+                outcome.documents.len(),
+                request.offset,
+                window_end,
+            )
+        };
+        let mut hits = Vec::with_capacity(slots.len());
+        for slot in slots {
+            let (id, scores, pinned_at) = match slot {
+                pins::Slot::Organic(i) => {
+                    let scores = match outcome.details.get(i) {
+                        Some(details) if request.compute_scores => Some((
+                            ranking::global_score(details),
+                            ranking::details_json(details),
+                        )),
+                        _ => None,
+                    };
+                    (outcome.documents[i], scores, None)
+                }
+                // A pin is a placement, not a score: Meilisearch shows it with the full score.
+                pins::Slot::Pinned(i) => {
+                    let pin = pinned[i];
+                    let scores = request
+                        .compute_scores
+                        .then(|| (1.0, pins::details(pin.position)));
+                    (pin.doc, scores, Some(pin.position))
+                }
+            };
+            let document = read_source(&ctx.searcher, fields, ctx.address(id))?;
+            let (ranking_score, ranking_score_details) = match scores {
+                Some((score, details)) => (Some(score), Some(details)),
+                None => (None, None),
             };
             hits.push(SearchHit {
                 geo_distance: geo_target.and_then(|target| geo_distance(&document, target)),
                 document,
                 ranking_score,
                 ranking_score_details,
+                pinned: pinned_at,
             });
         }
         Ok(SearchResult {
@@ -399,6 +454,7 @@ impl Index {
             search: &ctx,
             query: &query,
             matches: Default::default(),
+            digests: Default::default(),
             typo_limit: u8::MAX,
             attribute_count: 1,
         };

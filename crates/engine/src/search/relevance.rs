@@ -196,6 +196,12 @@ fn keystrokes(corpus: &str, index: &Index) {
             .collect();
         std::fs::write(out, lines.join("\n")).unwrap();
     }
+    let (bytes, evictions) = super::cache::usage();
+    let kinds = super::cache::usage_by_kind().map(|b| b >> 20);
+    eprintln!(
+        "{corpus:<9} search caches: {} MiB, {evictions} evictions; MiB by kind (words, derivations, unions, digests, digest unions): {kinds:?}",
+        bytes >> 20
+    );
     times.sort();
     let at = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)].0;
     let total: Duration = times.iter().map(|t| t.0).sum();

@@ -12,7 +12,7 @@ use quarry_engine::Index;
 use serde_json::{json, Map, Value};
 
 use super::SEARCH_IN_INDEX;
-use crate::routes::search::{apply_tenant_filter, perform_search};
+use crate::routes::search::{apply_tenant_filter, perform_search, SearchEnv};
 use crate::AppState;
 
 /// Values of each filterable field shown to the model.
@@ -41,8 +41,8 @@ fn search(
 ) -> Result<Value, ResponseError> {
     let mut query = SearchQuery::from_json(body)?;
     apply_tenant_filter(context, uid, &mut query).map_err(|e| e.0)?;
-    let features = state.scheduler.experimental_features();
-    perform_search(index, &query, &features).map_err(|e| e.0)
+    let env = SearchEnv::of(&state.scheduler);
+    perform_search(index, uid, &query, &env).map_err(|e| e.0)
 }
 
 /// The tool definition sent to the model.

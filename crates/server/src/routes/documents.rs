@@ -9,7 +9,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::Json;
 use quarry_api_types::documents::{
-    AddDocumentsQuery, DeleteBatchRequest, DeleteByFilterRequest, DocumentsQuery,
+    AddDocumentsQuery, CustomMetadataQuery, DeleteBatchRequest, DeleteByFilterRequest,
+    DocumentsQuery,
 };
 use quarry_api_types::Code;
 use quarry_engine::documents::{
@@ -20,7 +21,7 @@ use quarry_engine::settings::attribute_matches;
 use quarry_scheduler::{DocumentMethod, TaskKind};
 use serde_json::{json, Map, Value};
 
-use super::{accepted, blocking, enqueue, index_uid};
+use super::{accepted, blocking, enqueue_with_metadata, index_uid};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{read_body, JsonBody, RawQuery};
 use crate::AppState;
@@ -113,10 +114,12 @@ async fn add_documents(
             allow_index_creation: true,
             skip_creation: params.skip_creation,
         };
-        scheduler.register(kind).map_err(|e| {
-            scheduler.discard_payload(payload);
-            ApiError(e)
-        })
+        scheduler
+            .register_with_metadata(kind, params.custom_metadata)
+            .map_err(|e| {
+                scheduler.discard_payload(payload);
+                ApiError(e)
+            })
     })
     .await?;
     Ok(accepted(&task))
@@ -143,24 +146,29 @@ pub async fn add_or_update(
 pub async fn clear(
     State(state): State<AppState>,
     Path(uid): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult<impl IntoResponse> {
     index_uid(&uid)?;
-    enqueue(&state, TaskKind::DocumentClear { index_uid: uid }).await
+    let metadata = CustomMetadataQuery::from_query_string(&query)?.custom_metadata;
+    enqueue_with_metadata(&state, TaskKind::DocumentClear { index_uid: uid }, metadata).await
 }
 
 pub async fn delete_batch(
     State(state): State<AppState>,
     Path(uid): Path<String>,
+    RawQuery(query): RawQuery,
     JsonBody(body): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
     index_uid(&uid)?;
+    let metadata = CustomMetadataQuery::from_query_string(&query)?.custom_metadata;
     let ids = DeleteBatchRequest::from_json(&body)?.0;
-    enqueue(
+    enqueue_with_metadata(
         &state,
         TaskKind::DocumentDeletion {
             index_uid: uid,
             document_ids: ids,
         },
+        metadata,
     )
     .await
 }
@@ -171,18 +179,21 @@ pub async fn delete_batch(
 pub async fn delete_by_filter(
     State(state): State<AppState>,
     Path(uid): Path<String>,
+    RawQuery(query): RawQuery,
     JsonBody(body): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
     index_uid(&uid)?;
+    let metadata = CustomMetadataQuery::from_query_string(&query)?.custom_metadata;
     let request = DeleteByFilterRequest::from_json(&body)?;
     quarry_engine::filter::parse_filter_json(&request.filter)
         .map_err(|e| ApiError::new(Code::InvalidDocumentFilter, e.message))?;
-    enqueue(
+    enqueue_with_metadata(
         &state,
         TaskKind::DocumentDeletionByFilter {
             index_uid: uid,
             filter: request.filter,
         },
+        metadata,
     )
     .await
 }
@@ -190,15 +201,18 @@ pub async fn delete_by_filter(
 pub async fn delete_one(
     State(state): State<AppState>,
     Path((uid, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult<impl IntoResponse> {
     index_uid(&uid)?;
+    let metadata = CustomMetadataQuery::from_query_string(&query)?.custom_metadata;
     validate_document_id(&id).map_err(|e| ApiError::new(Code::InvalidDocumentId, e.message()))?;
-    enqueue(
+    enqueue_with_metadata(
         &state,
         TaskKind::DocumentDeletion {
             index_uid: uid,
             document_ids: vec![id],
         },
+        metadata,
     )
     .await
 }
@@ -218,9 +232,10 @@ pub async fn get_one(
                 format!("Document `{id}` not found."),
             )
         })?;
-        Ok(Json(Value::Object(select_fields(
+        Ok(Json(Value::Object(with_vectors(
             document,
             query.fields.as_deref(),
+            query.retrieve_vectors,
         ))))
     })
     .await
@@ -303,10 +318,30 @@ async fn documents_page(
             (None, None) => index.documents_page(query.offset, query.limit)?,
         };
         let results: Vec<Value> =
-            documents.into_iter().map(|d| Value::Object(select_fields(d, query.fields.as_deref()))).collect();
+            documents.into_iter().map(|d| Value::Object(with_vectors(d, query.fields.as_deref(), query.retrieve_vectors))).collect();
         Ok(Json(json!({"results": results, "offset": query.offset, "limit": query.limit, "total": total})))
     })
     .await
+}
+
+/// A document as the document and search routes show it: the `fields` selected, and the
+/// reserved `_vectors` field only with `retrieveVectors` (then always, `{}` when the document
+/// gave none: Quarry computes no embeddings), whatever `fields` says, as in Meilisearch.
+pub fn with_vectors(
+    mut document: Map<String, Value>,
+    fields: Option<&[String]>,
+    retrieve_vectors: bool,
+) -> Map<String, Value> {
+    let vectors = document.remove("_vectors");
+    let mut out = select_fields(document, fields);
+    if retrieve_vectors {
+        let vectors = match vectors {
+            Some(Value::Object(vectors)) => vectors,
+            _ => Map::new(),
+        };
+        out.insert("_vectors".into(), Value::Object(vectors));
+    }
+    out
 }
 
 /// Keeps the fields selected by `fields` (names or patterns); all fields when `None`.
@@ -348,10 +383,12 @@ pub fn select_fields(
 pub async fn edit(
     State(state): State<AppState>,
     Path(uid): Path<String>,
+    RawQuery(query): RawQuery,
     JsonBody(body): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
     use quarry_api_types::decode::{decode_string, expect_object, for_each_field, missing_field};
     index_uid(&uid)?;
+    let metadata = CustomMetadataQuery::from_query_string(&query)?.custom_metadata;
     let object = expect_object(&body, Code::BadRequest, "")?;
     let (mut function, mut filter, mut context) = (None, None, None);
     for_each_field(
@@ -400,7 +437,7 @@ pub async fn edit(
             "The context must be an object",
         ));
     }
-    enqueue(
+    enqueue_with_metadata(
         &state,
         TaskKind::DocumentEdition {
             index_uid: uid,
@@ -408,6 +445,7 @@ pub async fn edit(
             context,
             function,
         },
+        metadata,
     )
     .await
 }

@@ -129,7 +129,7 @@ pub async fn stats(
 /// The stats object of one index, shared by `/indexes/{uid}/stats` and `/stats`.
 pub fn index_stats(scheduler: &Scheduler, uid: &str, index: &Index) -> ApiResult<Value> {
     let documents = index.number_of_documents();
-    let size = index.size_on_disk();
+    let size = index.document_store_size();
     Ok(json!({
         "numberOfDocuments": documents,
         "rawDocumentDbSize": size,

@@ -3,6 +3,7 @@
 
 pub(crate) mod chats;
 mod documents;
+mod dynamic_search_rules;
 mod export;
 mod features;
 mod fields;
@@ -108,6 +109,16 @@ pub fn router(state: AppState) -> Router {
                 .patch(webhooks::update)
                 .delete(webhooks::delete),
         )
+        .route(
+            "/dynamic-search-rules",
+            post(dynamic_search_rules::list).delete(dynamic_search_rules::clear),
+        )
+        .route(
+            "/dynamic-search-rules/{uid}",
+            get(dynamic_search_rules::get_one)
+                .patch(dynamic_search_rules::update)
+                .delete(dynamic_search_rules::delete_one),
+        )
         .route("/chats", get(chats::list))
         .route(
             "/chats/{workspace}",
@@ -209,8 +220,20 @@ async fn enqueue(
     state: &AppState,
     kind: TaskKind,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    enqueue_with_metadata(state, kind, None).await
+}
+
+/// [`enqueue`] with the client's `customMetadata` kept on the task.
+async fn enqueue_with_metadata(
+    state: &AppState,
+    kind: TaskKind,
+    custom_metadata: Option<String>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let scheduler = state.scheduler.clone();
-    let task: Task = tokio::task::spawn_blocking(move || scheduler.register(kind)).await??;
+    let task: Task = tokio::task::spawn_blocking(move || {
+        scheduler.register_with_metadata(kind, custom_metadata)
+    })
+    .await??;
     Ok(accepted(&task))
 }
 

@@ -14,13 +14,16 @@ use quarry_api_types::multi_search::{
     inside_query, Federation, MultiSearchQuery, MultiSearchRequest,
 };
 use quarry_api_types::{Code, ResponseError};
+use quarry_engine::search::pins;
 use quarry_scheduler::network::Remote;
 use quarry_scheduler::Feature;
 use serde_json::{json, Map, Value};
 
 use super::blocking;
 use super::remote_search::{self, PROXY_SEARCH_HEADER};
-use super::search::{apply_tenant_filter, engine_request, perform_search};
+use super::search::{
+    apply_rules, apply_tenant_filter, engine_request, search_with_pins, BodyAndPins, SearchEnv,
+};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
@@ -59,28 +62,26 @@ pub async fn multi_search(
     .await
 }
 
-/// Runs one query on its index; an error names the query it came from.
+/// Runs one query on its index; an error names the query it came from. Answers the search's
+/// body and, for each hit, the position a pin placed it at.
 fn run_query(
     state: &AppState,
+    env: &SearchEnv,
     position: usize,
     query: &MultiSearchQuery,
     search: &quarry_api_types::search::SearchQuery,
-) -> ApiResult<Map<String, Value>> {
+) -> ApiResult<BodyAndPins> {
     let in_query = |e: ResponseError| ApiError(inside_query(position, e));
     let index = state.scheduler.index(&query.index_uid).map_err(in_query)?;
-    let features = state.scheduler.experimental_features();
-    match perform_search(&index, search, &features) {
-        Ok(Value::Object(body)) => Ok(body),
-        Ok(other) => unreachable!("a search answers an object, not {other}"),
-        Err(ApiError(e)) => Err(in_query(e)),
-    }
+    search_with_pins(&index, &query.index_uid, search, env).map_err(|ApiError(e)| in_query(e))
 }
 
 /// Without federation: `{"results": [...]}`, one search response per query, in query order.
 fn separate_results(state: &AppState, queries: &[MultiSearchQuery]) -> ApiResult<Value> {
+    let env = SearchEnv::of(&state.scheduler);
     let mut results = Vec::with_capacity(queries.len());
     for (position, query) in queries.iter().enumerate() {
-        let body = run_query(state, position, query, &query.search)?;
+        let (body, _) = run_query(state, &env, position, query, &query.search)?;
         let mut result = Map::with_capacity(body.len() + 1);
         result.insert("indexUid".into(), json!(query.index_uid));
         result.extend(body);
@@ -94,7 +95,33 @@ struct Candidate {
     weighted_score: f64,
     query_position: usize,
     rank: usize,
+    /// Where a dynamic search rule pinned the hit; pinned hits are placed, not ranked.
+    pinned: Option<u32>,
     hit: Map<String, Value>,
+    /// The hit's values of `federation.distinct` (empty without it).
+    distinct_values: Vec<String>,
+}
+
+/// The values of `attribute` (a dotted path) in `hit`, as `federation.distinct` compares them:
+/// each element of an array on its own, strings case-folded as facet values are.
+fn distinct_values(hit: &Map<String, Value>, attribute: &str) -> Vec<String> {
+    fn collect(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Array(items) => items.iter().for_each(|item| collect(item, out)),
+            Value::String(s) => out.push(format!("s{}", s.to_lowercase())),
+            Value::Null | Value::Object(_) => {}
+            other => out.push(format!("v{other}")),
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(value) = hit.get(attribute) {
+        collect(value, &mut out);
+    } else if let Some((head, rest)) = attribute.split_once('.') {
+        if let Some(Value::Object(inner)) = hit.get(head) {
+            out = distinct_values(inner, rest);
+        }
+    }
+    out
 }
 
 /// What the local queries of a federated search found.
@@ -217,7 +244,9 @@ fn federated_results(
     let mut remote_errors = Map::new();
     for (name, group, answer) in answers {
         let sent: Vec<usize> = group.iter().map(|(position, _)| *position).collect();
-        let merged = answer.and_then(|answer| remote_candidates(name, &sent, answer));
+        let merged = answer.and_then(|answer| {
+            remote_candidates(name, &sent, federation.distinct.as_deref(), answer)
+        });
         match merged {
             Ok((hits, total, facets)) => {
                 candidates.extend(hits);
@@ -246,6 +275,10 @@ fn federated_results(
             }
         }
     }
+    // Pinned hits (of every query) take their positions in the merged list, as in one index.
+    let (mut pinned, mut candidates): (Vec<Candidate>, Vec<Candidate>) =
+        candidates.into_iter().partition(|c| c.pinned.is_some());
+    pinned.sort_by_key(|c| c.pinned);
     candidates.sort_by(|a, b| {
         b.weighted_score
             .partial_cmp(&a.weighted_score)
@@ -253,26 +286,65 @@ fn federated_results(
             .then(a.query_position.cmp(&b.query_position))
             .then(a.rank.cmp(&b.rank))
     });
-    let hits: Vec<Value> = candidates
-        .into_iter()
-        .skip(offset)
-        .take(limit)
-        .map(|c| Value::Object(c.hit))
-        .collect();
+    if federation.distinct.is_some() {
+        // One hit per distinct value across every query, the best ranked kept, as in
+        // Meilisearch; each rejected hit is taken off the total.
+        let mut seen = std::collections::HashSet::new();
+        let before = candidates.len();
+        candidates.retain(|c| {
+            let duplicate = c.distinct_values.iter().any(|v| seen.contains(v));
+            if !duplicate {
+                seen.extend(c.distinct_values.iter().cloned());
+            }
+            !duplicate
+        });
+        total_hits = total_hits.saturating_sub((before - candidates.len()) as u64);
+    }
+    let hits: Vec<Value> = if pinned.is_empty() {
+        candidates
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|c| Value::Object(c.hit))
+            .collect()
+    } else {
+        let positions: Vec<u32> = pinned.iter().filter_map(|c| c.pinned).collect();
+        let end = offset.saturating_add(limit);
+        let organic = candidates.len().min(end);
+        let mut pinned: Vec<Option<Candidate>> = pinned.into_iter().map(Some).collect();
+        let mut candidates: Vec<Option<Candidate>> = candidates.into_iter().map(Some).collect();
+        pins::merge(&positions, organic, offset, end)
+            .into_iter()
+            .filter_map(|slot| match slot {
+                pins::Slot::Organic(i) => candidates[i].take(),
+                pins::Slot::Pinned(i) => pinned[i].take(),
+            })
+            .map(|c| Value::Object(c.hit))
+            .collect()
+    };
     let mut body = Map::new();
     body.insert("hits".into(), Value::Array(hits));
     body.insert(
         "processingTimeMs".into(),
         json!(started.elapsed().as_millis() as u64),
     );
+    if federation.show_performance_details {
+        body.insert(
+            "performanceDetails".into(),
+            json!({ "federated search": format!("{:.2?}", started.elapsed()) }),
+        );
+    }
     if federation.is_finite_pagination() {
-        let total_pages = if limit == 0 {
+        let hits_per_page = federation
+            .hits_per_page
+            .unwrap_or(quarry_api_types::search::DEFAULT_LIMIT);
+        let total_pages = if hits_per_page == 0 {
             0
         } else {
-            (total_hits as usize).div_ceil(limit)
+            (total_hits as usize).div_ceil(hits_per_page)
         };
-        body.insert("hitsPerPage".into(), json!(limit));
-        body.insert("page".into(), json!(federation.page.unwrap_or(1).max(1)));
+        body.insert("hitsPerPage".into(), json!(hits_per_page));
+        body.insert("page".into(), json!(federation.page.unwrap_or(1)));
         body.insert("totalPages".into(), json!(total_pages));
         body.insert("totalHits".into(), json!(total_hits));
     } else {
@@ -323,6 +395,7 @@ fn local_candidates(
     is_proxy: bool,
     local_name: Option<&Value>,
 ) -> ApiResult<LocalPart> {
+    let env = SearchEnv::of(&state.scheduler);
     let mut part = LocalPart {
         candidates: Vec::new(),
         total_hits: 0,
@@ -340,7 +413,22 @@ fn local_candidates(
         search.show_ranking_score = true;
         // Facets of an index are computed over the documents of every query on it (below).
         search.facets = None;
-        let mut body = run_query(state, request_position, query, &search)?;
+        // `federation.distinct` applies to each query, and its values are needed for merging
+        // even when the query does not retrieve the attribute.
+        let mut strip_distinct = false;
+        if let Some(distinct) = &federation.distinct {
+            search.distinct = Some(distinct.clone());
+            if let Some(retrieve) = &mut search.attributes_to_retrieve {
+                if !retrieve
+                    .iter()
+                    .any(|a| a == "*" || quarry_engine::settings::attribute_matches(a, distinct))
+                {
+                    retrieve.push(distinct.clone());
+                    strip_distinct = true;
+                }
+            }
+        }
+        let (mut body, pinned) = run_query(state, &env, request_position, query, &search)?;
         part.total_hits += body
             .get("estimatedTotalHits")
             .and_then(Value::as_u64)
@@ -370,17 +458,33 @@ fn local_candidates(
             if let Some(name) = local_name {
                 federation_info["remote"] = name.clone();
             }
+            let pinned = pinned.get(rank).copied().flatten();
             if is_proxy {
                 // What a Meilisearch caller needs to merge this hit with others.
                 federation_info["weightedScoreValues"] =
                     json!([{ "weightedScore": weighted_score }]);
+                if let Some(position) = pinned {
+                    federation_info["pinnedPosition"] = json!(position);
+                }
             }
             hit.insert("_federation".into(), federation_info);
+            let distinct_values = match &federation.distinct {
+                Some(distinct) => {
+                    let values = distinct_values(&hit, distinct);
+                    if strip_distinct {
+                        hit.remove(distinct.split('.').next().unwrap_or(distinct));
+                    }
+                    values
+                }
+                None => Vec::new(),
+            };
             part.candidates.push(Candidate {
                 weighted_score,
                 query_position: position,
                 rank,
+                pinned,
                 hit,
+                distinct_values,
             });
         }
     }
@@ -397,7 +501,7 @@ fn local_candidates(
         let (distribution, stats) = if facets.is_empty() {
             (json!({}), json!({}))
         } else {
-            let result = union_facets(state, &on_index, facets)
+            let result = union_facets(state, &env, &on_index, facets)
                 .map_err(|ApiError(e)| ApiError(inside_query(first_position, e)))?;
             (
                 Value::Object(result.distribution),
@@ -416,6 +520,7 @@ fn local_candidates(
 fn remote_candidates(
     name: &str,
     sent: &[usize],
+    distinct: Option<&str>,
     mut answer: Map<String, Value>,
 ) -> Result<(Vec<Candidate>, u64, RemoteFacets), ResponseError> {
     let hits = match answer.remove("hits") {
@@ -427,12 +532,18 @@ fn remote_candidates(
         let Value::Object(mut hit) = hit else {
             continue;
         };
-        let (weighted_score, query_position) = remote_search::remote_hit(&mut hit, name, sent)?;
+        let (weighted_score, query_position, pinned) =
+            remote_search::remote_hit(&mut hit, name, sent)?;
+        let distinct_values = distinct
+            .map(|d| distinct_values(&hit, d))
+            .unwrap_or_default();
         candidates.push(Candidate {
             weighted_score,
             query_position,
             rank,
+            pinned,
             hit,
+            distinct_values,
         });
     }
     let total = answer
@@ -456,16 +567,20 @@ fn remote_candidates(
 /// The facets of every document matched by at least one of `queries` (all on one index).
 fn union_facets(
     state: &AppState,
+    env: &SearchEnv,
     queries: &[(usize, &MultiSearchQuery)],
     facets: &[String],
 ) -> ApiResult<quarry_engine::search::facets::FacetResult> {
-    let index = state.scheduler.index(&queries[0].1.index_uid)?;
+    let uid = &queries[0].1.index_uid;
+    let index = state.scheduler.index(uid)?;
     let settings = index.settings();
     let started = Instant::now();
     let mut requests = Vec::with_capacity(queries.len());
     for (position, query) in queries {
-        let request = engine_request(&settings, &query.search, started)
+        let mut request = engine_request(&settings, &query.search, started)
             .map_err(|ApiError(e)| ApiError(inside_query(*position, e)))?;
+        // Pinned documents are candidates too, so they are counted.
+        apply_rules(&mut request, uid, &settings, query.search.q.as_deref(), env);
         requests.push(request);
     }
     Ok(index.facets_of_union(&requests, facets)?)

@@ -65,6 +65,9 @@ pub fn request_body(
     if !facets.is_empty() {
         remote_federation["facetsByIndex"] = Value::Object(facets);
     }
+    if let Some(distinct) = &federation.distinct {
+        remote_federation["distinct"] = json!(distinct);
+    }
     json!({"federation": remote_federation, "queries": forwarded})
 }
 
@@ -148,13 +151,14 @@ fn timeout() -> ResponseError {
     )
 }
 
-/// One hit of a remote: its weighted score and the caller's query position it answers, read
-/// from its `_federation`, which gets the remote's name.
+/// One hit of a remote: its weighted score, the caller's query position it answers and the
+/// position a dynamic search rule of the remote pinned it at (`pinnedPosition`), read from its
+/// `_federation`, which gets the remote's name.
 pub fn remote_hit(
     hit: &mut Map<String, Value>,
     remote: &str,
     sent_positions: &[usize],
-) -> Result<(f64, usize), ResponseError> {
+) -> Result<(f64, usize, Option<u32>), ResponseError> {
     let missing = |path: &str| {
         ResponseError::new(
             Code::RemoteBadResponse,
@@ -181,5 +185,9 @@ pub fn remote_hit(
     federation.insert("queriesPosition".into(), json!(position));
     federation.insert("remote".into(), json!(remote));
     federation.remove("weightedScoreValues");
-    Ok((score, position))
+    let pinned = federation
+        .remove("pinnedPosition")
+        .and_then(|p| p.as_u64())
+        .and_then(|p| u32::try_from(p).ok());
+    Ok((score, position, pinned))
 }

@@ -1,6 +1,7 @@
 //! The search routes: decode the request, run it on the engine off the async runtime, and
 //! shape hits and pagination the way Meilisearch answers.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Path, State};
@@ -13,7 +14,8 @@ use quarry_engine::filter::parse_filter_checked;
 use quarry_engine::format::{format_document, FormatOptions};
 use quarry_engine::search::{MatchingStrategy, SearchRequest};
 use quarry_engine::Index;
-use quarry_scheduler::{ExperimentalFeatures, Feature};
+use quarry_scheduler::dynamic_search_rules::{RuleSet, SearchFacts};
+use quarry_scheduler::{ExperimentalFeatures, Feature, Scheduler};
 use serde_json::{json, Map, Value};
 
 use super::documents::select_fields;
@@ -115,12 +117,47 @@ fn and_filters(forced: &Value, own: &Value) -> Value {
     ))
 }
 
+/// What a search needs of the instance besides its index: the experimental features, and the
+/// dynamic search rules while their feature is on (Meilisearch ignores the rules otherwise).
+#[derive(Clone)]
+pub struct SearchEnv {
+    pub features: ExperimentalFeatures,
+    pub rules: Option<Arc<RuleSet>>,
+}
+
+impl SearchEnv {
+    pub fn of(scheduler: &Scheduler) -> SearchEnv {
+        let features = scheduler.experimental_features();
+        let rules = features
+            .is_enabled(Feature::DynamicSearchRules)
+            .then(|| scheduler.dynamic_search_rules())
+            .filter(|rules| !rules.is_empty());
+        SearchEnv { features, rules }
+    }
+}
+
+/// Adds to `request` the pins of the rules that apply to this search of `uid`.
+pub fn apply_rules(
+    request: &mut SearchRequest,
+    uid: &str,
+    settings: &quarry_engine::IndexSettings,
+    q: Option<&str>,
+    env: &SearchEnv,
+) {
+    let Some(rules) = &env.rules else {
+        return;
+    };
+    let now = quarry_scheduler::dynamic_search_rules::now();
+    let facts = SearchFacts::new(uid, settings, q, request.filter.as_ref(), now);
+    request.pins = rules.pins_for(&facts);
+}
+
 async fn run(state: AppState, uid: String, query: SearchQuery) -> ApiResult<Json<Value>> {
     blocking(move || {
         let index = state.scheduler.index(&uid)?;
         let started = Instant::now();
-        let features = state.scheduler.experimental_features();
-        let result = perform_search(&index, &query, &features);
+        let env = SearchEnv::of(&state.scheduler);
+        let result = perform_search(&index, &uid, &query, &env);
         let elapsed = started.elapsed();
         crate::metrics::registry().observe_search(elapsed.as_secs_f64());
         if let Some(threshold) = state.config.slow_search_ms {
@@ -245,8 +282,11 @@ pub fn engine_request(
         let hits_per_page = query
             .hits_per_page
             .unwrap_or(quarry_api_types::search::DEFAULT_LIMIT);
-        let page = query.page.unwrap_or(1).max(1);
-        ((page - 1).saturating_mul(hits_per_page), hits_per_page)
+        // Page 0 is valid and holds no hits, as in Meilisearch.
+        match query.page.unwrap_or(1).checked_sub(1) {
+            Some(before) => (before.saturating_mul(hits_per_page), hits_per_page),
+            None => (0, 0),
+        }
     } else {
         (query.offset_or_default(), query.limit_or_default())
     };
@@ -269,34 +309,65 @@ pub fn engine_request(
         sort: query.sort.clone(),
         distinct: query.distinct.clone(),
         keep_candidates: false,
+        pins: Vec::new(),
     })
 }
 
-/// Runs one search and builds its response body.
+/// Runs one search of the index `uid` and builds its response body.
 pub fn perform_search(
     index: &Index,
+    uid: &str,
     query: &SearchQuery,
-    features: &ExperimentalFeatures,
+    env: &SearchEnv,
 ) -> ApiResult<Value> {
+    search_with_pins(index, uid, query, env).map(|(body, _)| Value::Object(body))
+}
+
+/// A search's response body and, for each of its hits, the position a pin placed it at
+/// (`None` for a ranked hit).
+pub type BodyAndPins = (Map<String, Value>, Vec<Option<u32>>);
+
+/// [`perform_search`], also answering where pins placed hits: federated searches merge pinned
+/// and ranked hits differently.
+pub fn search_with_pins(
+    index: &Index,
+    uid: &str,
+    query: &SearchQuery,
+    env: &SearchEnv,
+) -> ApiResult<BodyAndPins> {
     let started = Instant::now();
     let settings = index.settings();
     if let Some(filter) = &query.filter {
-        check_contains_operator(filter, features)?;
+        check_contains_operator(filter, &env.features)?;
     }
     let max_total_hits = settings.pagination.max_total_hits;
-    let request = engine_request(&settings, query, started)?;
+    let mut request = engine_request(&settings, query, started)?;
+    apply_rules(&mut request, uid, &settings, query.q.as_deref(), env);
     let (offset, limit) = (request.offset, request.limit);
+    let engine_started = Instant::now();
     let result = index.search(&request)?;
+    let engine_time = engine_started.elapsed();
+    let format_started = Instant::now();
+    let pinned: Vec<Option<u32>> = result.hits.iter().map(|hit| hit.pinned).collect();
     let displayed = settings.displayed_attributes.clone();
     let format = format_options(query);
     let analyzer = format.as_ref().map(|_| Analyzer::new(&settings));
     let hits: Vec<Value> = result
         .hits
         .into_iter()
-        .map(|hit| {
+        .map(|mut hit| {
+            let vectors = hit.document.remove("_vectors");
             let visible = select_fields(hit.document, displayed.as_deref());
             let mut out: Map<String, Value> =
                 select_fields(visible.clone(), query.attributes_to_retrieve.as_deref());
+            if query.retrieve_vectors {
+                // Reserved, shown only on demand, whatever `attributesToRetrieve` says.
+                let vectors = match vectors {
+                    Some(Value::Object(vectors)) => vectors,
+                    _ => Map::new(),
+                };
+                out.insert("_vectors".into(), Value::Object(vectors));
+            }
             if let Some(distance) = hit.geo_distance {
                 out.insert("_geoDistance".into(), json!(distance));
             }
@@ -325,6 +396,7 @@ pub fn perform_search(
             Value::Object(out)
         })
         .collect();
+    let format_time = format_started.elapsed();
     let mut body = Map::new();
     body.insert("hits".into(), Value::Array(hits));
     body.insert("query".into(), json!(query.q.clone().unwrap_or_default()));
@@ -333,7 +405,9 @@ pub fn perform_search(
         json!(started.elapsed().as_millis() as u64),
     );
     if query.is_finite_pagination() {
-        let hits_per_page = limit;
+        let hits_per_page = query
+            .hits_per_page
+            .unwrap_or(quarry_api_types::search::DEFAULT_LIMIT);
         let total_hits = (result.candidates as usize).min(max_total_hits);
         let total_pages = if hits_per_page == 0 {
             0
@@ -341,7 +415,7 @@ pub fn perform_search(
             total_hits.div_ceil(hits_per_page)
         };
         body.insert("hitsPerPage".into(), json!(hits_per_page));
-        body.insert("page".into(), json!(query.page.unwrap_or(1).max(1)));
+        body.insert("page".into(), json!(query.page.unwrap_or(1)));
         body.insert("totalPages".into(), json!(total_pages));
         body.insert("totalHits".into(), json!(total_hits));
     } else {
@@ -359,7 +433,18 @@ pub fn perform_search(
     if result.degraded {
         body.insert("degraded".into(), json!(true));
     }
-    Ok(Value::Object(body))
+    if query.show_performance_details {
+        // The steps Quarry times, named and written as Meilisearch writes its own (`1.23ms`).
+        body.insert(
+            "performanceDetails".into(),
+            json!({
+                "search": format!("{:.2?}", started.elapsed()),
+                "search > keyword search": format!("{engine_time:.2?}"),
+                "search > format": format!("{format_time:.2?}"),
+            }),
+        );
+    }
+    Ok((body, pinned))
 }
 
 /// What the formatter is asked to do, or `None` when the request wants no formatting at all.
@@ -392,29 +477,25 @@ fn format_options(query: &SearchQuery) -> Option<FormatOptions> {
 }
 
 /// The fields `_formatted` shows: those retrieved plus those highlighted or cropped, among the
-/// displayed ones.
+/// displayed ones. `*` in the highlight or crop list means every displayed attribute, retrieved
+/// or not, as in Meilisearch.
 fn formatting_source(visible: Map<String, Value>, query: &SearchQuery) -> Map<String, Value> {
     let Some(retrieve) = &query.attributes_to_retrieve else {
         return visible;
     };
-    // `*` in the highlight or crop lists means "every retrieved attribute", not more fields.
+    let highlighted = query.attributes_to_highlight.iter().flatten().cloned();
+    let cropped = query
+        .attributes_to_crop
+        .iter()
+        .flatten()
+        .map(|c| c.rsplit_once(':').map_or(c.clone(), |(n, _)| n.to_string()));
     let mut wanted = retrieve.clone();
-    wanted.extend(
-        query
-            .attributes_to_highlight
-            .iter()
-            .flatten()
-            .filter(|a| *a != "*")
-            .cloned(),
-    );
-    wanted.extend(
-        query
-            .attributes_to_crop
-            .iter()
-            .flatten()
-            .map(|c| c.rsplit_once(':').map_or(c.clone(), |(n, _)| n.to_string()))
-            .filter(|a| a != "*"),
-    );
+    for name in highlighted.chain(cropped) {
+        if name == "*" {
+            return visible;
+        }
+        wanted.push(name);
+    }
     select_fields(visible, Some(&wanted))
 }
 

@@ -2,13 +2,21 @@
 //! query terms are found in more important attributes, in the order of `searchableAttributes`,
 //! come first. The cost of a document is the sum, over the terms in play, of the rank of the
 //! best attribute the term is found in.
+//!
+//! The sets of the derivations' digests (`search/digest.rs`) say in which attributes each word
+//! is, so the buckets are set operations (`SumOfCosts`); positions are read only when a
+//! derivation is a sequence (phrase, split) or the index has more ranks than digests keep.
 
 use roaring::RoaringBitmap;
 
-use super::cost::{active_terms, per_term, CostBuckets};
+use std::sync::Arc;
+
+use super::cost::{active_terms, per_term, CostBuckets, Far, SetBuckets, TermCost};
 use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
 use crate::error::Result;
 use crate::index::attribute_of;
+use crate::search::context::AttributeFilter;
+use crate::search::digest::{Digest, RANK_SLOTS};
 use crate::search::positions::Occurrence;
 use crate::search::positions::Scope;
 
@@ -19,6 +27,8 @@ pub struct AttributeRankRule {
     terms: Vec<u8>,
     max_cost: u32,
     buckets: CostBuckets,
+    /// The buckets from digests, when every derivation in play has one.
+    sets: Option<SetBuckets>,
 }
 
 impl AttributeRankRule {
@@ -29,6 +39,7 @@ impl AttributeRankRule {
             terms: Vec::new(),
             max_cost: 0,
             buckets: CostBuckets::default(),
+            sets: None,
         }
     }
 }
@@ -61,7 +72,13 @@ impl RankingRule for AttributeRankRule {
         self.terms = active_terms(mask, ctx.query.terms.len()).collect();
         let worst = ctx.attribute_count.saturating_sub(1);
         self.max_cost = worst * self.terms.len() as u32;
-        self.buckets.start(universe, self.max_cost == 0);
+        self.sets = None;
+        if self.max_cost > 0 && (worst as usize) <= RANK_SLOTS {
+            self.sets = from_digests(ctx, universe, mask, &self.terms, worst)?;
+        }
+        if self.sets.is_none() {
+            self.buckets.start(universe, self.max_cost == 0);
+        }
         Ok(())
     }
 
@@ -71,6 +88,17 @@ impl RankingRule for AttributeRankRule {
         universe: &RoaringBitmap,
     ) -> Result<Option<Bucket>> {
         let combined = self.combined;
+        let detail = |cost: u32, max_cost: u32| Detail::AttributeRank {
+            rank: Rank::from_cost(cost, max_cost),
+            combined,
+        };
+        if let Some(sets) = &mut self.sets {
+            return Ok(sets.next(ctx, universe)?.map(|(cost, docs)| Bucket {
+                docs,
+                mask: self.mask,
+                detail: detail(cost, self.max_cost),
+            }));
+        }
         let terms = &self.terms;
         let worst = ctx.attribute_count.saturating_sub(1);
         let next = self.buckets.next_by_matches(
@@ -83,10 +111,69 @@ impl RankingRule for AttributeRankRule {
         Ok(next.map(|(cost, docs)| Bucket {
             docs,
             mask: self.mask,
-            detail: Detail::AttributeRank {
-                rank: Rank::from_cost(cost, self.max_cost),
-                combined,
-            },
+            detail: detail(cost, self.max_cost),
         }))
     }
+
+    fn end(&mut self) {
+        self.sets = None;
+    }
+}
+
+/// The attribute buckets from the digests of the derivations in play: per term, the documents
+/// whose best attribute is at most each rank, the worst rank standing for every later one.
+fn from_digests(
+    ctx: &mut RankCtx<'_>,
+    universe: &RoaringBitmap,
+    mask: u16,
+    terms: &[u8],
+    worst: u32,
+) -> Result<Option<SetBuckets>> {
+    let Some(per_term) = ctx.term_digests(terms, mask, true)? else {
+        return Ok(None);
+    };
+    let query = ctx.query;
+    let mut costs = Vec::with_capacity(per_term.len());
+    for term in per_term {
+        // Per derivation, the ranks its matches may come from.
+        let sources: Vec<(Arc<Digest>, Option<Arc<AttributeFilter>>)> = term
+            .derivations
+            .into_iter()
+            .map(|(i, digest)| (digest, query.derivations[i].filter.clone()))
+            .collect();
+        let within = universe.clone();
+        costs.push(TermCost {
+            max: worst,
+            reach: Box::new(move |rank| {
+                let mut found = RoaringBitmap::new();
+                let allowed = sources
+                    .iter()
+                    .filter(|(_, f)| f.as_ref().is_none_or(|f| f.allows(rank << 16)));
+                for (digest, _) in allowed {
+                    if let Some(docs) = digest.ranks.get(rank as usize) {
+                        found |= docs & &within;
+                    }
+                }
+                found
+            }),
+        });
+    }
+    // Digests know every attribute up to the worst: no document needs its positions read.
+    let max_cost = worst * terms.len() as u32;
+    let none = Far {
+        now: RoaringBitmap::new(),
+        later: RoaringBitmap::new(),
+        from: max_cost,
+    };
+    let buckets = SetBuckets::new(
+        ctx,
+        universe,
+        none,
+        mask,
+        costs,
+        max_cost,
+        false,
+        Box::new(move |_, _, _| max_cost),
+    )?;
+    Ok(Some(buckets))
 }

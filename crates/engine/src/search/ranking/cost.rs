@@ -93,7 +93,9 @@ impl CostBuckets {
             if self.pending.is_empty() {
                 return Ok(None);
             }
-            let size = if self.pending.len() > 4 * u64::from(CHUNK) {
+            let size = if super::reference_ranking() {
+                u32::MAX
+            } else if self.pending.len() > 4 * u64::from(CHUNK) {
                 CHUNK / 8
             } else {
                 CHUNK
@@ -143,5 +145,249 @@ pub fn per_term<'o>(occurrences: &'o [Occurrence], mask: u16, out: &mut [&'o [Oc
         if (term as usize) < 16 && mask & (1 << term) != 0 {
             out[term as usize] = &occurrences[begin..i];
         }
+    }
+}
+
+/// Gives, for a cost `k`, documents with a cost of at most `k` for one term, including at least
+/// those of cost exactly `k` (it may give documents beyond the universe).
+pub type Reach = Box<dyn FnMut(u32) -> RoaringBitmap>;
+
+/// One term's cost, as sets: `reach` is asked for `k = 0, 1, 2...` in turn, up to `max`, which
+/// every document has at most.
+pub struct TermCost {
+    pub max: u32,
+    pub reach: Reach,
+}
+
+/// One term's levels, computed as far as asked.
+struct TermLevels {
+    cost: TermCost,
+    /// `exactly[k]`: documents of the universe whose cost for the term is exactly `k`.
+    exactly: Vec<RoaringBitmap>,
+    /// Documents of the universe with a level so far.
+    seen: RoaringBitmap,
+}
+
+impl TermLevels {
+    /// Computes the levels up to `k` (the last one, `max`, takes every document left).
+    fn reach_to(&mut self, k: u32, universe: &RoaringBitmap) {
+        let k = k.min(self.cost.max);
+        while self.exactly.len() <= k as usize {
+            let level = self.exactly.len() as u32;
+            let fresh = if level >= self.cost.max {
+                universe - &self.seen
+            } else {
+                let mut fresh = (self.cost.reach)(level) & universe;
+                fresh -= &self.seen;
+                fresh
+            };
+            self.seen |= &fresh;
+            self.exactly.push(fresh);
+        }
+    }
+
+    fn exactly(&self, k: u32) -> Option<&RoaringBitmap> {
+        self.exactly.get(k as usize)
+    }
+}
+
+/// Costs that are sums of per-term costs, from sets alone ([`TermCost`]): the documents with a
+/// total of exactly `b` over the first `j` terms are those with `k` for term `j` and `b - k`
+/// over the others, for every `k`, memoized. Every set involved partitions the universe, so a
+/// page costs the levels it reaches, not the universe again for each total.
+pub struct SumOfCosts {
+    universe: RoaringBitmap,
+    terms: Vec<TermLevels>,
+    /// `memo[j][b]` for `j >= 2`.
+    memo: Vec<Vec<Option<RoaringBitmap>>>,
+}
+
+impl SumOfCosts {
+    pub fn new(universe: &RoaringBitmap, terms: Vec<TermCost>) -> SumOfCosts {
+        let count = terms.len();
+        SumOfCosts {
+            universe: universe.clone(),
+            terms: terms
+                .into_iter()
+                .map(|cost| TermLevels {
+                    cost,
+                    exactly: Vec::new(),
+                    seen: RoaringBitmap::new(),
+                })
+                .collect(),
+            memo: vec![Vec::new(); count + 1],
+        }
+    }
+
+    /// Documents whose total over the first `j` terms (`j >= 1`) is exactly `budget`.
+    fn total(&mut self, j: usize, budget: u32) -> RoaringBitmap {
+        if j == 1 {
+            self.terms[0].reach_to(budget, &self.universe);
+            return self.terms[0].exactly(budget).cloned().unwrap_or_default();
+        }
+        if let Some(Some(docs)) = self.memo[j].get(budget as usize) {
+            return docs.clone();
+        }
+        self.terms[j - 1].reach_to(budget, &self.universe);
+        let max = self.terms[j - 1].cost.max;
+        let mut docs = RoaringBitmap::new();
+        for k in 0..=budget.min(max) {
+            if self.terms[j - 1]
+                .exactly(k)
+                .is_none_or(RoaringBitmap::is_empty)
+            {
+                continue;
+            }
+            let rest = budget - k;
+            let part = if j == 2 {
+                self.terms[0].reach_to(rest, &self.universe);
+                match self.terms[0].exactly(rest) {
+                    Some(before) => before & &self.terms[1].exactly[k as usize],
+                    None => continue,
+                }
+            } else {
+                let before = self.total(j - 1, rest);
+                before & &self.terms[j - 1].exactly[k as usize]
+            };
+            docs |= part;
+        }
+        let slot = budget as usize;
+        if self.memo[j].len() <= slot {
+            self.memo[j].resize(slot + 1, None);
+        }
+        self.memo[j][slot] = Some(docs.clone());
+        docs
+    }
+
+    /// The documents of `universe` whose total cost is exactly `total`.
+    pub fn exactly(&mut self, total: u32, universe: &RoaringBitmap) -> RoaringBitmap {
+        let terms = self.terms.len();
+        if terms == 0 {
+            return if total == 0 {
+                universe.clone()
+            } else {
+                RoaringBitmap::new()
+            };
+        }
+        self.total(terms, total) & universe
+    }
+}
+
+/// A rule's cost of one document from its matches (and value ends), as the positions path
+/// computes it.
+pub type DocumentCost = Box<dyn Fn(&[Occurrence], &[u32], Scope) -> u32>;
+
+/// Documents the digests cannot place, for [`SetBuckets`].
+pub struct Far {
+    /// Costed from their positions when the rule starts.
+    pub now: RoaringBitmap,
+    /// Costed from their positions once the totals reach `from`: below it, the sets already
+    /// tell their cost (their matches beyond the digests can only cost `from` or more).
+    pub later: RoaringBitmap,
+    pub from: u32,
+}
+
+/// The buckets of a rule from sets where the digests can tell (through [`SumOfCosts`]), and from
+/// positions for the documents they cannot place ([`Far`]), merged in by cost.
+pub struct SetBuckets {
+    sets: SumOfCosts,
+    far: Far,
+    /// Far documents costed so far, by cost.
+    costed: Vec<RoaringBitmap>,
+    later_costed: bool,
+    mask: u16,
+    cost: DocumentCost,
+    with_ends: bool,
+    next: u32,
+    max_cost: u32,
+}
+
+impl SetBuckets {
+    /// `cost` is the rule's cost of one document from positions; `with_ends`: it needs the
+    /// value ends too.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+        far: Far,
+        mask: u16,
+        terms: Vec<TermCost>,
+        max_cost: u32,
+        with_ends: bool,
+        cost: DocumentCost,
+    ) -> Result<SetBuckets> {
+        let now = far.now & universe;
+        let later = (far.later & universe) - &now;
+        let far = Far {
+            now,
+            later,
+            from: far.from,
+        };
+        let sets = SumOfCosts::new(&(universe - &far.now), terms);
+        let mut buckets = SetBuckets {
+            sets,
+            costed: vec![RoaringBitmap::new(); max_cost as usize + 1],
+            later_costed: false,
+            mask,
+            cost,
+            with_ends,
+            next: 0,
+            max_cost,
+            far,
+        };
+        let now = buckets.far.now.clone();
+        buckets.cost_from_positions(ctx, &now)?;
+        Ok(buckets)
+    }
+
+    fn cost_from_positions(&mut self, ctx: &mut RankCtx<'_>, docs: &RoaringBitmap) -> Result<()> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        ctx.matches.ensure(ctx.search, ctx.query, docs)?;
+        if self.with_ends {
+            ctx.matches.ensure_ends(ctx.search, docs)?;
+        }
+        let scope = Scope {
+            mask: self.mask,
+            typo_limit: ctx.typo_limit,
+        };
+        for doc in docs {
+            let ends = if self.with_ends {
+                ctx.matches.value_ends(doc)
+            } else {
+                &[]
+            };
+            let c = (self.cost)(ctx.matches.get(doc), ends, scope).min(self.max_cost);
+            self.costed[c as usize].insert(doc);
+        }
+        Ok(())
+    }
+
+    /// The next cheapest documents of `universe` (what is left), with their cost.
+    pub fn next(
+        &mut self,
+        ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+    ) -> Result<Option<(u32, RoaringBitmap)>> {
+        while self.next <= self.max_cost && !universe.is_empty() {
+            let cost = self.next;
+            if cost >= self.far.from && !self.later_costed {
+                self.later_costed = true;
+                let later = &self.far.later & universe;
+                self.cost_from_positions(ctx, &later)?;
+            }
+            self.next += 1;
+            let mut docs = if self.later_costed {
+                self.sets.exactly(cost, &(universe - &self.far.later))
+            } else {
+                self.sets.exactly(cost, universe)
+            };
+            docs |= &self.costed[cost as usize] & universe;
+            if !docs.is_empty() {
+                return Ok(Some((cost, docs)));
+            }
+        }
+        Ok(None)
     }
 }

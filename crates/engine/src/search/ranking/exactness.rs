@@ -7,6 +7,12 @@
 //! typed, then a value that is the query once its words are completed or corrected ("madagasca"
 //! finds the film "Madagascar" before "Madagascar: Escape 2 Africa"); and within a class, words
 //! completed by fewer letters come first. Known-item searches typed in a hurry land on the item.
+//!
+//! With one term in play (most keystrokes), every class is a set operation on the digests of
+//! the term's words (`search/digest.rs`: where each word starts a value or is a whole value);
+//! several terms must follow each other, which positions tell.
+
+use std::collections::BTreeMap;
 
 use roaring::RoaringBitmap;
 
@@ -15,6 +21,8 @@ use super::{Bucket, Detail, MatchType, RankCtx, RankingRule};
 use crate::analysis::HARD_SEPARATOR_GAP;
 use crate::error::Result;
 use crate::index::word_position_of;
+use crate::search::derivations::Shape;
+use crate::search::digest::{union, word_digest, Digest};
 use crate::search::positions::Occurrence;
 use crate::search::positions::Scope;
 
@@ -28,6 +36,169 @@ pub struct ExactnessRule {
     mask: u16,
     terms: Vec<u8>,
     buckets: CostBuckets,
+    /// With one term whose derivations all have digests: its classes from sets.
+    single: Option<SingleTerm>,
+}
+
+/// One class of a single term, in cost order.
+#[derive(Debug, Clone, Copy)]
+enum Class {
+    /// A value is the word as typed.
+    ExactWhole,
+    /// A value is a word of the term adding this many letters.
+    Whole(u32),
+    /// A value starts with the word as typed.
+    ExactStart,
+    /// A value starts with a word of the term adding this many letters.
+    Start(u32),
+    /// The word as typed is somewhere.
+    ExactAnywhere,
+    /// No word as typed; the fewest letters added by a word of the term is 0 (or no word of
+    /// the term counts here).
+    AddingNone,
+    /// No word as typed; the fewest letters added by a word of the term is this many.
+    Adding(u32),
+}
+
+/// The words of a single term, grouped by how they may rank it, and the classes still to hand
+/// out.
+struct SingleTerm {
+    /// The term as typed.
+    exact: Vec<u32>,
+    /// Every word of the term, by the letters it adds to what was typed.
+    by_extra: BTreeMap<u32, Vec<u32>>,
+    classes: std::vec::IntoIter<Class>,
+}
+
+impl SingleTerm {
+    /// The classes of a single term from its words' digests, in cost order: a value that is the
+    /// word as typed, a value that is one of its words (fewest letters added first), a value
+    /// starting with the word as typed, then with one of its words, then documents containing
+    /// it as typed, then the others by the fewest letters their words add. `None` when a
+    /// derivation in play needs positions.
+    fn new(ctx: &mut RankCtx<'_>, mask: u16, term: u8) -> Result<Option<SingleTerm>> {
+        let Some(per_term) = ctx.term_digests(&[term], mask, false)? else {
+            return Ok(None);
+        };
+        let query = ctx.query;
+        let mut exact = Vec::new();
+        let mut by_extra: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for (i, _) in &per_term[0].derivations {
+            let d = &query.derivations[*i];
+            let Shape::Any(words) = &d.shape else {
+                return Ok(None);
+            };
+            let typed: usize = (0..16u8)
+                .filter(|t| d.covers & (1 << t) != 0)
+                .map(|t| query.terms[t as usize].text.chars().count())
+                .sum();
+            for &w in words {
+                let letters = query.words[w as usize].chars().count();
+                let extra = (letters.saturating_sub(typed).min(255) as u32).min(CLASS - 1);
+                if d.is_exact() {
+                    exact.push(w);
+                }
+                by_extra.entry(extra).or_default().push(w);
+            }
+        }
+        let extras: Vec<u32> = by_extra.keys().copied().collect();
+        let mut classes = vec![Class::ExactWhole];
+        classes.extend(extras.iter().map(|e| Class::Whole(*e)));
+        classes.push(Class::ExactStart);
+        classes.extend(extras.iter().map(|e| Class::Start(*e)));
+        classes.push(Class::ExactAnywhere);
+        classes.push(Class::AddingNone);
+        classes.extend(extras.iter().filter(|e| **e > 0).map(|e| Class::Adding(*e)));
+        Ok(Some(SingleTerm {
+            exact,
+            by_extra,
+            classes: classes.into_iter(),
+        }))
+    }
+
+    fn cost(class: Class) -> u32 {
+        match class {
+            Class::ExactWhole => 0,
+            Class::Whole(extra) => CLASS + extra,
+            Class::ExactStart => 2 * CLASS,
+            Class::Start(extra) => 3 * CLASS + extra,
+            Class::ExactAnywhere => NO_EXACT_MATCH * CLASS,
+            Class::AddingNone => (NO_EXACT_MATCH + 1) * CLASS,
+            Class::Adding(extra) => (NO_EXACT_MATCH + 1) * CLASS + extra,
+        }
+    }
+
+    /// The union of one of the digest's sets over `words`.
+    fn union(
+        ctx: &RankCtx<'_>,
+        words: &[u32],
+        set: fn(&Digest) -> &RoaringBitmap,
+    ) -> Result<RoaringBitmap> {
+        let digests = words
+            .iter()
+            .map(|w| word_digest(ctx.search, &ctx.query.words[*w as usize]))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(union(digests.iter().map(|d| set(d))))
+    }
+
+    /// The documents of `words`.
+    fn docs(ctx: &RankCtx<'_>, words: &[u32]) -> RoaringBitmap {
+        union(
+            words
+                .iter()
+                .map(|w| ctx.query.word_docs[*w as usize].as_ref()),
+        )
+    }
+
+    /// The documents of `universe` in one class.
+    fn class_docs(
+        &self,
+        ctx: &RankCtx<'_>,
+        class: Class,
+        universe: &RoaringBitmap,
+    ) -> Result<RoaringBitmap> {
+        let group = |extra: u32| self.by_extra.get(&extra).map(Vec::as_slice).unwrap_or(&[]);
+        fn whole(d: &Digest) -> &RoaringBitmap {
+            &d.whole
+        }
+        fn starts(d: &Digest) -> &RoaringBitmap {
+            &d.starts
+        }
+        Ok(match class {
+            Class::ExactWhole => Self::union(ctx, &self.exact, whole)? & universe,
+            Class::Whole(extra) => Self::union(ctx, group(extra), whole)? & universe,
+            Class::ExactStart => Self::union(ctx, &self.exact, starts)? & universe,
+            Class::Start(extra) => Self::union(ctx, group(extra), starts)? & universe,
+            Class::ExactAnywhere => Self::docs(ctx, &self.exact) & universe,
+            Class::AddingNone => {
+                let mut adding = RoaringBitmap::new();
+                for (_, words) in self.by_extra.iter().filter(|(e, _)| **e > 0) {
+                    adding |= Self::docs(ctx, words) & universe;
+                }
+                adding -= Self::docs(ctx, group(0));
+                universe - adding
+            }
+            Class::Adding(extra) => Self::docs(ctx, group(extra)) & universe,
+        })
+    }
+
+    /// The next class with documents in `universe` (what is left), with its cost.
+    fn next(
+        &mut self,
+        ctx: &RankCtx<'_>,
+        universe: &RoaringBitmap,
+    ) -> Result<Option<(u32, RoaringBitmap)>> {
+        while let Some(class) = self.classes.next() {
+            if universe.is_empty() {
+                return Ok(None);
+            }
+            let docs = self.class_docs(ctx, class, universe)?;
+            if !docs.is_empty() {
+                return Ok(Some((Self::cost(class), docs)));
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// Whether a packed position is the first word of a value: position 0 of its attribute, or
@@ -115,8 +286,18 @@ impl RankingRule for ExactnessRule {
     fn start(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap, mask: u16) -> Result<()> {
         self.mask = mask;
         self.terms = active_terms(mask, ctx.query.terms.len()).collect();
-        self.buckets.start(universe, false);
+        self.single = match self.terms.as_slice() {
+            [term] => SingleTerm::new(ctx, mask, *term)?,
+            _ => None,
+        };
+        if self.single.is_none() {
+            self.buckets.start(universe, false);
+        }
         Ok(())
+    }
+
+    fn end(&mut self) {
+        self.single = None;
     }
 
     fn next_bucket(
@@ -125,13 +306,16 @@ impl RankingRule for ExactnessRule {
         universe: &RoaringBitmap,
     ) -> Result<Option<Bucket>> {
         let (mask, terms) = (self.mask, &self.terms);
-        let next = self.buckets.next_by_matches(
-            ctx,
-            universe,
-            mask,
-            true,
-            |occurrences, ends, scope| document_cost(occurrences, ends, scope, terms),
-        )?;
+        let next = match &mut self.single {
+            Some(single) => single.next(ctx, universe)?,
+            None => self.buckets.next_by_matches(
+                ctx,
+                universe,
+                mask,
+                true,
+                |occurrences, ends, scope| document_cost(occurrences, ends, scope, terms),
+            )?,
+        };
         let max = terms.len() as u32;
         Ok(next.map(|(cost, docs)| {
             let (match_type, matching) = match cost / CLASS {

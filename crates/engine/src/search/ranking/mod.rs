@@ -20,8 +20,11 @@ use std::time::Instant;
 
 use roaring::RoaringBitmap;
 
+use std::sync::Arc;
+
 use super::context::SearchContext;
 use super::derivations::Query;
+use super::digest::{Digest, DigestMemo};
 use super::distinct::Distinct;
 use super::positions::MatchCache;
 use crate::error::Result;
@@ -48,6 +51,72 @@ pub struct RankCtx<'a> {
     /// The most typos one match may have for the rule being run (see `positions::Scope`);
     /// set by the bucket sort for each level.
     pub typo_limit: u8,
+    /// Digests of the query's derivations, read when a rule first needs them.
+    pub digests: DigestMemo,
+}
+
+/// The derivations that may count for one term in a rule's scope (what
+/// `positions::Occurrence::usable` accepts), each with its digest.
+pub struct TermDigests {
+    pub term: u8,
+    pub derivations: Vec<(usize, Arc<Digest>)>,
+}
+
+thread_local! {
+    /// Set by tests: rank from positions only, every universe exactly (no digests, no chunks),
+    /// the reference the faster paths are checked against.
+    static REFERENCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread ranks in reference mode (see [`with_reference_ranking`]).
+pub(crate) fn reference_ranking() -> bool {
+    REFERENCE.with(|r| r.get())
+}
+
+/// Runs `f` with this thread's searches ranked from positions only, exactly.
+#[cfg(test)]
+pub(crate) fn with_reference_ranking<T>(f: impl FnOnce() -> T) -> T {
+    REFERENCE.with(|r| r.set(true));
+    let out = f();
+    REFERENCE.with(|r| r.set(false));
+    out
+}
+
+impl RankCtx<'_> {
+    /// For each term of `terms`, the digests of the derivations that may count for it within
+    /// `mask` and the current typo limit; `None` when one of them needs positions: a sequence,
+    /// or (unless `filters_ok`) a derivation restricted to some attributes.
+    pub fn term_digests(
+        &mut self,
+        terms: &[u8],
+        mask: u16,
+        filters_ok: bool,
+    ) -> Result<Option<Vec<TermDigests>>> {
+        if reference_ranking() {
+            return Ok(None);
+        }
+        let mut out = Vec::with_capacity(terms.len());
+        for &term in terms {
+            let mut derivations = Vec::new();
+            for (i, d) in self.query.derivations.iter().enumerate() {
+                let usable = d.covers & (1 << term) != 0
+                    && d.covers & !mask == 0
+                    && d.typos <= self.typo_limit;
+                if !usable {
+                    continue;
+                }
+                if d.filter.is_some() && !filters_ok {
+                    return Ok(None);
+                }
+                match self.digests.derivation(self.search, self.query, i)? {
+                    Some(digest) => derivations.push((i, digest)),
+                    None => return Ok(None),
+                }
+            }
+            out.push(TermDigests { term, derivations });
+        }
+        Ok(Some(out))
+    }
 }
 
 /// Documents that a rule ranks equally, with the query terms still in play for them.

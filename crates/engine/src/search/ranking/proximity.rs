@@ -3,12 +3,21 @@
 //! smallest distance between their matches, minus one: adjacent words in order cost 0, the
 //! reverse order costs one more, words farther apart are capped at 7, as are
 //! words in different attributes.
+//!
+//! The digests of the derivations (`search/digest.rs`) know, attribute by attribute, the
+//! documents at each of the first word positions, which is enough to cost every pair whose
+//! matches all lie there: "at most `k` apart" is a union of intersections of those sets, and
+//! the buckets are sums over pairs (`SumOfCosts`). A document with a match further away (a long
+//! description) is costed from its positions, as before, and joins the bucket of its cost.
+
+use std::rc::Rc;
 
 use roaring::RoaringBitmap;
 
-use super::cost::{active_terms, per_term, CostBuckets};
+use super::cost::{active_terms, per_term, CostBuckets, Far, SetBuckets, TermCost};
 use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
 use crate::error::Result;
+use crate::search::digest::{TermSlots, POSITION_SLOTS};
 use crate::search::positions::Occurrence;
 use crate::search::positions::Scope;
 
@@ -20,6 +29,8 @@ pub struct ProximityRule {
     mask: u16,
     terms: Vec<u8>,
     buckets: CostBuckets,
+    /// The buckets from digests, when every derivation in play has one.
+    sets: Option<SetBuckets>,
 }
 
 fn pair_cost(a: &Occurrence, b: &Occurrence) -> u32 {
@@ -36,7 +47,6 @@ fn pair_cost(a: &Occurrence, b: &Occurrence) -> u32 {
     };
     distance.min(MAX_PAIR_COST + 1) - 1
 }
-
 /// The proximity cost of one document over the active terms.
 pub fn document_cost(occurrences: &[Occurrence], scope: Scope, terms: &[u8]) -> u32 {
     let mut slices: [&[Occurrence]; 16] = [&[]; 16];
@@ -58,6 +68,100 @@ pub fn document_cost(occurrences: &[Occurrence], scope: Scope, terms: &[u8]) -> 
     total
 }
 
+/// The documents where `left` and `right` have matches in the same attribute that cost exactly
+/// `k` as a pair (see `pair_cost`): `right` from `k + 1` words after `left` (or at the same
+/// place, for 0) or `k` words before it.
+fn pair_at(left: &TermSlots, right: &TermSlots, k: u32) -> RoaringBitmap {
+    let mut found = RoaringBitmap::new();
+    let k = i64::from(k);
+    for (rank, positions) in left.shape().enumerate() {
+        for p in 0..positions as i64 {
+            let Some(here) = left.at(rank, p).filter(|h| !h.is_empty()) else {
+                continue;
+            };
+            let before = if k == 0 { p } else { p - k };
+            for there in [right.at(rank, p + k + 1), right.at(rank, before)]
+                .into_iter()
+                .flatten()
+            {
+                if !there.is_empty() {
+                    found |= here & there;
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The documents of the universe with a match within the last positions the digests keep, close
+/// enough to one beyond them to cost less than the most.
+fn late_matches(term: &TermSlots) -> RoaringBitmap {
+    let mut late = RoaringBitmap::new();
+    let first = POSITION_SLOTS.saturating_sub(MAX_PAIR_COST as usize + 1);
+    let ranks: Vec<usize> = term.shape().collect();
+    for (rank, positions) in ranks.into_iter().enumerate() {
+        for position in first..positions {
+            if let Some(docs) = term.at(rank, position as i64) {
+                late |= docs;
+            }
+        }
+    }
+    late
+}
+
+/// The proximity buckets from the digests of the derivations in play: per pair of consecutive
+/// terms, the documents where they are within each cost, by sets; documents with a match the
+/// digests do not place are costed from their positions.
+fn from_digests(
+    ctx: &mut RankCtx<'_>,
+    universe: &RoaringBitmap,
+    mask: u16,
+    terms: &[u8],
+) -> Result<Option<SetBuckets>> {
+    let Some(per_term) = ctx.term_digests(terms, mask, false)? else {
+        return Ok(None);
+    };
+    let slots: Vec<Rc<TermSlots>> = per_term
+        .iter()
+        .map(|t| Rc::new(TermSlots::new(&t.derivations, universe)))
+        .collect();
+    // A match beyond the digests' positions can only be close to a match of the next (or
+    // previous) term that is also beyond them, or within the last `MAX_PAIR_COST + 1` positions
+    // they keep; paired with anything earlier it costs the most, as no pair does. Only the
+    // documents where both can happen are costed from their positions (first).
+    let mut now = RoaringBitmap::new();
+    for pair in slots.windows(2) {
+        let (left, right) = (&pair[0], &pair[1]);
+        if left.far.is_empty() && right.far.is_empty() {
+            continue;
+        }
+        let (left_late, right_late) = (late_matches(left), late_matches(right));
+        now |= &left.far & (&right.far | &right_late);
+        now |= &right.far & (&left.far | &left_late);
+    }
+    let far = Far {
+        now,
+        later: RoaringBitmap::new(),
+        from: 0,
+    };
+    let pairs = slots
+        .windows(2)
+        .map(|pair| {
+            let (left, right) = (pair[0].clone(), pair[1].clone());
+            TermCost {
+                max: MAX_PAIR_COST,
+                reach: Box::new(move |k| pair_at(&left, &right, k)),
+            }
+        })
+        .collect();
+    let max_cost = MAX_PAIR_COST * (terms.len() as u32 - 1);
+    let buckets = SetBuckets::new(ctx, universe, far, mask, pairs, max_cost, false, {
+        let terms = terms.to_vec();
+        Box::new(move |occurrences, _, scope| document_cost(occurrences, scope, &terms))
+    })?;
+    Ok(Some(buckets))
+}
+
 impl RankingRule for ProximityRule {
     fn name(&self) -> &'static str {
         "proximity"
@@ -66,8 +170,18 @@ impl RankingRule for ProximityRule {
     fn start(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap, mask: u16) -> Result<()> {
         self.mask = mask;
         self.terms = active_terms(mask, ctx.query.terms.len()).collect();
-        self.buckets.start(universe, self.terms.len() < 2);
+        self.sets = None;
+        if self.terms.len() >= 2 {
+            self.sets = from_digests(ctx, universe, mask, &self.terms)?;
+        }
+        if self.sets.is_none() {
+            self.buckets.start(universe, self.terms.len() < 2);
+        }
         Ok(())
+    }
+
+    fn end(&mut self) {
+        self.sets = None;
     }
 
     fn next_bucket(
@@ -77,13 +191,16 @@ impl RankingRule for ProximityRule {
     ) -> Result<Option<Bucket>> {
         let max_cost = MAX_PAIR_COST * (self.terms.len().max(1) as u32 - 1);
         let terms = &self.terms;
-        let next = self.buckets.next_by_matches(
-            ctx,
-            universe,
-            self.mask,
-            false,
-            |occurrences, _, scope| document_cost(occurrences, scope, terms),
-        )?;
+        let next = match &mut self.sets {
+            Some(sets) => sets.next(ctx, universe)?,
+            None => self.buckets.next_by_matches(
+                ctx,
+                universe,
+                self.mask,
+                false,
+                |occurrences, _, scope| document_cost(occurrences, scope, terms),
+            )?,
+        };
         Ok(next.map(|(cost, docs)| Bucket {
             docs,
             mask: self.mask,

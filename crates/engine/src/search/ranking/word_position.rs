@@ -3,13 +3,19 @@
 //! over the terms in play, of how much later than its place in the query the term first appears
 //! (so a value starting with the whole query costs 0), exact for the first few positions and on
 //! a logarithmic scale after, so that positions 500 and 510 tie.
+//!
+//! The digests of the derivations (`search/digest.rs`) know the documents at each of the first
+//! word positions, which decides every total cost up to the point where a term could be
+//! further than they reach; the buckets up to there are set operations (`SumOfCosts`), and only
+//! the documents left after them have their positions read.
 
 use roaring::RoaringBitmap;
 
-use super::cost::{active_terms, per_term, CostBuckets};
+use super::cost::{active_terms, per_term, CostBuckets, Far, SetBuckets, TermCost};
 use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
 use crate::error::Result;
 use crate::index::word_position_of;
+use crate::search::digest::{TermSlots, POSITION_SLOTS};
 use crate::search::positions::Occurrence;
 use crate::search::positions::Scope;
 
@@ -36,6 +42,8 @@ pub struct WordPositionRule {
     mask: u16,
     terms: Vec<u8>,
     buckets: CostBuckets,
+    /// The buckets from digests, when every derivation in play has one.
+    sets: Option<SetBuckets>,
 }
 
 impl WordPositionRule {
@@ -45,8 +53,80 @@ impl WordPositionRule {
             mask: 0,
             terms: Vec::new(),
             buckets: CostBuckets::default(),
+            sets: None,
         }
     }
+}
+
+/// The furthest position whose cost is at most `cost`.
+fn furthest_within(cost: u32) -> u32 {
+    let mut position = 0u32;
+    while position < u32::from(u16::MAX) && position_cost(position as u16 + 1) <= cost {
+        position += 1;
+    }
+    position
+}
+
+/// The position buckets from the digests of the derivations in play: per term, the documents
+/// where it appears within each cost, as far as the digests' positions reach; documents with a
+/// match further on are costed from their positions.
+fn from_digests(
+    ctx: &mut RankCtx<'_>,
+    universe: &RoaringBitmap,
+    mask: u16,
+    terms: &[u8],
+) -> Result<Option<SetBuckets>> {
+    let Some(per_term) = ctx.term_digests(terms, mask, false)? else {
+        return Ok(None);
+    };
+    let mut far = Far {
+        now: RoaringBitmap::new(),
+        later: RoaringBitmap::new(),
+        // A match beyond the digests' positions costs at least this, whatever the term's place
+        // in the query.
+        from: position_cost(
+            POSITION_SLOTS.saturating_sub(usize::from(terms.iter().max().copied().unwrap_or(0)))
+                as u16,
+        ),
+    };
+    let mut costs = Vec::with_capacity(per_term.len());
+    for term in &per_term {
+        let shift = u32::from(term.term);
+        let slots = TermSlots::new(&term.derivations, universe);
+        far.now |= &slots.far_ranks;
+        far.later |= &slots.far;
+        costs.push(TermCost {
+            max: max_position_cost(),
+            reach: Box::new(move |cost| {
+                let first = if cost == 0 {
+                    0
+                } else {
+                    furthest_within(cost - 1) + shift + 1
+                };
+                let last = (furthest_within(cost) + shift).min(POSITION_SLOTS as u32 - 1);
+                if first > last {
+                    return RoaringBitmap::new();
+                }
+                let mut found = RoaringBitmap::new();
+                let ranks: Vec<usize> = slots.shape().collect();
+                for (rank, positions) in ranks.into_iter().enumerate() {
+                    let end = (last as usize + 1).min(positions);
+                    for position in first as usize..end {
+                        if let Some(slot) = slots.at(rank, position as i64) {
+                            found |= slot;
+                        }
+                    }
+                }
+                found
+            }),
+        });
+    }
+    let max_cost = max_position_cost() * terms.len() as u32;
+    let buckets = SetBuckets::new(ctx, universe, far, mask, costs, max_cost, false, {
+        let terms = terms.to_vec();
+        Box::new(move |occurrences, _, scope| document_cost(occurrences, scope, &terms))
+    })?;
+    Ok(Some(buckets))
 }
 
 /// The position cost of one document over the active terms.
@@ -71,10 +151,17 @@ impl RankingRule for WordPositionRule {
         "wordPosition"
     }
 
+    fn end(&mut self) {
+        self.sets = None;
+    }
+
     fn start(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap, mask: u16) -> Result<()> {
         self.mask = mask;
         self.terms = active_terms(mask, ctx.query.terms.len()).collect();
-        self.buckets.start(universe, false);
+        self.sets = from_digests(ctx, universe, mask, &self.terms)?;
+        if self.sets.is_none() {
+            self.buckets.start(universe, false);
+        }
         Ok(())
     }
 
@@ -83,8 +170,19 @@ impl RankingRule for WordPositionRule {
         ctx: &mut RankCtx<'_>,
         universe: &RoaringBitmap,
     ) -> Result<Option<Bucket>> {
-        let (mask, terms, combined) = (self.mask, &self.terms, self.combined);
-        let max_cost = max_position_cost() * terms.len() as u32;
+        let (mask, combined) = (self.mask, self.combined);
+        let max_cost = max_position_cost() * self.terms.len() as u32;
+        if let Some(sets) = &mut self.sets {
+            return Ok(sets.next(ctx, universe)?.map(|(cost, docs)| Bucket {
+                docs,
+                mask,
+                detail: Detail::WordPosition {
+                    rank: Rank::from_cost(cost, max_cost),
+                    combined,
+                },
+            }));
+        }
+        let terms = &self.terms;
         let next =
             self.buckets
                 .next_by_matches(ctx, universe, mask, false, |occurrences, _, scope| {

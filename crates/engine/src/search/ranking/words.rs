@@ -16,16 +16,25 @@ pub struct WordsRule {
     next_level: usize,
 }
 
-/// The order in which terms are dropped by the strategy; the last entry is never dropped.
+/// The order in which terms are dropped by the strategy. Phrases are never dropped, as in
+/// Meilisearch; without one, the last entry is never dropped either (see [`WordsRule::new`]).
 fn removal_order(query: &Query, strategy: MatchingStrategy) -> Vec<usize> {
     let n = query.terms.len();
+    let droppable = |i: &usize| !query.terms[*i].is_phrase;
     match strategy {
         MatchingStrategy::All => Vec::new(),
-        MatchingStrategy::Last => (0..n).rev().collect(),
+        MatchingStrategy::Last => (0..n).rev().filter(droppable).collect(),
         MatchingStrategy::Frequency => {
             let all = query.all_terms();
-            let mut order: Vec<(u64, usize)> =
-                (0..n).map(|i| (query.term_docs(i, all).len(), i)).collect();
+            // A term no document has counts as the most frequent one (dropped first), as
+            // Meilisearch counts it.
+            let mut order: Vec<(u64, usize)> = (0..n)
+                .filter(droppable)
+                .map(|i| match query.term_docs(i, all).len() {
+                    0 => (u64::MAX, i),
+                    count => (count, i),
+                })
+                .collect();
             order.sort_by_key(|(count, i)| std::cmp::Reverse((*count, *i)));
             order.into_iter().map(|(_, i)| i).collect()
         }
@@ -55,8 +64,15 @@ impl WordsRule {
         let order = removal_order(query, strategy);
         let mut mask = query.all_terms();
         let mut levels = vec![(mask, level_docs(query, mask))];
-        // Drop terms one by one, never the last of the removal order.
-        for removed in order.iter().take(order.len().saturating_sub(1)) {
+        // Drop terms one by one, never the last of the removal order unless a phrase (never
+        // dropped) keeps the query from becoming empty.
+        let has_phrase = query.terms.iter().any(|t| t.is_phrase);
+        let droppable = if has_phrase {
+            order.len()
+        } else {
+            order.len().saturating_sub(1)
+        };
+        for removed in order.iter().take(droppable) {
             mask &= !(1 << removed);
             levels.push((mask, level_docs(query, mask)));
         }

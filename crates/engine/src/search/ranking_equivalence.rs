@@ -1,0 +1,135 @@
+//! The ranking rules have fast paths (digests of where words occur, `search/digest.rs`) and a
+//! reference path that reads every position and costs every document exactly. This checks, on
+//! real corpora and real keystrokes, that both give the same hits in the same order with the
+//! same ranking details: the fast paths are optimisations, never changes of behaviour.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::ranking::with_reference_ranking;
+use super::{SearchRequest, SearchResult};
+use crate::index::{AddMethod, Index, IndexOptions};
+use crate::settings::IndexSettings;
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+}
+
+/// An index of the first `limit` documents of a corpus, with its searchable attributes.
+fn corpus_index(corpus: &str, limit: usize, dir: &Path) -> Index {
+    let text =
+        std::fs::read_to_string(shared().join(format!("data/{corpus}.settings.json"))).unwrap();
+    let json: Value = serde_json::from_str(&text).unwrap();
+    let settings = IndexSettings {
+        searchable_attributes: json["searchableAttributes"].as_array().map(|list| {
+            list.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        }),
+        ..IndexSettings::default()
+    };
+    let path = dir.join(corpus);
+    let index =
+        Index::create_empty(&path, Some("id".into()), None, IndexOptions::default()).unwrap();
+    let mut batch = index.write(false).unwrap();
+    batch.set_settings(settings).unwrap();
+    batch.commit(0, Default::default()).unwrap();
+    let gz = std::fs::File::open(shared().join(format!("data/{corpus}.ndjson.gz"))).unwrap();
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(gz));
+    let lines: Vec<String> = reader.lines().take(limit).map(Result::unwrap).collect();
+    let payload = dir.join(format!("{corpus}.ndjson"));
+    std::fs::write(&payload, lines.join("\n")).unwrap();
+    let mut batch = index.write(false).unwrap();
+    batch
+        .add_documents(&payload, AddMethod::Replace, None)
+        .unwrap();
+    batch.commit(1, Default::default()).unwrap();
+    index
+}
+
+/// Every `step`th keystroke of the corpus's replay file.
+fn keystrokes(corpus: &str, step: usize) -> Vec<String> {
+    let text =
+        std::fs::read_to_string(shared().join(format!("queries/{corpus}.dev.keystrokes.txt")))
+            .unwrap();
+    text.lines().step_by(step).map(String::from).collect()
+}
+
+/// What must agree between the two paths: the ids, in order, with their ranking details.
+fn outcome(result: &SearchResult) -> Vec<(Value, Value)> {
+    result
+        .hits
+        .iter()
+        .map(|h| {
+            (
+                h.document["id"].clone(),
+                Value::Object(h.ranking_score_details.clone().unwrap_or_default()),
+            )
+        })
+        .collect()
+}
+
+fn compare(index: &Index, corpus: &str, queries: &[String], shape: impl Fn(&mut SearchRequest)) {
+    let mut checked = 0;
+    for q in queries {
+        let mut request = SearchRequest {
+            query: Some(q.clone()),
+            limit: 20,
+            compute_scores: true,
+            ..Default::default()
+        };
+        shape(&mut request);
+        let fast = index.search(&request).unwrap();
+        let reference = with_reference_ranking(|| index.search(&request).unwrap());
+        assert_eq!(
+            fast.candidates, reference.candidates,
+            "{corpus}: {q:?}: hit counts differ"
+        );
+        let (fast, reference) = (outcome(&fast), outcome(&reference));
+        if fast != reference {
+            let first = fast
+                .iter()
+                .zip(&reference)
+                .position(|(a, b)| a != b)
+                .unwrap_or(fast.len().min(reference.len()));
+            panic!(
+                "{corpus}: {q:?} ({request:?}): rankings differ from hit {first}:\nfast:      {:?}\nreference: {:?}",
+                fast.get(first),
+                reference.get(first)
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 0);
+}
+
+#[test]
+fn fast_ranking_paths_match_the_reference_on_movies_keystrokes() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let index = corpus_index("movies", usize::MAX, dir.path());
+    let queries = keystrokes("movies", 3);
+    compare(&index, "movies", &queries, |_| {});
+    // Deeper pages, and a restriction to some attributes (which the digests honour for the
+    // attribute rule and leave to positions for the others).
+    compare(&index, "movies", &queries[..queries.len() / 4], |r| {
+        r.offset = 15
+    });
+    compare(&index, "movies", &queries[..queries.len() / 4], |r| {
+        r.attributes_to_search_on = Some(vec!["title".into(), "director".into()])
+    });
+}
+
+#[test]
+fn fast_ranking_paths_match_the_reference_on_debian_keystrokes() {
+    // Long descriptions (words beyond the digests' positions) and tags arrays (values that start
+    // after a separator).
+    let dir = tempfile::TempDir::new().unwrap();
+    let index = corpus_index("debian", 12_000, dir.path());
+    let queries = keystrokes("debian", 7);
+    compare(&index, "debian", &queries, |_| {});
+    compare(&index, "debian", &queries[..queries.len() / 4], |r| {
+        r.matching_strategy = super::MatchingStrategy::All
+    });
+}
