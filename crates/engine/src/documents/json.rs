@@ -175,8 +175,7 @@ mod tests {
             b"\xEF\xBB\xBF{\"a\": x}".to_vec(),
             base.as_bytes().to_vec(),
             base.replace("}, {", "}\n{")
-                .replace('[', " ")
-                .replace(']', " ")
+                .replace(['[', ']'], " ")
                 .into_bytes(),
         ];
         let mut state = 0x2545_F491_4F6C_DD1D_u64;

@@ -214,14 +214,21 @@ impl SnapshotCache {
         CHARGED.fetch_sub(freed, Ordering::Relaxed);
     }
 
-    /// Inserts under the entries' lock, then charges the bytes outside it (charging may empty
-    /// other caches, whose locks must not be taken while holding this one).
-    fn insert(&self, bytes: u64, put: impl FnOnce(&mut Entries, u64)) {
+    /// Inserts `value` in the map `map` picks, under the entries' lock, then charges the bytes
+    /// outside it (charging may empty other caches, whose locks must not be taken while holding
+    /// this one).
+    fn insert<K: Eq + Hash, T>(
+        &self,
+        map: fn(&mut Entries) -> &mut HashMap<K, Slot<T>>,
+        key: K,
+        value: T,
+        bytes: u64,
+    ) {
         {
             let mut entries = self.entries.lock();
             entries.clock += 1;
-            let now = entries.clock;
-            put(&mut entries, now);
+            let used = entries.clock;
+            map(&mut entries).insert(key, Slot { value, bytes, used });
             entries.bytes += bytes;
         }
         self.charge(bytes);
@@ -234,14 +241,7 @@ impl SnapshotCache {
 
     pub fn put_word(&self, word: &str, docs: Arc<RoaringBitmap>) {
         let bytes = docs.serialized_size() as u64;
-        self.insert(bytes, |e, used| {
-            let slot = Slot {
-                value: docs,
-                bytes,
-                used,
-            };
-            e.words.insert(word.to_string(), slot);
-        });
+        self.insert(|e| &mut e.words, word.to_string(), docs, bytes);
     }
 
     pub fn derivations(&self, key: &DerivationsKey) -> Option<Arc<CachedDerivations>> {
@@ -253,14 +253,7 @@ impl SnapshotCache {
         // The words' documents are charged as words (`put_word`).
         let bytes = found.prefixes.iter().map(|p| p.len() as u64).sum::<u64>()
             + found.typos.iter().map(|t| t.0.len() as u64).sum::<u64>();
-        self.insert(bytes, |e, used| {
-            let slot = Slot {
-                value: found,
-                bytes,
-                used,
-            };
-            e.derivations.insert(key, slot);
-        });
+        self.insert(|e| &mut e.derivations, key, found, bytes);
     }
 
     /// Charges `bytes` more to a word's derivations (a union filled in later), if still cached.
@@ -289,14 +282,7 @@ impl SnapshotCache {
 
     pub fn put_union(&self, key: &str, docs: Arc<RoaringBitmap>) {
         let bytes = docs.serialized_size() as u64;
-        self.insert(bytes, |e, used| {
-            let slot = Slot {
-                value: docs,
-                bytes,
-                used,
-            };
-            e.unions.insert(key.to_string(), slot);
-        });
+        self.insert(|e| &mut e.unions, key.to_string(), docs, bytes);
     }
 
     /// The digest of one word (`digest.rs`).
@@ -307,14 +293,7 @@ impl SnapshotCache {
 
     pub fn put_digest(&self, word: &str, digest: Arc<Digest>) {
         let bytes = digest.bytes();
-        self.insert(bytes, |e, used| {
-            let slot = Slot {
-                value: digest,
-                bytes,
-                used,
-            };
-            e.digests.insert(word.to_string(), slot);
-        });
+        self.insert(|e| &mut e.digests, word.to_string(), digest, bytes);
     }
 
     /// The union of the digests of a group of words, under a key naming the group.
@@ -325,13 +304,6 @@ impl SnapshotCache {
 
     pub fn put_digest_union(&self, key: &str, digest: Arc<Digest>) {
         let bytes = digest.bytes();
-        self.insert(bytes, |e, used| {
-            let slot = Slot {
-                value: digest,
-                bytes,
-                used,
-            };
-            e.digest_unions.insert(key.to_string(), slot);
-        });
+        self.insert(|e| &mut e.digest_unions, key.to_string(), digest, bytes);
     }
 }

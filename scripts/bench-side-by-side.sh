@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# The performance issue's table, measured side by side: for each engine binary given, RUNS
+# times, a fresh server on an empty data directory is loaded with PyPI and Debian through the
+# HTTP API and measured (quarry-bench index, keystrokes, requests), then restarted to time its
+# first answered search. Every figure is kept as JSON under OUT; the table printed at the end
+# holds the median of the runs for each engine.
+#
+#   scripts/bench-side-by-side.sh OUT RUNS SECONDS ENGINE=BINARY [ENGINE=BINARY...]
+#   e.g. scripts/bench-side-by-side.sh /tmp/sbs 3 15 \
+#          quarry=target/release/quarry meilisearch=/path/to/meilisearch
+#
+# An engine named meilisearch* is started with `--no-analytics --max-indexing-threads 2`
+# (what the issue's Meilisearch figures used), any other with Quarry's flags. Needs
+# target/release/quarry-bench (CARGO_TARGET_DIR is honoured). The engines run one after the
+# other, never together; the client shares the machine's two cores with the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="$1"
+runs="$2"
+seconds="$3"
+shift 3
+repo="$(pwd)"
+bench="$repo/${CARGO_TARGET_DIR:-target}/release/quarry-bench"
+[ -x "$bench" ] || { echo "build it first: cargo build --release -p quarry-bench" >&2; exit 1; }
+mkdir -p "$out"
+port=7795
+url="http://127.0.0.1:$port"
+
+start_server() { # name binary db
+  local name="$1" binary="$2" db="$3"
+  case "$name" in
+  meilisearch*)
+    # Run from the data directory's parent so no stray config.toml is picked up.
+    (cd "$(dirname "$db")" && exec "$binary" --db-path "$db" --http-addr "127.0.0.1:$port" \
+      --no-analytics --max-indexing-threads 2 --log-level WARN >"$db.log" 2>&1) &
+    ;;
+  *)
+    "$binary" --db-path "$db" --http-addr "127.0.0.1:$port" --log-level warn >"$db.log" 2>&1 &
+    ;;
+  esac
+  server=$!
+  until curl -sf "$url/health" >/dev/null; do sleep 0.1; done
+}
+
+stop_server() {
+  kill -TERM "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+}
+
+for run in $(seq 1 "$runs"); do
+  for spec in "$@"; do
+    name="${spec%%=*}"
+    binary="$(realpath "${spec#*=}")"
+    db="$out/$name.db"
+    prefix="$out/$name.run$run"
+    rm -rf "$db"
+    echo "== $name run $run"
+    start_server "$name" "$binary" "$db"
+    "$bench" --url "$url" --json index --corpus pypi --pid "$server" --db-path "$db" >"$prefix.index-pypi.json"
+    "$bench" --url "$url" --json keystrokes --corpus pypi --connections 1 \
+      --duration "${seconds}s" --warmup 3s >"$prefix.keys-pypi-1.json"
+    "$bench" --url "$url" --json keystrokes --corpus pypi --connections 4 \
+      --duration "${seconds}s" --warmup 3s >"$prefix.keys-pypi-4.json"
+    "$bench" --url "$url" --json requests --index pypi --connections 1 \
+      --duration "${seconds}s" --warmup 2s --body @crates/bench/requests/pypi-combined.json \
+      >"$prefix.combined-1.json"
+    "$bench" --url "$url" --json index --corpus debian --pid "$server" --db-path "$db" >"$prefix.index-debian.json"
+    "$bench" --url "$url" --json keystrokes --corpus debian --connections 4 \
+      --duration "${seconds}s" --warmup 3s >"$prefix.keys-debian-4.json"
+    # Restart with both indexes on disk; time from exec to the first search with hits.
+    stop_server
+    python3 - "$name" "$binary" "$db" "$port" >"$prefix.restart.json" <<'PY'
+import json, os, subprocess, sys, time, urllib.request
+name, binary, db, port = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+args = [binary, "--db-path", db, "--http-addr", f"127.0.0.1:{port}"]
+if name.startswith("meilisearch"):
+    args += ["--no-analytics", "--max-indexing-threads", "2"]
+url = f"http://127.0.0.1:{port}/indexes/pypi/search?q=requests"
+start = time.monotonic()
+server = subprocess.Popen(args, cwd=os.path.dirname(db), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+while True:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            if response.status == 200 and json.load(response)["hits"]:
+                break
+    except Exception:
+        pass
+    time.sleep(0.005)
+elapsed = time.monotonic() - start
+server.terminate()
+server.wait()
+print(json.dumps({"restart_first_search_seconds": elapsed}))
+PY
+  done
+done
+
+python3 - "$out" "$runs" "$@" <<'PY'
+import json, statistics, sys
+out, runs, specs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+names = [s.split("=", 1)[0] for s in specs]
+
+def load(name, run, what):
+    with open(f"{out}/{name}.run{run}.{what}.json") as f:
+        return json.load(f)
+
+measures = [
+    ("index pypi: wall s", lambda n, r: load(n, r, "index-pypi")["wall_seconds"]),
+    ("index pypi: server CPU s", lambda n, r: (load(n, r, "index-pypi").get("cpu") or {}).get("seconds")),
+    ("index pypi: peak RSS MB", lambda n, r: load(n, r, "index-pypi")["peak_rss"]["vm_hwm_bytes"] / 1e6),
+    ("index pypi: data dir MB", lambda n, r: load(n, r, "index-pypi")["disk"]["bytes"] / 1e6),
+    ("index debian: wall s", lambda n, r: load(n, r, "index-debian")["wall_seconds"]),
+    ("keys pypi 4 conn: QPS", lambda n, r: load(n, r, "keys-pypi-4")["qps"]),
+    ("keys pypi 4 conn: p99 ms", lambda n, r: load(n, r, "keys-pypi-4")["latency"]["p99_ms"]),
+    ("keys pypi 1 conn: p50 ms", lambda n, r: load(n, r, "keys-pypi-1")["latency"]["p50_ms"]),
+    ("keys pypi 1 conn: p99 ms", lambda n, r: load(n, r, "keys-pypi-1")["latency"]["p99_ms"]),
+    ("keys pypi 1 conn: QPS", lambda n, r: load(n, r, "keys-pypi-1")["qps"]),
+    ("keys debian 4 conn: QPS", lambda n, r: load(n, r, "keys-debian-4")["qps"]),
+    ("keys debian 4 conn: p99 ms", lambda n, r: load(n, r, "keys-debian-4")["latency"]["p99_ms"]),
+    ("pypi combined 1 conn: QPS", lambda n, r: load(n, r, "combined-1")["qps"]),
+    ("pypi combined 1 conn: p50 ms", lambda n, r: load(n, r, "combined-1")["latency"]["p50_ms"]),
+    ("restart to first search ms", lambda n, r: load(n, r, "restart")["restart_first_search_seconds"] * 1000),
+]
+print(f"median of {runs} run(s); each cell: median (all runs)")
+print("| measure | " + " | ".join(names) + " |")
+print("|---|" + "---|" * len(names))
+for label, get in measures:
+    cells = []
+    for name in names:
+        values = []
+        for run in range(1, runs + 1):
+            try:
+                v = get(name, run)
+            except (OSError, KeyError, TypeError):
+                v = None
+            if v is not None:
+                values.append(v)
+        if values:
+            fmt = (lambda v: f"{v:.2f}") if max(values) < 100 else (lambda v: f"{v:.0f}")
+            cells.append(f"{fmt(statistics.median(values))} ({', '.join(fmt(v) for v in values)})")
+        else:
+            cells.append("-")
+    print(f"| {label} | " + " | ".join(cells) + " |")
+PY
