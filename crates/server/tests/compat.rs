@@ -465,3 +465,57 @@ fn matching_strategies_keep_phrases_and_drop_unknown_words_first() {
     );
     assert!(common::hit_ids(&body).is_empty());
 }
+
+#[test]
+fn ranking_scores_match_meilisearch_for_word_positions() {
+    let server = server();
+    let uid = unique_uid("word_position_scores");
+    server.add_documents(
+        &uid,
+        json!([
+            {"id": 456, "title": "Le Petit Prince", "comment": "A french book",
+             "genre": ["children", "fantasy", "philosophical"], "author": "Antoine de Saint-Exupéry"},
+            {"id": 4, "title": "Harry Potter and the Half-Blood Prince", "comment": "The best book",
+             "genre": ["fantasy", "adventure"], "author": "J. K. Rowling"}
+        ]),
+    );
+    // What Meilisearch 1.50 answered for this request on these documents: `prince` at word 2
+    // of the title is wordPosition 9/11, at word 6 it is 8/11.
+    let body = server.search(&uid, json!({"q": "prince", "showRankingScore": true}));
+    let scores: Vec<(i64, f64)> = body["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["id"].as_i64().unwrap(),
+                h["_rankingScore"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(scores.len(), 2, "{body}");
+    assert_eq!(scores[0].0, 456);
+    assert!(
+        (scores[0].1 - 0.8787878787878788).abs() < 1e-9,
+        "{scores:?}"
+    );
+    assert_eq!(scores[1].0, 4);
+    assert!(
+        (scores[1].1 - 0.8333333333333334).abs() < 1e-9,
+        "{scores:?}"
+    );
+    let details = server.search(
+        &uid,
+        json!({"q": "prince", "showRankingScoreDetails": true, "limit": 1}),
+    );
+    let position = &details["hits"][0]["_rankingScoreDetails"]["wordPosition"];
+    assert!(
+        (position["score"].as_f64().unwrap() - 9.0 / 11.0).abs() < 1e-9,
+        "{position}"
+    );
+    // The SDKs' threshold test: 0.8 keeps the best hit, 0.9 keeps none.
+    let kept = server.search(&uid, json!({"q": "prince", "rankingScoreThreshold": 0.8}));
+    assert_eq!(kept["hits"].as_array().unwrap().len(), 2, "{kept}");
+    let none = server.search(&uid, json!({"q": "prince", "rankingScoreThreshold": 0.9}));
+    assert_eq!(none["hits"].as_array().unwrap().len(), 0, "{none}");
+}

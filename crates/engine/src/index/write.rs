@@ -113,8 +113,15 @@ impl Group {
             let ids = std::mem::take(&mut self.deletes);
             writer.delete_query(Box::new(IdsQuery::new(id_field, ids)))?;
         }
-        for doc in self.docs.drain(..) {
-            writer.add_document(doc)?;
+        // One operation batch: tantivy hands it whole to one of its indexing threads, so the
+        // group's documents land in one segment, in the order they were sent (documents added
+        // one by one were spread over the threads, and listed out of order).
+        if !self.docs.is_empty() {
+            writer.run(
+                self.docs
+                    .drain(..)
+                    .map(tantivy::indexer::UserOperation::Add),
+            )?;
         }
         self.number = self.number.max(1) + 1;
         Ok(())

@@ -1,8 +1,8 @@
 //! The `wordPosition` ranking rule (and the second half of `attribute`): documents where the
 //! query terms appear earlier in their attribute come first. The cost of a document is the sum,
 //! over the terms in play, of how much later than its place in the query the term first appears
-//! (so a value starting with the whole query costs 0), exact for the first few positions and on
-//! a logarithmic scale after, so that positions 500 and 510 tie.
+//! (so a value starting with the whole query costs 0), by ranges of positions that widen further
+//! on (Meilisearch's: 0, 1, 2-4, 5-7, ... 257-1024, beyond), so that positions 500 and 510 tie.
 //!
 //! The digests of the derivations (`search/digest.rs`) know the documents at each of the first
 //! word positions, which decides every total cost up to the point where a term could be
@@ -19,17 +19,15 @@ use crate::search::digest::{TermSlots, POSITION_SLOTS};
 use crate::search::positions::Occurrence;
 use crate::search::positions::Scope;
 
-/// Positions below this cost their value; later ones cost on a log scale.
-const LINEAR_POSITIONS: u32 = 8;
+/// The last position of each cost: 0 and 1 cost their value, then ever wider ranges (2 to 4,
+/// 5 to 7, ... 257 to 1024), and everything past 1024 costs the most. These are Meilisearch's
+/// ranges, so that `wordPosition` has the same 11 ranks per term and `_rankingScore` (and with
+/// it `rankingScoreThreshold`) means the same on both engines.
+const LAST_POSITION_OF_COST: [u16; 10] = [0, 1, 4, 7, 11, 16, 24, 64, 256, 1024];
 
 /// The cost of a word position.
 pub fn position_cost(position: u16) -> u32 {
-    let p = u32::from(position);
-    if p < LINEAR_POSITIONS {
-        p
-    } else {
-        LINEAR_POSITIONS + (p - LINEAR_POSITIONS + 1).ilog2()
-    }
+    LAST_POSITION_OF_COST.partition_point(|&last| last < position) as u32
 }
 
 /// The highest cost of one term.
@@ -204,21 +202,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn early_positions_are_exact_later_ones_logarithmic() {
+    fn positions_cost_by_ranges_with_eleven_ranks() {
         let cases = [
             (0, 0),
             (1, 1),
-            (7, 7),
-            (8, 8),
-            (9, 9),
-            (10, 9),
-            (11, 10),
-            (500, 16),
-            (510, 16),
+            (2, 2),
+            (4, 2),
+            (5, 3),
+            (7, 3),
+            (8, 4),
+            (11, 4),
+            (12, 5),
+            (16, 5),
+            (17, 6),
+            (24, 6),
+            (25, 7),
+            (64, 7),
+            (65, 8),
+            (256, 8),
+            (257, 9),
+            (1024, 9),
+            (1025, 10),
+            (u16::MAX, 10),
         ];
         for (position, cost) in cases {
             assert_eq!(position_cost(position), cost, "{position}");
         }
-        assert_eq!(max_position_cost(), 23);
+        assert_eq!(max_position_cost(), 10);
+        // Costs never decrease with the position.
+        for position in 1..=u16::MAX {
+            assert!(position_cost(position) >= position_cost(position - 1));
+        }
     }
 }
