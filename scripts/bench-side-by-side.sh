@@ -13,6 +13,7 @@
 # (what the issue's Meilisearch figures used), any other with Quarry's flags. Needs
 # target/release/quarry-bench (CARGO_TARGET_DIR is honoured). The engines run one after the
 # other, never together; the client shares the machine's two cores with the server.
+# QUARRY_BENCH_WARMUP=25s replays keystrokes after a warmup of that length instead of 3 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="$1"
@@ -20,10 +21,14 @@ runs="$2"
 seconds="$3"
 shift 3
 repo="$(pwd)"
-bench="$repo/${CARGO_TARGET_DIR:-target}/release/quarry-bench"
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$repo/$target_dir" ;; esac
+bench="$target_dir/release/quarry-bench"
 [ -x "$bench" ] || { echo "build it first: cargo build --release -p quarry-bench" >&2; exit 1; }
 mkdir -p "$out"
 port=7795
+# Keystroke warmup: 3 s by default; 25s covers one pass of the PyPI file (warm caches).
+warmup="${QUARRY_BENCH_WARMUP:-3s}"
 url="http://127.0.0.1:$port"
 
 start_server() { # name binary db
@@ -58,15 +63,15 @@ for run in $(seq 1 "$runs"); do
     start_server "$name" "$binary" "$db"
     "$bench" --url "$url" --json index --corpus pypi --pid "$server" --db-path "$db" >"$prefix.index-pypi.json"
     "$bench" --url "$url" --json keystrokes --corpus pypi --connections 1 \
-      --duration "${seconds}s" --warmup 3s >"$prefix.keys-pypi-1.json"
+      --duration "${seconds}s" --warmup "$warmup" >"$prefix.keys-pypi-1.json"
     "$bench" --url "$url" --json keystrokes --corpus pypi --connections 4 \
-      --duration "${seconds}s" --warmup 3s >"$prefix.keys-pypi-4.json"
+      --duration "${seconds}s" --warmup "$warmup" >"$prefix.keys-pypi-4.json"
     "$bench" --url "$url" --json requests --index pypi --connections 1 \
       --duration "${seconds}s" --warmup 2s --body @crates/bench/requests/pypi-combined.json \
       >"$prefix.combined-1.json"
     "$bench" --url "$url" --json index --corpus debian --pid "$server" --db-path "$db" >"$prefix.index-debian.json"
     "$bench" --url "$url" --json keystrokes --corpus debian --connections 4 \
-      --duration "${seconds}s" --warmup 3s >"$prefix.keys-debian-4.json"
+      --duration "${seconds}s" --warmup "$warmup" >"$prefix.keys-debian-4.json"
     # Restart with both indexes on disk; time from exec to the first search with hits.
     stop_server
     python3 - "$name" "$binary" "$db" "$port" >"$prefix.restart.json" <<'PY'
