@@ -16,7 +16,7 @@
 # QUARRY_BENCH_WARMUP=25s replays keystrokes after a warmup of that length instead of 3 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out="$1"
+out="$(realpath -m "$1")"
 runs="$2"
 seconds="$3"
 shift 3
@@ -74,29 +74,12 @@ for run in $(seq 1 "$runs"); do
       --duration "${seconds}s" --warmup "$warmup" >"$prefix.keys-debian-4.json"
     # Restart with both indexes on disk; time from exec to the first search with hits.
     stop_server
-    python3 - "$name" "$binary" "$db" "$port" >"$prefix.restart.json" <<'PY'
-import json, os, subprocess, sys, time, urllib.request
-name, binary, db, port = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-args = [binary, "--db-path", db, "--http-addr", f"127.0.0.1:{port}"]
-if name.startswith("meilisearch"):
-    args += ["--no-analytics", "--max-indexing-threads", "2"]
-url = f"http://127.0.0.1:{port}/indexes/pypi/search?q=requests"
-start = time.monotonic()
-server = subprocess.Popen(args, cwd=os.path.dirname(db), stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
-while True:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            if response.status == 200 and json.load(response)["hits"]:
-                break
-    except Exception:
-        pass
-    time.sleep(0.005)
-elapsed = time.monotonic() - start
-server.terminate()
-server.wait()
-print(json.dumps({"restart_first_search_seconds": elapsed}))
-PY
+    case "$name" in
+    meilisearch*) extra=(--no-analytics --max-indexing-threads 2) ;;
+    *) extra=() ;;
+    esac
+    FIRST_SEARCH_CWD="$(dirname "$db")" scripts/first-search.py "$port" pypi requests -- \
+      "$binary" --db-path "$db" --http-addr "127.0.0.1:$port" "${extra[@]}" >"$prefix.restart.json"
   done
 done
 

@@ -17,27 +17,12 @@ until curl -sf "http://127.0.0.1:$PORT/health" >/dev/null; do sleep 0.2; done
 ./target/release/quarry-bench index --corpus pypi --url "http://127.0.0.1:$PORT" --pid "$PID" --db-path "$DB"
 kill -TERM "$PID"
 wait "$PID" || true
-python3 - "$DB" "$PORT" "$RUNS" <<'PY'
-import json, statistics, subprocess, sys, time, urllib.request
-db, port, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-url = f"http://127.0.0.1:{port}/indexes/pypi/search?q=requests"
-times = []
-for run in range(runs):
-    start = time.monotonic()
-    server = subprocess.Popen(["./target/release/quarry", "--db-path", db,
-                               "--http-addr", f"127.0.0.1:{port}", "--log-level", "warn"])
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200 and json.load(response)["hits"]:
-                    break
-        except Exception:
-            pass
-        time.sleep(0.005)
-    elapsed = time.monotonic() - start
-    times.append(elapsed)
-    print(f"run {run + 1}: first search answered {elapsed * 1000:.0f} ms after the start", flush=True)
-    server.terminate()
-    server.wait()
-print(f"median of {runs}: {statistics.median(times) * 1000:.0f} ms")
-PY
+times=()
+for run in $(seq 1 "$RUNS"); do
+  seconds="$(scripts/first-search.py "$PORT" pypi requests -- ./target/release/quarry --db-path "$DB" \
+    --http-addr "127.0.0.1:$PORT" --log-level warn | sed 's/.*: *\([0-9.]*\)}/\1/')"
+  ms="$(python3 -c "print(round($seconds * 1000))")"
+  echo "run $run: first search answered $ms ms after the start"
+  times+=("$ms")
+done
+printf '%s\n' "${times[@]}" | sort -n | python3 -c "import sys, statistics; v=[int(l) for l in sys.stdin]; print(f'median of {len(v)}: {statistics.median(v):.0f} ms')"

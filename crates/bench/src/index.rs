@@ -105,18 +105,9 @@ pub struct IndexReport {
     pub batch_docs: usize,
     pub batch_bytes: usize,
     pub settle_seconds: f64,
-    pub documents: u64,
-    pub batches: usize,
-    /// Documents the index holds afterwards (`numberOfDocuments`).
-    pub indexed_documents: Option<u64>,
-    /// From the first request (index creation) until the last task was seen finished.
-    pub wall_seconds: f64,
-    /// From the first request until the last batch was accepted (202).
-    pub upload_seconds: f64,
-    pub documents_per_second: f64,
-    pub cpu: Option<CpuTime>,
-    pub peak_rss: Option<PeakRss>,
-    pub disk: Option<DiskSize>,
+    /// The first load of the corpus (its fields appear at the top level of the JSON report).
+    #[serde(flatten)]
+    pub first: Pass,
     /// `--rounds`: each later pass over the whole corpus, every document replaced.
     pub rounds: Vec<Pass>,
     /// `--compact`: the index size after `POST /indexes/UID/compact`.
@@ -229,15 +220,7 @@ pub fn run(api: &Api, opts: &IndexOptions) -> Result<IndexReport> {
         batch_docs: opts.batch_docs,
         batch_bytes: opts.batch_bytes,
         settle_seconds: opts.settle.as_secs_f64(),
-        documents: first.documents,
-        batches: first.batches,
-        indexed_documents: first.indexed_documents,
-        wall_seconds: first.wall_seconds,
-        upload_seconds: first.upload_seconds,
-        documents_per_second: first.documents_per_second,
-        cpu: first.cpu,
-        peak_rss: first.peak_rss,
-        disk: first.disk,
+        first,
         rounds,
         compacted_disk,
     })
@@ -448,9 +431,12 @@ pub fn print(r: &IndexReport) {
         r.rounds.len(),
         r.settle_seconds,
     );
-    println!("documents:        {} in {} batches", r.documents, r.batches);
-    if let Some(n) = r.indexed_documents {
-        let note = if n != r.documents {
+    println!(
+        "documents:        {} in {} batches",
+        r.first.documents, r.first.batches
+    );
+    if let Some(n) = r.first.indexed_documents {
+        let note = if n != r.first.documents {
             "  (differs from documents sent!)"
         } else {
             ""
@@ -459,10 +445,10 @@ pub fn print(r: &IndexReport) {
     }
     println!(
         "wall time:        {:.3} s  (all batches accepted after {:.3} s)",
-        r.wall_seconds, r.upload_seconds
+        r.first.wall_seconds, r.first.upload_seconds
     );
-    println!("documents/s:      {:.0}", r.documents_per_second);
-    match &r.cpu {
+    println!("documents/s:      {:.0}", r.first.documents_per_second);
+    match &r.first.cpu {
         Some(c) => println!(
             "server CPU:       {:.2} s  (utime+stime {:.2} s -> {:.2} s{})",
             c.seconds,
@@ -474,7 +460,7 @@ pub fn print(r: &IndexReport) {
         ),
         None => println!("server CPU:       not measured (give --pid)"),
     }
-    match &r.peak_rss {
+    match &r.first.peak_rss {
         Some(p) => println!(
             "peak RSS:         {} (max VmRSS sampled every 100 ms: {}; VmHWM, lifetime peak: {})",
             human_bytes(p.max_sampled_rss_bytes.max(p.vm_hwm_bytes)),
@@ -483,7 +469,7 @@ pub fn print(r: &IndexReport) {
         ),
         None => println!("peak RSS:         not measured (give --pid)"),
     }
-    match &r.disk {
+    match &r.first.disk {
         Some(d) => println!("index size:       {}", describe_disk(d)),
         None => println!(
             "index size:       unknown (give --db-path; the server reports no rawDocumentDbSize)"

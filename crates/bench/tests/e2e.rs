@@ -110,12 +110,12 @@ fn benchmarks_against_a_real_quarry() {
         },
     )
     .unwrap();
-    assert_eq!(load.documents, 3201);
-    assert_eq!(load.batches, 4);
-    assert_eq!(load.indexed_documents, Some(3201));
-    assert!(load.peak_rss.as_ref().unwrap().max_sampled_rss_bytes > 0);
-    assert!(load.disk.as_ref().unwrap().bytes > 0);
-    let cpu = load.cpu.as_ref().unwrap();
+    assert_eq!(load.first.documents, 3201);
+    assert_eq!(load.first.batches, 4);
+    assert_eq!(load.first.indexed_documents, Some(3201));
+    assert!(load.first.peak_rss.as_ref().unwrap().max_sampled_rss_bytes > 0);
+    assert!(load.first.disk.as_ref().unwrap().bytes > 0);
+    let cpu = load.first.cpu.as_ref().unwrap();
     assert!(cpu.after_seconds >= cpu.before_seconds && cpu.seconds >= 0.0);
     assert!(cpu.settle_seconds.is_some());
     // Every round replaces every document: the count stays, each round is measured alone.
