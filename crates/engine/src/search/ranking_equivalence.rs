@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::ranking::with_reference_ranking;
 use super::{SearchRequest, SearchResult};
-use crate::index::{AddMethod, Index, IndexOptions};
+use crate::index::Index;
 use crate::settings::IndexSettings;
 
 fn shared() -> PathBuf {
@@ -30,23 +30,10 @@ fn corpus_index(corpus: &str, limit: usize, dir: &Path) -> Index {
         }),
         ..IndexSettings::default()
     };
-    let path = dir.join(corpus);
-    let index =
-        Index::create_empty(&path, Some("id".into()), None, IndexOptions::default()).unwrap();
-    let mut batch = index.write(false).unwrap();
-    batch.set_settings(settings).unwrap();
-    batch.commit(0, Default::default()).unwrap();
     let gz = std::fs::File::open(shared().join(format!("data/{corpus}.ndjson.gz"))).unwrap();
     let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(gz));
     let lines: Vec<String> = reader.lines().take(limit).map(Result::unwrap).collect();
-    let payload = dir.join(format!("{corpus}.ndjson"));
-    std::fs::write(&payload, lines.join("\n")).unwrap();
-    let mut batch = index.write(false).unwrap();
-    batch
-        .add_documents(&payload, AddMethod::Replace, None)
-        .unwrap();
-    batch.commit(1, Default::default()).unwrap();
-    index
+    super::tests::index_of_lines(&dir.join(corpus), settings, &lines)
 }
 
 /// Every `step`th keystroke of the corpus's replay file.

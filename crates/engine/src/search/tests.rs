@@ -16,25 +16,30 @@ struct TestIndex {
 
 fn build(settings: IndexSettings, documents: &[Value]) -> TestIndex {
     let dir = TempDir::new().unwrap();
-    let index = Index::create_empty(
-        &dir.path().join("index"),
-        Some("id".into()),
-        None,
-        IndexOptions::default(),
-    )
-    .unwrap();
+    let lines: Vec<String> = documents.iter().map(|d| d.to_string()).collect();
+    let index = index_of_lines(&dir.path().join("index"), settings, &lines);
+    TestIndex { _dir: dir, index }
+}
+
+/// A new index at `path` (primary key `id`) with `settings`, holding the NDJSON `lines`.
+pub(super) fn index_of_lines(
+    path: &std::path::Path,
+    settings: IndexSettings,
+    lines: &[String],
+) -> Index {
+    let index =
+        Index::create_empty(path, Some("id".into()), None, IndexOptions::default()).unwrap();
     let mut batch = index.write(false).unwrap();
     batch.set_settings(settings).unwrap();
     batch.commit(0, Default::default()).unwrap();
-    let payload = dir.path().join("docs.ndjson");
-    let lines: Vec<String> = documents.iter().map(|d| d.to_string()).collect();
+    let payload = path.with_extension("ndjson");
     std::fs::write(&payload, lines.join("\n")).unwrap();
     let mut batch = index.write(false).unwrap();
     batch
         .add_documents(&payload, AddMethod::Replace, None)
         .unwrap();
     batch.commit(1, Default::default()).unwrap();
-    TestIndex { _dir: dir, index }
+    index
 }
 
 /// Documents with only a title, ids from 1.
