@@ -361,19 +361,23 @@ impl TermSlots {
         let position = usize::try_from(position).ok()?;
         let cell = self.slots.get(rank)?.get(position)?;
         Some(cell.get_or_init(|| {
-            let mut docs = RoaringBitmap::new();
+            // One intersection per digest holding the slot (a disjointness test first would
+            // walk both sets twice whenever they meet).
+            let mut docs: Option<RoaringBitmap> = None;
             for digest in &self.digests {
                 if let Some(slot) = digest
                     .rank_positions
                     .get(rank)
                     .and_then(|p| p.get(position))
                 {
-                    if !slot.is_disjoint(&self.universe) {
-                        docs |= slot & &self.universe;
+                    let found = slot & &self.universe;
+                    match &mut docs {
+                        Some(docs) => *docs |= found,
+                        None => docs = Some(found),
                     }
                 }
             }
-            docs
+            docs.unwrap_or_default()
         }))
     }
 }
