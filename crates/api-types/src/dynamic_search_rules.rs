@@ -12,8 +12,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::decode::{
-    backticked_list, decode_bool, decode_string, decode_usize, index_path, invalid_type,
-    invalid_value, missing_field,
+    backticked_list, decode_bool, decode_string, decode_usize, expect_array, expect_object,
+    index_path, invalid_type, invalid_value, missing_field,
 };
 use crate::error::{Code, ResponseError};
 use crate::index_uid::{invalid_index_uid_message, is_valid_index_uid};
@@ -310,21 +310,11 @@ fn unknown_field(code: Code, object_path: &str, field: &str, expected: &[&str]) 
     )
 }
 
-fn object<'a>(
-    value: &'a Value,
-    code: Code,
-    path: &str,
-) -> Result<&'a Map<String, Value>, ResponseError> {
-    value
-        .as_object()
-        .ok_or_else(|| invalid_type(code, path, "an object", value))
-}
-
 /// `conditions`: every mistake inside answers `invalid_dynamic_search_rule_conditions`, except
 /// the two checks made on the whole object (`bad_request`, as in Meilisearch).
 fn decode_conditions(value: &Value, path: &str) -> Result<Conditions, ResponseError> {
     let code = Code::InvalidDynamicSearchRuleConditions;
-    let fields = object(value, code, path)?;
+    let fields = expect_object(value, code, path)?;
     let mut conditions = Conditions::default();
     for (name, value) in fields {
         let at = format!("{path}.{name}");
@@ -363,7 +353,7 @@ fn decode_conditions(value: &Value, path: &str) -> Result<Conditions, ResponseEr
 /// `conditions.time`: RFC 3339 bounds; other keys are ignored, as Meilisearch ignores them.
 fn decode_time(value: &Value, path: &str) -> Result<TimeCondition, ResponseError> {
     let code = Code::InvalidDynamicSearchRuleConditions;
-    let fields = object(value, code, path)?;
+    let fields = expect_object(value, code, path)?;
     let mut time = TimeCondition::default();
     for (name, value) in fields {
         let at = format!("{path}.{name}");
@@ -388,7 +378,7 @@ fn decode_time(value: &Value, path: &str) -> Result<TimeCondition, ResponseError
 
 fn decode_query(value: &Value, path: &str) -> Result<QueryCondition, ResponseError> {
     let code = Code::InvalidDynamicSearchRuleConditions;
-    let fields = object(value, code, path)?;
+    let fields = expect_object(value, code, path)?;
     let mut query = QueryCondition::default();
     for (name, value) in fields {
         let at = format!("{path}.{name}");
@@ -403,12 +393,12 @@ fn decode_query(value: &Value, path: &str) -> Result<QueryCondition, ResponseErr
 
 fn decode_filter(value: &Value, path: &str) -> Result<FilterCondition, ResponseError> {
     let code = Code::InvalidDynamicSearchRuleConditions;
-    let fields = object(value, code, path)?;
+    let fields = expect_object(value, code, path)?;
     let mut filter = FilterCondition::default();
     for (name, value) in fields {
         match name.as_str() {
             "values" => {
-                let values = object(value, code, &format!("{path}.values"))?;
+                let values = expect_object(value, code, &format!("{path}.values"))?;
                 filter.values = values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             }
             other => return Err(unknown_field(code, path, other, FILTER_FIELDS)),
@@ -420,9 +410,7 @@ fn decode_filter(value: &Value, path: &str) -> Result<FilterCondition, ResponseE
 /// `actions`: every mistake inside answers `invalid_dynamic_search_rule_actions`.
 fn decode_actions(value: &Value, path: &str) -> Result<Vec<RuleAction>, ResponseError> {
     let code = Code::InvalidDynamicSearchRuleActions;
-    let items = value
-        .as_array()
-        .ok_or_else(|| invalid_type(code, path, "an array", value))?;
+    let items = expect_array(value, code, path)?;
     items
         .iter()
         .enumerate()
@@ -432,7 +420,7 @@ fn decode_actions(value: &Value, path: &str) -> Result<Vec<RuleAction>, Response
 
 fn decode_action(value: &Value, path: &str) -> Result<RuleAction, ResponseError> {
     let code = Code::InvalidDynamicSearchRuleActions;
-    let fields = object(value, code, path)?;
+    let fields = expect_object(value, code, path)?;
     let (mut selector, mut action) = (None, None);
     for (name, value) in fields {
         let at = format!("{path}.{name}");
@@ -449,7 +437,7 @@ fn decode_action(value: &Value, path: &str) -> Result<RuleAction, ResponseError>
 
 fn decode_selector(value: &Value, path: &str) -> Result<Selector, ResponseError> {
     let code = Code::InvalidDynamicSearchRuleActions;
-    let fields = object(value, code, path)?;
+    let fields = expect_object(value, code, path)?;
     let (mut index_uid, mut id) = (None, None);
     for (name, value) in fields {
         let at = format!("{path}.{name}");
@@ -475,7 +463,7 @@ fn decode_selector(value: &Value, path: &str) -> Result<Selector, ResponseError>
 /// `{"type": "pin", "position": N}`, the only action there is.
 fn decode_pin(value: &Value, path: &str) -> Result<ActionKind, ResponseError> {
     let code = Code::InvalidDynamicSearchRuleActions;
-    let fields = object(value, code, path)?;
+    let fields = expect_object(value, code, path)?;
     let tag = fields
         .get("type")
         .ok_or_else(|| missing_field(code, path, "type"))?;
@@ -552,7 +540,7 @@ impl ListRules {
                         continue;
                     }
                     let code = Code::InvalidDynamicSearchRuleFilter;
-                    for (name, value) in object(value, code, &path)? {
+                    for (name, value) in expect_object(value, code, &path)? {
                         let at = format!("{path}.{name}");
                         match name.as_str() {
                             "query" => {
