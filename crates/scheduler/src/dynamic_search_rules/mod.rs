@@ -17,7 +17,6 @@ use std::sync::Arc;
 use quarry_api_types::dynamic_search_rules::{DynamicSearchRule, ListRules, RuleUpdate};
 use quarry_engine::analysis::Analyzer;
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
 pub use conditions::SearchFacts;
 
@@ -73,14 +72,15 @@ impl Compiled {
 pub struct RuleSet {
     /// In creation order (a rule deleted and created again goes to the end).
     rules: Vec<Arc<Compiled>>,
-    /// Positions in `rules`, by precedence: lowest first, rules without one last, creation
-    /// order between equals.
+    /// Positions in `rules` of the active rules (the only ones a search looks at), by
+    /// precedence: lowest first, rules without one last, creation order between equals.
     by_precedence: Vec<usize>,
 }
 
 impl RuleSet {
     fn from_compiled(rules: Vec<Arc<Compiled>>) -> RuleSet {
-        let mut by_precedence: Vec<usize> = (0..rules.len()).collect();
+        let mut by_precedence: Vec<usize> =
+            (0..rules.len()).filter(|&i| rules[i].rule.active).collect();
         by_precedence
             .sort_by_key(|&i| (rules[i].rule.precedence.is_none(), rules[i].rule.precedence));
         RuleSet {
@@ -110,10 +110,6 @@ impl RuleSet {
     /// The record to store.
     pub fn to_record(&self) -> Value {
         Value::Array(self.rules.iter().map(|c| c.rule.to_json()).collect())
-    }
-
-    pub fn len(&self) -> usize {
-        self.rules.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -217,6 +213,11 @@ impl RuleSet {
     /// The pins of the rules that apply to a search, most important first: rules by
     /// precedence, then each rule's actions in order. Only the actions about the searched
     /// index (or about no index in particular) are kept.
+    /// Whether any rule is active: without one, a search has nothing to evaluate.
+    pub fn has_active_rules(&self) -> bool {
+        !self.by_precedence.is_empty()
+    }
+
     pub fn pins_for(&self, facts: &SearchFacts<'_>) -> Vec<quarry_engine::search::Pin> {
         let mut pins = Vec::new();
         let mut active = 0usize;
@@ -262,15 +263,11 @@ impl crate::Scheduler {
     }
 }
 
-/// When the rule search time conditions are checked against: now.
-pub fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::task::Status;
+    use time::OffsetDateTime;
 
     fn task(uid: u32, kind: TaskKind) -> Task {
         Task {

@@ -144,10 +144,11 @@ pub fn apply_rules(
     q: Option<&str>,
     env: &SearchEnv,
 ) {
-    let Some(rules) = &env.rules else {
+    let Some(rules) = env.rules.as_ref().filter(|rules| rules.has_active_rules()) else {
         return;
     };
-    let now = quarry_scheduler::dynamic_search_rules::now();
+    // The query is analyzed for the rules' conditions only when some rule may apply.
+    let now = time::OffsetDateTime::now_utc();
     let facts = SearchFacts::new(uid, settings, q, request.filter.as_ref(), now);
     request.pins = rules.pins_for(&facts);
 }
