@@ -137,16 +137,9 @@ pub fn number_term(field: &str, value: f64) -> String {
     term.push('n');
     term.push_str(field);
     term.push('\0');
-    push_hex(&mut term, ordered_bits(value));
+    // Writing into the String allocates nothing more than `push_str` would.
+    let _ = std::fmt::Write::write_fmt(&mut term, format_args!("{:016x}", ordered_bits(value)));
     term
-}
-
-/// Appends `bits` as 16 lowercase hex digits (`{:016x}`).
-fn push_hex(out: &mut String, bits: u64) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for shift in (0..16).rev() {
-        out.push(char::from(DIGITS[((bits >> (shift * 4)) & 0xF) as usize]));
-    }
 }
 
 pub fn null_term(field: &str) -> String {
