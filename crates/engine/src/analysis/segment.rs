@@ -409,9 +409,9 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
         let mut checked = 0;
         for corpus in ["debian", "movies", "airports"] {
-            let Ok(file) = std::fs::File::open(dir.join(format!("{corpus}.ndjson.gz"))) else {
-                continue;
-            };
+            let path = dir.join(format!("{corpus}.ndjson.gz"));
+            let file = std::fs::File::open(&path)
+                .unwrap_or_else(|e| panic!("the corpus {} is needed: {e}", path.display()));
             let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
             for line in reader.lines().take(20_000) {
                 let mut texts = Vec::new();
@@ -422,6 +422,7 @@ mod tests {
                 }
             }
         }
+        assert!(checked > 10_000, "only {checked} corpus strings compared");
         eprintln!("{checked} corpus strings compared");
     }
 }
