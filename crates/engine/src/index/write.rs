@@ -708,6 +708,7 @@ struct Preparer<'b> {
     searcher: &'b Searcher,
     /// The `_id` postings of each committed segment; empty when nothing is committed.
     committed_ids: Vec<std::sync::Arc<tantivy::InvertedIndexReader>>,
+    /// Updates (`PUT`): documents are kept for merging, and those the index holds are not built.
     keep_documents: bool,
 }
 
@@ -764,7 +765,13 @@ impl<'b> Preparer<'b> {
     ) -> Result<Prepared> {
         let id = documents::extract_document_id(&document, self.primary_key).map_err(id_error)?;
         let committed = self.committed_holds(&id)?;
-        let built = self.builder.try_build(&id, &document, source, fields);
+        // An update of a committed document is merged into it and built on the writer thread;
+        // building the partial document here would be thrown away.
+        let built = if self.keep_documents && committed {
+            None
+        } else {
+            self.builder.try_build(&id, &document, source, fields)
+        };
         let unbuilt = built.is_none();
         Ok(Prepared {
             id,
