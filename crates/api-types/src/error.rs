@@ -141,6 +141,7 @@ codes! {
     InvalidSettingsFacetSearch => ("invalid_settings_facet_search", 400, InvalidRequest),
     InvalidSettingsPrefixSearch => ("invalid_settings_prefix_search", 400, InvalidRequest),
     InvalidSettingsChat => ("invalid_settings_chat", 400, InvalidRequest),
+    InvalidSettingsForeignKeys => ("invalid_settings_foreign_keys", 400, InvalidRequest),
     InvalidSettingsVectorStore => ("invalid_settings_vector_store", 400, InvalidRequest),
     // Multi-search and federation.
     InvalidMultiSearchFederated => ("invalid_multi_search_federated", 400, InvalidRequest),

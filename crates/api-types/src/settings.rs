@@ -116,6 +116,8 @@ pub struct Settings {
     pub searchable_attributes: Setting<Vec<String>>,
     pub filterable_attributes: Setting<Vec<FilterableAttributesRule>>,
     pub sortable_attributes: Setting<BTreeSet<String>>,
+    /// `foreignKeys` (experimental): fields holding ids of another index's documents.
+    pub foreign_keys: Setting<Vec<ForeignKey>>,
     pub ranking_rules: Setting<Vec<RankingRuleView>>,
     pub stop_words: Setting<BTreeSet<String>>,
     pub non_separator_tokens: Setting<BTreeSet<String>>,
@@ -135,6 +137,15 @@ pub struct Settings {
     pub prefix_search: Setting<PrefixSearchView>,
     /// The `chat` key (conversational search), decoded by `crate::chat`.
     pub chat: Setting<crate::chat::ChatIndexSettings>,
+}
+
+/// One entry of `foreignKeys`: the documents of this index hold, under `field_name`, ids of
+/// documents of the index `foreign_index_uid`. Searches show those documents in place of the
+/// ids and may filter on them with `_foreign(field_name, filter)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ForeignKey {
+    pub foreign_index_uid: String,
+    pub field_name: String,
 }
 
 /// `typoTolerance`; every field may be updated on its own.
@@ -370,6 +381,7 @@ pub const SETTINGS_ROUTES: &[(&str, &str, &str)] = &[
     ("searchable-attributes", "searchableAttributes", "PUT"),
     ("filterable-attributes", "filterableAttributes", "PUT"),
     ("sortable-attributes", "sortableAttributes", "PUT"),
+    ("foreign-keys", "foreignKeys", "PUT"),
     ("ranking-rules", "rankingRules", "PUT"),
     ("stop-words", "stopWords", "PUT"),
     ("non-separator-tokens", "nonSeparatorTokens", "PUT"),
@@ -404,6 +416,7 @@ fn key_code(key: &str) -> Option<Code> {
         "searchableAttributes" => Code::InvalidSettingsSearchableAttributes,
         "filterableAttributes" => Code::InvalidSettingsFilterableAttributes,
         "sortableAttributes" => Code::InvalidSettingsSortableAttributes,
+        "foreignKeys" => Code::InvalidSettingsForeignKeys,
         "rankingRules" => Code::InvalidSettingsRankingRules,
         "stopWords" => Code::InvalidSettingsStopWords,
         "nonSeparatorTokens" => Code::InvalidSettingsNonSeparatorTokens,
@@ -502,6 +515,18 @@ impl Settings {
         put(o, "sortableAttributes", &self.sortable_attributes, |v| {
             strings_json(v)
         });
+        put(o, "foreignKeys", &self.foreign_keys, |keys| {
+            let keys = keys.iter().map(|key| {
+                let mut out = Map::new();
+                out.insert(
+                    "foreignIndexUid".into(),
+                    key.foreign_index_uid.clone().into(),
+                );
+                out.insert("fieldName".into(), key.field_name.clone().into());
+                Value::Object(out)
+            });
+            Value::Array(keys.collect())
+        });
         put(o, "rankingRules", &self.ranking_rules, |rules| {
             Value::Array(
                 rules
@@ -598,6 +623,7 @@ impl Settings {
                 self.filterable_attributes = setting(v, |v| d.filterable_rules(path, v))?;
             }
             "sortableAttributes" => self.sortable_attributes = setting(v, |v| d.set(path, v))?,
+            "foreignKeys" => self.foreign_keys = setting(v, |v| d.foreign_keys(path, v))?,
             "rankingRules" => self.ranking_rules = setting(v, |v| d.ranking_rules(path, v))?,
             "stopWords" => self.stop_words = setting(v, |v| d.set(path, v))?,
             "nonSeparatorTokens" => self.non_separator_tokens = setting(v, |v| d.set(path, v))?,
@@ -650,6 +676,7 @@ impl Settings {
             "searchableAttributes" => self.searchable_attributes = Setting::Reset,
             "filterableAttributes" => self.filterable_attributes = Setting::Reset,
             "sortableAttributes" => self.sortable_attributes = Setting::Reset,
+            "foreignKeys" => self.foreign_keys = Setting::Reset,
             "rankingRules" => self.ranking_rules = Setting::Reset,
             "stopWords" => self.stop_words = Setting::Reset,
             "nonSeparatorTokens" => self.non_separator_tokens = Setting::Reset,
@@ -1471,6 +1498,35 @@ impl Decoder {
         Ok(())
     }
 
+    fn foreign_keys(&self, path: &str, value: &Value) -> Result<Vec<ForeignKey>> {
+        let items = self.array(path, value)?.iter().enumerate();
+        items
+            .map(|(i, key)| self.foreign_key(&item(path, i), key))
+            .collect()
+    }
+
+    fn foreign_key(&self, path: &str, value: &Value) -> Result<ForeignKey> {
+        let (mut index_uid, mut field_name) = (None, None);
+        self.each_field(
+            path,
+            value,
+            &["foreignIndexUid", "fieldName"],
+            |key, v, p| {
+                match key {
+                    "foreignIndexUid" => index_uid = Some(self.string(p, v)?),
+                    "fieldName" => field_name = Some(self.string(p, v)?),
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            },
+        )?;
+        Ok(ForeignKey {
+            foreign_index_uid: index_uid
+                .ok_or_else(|| self.missing_field(path, "foreignIndexUid"))?,
+            field_name: field_name.ok_or_else(|| self.missing_field(path, "fieldName"))?,
+        })
+    }
+
     fn localized_rules(&self, path: &str, value: &Value) -> Result<Vec<LocalizedAttributesRule>> {
         let items = self.array(path, value)?.iter().enumerate();
         items
@@ -1632,7 +1688,7 @@ mod tests {
     use super::*;
 
     const ALL_KEYS: &str = "`displayedAttributes`, `searchableAttributes`, \
-        `filterableAttributes`, `sortableAttributes`, `rankingRules`, `stopWords`, \
+        `filterableAttributes`, `sortableAttributes`, `foreignKeys`, `rankingRules`, `stopWords`, \
         `nonSeparatorTokens`, `separatorTokens`, `dictionary`, `synonyms`, \
         `distinctAttribute`, `proximityPrecision`, `typoTolerance`, `faceting`, `pagination`, \
         `embedders`, `searchCutoffMs`, `localizedAttributes`, `facetSearch`, `prefixSearch`, `chat`";
@@ -1663,6 +1719,7 @@ mod tests {
                 }
             ],
             "sortableAttributes": ["price", "release_date"],
+            "foreignKeys": [{"foreignIndexUid": "authors", "fieldName": "author"}],
             "rankingRules": [
                 "words", "typo", "proximity", "attributeRank", "sort", "wordPosition",
                 "exactness", "release_date:desc", "price:asc", "a:b:asc"
@@ -2259,7 +2316,7 @@ mod tests {
             };
             assert_eq!(*method, expected, "{route}");
         }
-        assert_eq!(SETTINGS_ROUTES.len(), 21);
+        assert_eq!(SETTINGS_ROUTES.len(), 22);
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub struct IndexSettings {
     pub searchable_attributes: Option<Vec<String>>,
     pub filterable_attributes: Vec<FilterableRule>,
     pub sortable_attributes: BTreeSet<String>,
+    /// `foreignKeys` (experimental): fields whose values are ids of another index's documents.
+    pub foreign_keys: Vec<ForeignKey>,
     pub ranking_rules: Vec<RankingRule>,
     pub stop_words: BTreeSet<String>,
     pub non_separator_tokens: BTreeSet<String>,
@@ -43,6 +45,7 @@ impl Default for IndexSettings {
             searchable_attributes: None,
             filterable_attributes: Vec::new(),
             sortable_attributes: BTreeSet::new(),
+            foreign_keys: Vec::new(),
             ranking_rules: RankingRule::defaults(),
             stop_words: BTreeSet::new(),
             non_separator_tokens: BTreeSet::new(),
@@ -62,6 +65,15 @@ impl Default for IndexSettings {
             chat: ChatSettings::default(),
         }
     }
+}
+
+/// A field of this index's documents holding ids of documents of another index: searches show
+/// those documents in place of the ids, and `_foreign(field, filter)` filters through them.
+/// Only answers change with it, never what is indexed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignKey {
+    pub foreign_index_uid: String,
+    pub field_name: String,
 }
 
 /// The `chat` settings of an index (`description`, `documentTemplate`,

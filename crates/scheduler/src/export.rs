@@ -179,12 +179,14 @@ fn export_index(
     }
     if !exists || settings.override_settings {
         let mut wire = settings_apply::to_wire(&index.settings()).to_json();
-        // The `chat` key needs the chat completions flag on the target: send it only when it
-        // was changed from its default, as `GET /settings` hides it while the flag is off.
-        let default_chat = settings_apply::to_wire(&Default::default()).to_json()["chat"].clone();
+        // The `chat` and `foreignKeys` keys need experimental flags on the target: send them
+        // only when changed from their defaults, as `GET /settings` hides them while off.
+        let defaults = settings_apply::to_wire(&Default::default()).to_json();
         if let Some(object) = wire.as_object_mut() {
-            if object.get("chat") == Some(&default_chat) {
-                object.remove("chat");
+            for key in ["chat", "foreignKeys"] {
+                if object.get(key) == defaults.get(key) {
+                    object.remove(key);
+                }
             }
         }
         send(

@@ -87,6 +87,7 @@ pub enum Feature {
     DynamicSearchRules,
     TaskQueueCompactionRoute,
     RenderRoute,
+    ForeignKeys,
 }
 
 impl Feature {
@@ -141,6 +142,10 @@ impl Feature {
                 "render_route",
                 "https://github.com/orgs/meilisearch/discussions/888",
             ),
+            Feature::ForeignKeys => (
+                "foreign_keys",
+                "https://github.com/orgs/meilisearch/discussions/873",
+            ),
         }
     }
 }
@@ -161,6 +166,7 @@ impl ExperimentalFeatures {
             Feature::DynamicSearchRules => self.dynamic_search_rules,
             Feature::TaskQueueCompactionRoute => self.task_queue_compaction_route,
             Feature::RenderRoute => self.render_route,
+            Feature::ForeignKeys => self.foreign_keys,
         }
     }
 

@@ -4,13 +4,13 @@
 
 use quarry_api_types::settings::{
     FacetValuesSort, FacetingSettings, FilterFeatures, FilterableAttributesFeatures,
-    FilterableAttributesPatterns, FilterableAttributesRule, LocalizedAttributesRule,
-    MinWordSizeForTypos, PaginationSettings, PrefixSearchView, ProximityPrecisionView,
-    RankingRuleView, Setting, Settings, TypoSettings,
+    FilterableAttributesPatterns, FilterableAttributesRule, ForeignKey as ForeignKeyView,
+    LocalizedAttributesRule, MinWordSizeForTypos, PaginationSettings, PrefixSearchView,
+    ProximityPrecisionView, RankingRuleView, Setting, Settings, TypoSettings,
 };
 use quarry_engine::settings::{
-    ChatSettings, FacetOrder, Faceting, FilterableRule, IndexSettings, LocalizedRule, Pagination,
-    PrefixSearch, ProximityPrecision, RankingRule, TypoTolerance,
+    ChatSettings, FacetOrder, Faceting, FilterableRule, ForeignKey, IndexSettings, LocalizedRule,
+    Pagination, PrefixSearch, ProximityPrecision, RankingRule, TypoTolerance,
 };
 
 /// Applies `value` to `target`: `Set` replaces, `Reset` restores `default`, `NotSet` keeps.
@@ -64,6 +64,19 @@ pub fn apply_patch(current: &IndexSettings, patch: &Settings) -> IndexSettings {
         &mut s.sortable_attributes,
         &patch.sortable_attributes,
         defaults.sortable_attributes.clone(),
+    );
+    apply_map(
+        &mut s.foreign_keys,
+        &patch.foreign_keys,
+        Vec::new(),
+        |keys| {
+            keys.iter()
+                .map(|key| ForeignKey {
+                    foreign_index_uid: key.foreign_index_uid.clone(),
+                    field_name: key.field_name.clone(),
+                })
+                .collect()
+        },
     );
     apply_map(
         &mut s.ranking_rules,
@@ -327,6 +340,15 @@ pub fn to_wire(s: &IndexSettings) -> Settings {
                 .collect(),
         ),
         sortable_attributes: Setting::Set(s.sortable_attributes.clone()),
+        foreign_keys: Setting::Set(
+            s.foreign_keys
+                .iter()
+                .map(|key| ForeignKeyView {
+                    foreign_index_uid: key.foreign_index_uid.clone(),
+                    field_name: key.field_name.clone(),
+                })
+                .collect(),
+        ),
         ranking_rules: Setting::Set(
             s.ranking_rules
                 .iter()

@@ -164,7 +164,9 @@ fn collect_matches<'a>(object: &'a Map<String, Value>, path: &str, found: &mut V
     }
 }
 
-fn id_from_value(value: &Value) -> Result<String, DocumentIdError> {
+/// A JSON value as a document id, with the rules of [`extract_document_id`]: a valid string,
+/// or an integer written in decimal.
+pub fn id_from_value(value: &Value) -> Result<String, DocumentIdError> {
     match value {
         Value::String(id) => {
             validate_document_id(id)?;

@@ -18,8 +18,8 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use serde_json::{Map, Value};
 
 pub use document_id::{
-    extract_document_id, infer_primary_key, merge_documents, validate_document_id, DocumentIdError,
-    PrimaryKeyError,
+    extract_document_id, id_from_value, infer_primary_key, merge_documents, validate_document_id,
+    DocumentIdError, PrimaryKeyError,
 };
 
 /// The format of a document payload, as chosen by the request's `Content-Type`.

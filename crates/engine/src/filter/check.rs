@@ -1,6 +1,8 @@
 //! Which filters an index accepts: every attribute a filter uses must be selected by a rule of
 //! `filterableAttributes`, and the operator must be one the rule's features allow. The errors
-//! point at the attribute in the filter text, as Meilisearch's do.
+//! point at the attribute in the filter text, as Meilisearch's do. Foreign filters
+//! (`_foreign(field, filter)`) are resolved here too, through the caller's [`ForeignResolver`],
+//! into `IN` conditions on the foreign key field before the check.
 
 use super::parser::error_at;
 use super::{parse_filter, parse_filter_json_with, Condition, FilterError, FilterExpr};
@@ -61,16 +63,108 @@ pub fn available_filterable(settings: &IndexSettings) -> String {
 }
 
 /// Parses the JSON form of a filter and checks it against the index's filterable attributes.
+/// Foreign filters are refused: this is for the endpoints that do not support them.
 pub fn parse_filter_checked(
     value: &serde_json::Value,
     settings: &IndexSettings,
 ) -> Result<Option<FilterExpr>, FilterError> {
+    parse_filter_resolving(value, settings, None)
+}
+
+/// Checks a parsed filter (of the text `src`) against the index's filterable attributes.
+pub fn check_filter(
+    expr: &FilterExpr,
+    src: &str,
+    settings: &IndexSettings,
+) -> Result<(), FilterError> {
+    check(expr, src, settings)
+}
+
+/// How endpoints that cannot resolve foreign filters refuse them.
+pub(super) const FOREIGN_UNSUPPORTED: &str =
+    "Filter condition `_foreign` is not supported for this endpoint.";
+
+/// The most documents one foreign filter may select, as in Meilisearch: its ids become an `IN`
+/// list, which must stay small.
+pub const MAX_FOREIGN_FILTER_DOCUMENTS: u64 = 100;
+
+/// What turns the inner filter of `_foreign(field, filter)` into the ids of the documents it
+/// selects in the foreign index: called with the foreign index's uid, the inner filter and the
+/// text it was parsed from (for errors pointing into it).
+pub type ForeignResolver<'a> =
+    &'a dyn Fn(&str, &FilterExpr, &str) -> Result<Vec<String>, FilterError>;
+
+/// [`parse_filter_checked`] for the endpoints that support foreign filters: each
+/// `_foreign(field, filter)` must name a field of the index's `foreignKeys`; `resolve` finds the
+/// ids its filter selects in the foreign index, and it becomes `field IN [ids]`, checked like
+/// any other condition. Without a resolver a foreign filter is refused.
+pub fn parse_filter_resolving(
+    value: &serde_json::Value,
+    settings: &IndexSettings,
+    resolve: Option<ForeignResolver<'_>>,
+) -> Result<Option<FilterExpr>, FilterError> {
     parse_filter_json_with(value, &|text| {
-        let expr = parse_filter(text)?;
-        if let Some(expr) = &expr {
-            check(expr, text, settings)?;
+        let Some(expr) = parse_filter(text)? else {
+            return Ok(None);
+        };
+        let expr = if expr.first_foreign_span().is_some() {
+            resolve_foreign(expr, text, settings, resolve)?
+        } else {
+            expr
+        };
+        check(&expr, text, settings)?;
+        Ok(Some(expr))
+    })
+}
+
+/// `expr` with every foreign filter replaced by the `IN` condition it stands for.
+fn resolve_foreign(
+    expr: FilterExpr,
+    src: &str,
+    settings: &IndexSettings,
+    resolve: Option<ForeignResolver<'_>>,
+) -> Result<FilterExpr, FilterError> {
+    let again = |e| resolve_foreign(e, src, settings, resolve);
+    Ok(match expr {
+        FilterExpr::Not(inner) => FilterExpr::Not(Box::new(again(*inner)?)),
+        FilterExpr::And(items) => {
+            FilterExpr::And(items.into_iter().map(again).collect::<Result<_, _>>()?)
         }
-        Ok(expr)
+        FilterExpr::Or(items) => {
+            FilterExpr::Or(items.into_iter().map(again).collect::<Result<_, _>>()?)
+        }
+        FilterExpr::Foreign {
+            field,
+            span,
+            filter,
+        } => {
+            let Some(resolve) = resolve else {
+                return Err(error_at(src, span.0, span.1, FOREIGN_UNSUPPORTED));
+            };
+            let Some(key) = settings.foreign_keys.iter().find(|k| k.field_name == field) else {
+                return Err(error_at(
+                    src,
+                    span.0,
+                    span.1,
+                    format_args!("Field `{field}` is not a foreign key."),
+                ));
+            };
+            if let Some((start, end)) = filter.first_foreign_span() {
+                return Err(error_at(
+                    src,
+                    start,
+                    end,
+                    "Nested foreign filters are not supported.",
+                ));
+            }
+            let ids = resolve(&key.foreign_index_uid, &filter, src)?;
+            FilterExpr::Condition {
+                field,
+                condition: Condition::In(ids),
+                span,
+            }
+        }
+        other => other,
     })
 }
 
@@ -126,6 +220,7 @@ fn check(expr: &FilterExpr, src: &str, settings: &IndexSettings) -> Result<(), F
                 ),
             )),
         },
+        FilterExpr::Foreign { span, .. } => Err(error_at(src, span.0, span.1, FOREIGN_UNSUPPORTED)),
         FilterExpr::Condition {
             field,
             condition,

@@ -137,6 +137,9 @@ impl<'a> FilterEvaluator<'a> {
                 bottom_left,
             } => self.geo(|p| in_bounding_box(p, *top_right, *bottom_left)),
             FilterExpr::GeoPolygon(points) => self.geo(|p| in_polygon(p, points)),
+            // Foreign filters are resolved into `IN` conditions before evaluation; one that
+            // reaches here was not, and selects nothing rather than the wrong documents.
+            FilterExpr::Foreign { .. } => Ok(RoaringBitmap::new()),
         }
     }
 

@@ -9,7 +9,10 @@ mod parser;
 #[cfg(test)]
 mod tests;
 
-pub use check::{available_filterable, filterable_rule, parse_filter_checked};
+pub use check::{
+    available_filterable, check_filter, filterable_rule, parse_filter_checked,
+    parse_filter_resolving, ForeignResolver, MAX_FOREIGN_FILTER_DOCUMENTS,
+};
 pub use eval::{haversine, in_bounding_box, in_polygon, FilterEvaluator};
 
 use std::collections::HashSet;
@@ -80,6 +83,16 @@ pub enum FilterExpr {
         bottom_left: (f64, f64),
     },
     GeoPolygon(Vec<(f64, f64)>),
+    /// `_foreign(field, filter)`: the documents whose `field` holds the id of a document of the
+    /// foreign index (named by the index's `foreignKeys`) that `filter` selects. Resolved into
+    /// an `IN` condition on `field` before the filter is checked and evaluated (see
+    /// [`check::parse_filter_resolving`]); an endpoint that cannot resolve it refuses it.
+    Foreign {
+        field: String,
+        /// Byte span of the field in the original text, for errors.
+        span: (usize, usize),
+        filter: Box<FilterExpr>,
+    },
 }
 
 /// Why a filter was rejected. `message` is the user-facing text of an `invalid_search_filter`
@@ -105,8 +118,21 @@ pub fn parse_filter(text: &str) -> Result<Option<FilterExpr>, FilterError> {
 
 /// Parses the JSON form: `null` (no filter), a string, or an array whose items are strings
 /// (ANDed together) or arrays of strings (ORed together inside, then ANDed with the rest).
+/// Foreign filters are refused: the endpoints that take them resolve them with
+/// [`parse_filter_resolving`].
 pub fn parse_filter_json(value: &serde_json::Value) -> Result<Option<FilterExpr>, FilterError> {
-    parse_filter_json_with(value, &parse_filter)
+    parse_filter_json_with(value, &|text| {
+        let expr = parse_filter(text)?;
+        if let Some((start, end)) = expr.as_ref().and_then(FilterExpr::first_foreign_span) {
+            return Err(parser::error_at(
+                text,
+                start,
+                end,
+                check::FOREIGN_UNSUPPORTED,
+            ));
+        }
+        Ok(expr)
+    })
 }
 
 /// The JSON form, with each string parsed by `parse_one`.
@@ -180,7 +206,7 @@ impl FilterExpr {
             }
         };
         match self {
-            FilterExpr::Condition { field, .. } => push(field),
+            FilterExpr::Condition { field, .. } | FilterExpr::Foreign { field, .. } => push(field),
             FilterExpr::GeoRadius { .. }
             | FilterExpr::GeoBoundingBox { .. }
             | FilterExpr::GeoPolygon(_) => push("_geo"),
@@ -221,7 +247,38 @@ pub fn contains_operator_error(value: &serde_json::Value, message: &str) -> Opti
     }
 }
 
+/// Where the first `_foreign(..)` of a filter in its JSON form is, as an error carrying
+/// `message` and pointing at its field, the way Meilisearch refuses foreign filters while the
+/// `foreignKeys` experimental feature is off. `None` when no string of the filter uses one (or
+/// the filter does not parse: its own error is reported elsewhere).
+pub fn foreign_filter_error(value: &serde_json::Value, message: &str) -> Option<FilterError> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => {
+            let expr = parse_filter(text).ok()??;
+            let (start, end) = expr.first_foreign_span()?;
+            Some(parser::error_at(text, start, end, message))
+        }
+        Value::Array(items) => items
+            .iter()
+            .find_map(|item| foreign_filter_error(item, message)),
+        _ => None,
+    }
+}
+
 impl FilterExpr {
+    /// The field span of the first `_foreign(..)`, if any.
+    pub fn first_foreign_span(&self) -> Option<(usize, usize)> {
+        match self {
+            FilterExpr::Foreign { span, .. } => Some(*span),
+            FilterExpr::Not(inner) => inner.first_foreign_span(),
+            FilterExpr::And(items) | FilterExpr::Or(items) => {
+                items.iter().find_map(FilterExpr::first_foreign_span)
+            }
+            _ => None,
+        }
+    }
+
     /// The field span of the first `CONTAINS` / `NOT CONTAINS` condition, if any.
     fn first_contains_span(&self) -> Option<(usize, usize)> {
         match self {
@@ -230,7 +287,9 @@ impl FilterExpr {
                 span,
                 ..
             } => Some(*span),
-            FilterExpr::Not(inner) => inner.first_contains_span(),
+            FilterExpr::Not(inner) | FilterExpr::Foreign { filter: inner, .. } => {
+                inner.first_contains_span()
+            }
             FilterExpr::And(items) | FilterExpr::Or(items) => {
                 items.iter().find_map(FilterExpr::first_contains_span)
             }

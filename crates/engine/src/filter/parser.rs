@@ -7,7 +7,8 @@
 //! or        = and ("OR" and)*
 //! and       = not ("AND" not)*
 //! not       = "NOT" not | primary
-//! primary   = "(" or ")" | geo | field operation
+//! primary   = "(" or ")" | geo | foreign | field operation
+//! foreign   = "_foreign" "(" field "," or ")"
 //! operation = cmp value | value "TO" value | "IN" list | "NOT" "IN" list | "EXISTS"
 //!           | "NOT" "EXISTS" | "IS" ["NOT"] ("NULL" | "EMPTY") | ["NOT"] "CONTAINS" value
 //!           | ["NOT"] "STARTS" "WITH" value
@@ -422,6 +423,8 @@ impl Parser<'_> {
                     Err(self.reserved_keyword(&tok))
                 } else if let Some(geo) = Geo::from_name(word) {
                     self.parse_geo(geo)
+                } else if word == "_foreign" {
+                    self.parse_foreign(depth)
                 } else if is_reserved_geo(word) {
                     Err(self.reserved_geo(self.pos))
                 } else {
@@ -718,6 +721,53 @@ impl Parser<'_> {
             })),
             GeoArg::Number(_) => None,
         }
+    }
+
+    /// `_foreign(field, filter)`: once `_foreign` is read, the rest must be its arguments.
+    fn parse_foreign(&mut self, depth: usize) -> Parsed<FilterExpr> {
+        let name = self.toks[self.pos].clone();
+        self.pos += 1;
+        let shape_error = |parser: &Self| {
+            let rest = &parser.src[name.end..];
+            parser.error(
+                name.end,
+                parser.src.len(),
+                format_args!(
+                    "Was expecting a field name and a condition inside `_foreign(..)` filter but instead found `{}`.",
+                    escaped(rest.trim())
+                ),
+            )
+        };
+        if self.kind_at(self.pos) != Some(&Kind::LParen) {
+            return Err(shape_error(self));
+        }
+        if depth >= MAX_FILTER_DEPTH {
+            return Err(self.depth_error());
+        }
+        self.pos += 1;
+        let field_tok = match self.peek() {
+            Some(tok) if matches!(tok.kind, Kind::Word | Kind::Quoted(_)) => tok.clone(),
+            _ => return Err(shape_error(self)),
+        };
+        let field = self.token_value(&field_tok);
+        self.pos += 1;
+        if self.kind_at(self.pos) != Some(&Kind::Comma) {
+            return Err(shape_error(self));
+        }
+        self.pos += 1;
+        if self.peek().is_none() {
+            return Err(shape_error(self));
+        }
+        let filter = self.parse_or(depth + 1)?;
+        if self.kind_at(self.pos) != Some(&Kind::RParen) {
+            return Err(self.missing_delimiter(name.start, ')'));
+        }
+        self.pos += 1;
+        Ok(FilterExpr::Foreign {
+            field,
+            span: (field_tok.start, field_tok.end),
+            filter: Box::new(filter),
+        })
     }
 
     fn parse_geo(&mut self, geo: Geo) -> Parsed<FilterExpr> {

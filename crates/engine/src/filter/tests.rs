@@ -35,6 +35,11 @@ fn strip(expr: FilterExpr) -> FilterExpr {
         FilterExpr::Not(inner) => FilterExpr::Not(Box::new(strip(*inner))),
         FilterExpr::And(items) => FilterExpr::And(items.into_iter().map(strip).collect()),
         FilterExpr::Or(items) => FilterExpr::Or(items.into_iter().map(strip).collect()),
+        FilterExpr::Foreign { field, filter, .. } => FilterExpr::Foreign {
+            field,
+            span: (0, 0),
+            filter: Box::new(strip(*filter)),
+        },
         other => other,
     }
 }
@@ -524,4 +529,67 @@ fn random_strings_never_panic() {
         }
     }
     assert!(parsed > 0);
+}
+
+#[test]
+fn foreign_filters() {
+    let foreign = |field: &str, filter: FilterExpr| FilterExpr::Foreign {
+        field: field.to_string(),
+        span: (0, 0),
+        filter: Box::new(filter),
+    };
+    assert_eq!(
+        strip(ok("_foreign(channel, subscribers = 1000)")),
+        foreign("channel", cond("subscribers", Condition::Equal(s("1000"))))
+    );
+    assert_eq!(
+        strip(ok(
+            "NOT _foreign('channel', name = ponce AND (a = 1 OR b > 2)) AND c = 3"
+        )),
+        FilterExpr::And(vec![
+            FilterExpr::Not(Box::new(foreign(
+                "channel",
+                FilterExpr::And(vec![
+                    cond("name", Condition::Equal(s("ponce"))),
+                    FilterExpr::Or(vec![
+                        cond("a", Condition::Equal(s("1"))),
+                        cond("b", Condition::GreaterThan(s("2"))),
+                    ]),
+                ]),
+            ))),
+            cond("c", Condition::Equal(s("3"))),
+        ])
+    );
+    // The span is the field's, for errors pointing at it.
+    let FilterExpr::Foreign { span, .. } = ok("_foreign(channel, a = 1)") else {
+        unreachable!()
+    };
+    assert_eq!(span, (9, 16));
+    assert_eq!(ok("_foreign(channel, a = 1)").fields(), vec!["channel"]);
+    // Once `_foreign` is read, what follows must be its arguments.
+    for bad in [
+        "_foreign = 1",
+        "_foreign(channel)",
+        "_foreign(channel a = 1)",
+        "_foreign(, a = 1)",
+    ] {
+        assert!(
+            err(bad).starts_with(
+                "Was expecting a field name and a condition inside `_foreign(..)` filter"
+            ),
+            "{bad}: {}",
+            err(bad)
+        );
+    }
+    assert!(
+        err("_foreign(channel, a = 1").starts_with("Expression `"),
+        "{}",
+        err("_foreign(channel, a = 1")
+    );
+    // The JSON form used by the endpoints that cannot resolve them refuses them.
+    let refused = parse_filter_json(&json!(["a = 1", "_foreign(channel, a = 1)"])).unwrap_err();
+    assert_eq!(
+        refused.message,
+        "Filter condition `_foreign` is not supported for this endpoint.\n10:17 _foreign(channel, a = 1)"
+    );
 }

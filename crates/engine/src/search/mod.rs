@@ -416,6 +416,35 @@ impl Index {
 }
 
 impl Index {
+    /// The ids of the documents `filter` selects, when they are at most `max`; otherwise
+    /// `Err(count)` with how many it selects (foreign filters turn these ids into an `IN`
+    /// list, which must stay small). Nothing is read when there are too many.
+    pub fn ids_matching(
+        &self,
+        filter: &crate::filter::FilterExpr,
+        max: u64,
+    ) -> Result<std::result::Result<Vec<String>, u64>> {
+        let ctx = SearchContext::new(self)?;
+        let selected = crate::filter::FilterEvaluator::new(&ctx).evaluate(filter)?;
+        if selected.len() > max {
+            return Ok(Err(selected.len()));
+        }
+        let Some(primary_key) = self.primary_key() else {
+            return Ok(Ok(Vec::new()));
+        };
+        let fields = self.schema_fields();
+        let mut ids = Vec::with_capacity(selected.len() as usize);
+        for doc in &selected {
+            let document = read_source(&ctx.searcher, fields, ctx.address(doc))?;
+            if let Ok(id) = crate::documents::extract_document_id(&document, &primary_key) {
+                ids.push(id);
+            }
+        }
+        Ok(Ok(ids))
+    }
+}
+
+impl Index {
     /// The documents routes with `sort`: the documents `filter` selects (all without one),
     /// restricted to `ids` when given, ordered by `sort`, the window `[offset, offset+limit)`
     /// read; with the total.

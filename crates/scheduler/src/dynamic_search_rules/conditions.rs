@@ -262,9 +262,12 @@ fn decompose(filter: &FilterExpr, positive: bool, fuel: &mut Fuel, out: &mut Vec
         FilterExpr::Or(items) | FilterExpr::And(items) => {
             out.extend(conjunction(items, positive, fuel))
         }
+        // Searches hand their foreign filters resolved (as `IN` conditions); one left as is
+        // depends on another index, which no rule condition looks at, as geo filters.
         FilterExpr::GeoRadius { .. }
         | FilterExpr::GeoBoundingBox { .. }
-        | FilterExpr::GeoPolygon(_) => out.push(Alternative::from([(Target::Geo, Vec::new())])),
+        | FilterExpr::GeoPolygon(_)
+        | FilterExpr::Foreign { .. } => out.push(Alternative::from([(Target::Geo, Vec::new())])),
     }
     fuel.depth += 1;
 }

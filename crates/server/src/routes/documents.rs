@@ -16,7 +16,6 @@ use quarry_api_types::Code;
 use quarry_engine::documents::{
     normalize_payload_slice, validate_document_id, PayloadError, PayloadFormat,
 };
-use quarry_engine::filter::parse_filter_checked;
 use quarry_engine::settings::attribute_matches;
 use quarry_scheduler::{DocumentMethod, TaskKind};
 use serde_json::{json, Map, Value};
@@ -281,8 +280,16 @@ async fn documents_page(
             super::search::check_contains_operator(filter, &features)?;
         }
         let filter = match &query.filter {
-            Some(filter) => parse_filter_checked(filter, &settings)
-                .map_err(|e| ApiError::new(Code::InvalidDocumentFilter, e.message))?,
+            Some(filter) => {
+                let env = super::search::SearchEnv::of(&state.scheduler);
+                super::foreign_keys::parse_request_filter(
+                    filter,
+                    &settings,
+                    &env.features,
+                    env.foreign.as_ref(),
+                    Code::InvalidDocumentFilter,
+                )?
+            }
             None => None,
         };
         let (documents, total) = match (&query.ids, &filter) {

@@ -7,6 +7,7 @@ mod dynamic_search_rules;
 mod export;
 mod features;
 mod fields;
+mod foreign_keys;
 mod indexes;
 mod keys;
 mod multi_search;

@@ -577,7 +577,7 @@ fn union_facets(
     let started = Instant::now();
     let mut requests = Vec::with_capacity(queries.len());
     for (position, query) in queries {
-        let mut request = engine_request(&settings, &query.search, started)
+        let mut request = engine_request(&settings, &query.search, started, env)
             .map_err(|ApiError(e)| ApiError(inside_query(*position, e)))?;
         // Pinned documents are candidates too, so they are counted.
         apply_rules(&mut request, uid, &settings, query.search.q.as_deref(), env);

@@ -10,7 +10,6 @@ use quarry_api_types::facet_search::FacetSearchQuery;
 use quarry_api_types::search::{MatchingStrategy as WireStrategy, SearchQuery};
 use quarry_api_types::Code;
 use quarry_engine::analysis::Analyzer;
-use quarry_engine::filter::parse_filter_checked;
 use quarry_engine::format::{format_document, FormatOptions};
 use quarry_engine::search::{MatchingStrategy, SearchRequest};
 use quarry_engine::Index;
@@ -19,6 +18,7 @@ use quarry_scheduler::{ExperimentalFeatures, Feature, Scheduler};
 use serde_json::{json, Map, Value};
 
 use super::documents::select_fields;
+use super::foreign_keys::{hydrate_hits, parse_request_filter};
 use super::{blocking, index_uid};
 use crate::auth::auth_error;
 use crate::auth::Auth;
@@ -117,12 +117,15 @@ fn and_filters(forced: &Value, own: &Value) -> Value {
     ))
 }
 
-/// What a search needs of the instance besides its index: the experimental features, and the
-/// dynamic search rules while their feature is on (Meilisearch ignores the rules otherwise).
+/// What a search needs of the instance besides its index: the experimental features, the
+/// dynamic search rules while their feature is on (Meilisearch ignores the rules otherwise),
+/// and the other indexes while foreign keys are on (to resolve `_foreign` filters and show
+/// the documents foreign keys name).
 #[derive(Clone)]
 pub struct SearchEnv {
     pub features: ExperimentalFeatures,
     pub rules: Option<Arc<RuleSet>>,
+    pub foreign: Option<Scheduler>,
 }
 
 impl SearchEnv {
@@ -132,7 +135,14 @@ impl SearchEnv {
             .is_enabled(Feature::DynamicSearchRules)
             .then(|| scheduler.dynamic_search_rules())
             .filter(|rules| !rules.is_empty());
-        SearchEnv { features, rules }
+        let foreign = features
+            .is_enabled(Feature::ForeignKeys)
+            .then(|| scheduler.clone());
+        SearchEnv {
+            features,
+            rules,
+            foreign,
+        }
     }
 }
 
@@ -212,9 +222,15 @@ pub async fn facet_search(
         let started = Instant::now();
         let settings = index.settings();
         let search = &query.search;
+        let env = SearchEnv::of(&state.scheduler);
         let filter = match &search.filter {
-            Some(filter) => parse_filter_checked(filter, &settings)
-                .map_err(|e| ApiError::new(Code::InvalidSearchFilter, e.message))?,
+            Some(filter) => parse_request_filter(
+                filter,
+                &settings,
+                &env.features,
+                env.foreign.as_ref(),
+                Code::InvalidSearchFilter,
+            )?,
             None => None,
         };
         let cutoff = settings
@@ -273,10 +289,16 @@ pub fn engine_request(
     settings: &quarry_engine::IndexSettings,
     query: &SearchQuery,
     started: Instant,
+    env: &SearchEnv,
 ) -> ApiResult<SearchRequest> {
     let filter = match &query.filter {
-        Some(filter) => parse_filter_checked(filter, settings)
-            .map_err(|e| ApiError::new(Code::InvalidSearchFilter, e.message))?,
+        Some(filter) => parse_request_filter(
+            filter,
+            settings,
+            &env.features,
+            env.foreign.as_ref(),
+            Code::InvalidSearchFilter,
+        )?,
         None => None,
     };
     let (offset, limit) = if query.is_finite_pagination() {
@@ -342,7 +364,7 @@ pub fn search_with_pins(
         check_contains_operator(filter, &env.features)?;
     }
     let max_total_hits = settings.pagination.max_total_hits;
-    let mut request = engine_request(&settings, query, started)?;
+    let mut request = engine_request(&settings, query, started, env)?;
     apply_rules(&mut request, uid, &settings, query.q.as_deref(), env);
     let (offset, limit) = (request.offset, request.limit);
     let engine_started = Instant::now();
@@ -353,7 +375,7 @@ pub fn search_with_pins(
     let displayed = settings.displayed_attributes.clone();
     let format = format_options(query);
     let analyzer = format.as_ref().map(|_| Analyzer::new(&settings));
-    let hits: Vec<Value> = result
+    let mut hits: Vec<Value> = result
         .hits
         .into_iter()
         .map(|mut hit| {
@@ -397,6 +419,9 @@ pub fn search_with_pins(
             Value::Object(out)
         })
         .collect();
+    if let Some(scheduler) = &env.foreign {
+        hydrate_hits(scheduler, &settings.foreign_keys, &mut hits)?;
+    }
     let format_time = format_started.elapsed();
     let mut body = Map::new();
     body.insert("hits".into(), Value::Array(hits));

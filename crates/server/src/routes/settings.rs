@@ -7,7 +7,7 @@ use axum::Json;
 use quarry_api_types::settings::{embedders, Setting, Settings, SETTINGS_ROUTES};
 use quarry_api_types::Code;
 use quarry_scheduler::settings_apply::to_wire;
-use quarry_scheduler::TaskKind;
+use quarry_scheduler::{Feature, TaskKind};
 use serde_json::Value;
 
 use super::{enqueue, index_uid};
@@ -36,11 +36,15 @@ pub async fn get_all(
     if let Some(embedders) = body.get_mut("embedders") {
         embedders::hide_api_keys(embedders);
     }
-    // As in Meilisearch, the `chat` key shows only once chat completions are enabled.
+    // As in Meilisearch, the `chat` and `foreignKeys` keys show only once their experimental
+    // features are enabled.
     let features = state.scheduler.experimental_features();
-    if !features.is_enabled(quarry_scheduler::Feature::ChatCompletions) {
-        if let Some(object) = body.as_object_mut() {
+    if let Some(object) = body.as_object_mut() {
+        if !features.is_enabled(Feature::ChatCompletions) {
             object.remove("chat");
+        }
+        if !features.is_enabled(Feature::ForeignKeys) {
+            object.remove("foreignKeys");
         }
     }
     Ok(Json(body))
@@ -115,10 +119,16 @@ async fn enqueue_settings(
         });
         if composite {
             state.scheduler.experimental_features().check(
-                quarry_scheduler::Feature::CompositeEmbedders,
+                Feature::CompositeEmbedders,
                 "using `\"composite\"` as source",
             )?;
         }
+    }
+    if let Setting::Set(_) = &settings.foreign_keys {
+        state.scheduler.experimental_features().check(
+            Feature::ForeignKeys,
+            "setting `foreignKeys` in the index settings",
+        )?;
     }
     if let Setting::Set(chat) = &settings.chat {
         super::chats::check_index_chat_settings(state, chat)?;
