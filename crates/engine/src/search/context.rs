@@ -349,6 +349,11 @@ impl SearchContext {
         Ok(())
     }
 
+    /// Where the values of each document of one segment end (`value_ends.rs`).
+    pub fn value_ends(&self, view: &SegmentView) -> Result<Arc<super::value_ends::ValueEnds>> {
+        super::value_ends::value_ends(view, self.segment_reader(view).segment_id())
+    }
+
     /// A positions-reading cursor on one term of one segment, if the segment has the term.
     pub fn postings(&self, view: &SegmentView, word: &str) -> Result<Option<SegmentPostings>> {
         match view.inverted.terms().get(word.as_bytes())? {

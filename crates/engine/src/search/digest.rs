@@ -15,7 +15,7 @@ use tantivy::{DocSet, TERMINATED};
 
 use super::context::SearchContext;
 use super::derivations::{Derivation, Query, Shape};
-use crate::analysis::{END_OF_VALUE, HARD_SEPARATOR_GAP};
+use crate::analysis::HARD_SEPARATOR_GAP;
 use crate::error::Result;
 use crate::index::{attribute_of, word_position_of};
 
@@ -147,7 +147,7 @@ pub fn starts_value(position: u32, ends: &[u32]) -> bool {
 }
 
 /// Reads the digest of one word from the snapshot's postings: one pass over the word's
-/// documents and positions, and over the value ends of those documents.
+/// documents and positions, with the value ends of each segment's documents (`value_ends.rs`).
 pub fn read_word_digest(ctx: &SearchContext, word: &str) -> Result<Digest> {
     let mut ranks: Vec<Vec<u32>> = Vec::new();
     let mut rank_positions: Vec<Vec<Vec<u32>>> = Vec::new();
@@ -156,22 +156,16 @@ pub fn read_word_digest(ctx: &SearchContext, word: &str) -> Result<Digest> {
     let mut starts = Vec::new();
     let mut whole = Vec::new();
     let mut found = Vec::new();
-    let mut ends = Vec::new();
     for view in ctx.segments() {
         let Some(mut cursor) = ctx.postings(view, word)? else {
             continue;
         };
-        let mut end_cursor = ctx.postings(view, END_OF_VALUE)?;
+        let value_ends = ctx.value_ends(view)?;
         let mut doc = cursor.doc();
         while doc != TERMINATED {
             let id = view.base + doc;
             cursor.positions(&mut found);
-            ends.clear();
-            if let Some(end_cursor) = end_cursor.as_mut() {
-                if end_cursor.doc() <= doc && end_cursor.seek(doc) == doc {
-                    end_cursor.positions(&mut ends);
-                }
-            }
+            let ends = value_ends.of(doc);
             for &p in &found {
                 let rank = usize::from(attribute_of(p));
                 if rank < RANK_SLOTS {
@@ -196,7 +190,7 @@ pub fn read_word_digest(ctx: &SearchContext, word: &str) -> Result<Digest> {
                         push_once(&mut far_ranks, id);
                     }
                 }
-                if starts_value(p, &ends) {
+                if starts_value(p, ends) {
                     push_once(&mut starts, id);
                     if ends.binary_search(&(p + 1)).is_ok() {
                         push_once(&mut whole, id);
