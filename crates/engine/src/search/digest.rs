@@ -236,6 +236,39 @@ pub struct DigestMemo {
 }
 
 impl DigestMemo {
+    /// The documents whose positions reading the digests of the derivations `usable` accepts
+    /// would cost, that no search has read yet: for each word of a derivation whose digest is
+    /// neither known to this search nor kept by its group, the word's documents unless its own
+    /// digest is cached. 0 when everything is at hand.
+    pub fn unread_documents(
+        &self,
+        ctx: &SearchContext,
+        query: &Query,
+        usable: impl Fn(&Derivation) -> bool,
+    ) -> u64 {
+        let mut total = 0;
+        for (i, d) in query.derivations.iter().enumerate() {
+            if !usable(d) || self.digests.get(i).is_some_and(Option::is_some) {
+                continue;
+            }
+            let kept = d
+                .group
+                .as_ref()
+                .and_then(|(found, group)| found.digests.get(*group))
+                .is_some_and(|slot| slot.get().is_some());
+            let Some(words) = digestible(d).filter(|_| !kept) else {
+                continue;
+            };
+            for w in words {
+                let word = &query.words[*w as usize];
+                if !ctx.cache.has_digest(word) {
+                    total += query.word_docs[*w as usize].len();
+                }
+            }
+        }
+        total
+    }
+
     /// The digest of derivation `index` of `query`, or `None` when it is a sequence.
     pub fn derivation(
         &mut self,

@@ -101,6 +101,11 @@ impl MatchCache {
         }
     }
 
+    /// The documents of `docs` whose occurrences are not read yet.
+    pub fn unread(&self, docs: &RoaringBitmap) -> RoaringBitmap {
+        docs - &self.done
+    }
+
     /// Reads the occurrences of every document of `docs` not read yet.
     pub fn ensure(
         &mut self,
