@@ -10,8 +10,6 @@
 use std::sync::Arc;
 
 use roaring::{MultiOps, RoaringBitmap};
-use tantivy::postings::Postings;
-use tantivy::{DocSet, TERMINATED};
 
 use super::context::SearchContext;
 use super::derivations::{Derivation, Query, Shape};
@@ -213,18 +211,12 @@ pub fn read_word_digest(ctx: &SearchContext, word: &str) -> Result<Digest> {
     let mut far_ranks = Vec::new();
     let mut starts = Vec::new();
     let mut whole = Vec::new();
-    let mut found = Vec::new();
     for view in ctx.segments() {
-        let Some(mut cursor) = ctx.postings(view, word)? else {
-            continue;
-        };
         let value_ends = ctx.value_ends(view)?;
-        let mut doc = cursor.doc();
-        while doc != TERMINATED {
+        ctx.for_each_positions(view, word, |doc, found| {
             let id = view.base + doc;
-            cursor.positions(&mut found);
             let ends = value_ends.of(doc);
-            for &p in &found {
+            for &p in found {
                 let rank = usize::from(attribute_of(p));
                 if rank < RANK_SLOTS {
                     if ranks.len() <= rank {
@@ -255,8 +247,7 @@ pub fn read_word_digest(ctx: &SearchContext, word: &str) -> Result<Digest> {
                     }
                 }
             }
-            doc = cursor.advance();
-        }
+        })?;
     }
     Ok(Digest {
         ranks: into_sets(ranks),
