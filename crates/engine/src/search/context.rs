@@ -356,7 +356,7 @@ impl SearchContext {
 
     /// Where the values of each document of one segment end (`value_ends.rs`).
     pub fn value_ends(&self, view: &SegmentView) -> Result<Arc<super::value_ends::ValueEnds>> {
-        super::value_ends::value_ends(view, self.segment_reader(view).segment_id())
+        super::value_ends::value_ends(self, view)
     }
 
     /// The positions file of the text field of one segment, opened once per search. `None`

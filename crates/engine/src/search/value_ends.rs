@@ -14,11 +14,8 @@ use std::sync::{Arc, LazyLock, OnceLock};
 
 use parking_lot::Mutex;
 use tantivy::index::SegmentId;
-use tantivy::postings::Postings;
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DocSet, TERMINATED};
 
-use super::context::SegmentView;
+use super::context::{SearchContext, SegmentView};
 use crate::analysis::END_OF_VALUE;
 use crate::error::Result;
 
@@ -51,23 +48,16 @@ impl ValueEnds {
     }
 
     /// Reads the table from the marker's postings: one pass over its documents and positions.
-    fn read(view: &SegmentView) -> Result<ValueEnds> {
+    fn read(ctx: &SearchContext, view: &SegmentView) -> Result<ValueEnds> {
         let mut starts = Vec::with_capacity(view.max_doc as usize + 1);
-        let mut positions = Vec::new();
-        let info = view.inverted.terms().get(END_OF_VALUE.as_bytes())?;
-        if let Some(info) = info {
-            let mut postings = view
-                .inverted
-                .read_postings_from_terminfo(&info, IndexRecordOption::WithFreqsAndPositions)?;
-            positions.reserve(info.doc_freq as usize * 2);
-            let mut doc = postings.doc();
-            while doc != TERMINATED && doc < view.max_doc {
+        let mut positions = Vec::with_capacity(view.max_doc as usize * 2);
+        ctx.for_each_positions(view, END_OF_VALUE, |doc, ends| {
+            if doc < view.max_doc {
                 // Documents without a value (none before `doc`) have no ends.
                 starts.resize(doc as usize + 1, positions.len() as u32);
-                postings.append_positions_with_offset(0, &mut positions);
-                doc = postings.advance();
+                positions.extend_from_slice(ends);
             }
-        }
+        })?;
         starts.resize(view.max_doc as usize + 1, positions.len() as u32);
         Ok(ValueEnds { starts, positions })
     }
@@ -88,14 +78,15 @@ static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Default::default);
 
 /// The value ends of the segment, read the first time they are asked for. Concurrent first uses
 /// read them once.
-pub fn value_ends(view: &SegmentView, segment: SegmentId) -> Result<Arc<ValueEnds>> {
+pub fn value_ends(ctx: &SearchContext, view: &SegmentView) -> Result<Arc<ValueEnds>> {
+    let segment = ctx.segment_reader(view).segment_id();
     let slot = CACHE.lock().slots.entry(segment).or_default().clone();
     if let Some(table) = slot.get() {
         return Ok(table.clone());
     }
     // Reading outside the lock: other tables stay available meanwhile. Two first uses of the
     // same segment race to fill the slot; the loser's copy is dropped.
-    let read = Arc::new(ValueEnds::read(view)?);
+    let read = Arc::new(ValueEnds::read(ctx, view)?);
     let table = slot.get_or_init(|| read.clone()).clone();
     if Arc::ptr_eq(&table, &read) {
         let mut cache = CACHE.lock();
