@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use roaring::{MultiOps, RoaringBitmap};
 
-use super::context::SearchContext;
+use super::context::{sorted_set, SearchContext};
 use super::derivations::{Derivation, Query, Shape};
 use crate::analysis::HARD_SEPARATOR_GAP;
 use crate::error::Result;
@@ -126,70 +126,6 @@ fn push_once(list: &mut Vec<u32>, doc: u32) {
 
 fn into_sets(lists: Vec<Vec<u32>>) -> Vec<RoaringBitmap> {
     lists.iter().map(|list| sorted_set(list)).collect()
-}
-
-/// The set of strictly increasing documents, built in one go. Inserting documents one at a
-/// time (`RoaringBitmap::append`) costs dozens of instructions each (the container looked up,
-/// its kind checked, its storage grown), which made up a quarter of a digest's reading; the
-/// sets are written instead in the portable serialized format of Roaring bitmaps (the
-/// `RoaringFormatSpec`, without run containers), which `roaring` reads back container by
-/// container with one copy.
-pub(crate) fn sorted_set(docs: &[u32]) -> RoaringBitmap {
-    /// The format's cookie when no container is a run.
-    const COOKIE_NO_RUNS: u32 = 12346;
-    /// Containers holding up to this many values are arrays, the others bitmaps.
-    const ARRAY_LIMIT: usize = 4096;
-    debug_assert!(docs.windows(2).all(|w| w[0] < w[1]));
-    if docs.is_empty() {
-        return RoaringBitmap::new();
-    }
-    // Containers: the documents sharing their high 16 bits.
-    let mut containers: Vec<&[u32]> = Vec::new();
-    let mut rest = docs;
-    while let Some(&first) = rest.first() {
-        let (group, tail) = rest.split_at(rest.partition_point(|d| d >> 16 == first >> 16));
-        containers.push(group);
-        rest = tail;
-    }
-    let body = |c: &&[u32]| {
-        if c.len() <= ARRAY_LIMIT {
-            c.len() * 2
-        } else {
-            8192
-        }
-    };
-    let header = 8 + containers.len() * 8;
-    let mut out = Vec::with_capacity(header + containers.iter().map(body).sum::<usize>());
-    out.extend_from_slice(&COOKIE_NO_RUNS.to_le_bytes());
-    out.extend_from_slice(&(containers.len() as u32).to_le_bytes());
-    for c in &containers {
-        out.extend_from_slice(&((c[0] >> 16) as u16).to_le_bytes());
-        out.extend_from_slice(&((c.len() - 1) as u16).to_le_bytes());
-    }
-    let mut offset = header;
-    for c in &containers {
-        out.extend_from_slice(&(offset as u32).to_le_bytes());
-        offset += body(c);
-    }
-    for c in &containers {
-        if c.len() <= ARRAY_LIMIT {
-            for &doc in *c {
-                out.extend_from_slice(&(doc as u16).to_le_bytes());
-            }
-        } else {
-            let mut words = [0u64; 1024];
-            for &doc in *c {
-                let low = doc & 0xFFFF;
-                words[(low / 64) as usize] |= 1 << (low % 64);
-            }
-            for word in words {
-                out.extend_from_slice(&word.to_le_bytes());
-            }
-        }
-    }
-    // Keys increase and every container's values are sorted and distinct, as the format asks.
-    RoaringBitmap::deserialize_unchecked_from(out.as_slice())
-        .expect("a well-formed serialized bitmap")
 }
 
 /// Whether the packed position starts a value, given the document's value ends.
@@ -455,26 +391,5 @@ impl TermSlots {
             }
             docs.unwrap_or_default()
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sorted_sets_hold_the_documents_given() {
-        // Empty, sparse, array-sized and bitmap-sized containers, in several blocks.
-        let mut docs: Vec<u32> = vec![3, 70_000, 70_001];
-        docs.extend(131_072..131_072 + 4096);
-        docs.extend(196_608..196_608 + 4097);
-        docs.extend((300_000..900_000).step_by(7));
-        docs.push(u32::MAX);
-        for docs in [&docs[..0], &docs[..1], &docs[..3], &docs[..], &docs[4000..]] {
-            let expected = RoaringBitmap::from_sorted_iter(docs.iter().copied()).unwrap();
-            let built = sorted_set(docs);
-            assert_eq!(built, expected);
-            assert_eq!(built.len(), docs.len() as u64);
-        }
     }
 }
