@@ -98,9 +98,15 @@ impl Digest {
     }
 }
 
-/// The union of some sets. Roaring's one-pass union builds every container as a bitmap and
-/// shrinks it back afterwards, which dominates when the sets are few and sparse (most digest
-/// slots): a handful of sets is merged pairwise instead.
+/// Many sets holding together at most this many documents are united by sorting their
+/// documents (see [`union`]).
+const SPARSE_UNION: u64 = 4096;
+
+/// The union of some sets. Roaring's one-pass union builds every container as a bitmap (8 KiB
+/// allocated and cleared) and shrinks it back afterwards, which dominates when the sets are
+/// sparse (most digest slots: the same early position of a rare word in a few documents
+/// spread over the whole index): a handful of sets is merged pairwise instead, and many sets
+/// with few documents in all have their documents sorted.
 pub fn union<'a>(sets: impl IntoIterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
     let sets: Vec<&RoaringBitmap> = sets.into_iter().filter(|s| !s.is_empty()).collect();
     match sets.as_slice() {
@@ -112,6 +118,12 @@ pub fn union<'a>(sets: impl IntoIterator<Item = &'a RoaringBitmap>) -> RoaringBi
                 out |= *set;
             }
             out
+        }
+        many if many.iter().map(|s| s.len()).sum::<u64>() <= SPARSE_UNION => {
+            let mut docs: Vec<u32> = many.iter().flat_map(|s| s.iter()).collect();
+            docs.sort_unstable();
+            docs.dedup();
+            sorted_set(&docs)
         }
         many => many.iter().copied().union(),
     }
