@@ -291,6 +291,11 @@ impl SnapshotCache {
         Entries::get(&mut entries.digests, &mut entries.clock, word)
     }
 
+    /// Whether the digest of a word is cached, without counting it as a use.
+    pub fn has_digest(&self, word: &str) -> bool {
+        self.entries.lock().digests.contains_key(word)
+    }
+
     pub fn put_digest(&self, word: &str, digest: Arc<Digest>) {
         let bytes = digest.bytes();
         self.insert(|e| &mut e.digests, word.to_string(), digest, bytes);

@@ -3,11 +3,13 @@
 //! Reading postings (document sets, positions) goes through here, so that deleted documents and
 //! attribute restrictions are applied in one place.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use roaring::RoaringBitmap;
-use tantivy::index::InvertedIndexReader;
-use tantivy::postings::{Postings, SegmentPostings, TermInfo};
+use tantivy::directory::{CompositeFile, FileSlice};
+use tantivy::index::{InvertedIndexReader, SegmentComponent};
+use tantivy::positions::PositionReader;
+use tantivy::postings::{BlockSegmentPostings, Postings, SegmentPostings, TermInfo};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Searcher, SegmentReader, Term, TERMINATED};
 
@@ -25,6 +27,8 @@ pub struct SegmentView {
     pub inverted: Arc<InvertedIndexReader>,
     /// The keyword field: field names and facet terms (`crate::facet`).
     pub facets: Arc<InvertedIndexReader>,
+    /// The positions of the text field, opened when first needed (`None`: not available).
+    positions: OnceLock<Option<FileSlice>>,
 }
 
 impl SegmentView {
@@ -77,6 +81,7 @@ impl SearchContext {
                 max_doc: segment.max_doc(),
                 inverted: segment.inverted_index(fields.text)?,
                 facets: segment.inverted_index(fields.field_names)?,
+                positions: OnceLock::new(),
             });
             next += segment.max_doc();
         }
@@ -182,7 +187,7 @@ impl SearchContext {
             None => {
                 let postings = view
                     .inverted
-                    .read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+                    .read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
                 *docs |= live_docs(view, alive, postings);
             }
             Some(filter) => {
@@ -344,9 +349,49 @@ impl SearchContext {
         let alive = self.segment_reader(view).alive_bitset();
         let postings = view
             .facets
-            .read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+            .read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
         *docs |= live_docs(view, alive, postings);
         Ok(())
+    }
+
+    /// Where the values of each document of one segment end (`value_ends.rs`).
+    pub fn value_ends(&self, view: &SegmentView) -> Result<Arc<super::value_ends::ValueEnds>> {
+        super::value_ends::value_ends(self, view)
+    }
+
+    /// The positions file of the text field of one segment, opened once per search. `None`
+    /// when it cannot be opened on its own (then [`Self::for_each_positions`] reads positions
+    /// through the postings).
+    fn positions_file(&self, view: &SegmentView) -> Option<FileSlice> {
+        view.positions
+            .get_or_init(|| {
+                let reader = self.segment_reader(view);
+                let index = reader.index();
+                let meta = index.new_segment_meta(reader.segment_id(), reader.max_doc());
+                let file = index.segment(meta).open_read(SegmentComponent::Positions);
+                CompositeFile::open(&file.ok()?)
+                    .ok()?
+                    .open_read(self.fields.text)
+            })
+            .clone()
+    }
+
+    /// Calls `each` with every document of `word` in one segment (segment doc ids, increasing)
+    /// and its positions, deleted documents included. The postings are read block by block
+    /// and the positions of a block's 128 documents in one run: reading them document by
+    /// document (`Postings::positions`) costs a couple hundred instructions each (the offset
+    /// summed over the block so far, a positions read per document), which dominated digests
+    /// of frequent words.
+    pub fn for_each_positions(
+        &self,
+        view: &SegmentView,
+        word: &str,
+        each: impl FnMut(u32, &[u32]),
+    ) -> Result<()> {
+        match view.inverted.terms().get(word.as_bytes())? {
+            Some(info) => read_positions(view, &info, self.positions_file(view), each),
+            None => Ok(()),
+        }
     }
 
     /// A positions-reading cursor on one term of one segment, if the segment has the term.
@@ -376,6 +421,62 @@ impl SearchContext {
         }
         Ok(())
     }
+}
+
+/// What [`SearchContext::for_each_positions`] does with one term, given the segment's positions
+/// file if it could be opened (else positions are read through the postings).
+fn read_positions(
+    view: &SegmentView,
+    info: &TermInfo,
+    file: Option<FileSlice>,
+    mut each: impl FnMut(u32, &[u32]),
+) -> Result<()> {
+    let Some(file) = file else {
+        let mut cursor = view
+            .inverted
+            .read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)?;
+        let mut positions = Vec::new();
+        let mut doc = cursor.doc();
+        while doc != TERMINATED {
+            cursor.positions(&mut positions);
+            each(doc, &positions);
+            doc = cursor.advance();
+        }
+        return Ok(());
+    };
+    let mut block = view
+        .inverted
+        .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)?;
+    let mut reader = PositionReader::open(file.read_bytes_slice(info.positions_range.clone())?)?;
+    let mut offset = 0u64;
+    let mut remaining = info.doc_freq as usize;
+    let mut positions = Vec::new();
+    while remaining > 0 {
+        let (docs, freqs) = (block.docs(), block.freqs());
+        if docs.is_empty() || freqs.len() != docs.len() {
+            break;
+        }
+        let total: usize = freqs.iter().map(|f| *f as usize).sum();
+        positions.clear();
+        positions.resize(total, 0);
+        reader.read(offset, &mut positions);
+        offset += total as u64;
+        let mut from = 0;
+        for (&doc, &freq) in docs.iter().zip(freqs) {
+            // Each document's positions are deltas from the previous one, the first from 0.
+            let own = &mut positions[from..from + freq as usize];
+            let mut position = 0;
+            for p in own.iter_mut() {
+                position += *p;
+                *p = position;
+            }
+            each(doc, own);
+            from += freq as usize;
+        }
+        remaining = remaining.saturating_sub(docs.len());
+        block.advance();
+    }
+    Ok(())
 }
 
 /// A numeric range over up to this many distinct values of a segment, holding together at most
@@ -428,25 +529,160 @@ pub(crate) fn prefix_upper_bound(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-/// The live documents of a postings list, as global ids.
+/// Sets of fewer documents are built by insertion (see [`sorted_set`]).
+const FEW_DOCS: usize = 8;
+
+/// The set of strictly increasing documents, built in one go. Inserting documents one at a
+/// time (`RoaringBitmap::append`) costs dozens of instructions each (the container looked up,
+/// its kind checked, its storage grown), which made up a quarter of a digest's reading, and as much of reading a word's documents; the
+/// sets are written instead in the portable serialized format of Roaring bitmaps (the
+/// `RoaringFormatSpec`, without run containers), which `roaring` reads back container by
+/// container with one copy.
+pub(crate) fn sorted_set(docs: &[u32]) -> RoaringBitmap {
+    /// The format's cookie when no container is a run.
+    const COOKIE_NO_RUNS: u32 = 12346;
+    /// Containers holding up to this many values are arrays, the others bitmaps.
+    const ARRAY_LIMIT: usize = 4096;
+    debug_assert!(docs.windows(2).all(|w| w[0] < w[1]));
+    if docs.len() < FEW_DOCS {
+        // Below a handful of documents, writing and reading back costs more than inserting.
+        return RoaringBitmap::from_sorted_iter(docs.iter().copied())
+            .unwrap_or_else(|_| docs.iter().copied().collect());
+    }
+    // Containers: the documents sharing their high 16 bits.
+    let mut containers: Vec<&[u32]> = Vec::new();
+    let mut rest = docs;
+    while let Some(&first) = rest.first() {
+        let (group, tail) = rest.split_at(rest.partition_point(|d| d >> 16 == first >> 16));
+        containers.push(group);
+        rest = tail;
+    }
+    let body = |c: &&[u32]| {
+        if c.len() <= ARRAY_LIMIT {
+            c.len() * 2
+        } else {
+            8192
+        }
+    };
+    let header = 8 + containers.len() * 8;
+    let mut out = Vec::with_capacity(header + containers.iter().map(body).sum::<usize>());
+    out.extend_from_slice(&COOKIE_NO_RUNS.to_le_bytes());
+    out.extend_from_slice(&(containers.len() as u32).to_le_bytes());
+    for c in &containers {
+        out.extend_from_slice(&((c[0] >> 16) as u16).to_le_bytes());
+        out.extend_from_slice(&((c.len() - 1) as u16).to_le_bytes());
+    }
+    let mut offset = header;
+    for c in &containers {
+        out.extend_from_slice(&(offset as u32).to_le_bytes());
+        offset += body(c);
+    }
+    for c in &containers {
+        if c.len() <= ARRAY_LIMIT {
+            for &doc in *c {
+                out.extend_from_slice(&(doc as u16).to_le_bytes());
+            }
+        } else {
+            let mut words = [0u64; 1024];
+            for &doc in *c {
+                let low = doc & 0xFFFF;
+                words[(low / 64) as usize] |= 1 << (low % 64);
+            }
+            for word in words {
+                out.extend_from_slice(&word.to_le_bytes());
+            }
+        }
+    }
+    // Keys increase and every container's values are sorted and distinct, as the format asks.
+    RoaringBitmap::deserialize_unchecked_from(out.as_slice())
+        .expect("a well-formed serialized bitmap")
+}
+
+/// The live documents of one term's postings, as global ids: read block by block (128
+/// documents at a time) and built into a set in one go.
 fn live_docs(
     view: &SegmentView,
     alive: Option<&tantivy::fastfield::AliveBitSet>,
-    mut postings: SegmentPostings,
+    mut postings: BlockSegmentPostings,
 ) -> RoaringBitmap {
-    let docs = std::iter::from_fn(|| {
-        let doc = postings.doc();
-        (doc != TERMINATED).then(|| {
-            postings.advance();
-            doc
-        })
-    });
-    let mut fresh = RoaringBitmap::new();
-    // Postings are sorted, so appending cannot fail. `append` rather than one `try_push` a
-    // document: `try_push` looks for the maximum of a bitmap container on every call.
-    let _ = fresh.append(
-        docs.filter(|doc| alive.is_none_or(|a| a.is_alive(*doc)))
-            .map(|doc| view.base + doc),
-    );
-    fresh
+    let mut docs = Vec::with_capacity(postings.doc_freq() as usize);
+    let mut remaining = postings.doc_freq() as usize;
+    while remaining > 0 {
+        let block = postings.docs();
+        if block.is_empty() {
+            break;
+        }
+        docs.extend(
+            block
+                .iter()
+                .filter(|doc| alive.is_none_or(|a| a.is_alive(**doc)))
+                .map(|doc| view.base + doc),
+        );
+        remaining = remaining.saturating_sub(block.len());
+        postings.advance();
+    }
+    sorted_set(&docs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::IndexSettings;
+
+    #[test]
+    fn positions_read_by_blocks_match_the_postings() {
+        // Words in hundreds of documents (several blocks of postings), several times each.
+        let lines: Vec<String> = (0..700)
+            .map(|i| {
+                let repeat = "common ".repeat(1 + i % 5);
+                format!(
+                    r#"{{"id": {i}, "title": "{repeat} word{} common", "tags": ["w{} common", "x"]}}"#,
+                    i % 3,
+                    i % 7
+                )
+            })
+            .collect();
+        let dir = tempfile::TempDir::new().unwrap();
+        let index = crate::search::tests::index_of_lines(
+            &dir.path().join("i"),
+            IndexSettings::default(),
+            &lines,
+        );
+        let ctx = SearchContext::new(&index).unwrap();
+        let mut checked = 0;
+        for view in ctx.segments() {
+            for word in ["common", "word1", "w3", "x", crate::analysis::END_OF_VALUE] {
+                let Some(info) = view.inverted.terms().get(word.as_bytes()).unwrap() else {
+                    continue;
+                };
+                let read = |file: Option<FileSlice>| {
+                    let mut out: Vec<(u32, Vec<u32>)> = Vec::new();
+                    read_positions(view, &info, file, |doc, p| out.push((doc, p.to_vec())))
+                        .unwrap();
+                    out
+                };
+                let by_blocks = read(Some(ctx.positions_file(view).expect("positions file")));
+                assert_eq!(by_blocks, read(None), "{word:?}");
+                assert_eq!(by_blocks.len(), info.doc_freq as usize);
+                checked += by_blocks.len();
+            }
+        }
+        assert!(checked > 1000);
+    }
+
+    #[test]
+    fn sorted_sets_hold_the_documents_given() {
+        // Empty, sparse, array-sized and bitmap-sized containers, in several blocks.
+        let mut docs: Vec<u32> = vec![3, 70_000, 70_001];
+        docs.extend(131_072..131_072 + 4096);
+        docs.extend(196_608..196_608 + 4097);
+        docs.extend((300_000..900_000).step_by(7));
+        docs.push(u32::MAX);
+        for docs in [&docs[..0], &docs[..1], &docs[..3], &docs[..], &docs[4000..]] {
+            let expected = RoaringBitmap::from_sorted_iter(docs.iter().copied()).unwrap();
+            let built = sorted_set(docs);
+            assert_eq!(built, expected);
+            assert_eq!(built.len(), docs.len() as u64);
+        }
+    }
 }

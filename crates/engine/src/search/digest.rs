@@ -10,12 +10,10 @@
 use std::sync::Arc;
 
 use roaring::{MultiOps, RoaringBitmap};
-use tantivy::postings::Postings;
-use tantivy::{DocSet, TERMINATED};
 
-use super::context::SearchContext;
+use super::context::{sorted_set, SearchContext};
 use super::derivations::{Derivation, Query, Shape};
-use crate::analysis::{END_OF_VALUE, HARD_SEPARATOR_GAP};
+use crate::analysis::HARD_SEPARATOR_GAP;
 use crate::error::Result;
 use crate::index::{attribute_of, word_position_of};
 
@@ -100,9 +98,15 @@ impl Digest {
     }
 }
 
-/// The union of some sets. Roaring's one-pass union builds every container as a bitmap and
-/// shrinks it back afterwards, which dominates when the sets are few and sparse (most digest
-/// slots): a handful of sets is merged pairwise instead.
+/// Many sets holding together at most this many documents are united by sorting their
+/// documents (see [`union`]).
+const SPARSE_UNION: u64 = 4096;
+
+/// The union of some sets. Roaring's one-pass union builds every container as a bitmap (8 KiB
+/// allocated and cleared) and shrinks it back afterwards, which dominates when the sets are
+/// sparse (most digest slots: the same early position of a rare word in a few documents
+/// spread over the whole index): a handful of sets is merged pairwise instead, and many sets
+/// with few documents in all have their documents sorted.
 pub fn union<'a>(sets: impl IntoIterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
     let sets: Vec<&RoaringBitmap> = sets.into_iter().filter(|s| !s.is_empty()).collect();
     match sets.as_slice() {
@@ -114,6 +118,12 @@ pub fn union<'a>(sets: impl IntoIterator<Item = &'a RoaringBitmap>) -> RoaringBi
                 out |= *set;
             }
             out
+        }
+        many if many.iter().map(|s| s.len()).sum::<u64>() <= SPARSE_UNION => {
+            let mut docs: Vec<u32> = many.iter().flat_map(|s| s.iter()).collect();
+            docs.sort_unstable();
+            docs.dedup();
+            sorted_set(&docs)
         }
         many => many.iter().copied().union(),
     }
@@ -127,13 +137,7 @@ fn push_once(list: &mut Vec<u32>, doc: u32) {
 }
 
 fn into_sets(lists: Vec<Vec<u32>>) -> Vec<RoaringBitmap> {
-    lists.into_iter().map(into_set).collect()
-}
-
-fn into_set(list: Vec<u32>) -> RoaringBitmap {
-    // Lists are built in increasing id order (segments in base order, documents in order).
-    RoaringBitmap::from_sorted_iter(list.iter().copied())
-        .unwrap_or_else(|_| list.into_iter().collect())
+    lists.iter().map(|list| sorted_set(list)).collect()
 }
 
 /// Whether the packed position starts a value, given the document's value ends.
@@ -147,7 +151,7 @@ pub fn starts_value(position: u32, ends: &[u32]) -> bool {
 }
 
 /// Reads the digest of one word from the snapshot's postings: one pass over the word's
-/// documents and positions, and over the value ends of those documents.
+/// documents and positions, with the value ends of each segment's documents (`value_ends.rs`).
 pub fn read_word_digest(ctx: &SearchContext, word: &str) -> Result<Digest> {
     let mut ranks: Vec<Vec<u32>> = Vec::new();
     let mut rank_positions: Vec<Vec<Vec<u32>>> = Vec::new();
@@ -155,24 +159,12 @@ pub fn read_word_digest(ctx: &SearchContext, word: &str) -> Result<Digest> {
     let mut far_ranks = Vec::new();
     let mut starts = Vec::new();
     let mut whole = Vec::new();
-    let mut found = Vec::new();
-    let mut ends = Vec::new();
     for view in ctx.segments() {
-        let Some(mut cursor) = ctx.postings(view, word)? else {
-            continue;
-        };
-        let mut end_cursor = ctx.postings(view, END_OF_VALUE)?;
-        let mut doc = cursor.doc();
-        while doc != TERMINATED {
+        let value_ends = ctx.value_ends(view)?;
+        ctx.for_each_positions(view, word, |doc, found| {
             let id = view.base + doc;
-            cursor.positions(&mut found);
-            ends.clear();
-            if let Some(end_cursor) = end_cursor.as_mut() {
-                if end_cursor.doc() <= doc && end_cursor.seek(doc) == doc {
-                    end_cursor.positions(&mut ends);
-                }
-            }
-            for &p in &found {
+            let ends = value_ends.of(doc);
+            for &p in found {
                 let rank = usize::from(attribute_of(p));
                 if rank < RANK_SLOTS {
                     if ranks.len() <= rank {
@@ -196,23 +188,22 @@ pub fn read_word_digest(ctx: &SearchContext, word: &str) -> Result<Digest> {
                         push_once(&mut far_ranks, id);
                     }
                 }
-                if starts_value(p, &ends) {
+                if starts_value(p, ends) {
                     push_once(&mut starts, id);
                     if ends.binary_search(&(p + 1)).is_ok() {
                         push_once(&mut whole, id);
                     }
                 }
             }
-            doc = cursor.advance();
-        }
+        })?;
     }
     Ok(Digest {
         ranks: into_sets(ranks),
         rank_positions: rank_positions.into_iter().map(into_sets).collect(),
-        far: into_set(far),
-        far_ranks: into_set(far_ranks),
-        starts: into_set(starts),
-        whole: into_set(whole),
+        far: sorted_set(&far),
+        far_ranks: sorted_set(&far_ranks),
+        starts: sorted_set(&starts),
+        whole: sorted_set(&whole),
     })
 }
 
@@ -242,6 +233,39 @@ pub struct DigestMemo {
 }
 
 impl DigestMemo {
+    /// The documents whose positions reading the digests of the derivations `usable` accepts
+    /// would cost, that no search has read yet: for each word of a derivation whose digest is
+    /// neither known to this search nor kept by its group, the word's documents unless its own
+    /// digest is cached. 0 when everything is at hand.
+    pub fn unread_documents(
+        &self,
+        ctx: &SearchContext,
+        query: &Query,
+        usable: impl Fn(&Derivation) -> bool,
+    ) -> u64 {
+        let mut total = 0;
+        for (i, d) in query.derivations.iter().enumerate() {
+            if !usable(d) || self.digests.get(i).is_some_and(Option::is_some) {
+                continue;
+            }
+            let kept = d
+                .group
+                .as_ref()
+                .and_then(|(found, group)| found.digests.get(*group))
+                .is_some_and(|slot| slot.get().is_some());
+            let Some(words) = digestible(d).filter(|_| !kept) else {
+                continue;
+            };
+            for w in words {
+                let word = &query.words[*w as usize];
+                if !ctx.cache.has_digest(word) {
+                    total += query.word_docs[*w as usize].len();
+                }
+            }
+        }
+        total
+    }
+
     /// The digest of derivation `index` of `query`, or `None` when it is a sequence.
     pub fn derivation(
         &mut self,

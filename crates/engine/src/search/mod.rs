@@ -22,6 +22,7 @@ mod ranking_equivalence;
 mod relevance;
 #[cfg(test)]
 mod tests;
+mod value_ends;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -12,7 +12,6 @@ use tantivy::DocSet;
 
 use super::context::SearchContext;
 use super::derivations::{sequence_starts, Query, Shape};
-use crate::analysis::END_OF_VALUE;
 use crate::error::Result;
 
 /// What a ranking rule may count: the terms still in play, and the most typos one match may
@@ -100,6 +99,11 @@ impl MatchCache {
             Some((start, end)) => &self.end_positions[*start as usize..*end as usize],
             None => &[],
         }
+    }
+
+    /// The documents of `docs` whose occurrences are not read yet.
+    pub fn unread(&self, docs: &RoaringBitmap) -> RoaringBitmap {
+        docs - &self.done
     }
 
     /// Reads the occurrences of every document of `docs` not read yet.
@@ -242,16 +246,17 @@ impl MatchCache {
         }
         for view in ctx.segments() {
             let range = view.range();
-            let Some(mut cursor) = ctx.postings(view, END_OF_VALUE)? else {
+            if missing.range(range.clone()).next().is_none() {
                 continue;
-            };
+            }
+            let value_ends = ctx.value_ends(view)?;
             for doc in missing.range(range) {
-                let local = doc - view.base;
-                if cursor.doc() > local || cursor.seek(local) != local {
+                let ends = value_ends.of(doc - view.base);
+                if ends.is_empty() {
                     continue;
                 }
                 let start = self.end_positions.len() as u32;
-                cursor.append_positions_with_offset(0, &mut self.end_positions);
+                self.end_positions.extend_from_slice(ends);
                 self.ends
                     .insert(doc, (start, self.end_positions.len() as u32));
             }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::ranking::with_reference_ranking;
+use super::ranking::{with_digests_always, with_reference_ranking};
 use super::{SearchRequest, SearchResult};
 use crate::index::Index;
 use crate::settings::IndexSettings;
@@ -68,28 +68,43 @@ fn compare(index: &Index, corpus: &str, queries: &[String], shape: impl Fn(&mut 
             ..Default::default()
         };
         shape(&mut request);
-        let fast = index.search(&request).unwrap();
         let reference = with_reference_ranking(|| index.search(&request).unwrap());
-        assert_eq!(
-            fast.candidates, reference.candidates,
-            "{corpus}: {q:?}: hit counts differ"
-        );
-        let (fast, reference) = (outcome(&fast), outcome(&reference));
-        if fast != reference {
-            let first = fast
-                .iter()
-                .zip(&reference)
-                .position(|(a, b)| a != b)
-                .unwrap_or(fast.len().min(reference.len()));
-            panic!(
-                "{corpus}: {q:?} ({request:?}): rankings differ from hit {first}:\nfast:      {:?}\nreference: {:?}",
-                fast.get(first),
-                reference.get(first)
+        // The default choice between digests and positions, then digests wherever possible.
+        for fast in [
+            index.search(&request).unwrap(),
+            with_digests_always(|| index.search(&request).unwrap()),
+        ] {
+            assert_eq!(
+                fast.candidates, reference.candidates,
+                "{corpus}: {q:?}: hit counts differ"
             );
+            same_outcome(corpus, q, &request, &outcome(&fast), &outcome(&reference));
         }
         checked += 1;
     }
     assert!(checked > 0);
+}
+
+/// Panics at the first hit where a fast path's outcome differs from the reference's.
+fn same_outcome(
+    corpus: &str,
+    q: &str,
+    request: &SearchRequest,
+    fast: &[(Value, Value)],
+    reference: &[(Value, Value)],
+) {
+    if fast != reference {
+        let first = fast
+            .iter()
+            .zip(reference)
+            .position(|(a, b)| a != b)
+            .unwrap_or(fast.len().min(reference.len()));
+        panic!(
+            "{corpus}: {q:?} ({request:?}): rankings differ from hit {first}:\nfast:      {:?}\nreference: {:?}",
+            fast.get(first),
+            reference.get(first)
+        );
+    }
 }
 
 #[test]

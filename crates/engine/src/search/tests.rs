@@ -22,7 +22,7 @@ fn build(settings: IndexSettings, documents: &[Value]) -> TestIndex {
 }
 
 /// A new index at `path` (primary key `id`) with `settings`, holding the NDJSON `lines`.
-pub(super) fn index_of_lines(
+pub(crate) fn index_of_lines(
     path: &std::path::Path,
     settings: IndexSettings,
     lines: &[String],

@@ -73,7 +73,10 @@ impl RankingRule for AttributeRankRule {
         let worst = ctx.attribute_count.saturating_sub(1);
         self.max_cost = worst * self.terms.len() as u32;
         self.sets = None;
-        if self.max_cost > 0 && (worst as usize) <= RANK_SLOTS {
+        if self.max_cost > 0
+            && (worst as usize) <= RANK_SLOTS
+            && !ctx.prefer_positions(universe, &self.terms, mask)
+        {
             self.sets = from_digests(ctx, universe, mask, &self.terms, worst)?;
         }
         if self.sets.is_none() {

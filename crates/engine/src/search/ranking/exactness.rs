@@ -287,7 +287,9 @@ impl RankingRule for ExactnessRule {
         self.mask = mask;
         self.terms = active_terms(mask, ctx.query.terms.len()).collect();
         self.single = match self.terms.as_slice() {
-            [term] => SingleTerm::new(ctx, mask, *term)?,
+            [term] if !ctx.prefer_positions(universe, &self.terms, mask) => {
+                SingleTerm::new(ctx, mask, *term)?
+            }
             _ => None,
         };
         if self.single.is_none() {

@@ -23,7 +23,7 @@ use roaring::RoaringBitmap;
 use std::sync::Arc;
 
 use super::context::SearchContext;
-use super::derivations::Query;
+use super::derivations::{self, Query};
 use super::digest::{Digest, DigestMemo};
 use super::distinct::Distinct;
 use super::positions::MatchCache;
@@ -73,6 +73,21 @@ pub(crate) fn reference_ranking() -> bool {
     REFERENCE.with(|r| r.get())
 }
 
+thread_local! {
+    /// Set by tests: use digests whenever the rules can, never preferring positions for small
+    /// buckets (see [`RankCtx::prefer_positions`]), so that both fast paths stay checked.
+    static DIGESTS_ALWAYS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with this thread's searches ranking from digests wherever the rules can.
+#[cfg(test)]
+pub(crate) fn with_digests_always<T>(f: impl FnOnce() -> T) -> T {
+    DIGESTS_ALWAYS.with(|r| r.set(true));
+    let out = f();
+    DIGESTS_ALWAYS.with(|r| r.set(false));
+    out
+}
+
 /// Runs `f` with this thread's searches ranked from positions only, exactly.
 #[cfg(test)]
 pub(crate) fn with_reference_ranking<T>(f: impl FnOnce() -> T) -> T {
@@ -82,7 +97,51 @@ pub(crate) fn with_reference_ranking<T>(f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// How many documents' digest entries (one word in one document, read in sequence) cost as
+/// much as one document's positions read for a ranking rule (every word of the query seeked in
+/// it, its occurrences sorted and costed): when the digests a rule lacks would read more than
+/// this many times the positions it needs, it ranks from positions.
+const DIGEST_READS_PER_POSITIONS_READ: u64 = 4;
+
 impl RankCtx<'_> {
+    /// Whether a rule should order `universe` (within the terms `terms` of `mask`) from
+    /// positions rather than from digests: the two give the same buckets as long as the
+    /// positional path ranks the universe in one chunk (up to [`cost::CHUNK`] documents), and
+    /// the positions of a small bucket cost far less than the digests of its words when no
+    /// search has read them yet (a frequent word shared by a few documents of the bucket:
+    /// `odoo a` and every word starting with `a`). Digests already at hand are always used.
+    pub fn prefer_positions(&self, universe: &RoaringBitmap, terms: &[u8], mask: u16) -> bool {
+        if universe.len() > u64::from(cost::CHUNK) || DIGESTS_ALWAYS.with(|d| d.get()) {
+            return false;
+        }
+        let limit = self.typo_limit;
+        let in_terms = terms.iter().fold(0u16, |bits, t| bits | (1 << t));
+        let unread_digests = self.digests.unread_documents(self.search, self.query, |d| {
+            d.covers & in_terms != 0 && d.covers & !mask == 0 && d.typos <= limit
+        });
+        if unread_digests == 0 {
+            return false;
+        }
+        // What `MatchCache::ensure` would read: every derivation of the query in the documents
+        // not read yet (a document of a group usually has one or two of its words).
+        let unread = self.matches.unread(universe);
+        if unread.is_empty() {
+            return true;
+        }
+        let mut positions = 0u64;
+        for d in &self.query.derivations {
+            let words = match &d.shape {
+                derivations::Shape::Any(words) => words.len().min(2) as u64,
+                derivations::Shape::Sequence(words) => words.len() as u64,
+            };
+            positions += unread.intersection_len(&d.docs) * words;
+            if positions * DIGEST_READS_PER_POSITIONS_READ >= unread_digests {
+                return false;
+            }
+        }
+        true
+    }
+
     /// For each term of `terms`, the digests of the derivations that may count for it within
     /// `mask` and the current typo limit; `None` when one of them needs positions: a sequence,
     /// or (unless `filters_ok`) a derivation restricted to some attributes.

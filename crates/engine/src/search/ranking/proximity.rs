@@ -171,7 +171,7 @@ impl RankingRule for ProximityRule {
         self.mask = mask;
         self.terms = active_terms(mask, ctx.query.terms.len()).collect();
         self.sets = None;
-        if self.terms.len() >= 2 {
+        if self.terms.len() >= 2 && !ctx.prefer_positions(universe, &self.terms, mask) {
             self.sets = from_digests(ctx, universe, mask, &self.terms)?;
         }
         if self.sets.is_none() {

@@ -156,7 +156,11 @@ impl RankingRule for WordPositionRule {
     fn start(&mut self, ctx: &mut RankCtx<'_>, universe: &RoaringBitmap, mask: u16) -> Result<()> {
         self.mask = mask;
         self.terms = active_terms(mask, ctx.query.terms.len()).collect();
-        self.sets = from_digests(ctx, universe, mask, &self.terms)?;
+        self.sets = if ctx.prefer_positions(universe, &self.terms, mask) {
+            None
+        } else {
+            from_digests(ctx, universe, mask, &self.terms)?
+        };
         if self.sets.is_none() {
             self.buckets.start(universe, false);
         }

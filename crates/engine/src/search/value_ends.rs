@@ -1,0 +1,105 @@
+//! Where each document's values end, for one segment: the positions of the end-of-value marker
+//! the indexer writes after every value, read once for the whole segment and kept. Digests
+//! (`digest.rs`) and exactness need them for every document a word occurs in; reading them
+//! from the marker's postings with one seek per document walks that list's skip entries again
+//! for every word (the marker is in every document), which cost more than the word's own
+//! postings. One sequential pass over the marker's postings builds the table instead.
+//!
+//! A segment never changes its documents' positions (deletes only hide documents), so a table
+//! serves every snapshot that holds its segment, and is kept in a process-wide cache keyed by
+//! segment id, within a byte budget. Ids are the segment's own doc ids, deleted ones included.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, LazyLock, OnceLock};
+
+use parking_lot::Mutex;
+use tantivy::index::SegmentId;
+
+use super::context::{SearchContext, SegmentView};
+use crate::analysis::END_OF_VALUE;
+use crate::error::Result;
+
+/// Bytes of tables kept at once, over every index and segment.
+const BUDGET_BYTES: usize = 256 * 1024 * 1024;
+
+/// The value ends of every document of one segment.
+#[derive(Debug, Default)]
+pub struct ValueEnds {
+    /// Document `d`'s ends are `positions[starts[d]..starts[d + 1]]`.
+    starts: Vec<u32>,
+    /// Packed positions right after the last word of each value, ascending per document.
+    positions: Vec<u32>,
+}
+
+impl ValueEnds {
+    /// The ends of the values of a document (segment doc id), ascending.
+    pub fn of(&self, doc: u32) -> &[u32] {
+        let (Some(&from), Some(&to)) = (
+            self.starts.get(doc as usize),
+            self.starts.get(doc as usize + 1),
+        ) else {
+            return &[];
+        };
+        &self.positions[from as usize..to as usize]
+    }
+
+    fn bytes(&self) -> usize {
+        (self.starts.len() + self.positions.len()) * 4 + 64
+    }
+
+    /// Reads the table from the marker's postings: one pass over its documents and positions.
+    fn read(ctx: &SearchContext, view: &SegmentView) -> Result<ValueEnds> {
+        let mut starts = Vec::with_capacity(view.max_doc as usize + 1);
+        let mut positions = Vec::with_capacity(view.max_doc as usize * 2);
+        ctx.for_each_positions(view, END_OF_VALUE, |doc, ends| {
+            if doc < view.max_doc {
+                // Documents without a value (none before `doc`) have no ends.
+                starts.resize(doc as usize + 1, positions.len() as u32);
+                positions.extend_from_slice(ends);
+            }
+        })?;
+        starts.resize(view.max_doc as usize + 1, positions.len() as u32);
+        Ok(ValueEnds { starts, positions })
+    }
+}
+
+type Slot = Arc<OnceLock<Arc<ValueEnds>>>;
+
+#[derive(Default)]
+struct Cache {
+    slots: HashMap<SegmentId, Slot>,
+    /// Segments in the order their tables were read, with their sizes: the oldest go first
+    /// when the budget is exceeded.
+    order: VecDeque<(SegmentId, usize)>,
+    bytes: usize,
+}
+
+static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Default::default);
+
+/// The value ends of the segment, read the first time they are asked for. Concurrent first uses
+/// read them once.
+pub fn value_ends(ctx: &SearchContext, view: &SegmentView) -> Result<Arc<ValueEnds>> {
+    let segment = ctx.segment_reader(view).segment_id();
+    let slot = CACHE.lock().slots.entry(segment).or_default().clone();
+    if let Some(table) = slot.get() {
+        return Ok(table.clone());
+    }
+    // Reading outside the lock: other tables stay available meanwhile. Two first uses of the
+    // same segment race to fill the slot; the loser's copy is dropped.
+    let read = Arc::new(ValueEnds::read(ctx, view)?);
+    let table = slot.get_or_init(|| read.clone()).clone();
+    if Arc::ptr_eq(&table, &read) {
+        let mut cache = CACHE.lock();
+        let size = table.bytes();
+        cache.order.push_back((segment, size));
+        cache.bytes += size;
+        while cache.bytes > BUDGET_BYTES && cache.order.len() > 1 {
+            let Some((old, size)) = cache.order.pop_front() else {
+                break;
+            };
+            cache.slots.remove(&old);
+            cache.bytes -= size;
+        }
+    }
+    Ok(table)
+}
