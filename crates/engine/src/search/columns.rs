@@ -12,15 +12,14 @@
 //! Values are numbered in the order the engine sorts and lists facet values: numbers ascending,
 //! then strings by normalized form. An ordinal is only meaningful within its segment.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::{Arc, LazyLock};
 
-use parking_lot::Mutex;
 use tantivy::index::SegmentId;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocSet, TERMINATED};
 
 use super::context::{prefix_upper_bound, SegmentView};
+use super::segment_tables::SegmentTables;
 use crate::error::Result;
 use crate::facet;
 
@@ -271,44 +270,15 @@ fn scan_terms(
     Ok(())
 }
 
-type ColumnKey = (SegmentId, String);
-type ColumnSlot = Arc<OnceLock<Arc<FieldColumn>>>;
-
-#[derive(Default)]
-struct ColumnCache {
-    slots: HashMap<ColumnKey, ColumnSlot>,
-    /// Keys in the order their columns were read, with their sizes: the oldest go first when
-    /// the budget is exceeded.
-    order: VecDeque<(ColumnKey, usize)>,
-    bytes: usize,
-}
-
-static CACHE: LazyLock<Mutex<ColumnCache>> = LazyLock::new(Default::default);
+static CACHE: LazyLock<SegmentTables<(SegmentId, String), FieldColumn>> =
+    LazyLock::new(|| SegmentTables::new(BUDGET_BYTES));
 
 /// The column of `field` in the segment, read from its facet terms the first time it is asked
 /// for. Concurrent first uses read it once.
 pub fn column(view: &SegmentView, segment: SegmentId, field: &str) -> Result<Arc<FieldColumn>> {
-    let key = (segment, field.to_string());
-    let slot = CACHE.lock().slots.entry(key.clone()).or_default().clone();
-    if let Some(column) = slot.get() {
-        return Ok(column.clone());
-    }
-    // Reading outside the lock: other columns stay available meanwhile. Two first uses of the
-    // same column race to fill the slot; the loser's copy is dropped.
-    let read = Arc::new(FieldColumn::read(view, field)?);
-    let column = slot.get_or_init(|| read.clone()).clone();
-    if Arc::ptr_eq(&column, &read) {
-        let mut cache = CACHE.lock();
-        let size = column.bytes();
-        cache.order.push_back((key, size));
-        cache.bytes += size;
-        while cache.bytes > BUDGET_BYTES && cache.order.len() > 1 {
-            let Some((old, size)) = cache.order.pop_front() else {
-                break;
-            };
-            cache.slots.remove(&old);
-            cache.bytes -= size;
-        }
-    }
-    Ok(column)
+    CACHE.get_or_read(
+        (segment, field.to_string()),
+        || FieldColumn::read(view, field),
+        FieldColumn::bytes,
+    )
 }

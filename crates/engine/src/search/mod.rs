@@ -20,6 +20,7 @@ pub mod ranking;
 mod ranking_equivalence;
 #[cfg(test)]
 mod relevance;
+mod segment_tables;
 #[cfg(test)]
 mod tests;
 mod value_ends;

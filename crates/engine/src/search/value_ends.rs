@@ -9,13 +9,12 @@
 //! serves every snapshot that holds its segment, and is kept in a process-wide cache keyed by
 //! segment id, within a byte budget. Ids are the segment's own doc ids, deleted ones included.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::{Arc, LazyLock};
 
-use parking_lot::Mutex;
 use tantivy::index::SegmentId;
 
 use super::context::{SearchContext, SegmentView};
+use super::segment_tables::SegmentTables;
 use crate::analysis::END_OF_VALUE;
 use crate::error::Result;
 
@@ -63,43 +62,12 @@ impl ValueEnds {
     }
 }
 
-type Slot = Arc<OnceLock<Arc<ValueEnds>>>;
-
-#[derive(Default)]
-struct Cache {
-    slots: HashMap<SegmentId, Slot>,
-    /// Segments in the order their tables were read, with their sizes: the oldest go first
-    /// when the budget is exceeded.
-    order: VecDeque<(SegmentId, usize)>,
-    bytes: usize,
-}
-
-static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Default::default);
+static CACHE: LazyLock<SegmentTables<SegmentId, ValueEnds>> =
+    LazyLock::new(|| SegmentTables::new(BUDGET_BYTES));
 
 /// The value ends of the segment, read the first time they are asked for. Concurrent first uses
 /// read them once.
 pub fn value_ends(ctx: &SearchContext, view: &SegmentView) -> Result<Arc<ValueEnds>> {
     let segment = ctx.segment_reader(view).segment_id();
-    let slot = CACHE.lock().slots.entry(segment).or_default().clone();
-    if let Some(table) = slot.get() {
-        return Ok(table.clone());
-    }
-    // Reading outside the lock: other tables stay available meanwhile. Two first uses of the
-    // same segment race to fill the slot; the loser's copy is dropped.
-    let read = Arc::new(ValueEnds::read(ctx, view)?);
-    let table = slot.get_or_init(|| read.clone()).clone();
-    if Arc::ptr_eq(&table, &read) {
-        let mut cache = CACHE.lock();
-        let size = table.bytes();
-        cache.order.push_back((segment, size));
-        cache.bytes += size;
-        while cache.bytes > BUDGET_BYTES && cache.order.len() > 1 {
-            let Some((old, size)) = cache.order.pop_front() else {
-                break;
-            };
-            cache.slots.remove(&old);
-            cache.bytes -= size;
-        }
-    }
-    Ok(table)
+    CACHE.get_or_read(segment, || ValueEnds::read(ctx, view), ValueEnds::bytes)
 }

@@ -1,0 +1,111 @@
+//! A process-wide cache of tables read once per segment (facet columns, value ends): a segment
+//! never changes its documents' values or positions, so a table serves every snapshot holding
+//! the segment. Each table is read outside the cache's lock, once even when first asked for
+//! concurrently, and tables are dropped oldest first past a byte budget.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
+
+use crate::error::Result;
+
+type Slot<V> = Arc<OnceLock<Arc<V>>>;
+
+/// Tables of type `V` under keys `K` (a segment id, with what the table is of).
+pub struct SegmentTables<K, V> {
+    budget_bytes: usize,
+    inner: Mutex<Inner<K, V>>,
+}
+
+struct Inner<K, V> {
+    slots: HashMap<K, Slot<V>>,
+    /// Keys in the order their tables were read, with their sizes: the oldest go first when
+    /// the budget is exceeded.
+    order: VecDeque<(K, usize)>,
+    bytes: usize,
+}
+
+impl<K: Hash + Eq + Clone, V> SegmentTables<K, V> {
+    /// An empty cache keeping at most `budget_bytes` (as `size` counts them) of tables, except
+    /// that the newest table is always kept.
+    pub fn new(budget_bytes: usize) -> Self {
+        SegmentTables {
+            budget_bytes,
+            inner: Mutex::new(Inner {
+                slots: HashMap::new(),
+                order: VecDeque::new(),
+                bytes: 0,
+            }),
+        }
+    }
+
+    /// The table under `key`, built by `read` the first time it is asked for; `size` tells
+    /// how many bytes a table holds.
+    pub fn get_or_read(
+        &self,
+        key: K,
+        read: impl FnOnce() -> Result<V>,
+        size: impl Fn(&V) -> usize,
+    ) -> Result<Arc<V>> {
+        let slot = self
+            .inner
+            .lock()
+            .slots
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        if let Some(table) = slot.get() {
+            return Ok(table.clone());
+        }
+        // Reading outside the lock: other tables stay available meanwhile. Two first uses of
+        // the same key race to fill the slot; the loser's copy is dropped.
+        let read = Arc::new(read()?);
+        let table = slot.get_or_init(|| read.clone()).clone();
+        if Arc::ptr_eq(&table, &read) {
+            let mut inner = self.inner.lock();
+            let bytes = size(&table);
+            inner.order.push_back((key, bytes));
+            inner.bytes += bytes;
+            while inner.bytes > self.budget_bytes && inner.order.len() > 1 {
+                let Some((old, bytes)) = inner.order.pop_front() else {
+                    break;
+                };
+                inner.slots.remove(&old);
+                inner.bytes -= bytes;
+            }
+        }
+        Ok(table)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_read_once_and_the_oldest_dropped_past_the_budget() {
+        let tables: SegmentTables<u32, Vec<u8>> = SegmentTables::new(10);
+        let reads = std::cell::Cell::new(0);
+        let read = |n: usize| {
+            reads.set(reads.get() + 1);
+            Ok(vec![0u8; n])
+        };
+        let first = tables.get_or_read(1, || read(6), Vec::len).unwrap();
+        let again = tables.get_or_read(1, || read(6), Vec::len).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(reads.get(), 1);
+        // 6 + 6 bytes exceed the budget: the table of key 1 goes, key 2's stays.
+        tables.get_or_read(2, || read(6), Vec::len).unwrap();
+        tables.get_or_read(2, || read(6), Vec::len).unwrap();
+        assert_eq!(reads.get(), 2);
+        tables.get_or_read(1, || read(6), Vec::len).unwrap();
+        assert_eq!(reads.get(), 3);
+        // A table larger than the whole budget is still kept, alone.
+        let big = tables.get_or_read(3, || read(50), Vec::len).unwrap();
+        assert_eq!(big.len(), 50);
+        tables.get_or_read(3, || read(50), Vec::len).unwrap();
+        assert_eq!(reads.get(), 4);
+    }
+}
