@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::ranking::{with_digests_always, with_reference_ranking};
+use super::ranking::{with_ranking_mode, RankingMode};
 use super::{SearchRequest, SearchResult};
 use crate::index::Index;
 use crate::settings::IndexSettings;
@@ -68,12 +68,11 @@ fn compare(index: &Index, corpus: &str, queries: &[String], shape: impl Fn(&mut 
             ..Default::default()
         };
         shape(&mut request);
-        let reference = with_reference_ranking(|| index.search(&request).unwrap());
+        let reference =
+            with_ranking_mode(RankingMode::Reference, || index.search(&request).unwrap());
         // The default choice between digests and positions, then digests wherever possible.
-        for fast in [
-            index.search(&request).unwrap(),
-            with_digests_always(|| index.search(&request).unwrap()),
-        ] {
+        for mode in [RankingMode::Fast, RankingMode::DigestsAlways] {
+            let fast = with_ranking_mode(mode, || index.search(&request).unwrap());
             assert_eq!(
                 fast.candidates, reference.candidates,
                 "{corpus}: {q:?}: hit counts differ"

@@ -93,7 +93,7 @@ impl CostBuckets {
             if self.pending.is_empty() {
                 return Ok(None);
             }
-            let size = if super::reference_ranking() {
+            let size = if super::ranking_mode() == super::RankingMode::Reference {
                 u32::MAX
             } else if self.pending.len() > 4 * u64::from(CHUNK) {
                 CHUNK / 8

@@ -62,38 +62,36 @@ pub struct TermDigests {
     pub derivations: Vec<(usize, Arc<Digest>)>,
 }
 
+/// How searches rank: the production choice, or one of the paths tests pin so that each stays
+/// checked against the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RankingMode {
+    /// Digests, or positions for small buckets whose digests would cost more.
+    Fast,
+    /// Positions only, every universe exactly (no digests, no chunks): the reference the
+    /// faster paths are checked against.
+    Reference,
+    /// Digests wherever the rules can, never positions for small buckets (see
+    /// [`RankCtx::prefer_positions`]).
+    DigestsAlways,
+}
+
 thread_local! {
-    /// Set by tests: rank from positions only, every universe exactly (no digests, no chunks),
-    /// the reference the faster paths are checked against.
-    static REFERENCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// This thread's ranking mode; only tests change it.
+    static MODE: std::cell::Cell<RankingMode> = const { std::cell::Cell::new(RankingMode::Fast) };
 }
 
-/// Whether this thread ranks in reference mode (see [`with_reference_ranking`]).
-pub(crate) fn reference_ranking() -> bool {
-    REFERENCE.with(|r| r.get())
+/// How this thread ranks (see [`with_ranking_mode`]).
+pub(crate) fn ranking_mode() -> RankingMode {
+    MODE.with(|m| m.get())
 }
 
-thread_local! {
-    /// Set by tests: use digests whenever the rules can, never preferring positions for small
-    /// buckets (see [`RankCtx::prefer_positions`]), so that both fast paths stay checked.
-    static DIGESTS_ALWAYS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Runs `f` with this thread's searches ranking from digests wherever the rules can.
+/// Runs `f` with this thread's searches ranked in `mode`.
 #[cfg(test)]
-pub(crate) fn with_digests_always<T>(f: impl FnOnce() -> T) -> T {
-    DIGESTS_ALWAYS.with(|r| r.set(true));
+pub(crate) fn with_ranking_mode<T>(mode: RankingMode, f: impl FnOnce() -> T) -> T {
+    let before = MODE.with(|m| m.replace(mode));
     let out = f();
-    DIGESTS_ALWAYS.with(|r| r.set(false));
-    out
-}
-
-/// Runs `f` with this thread's searches ranked from positions only, exactly.
-#[cfg(test)]
-pub(crate) fn with_reference_ranking<T>(f: impl FnOnce() -> T) -> T {
-    REFERENCE.with(|r| r.set(true));
-    let out = f();
-    REFERENCE.with(|r| r.set(false));
+    MODE.with(|m| m.set(before));
     out
 }
 
@@ -111,7 +109,7 @@ impl RankCtx<'_> {
     /// search has read them yet (a frequent word shared by a few documents of the bucket:
     /// `odoo a` and every word starting with `a`). Digests already at hand are always used.
     pub fn prefer_positions(&self, universe: &RoaringBitmap, terms: &[u8], mask: u16) -> bool {
-        if universe.len() > u64::from(cost::CHUNK) || DIGESTS_ALWAYS.with(|d| d.get()) {
+        if universe.len() > u64::from(cost::CHUNK) || ranking_mode() == RankingMode::DigestsAlways {
             return false;
         }
         let limit = self.typo_limit;
@@ -151,7 +149,7 @@ impl RankCtx<'_> {
         mask: u16,
         filters_ok: bool,
     ) -> Result<Option<Vec<TermDigests>>> {
-        if reference_ranking() {
+        if ranking_mode() == RankingMode::Reference {
             return Ok(None);
         }
         let mut out = Vec::with_capacity(terms.len());
