@@ -191,20 +191,14 @@ impl SearchContext {
                 *docs |= live_docs(view, alive, postings);
             }
             Some(filter) => {
-                let mut postings = view
-                    .inverted
-                    .read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)?;
-                let mut positions = Vec::new();
-                let mut doc = postings.doc();
-                while doc != TERMINATED {
-                    if alive.is_none_or(|a| a.is_alive(doc)) {
-                        postings.positions(&mut positions);
-                        if positions.iter().any(|p| filter.allows(*p)) {
-                            docs.insert(view.base + doc);
-                        }
+                let file = self.positions_file(view);
+                read_positions(view, info, file, |doc, positions| {
+                    if alive.is_none_or(|a| a.is_alive(doc))
+                        && positions.iter().any(|p| filter.allows(*p))
+                    {
+                        docs.insert(view.base + doc);
                     }
-                    doc = postings.advance();
-                }
+                })?;
             }
         }
         Ok(())
@@ -534,10 +528,10 @@ const FEW_DOCS: usize = 8;
 
 /// The set of strictly increasing documents, built in one go. Inserting documents one at a
 /// time (`RoaringBitmap::append`) costs dozens of instructions each (the container looked up,
-/// its kind checked, its storage grown), which made up a quarter of a digest's reading, and as much of reading a word's documents; the
-/// sets are written instead in the portable serialized format of Roaring bitmaps (the
-/// `RoaringFormatSpec`, without run containers), which `roaring` reads back container by
-/// container with one copy.
+/// its kind checked, its storage grown), which made up a quarter of a digest's reading, and as
+/// much of reading a word's documents; the sets are written instead in the portable serialized
+/// format of Roaring bitmaps (the `RoaringFormatSpec`, without run containers), which `roaring`
+/// reads back container by container with one copy.
 pub(crate) fn sorted_set(docs: &[u32]) -> RoaringBitmap {
     /// The format's cookie when no container is a run.
     const COOKIE_NO_RUNS: u32 = 12346;
