@@ -71,15 +71,6 @@ pub fn parse_filter_checked(
     parse_filter_resolving(value, settings, None)
 }
 
-/// Checks a parsed filter (of the text `src`) against the index's filterable attributes.
-pub fn check_filter(
-    expr: &FilterExpr,
-    src: &str,
-    settings: &IndexSettings,
-) -> Result<(), FilterError> {
-    check(expr, src, settings)
-}
-
 /// How endpoints that cannot resolve foreign filters refuse them.
 pub(super) const FOREIGN_UNSUPPORTED: &str =
     "Filter condition `_foreign` is not supported for this endpoint.";
@@ -112,7 +103,7 @@ pub fn parse_filter_resolving(
         } else {
             expr
         };
-        check(&expr, text, settings)?;
+        check_filter(&expr, text, settings)?;
         Ok(Some(expr))
     })
 }
@@ -200,12 +191,18 @@ fn operator(condition: &Condition) -> (&'static str, Needs) {
     }
 }
 
-fn check(expr: &FilterExpr, src: &str, settings: &IndexSettings) -> Result<(), FilterError> {
+/// Checks a parsed filter (of the text `src`, which error positions point into) against the
+/// index's filterable attributes.
+pub fn check_filter(
+    expr: &FilterExpr,
+    src: &str,
+    settings: &IndexSettings,
+) -> Result<(), FilterError> {
     match expr {
-        FilterExpr::Not(inner) => check(inner, src, settings),
-        FilterExpr::And(items) | FilterExpr::Or(items) => {
-            items.iter().try_for_each(|i| check(i, src, settings))
-        }
+        FilterExpr::Not(inner) => check_filter(inner, src, settings),
+        FilterExpr::And(items) | FilterExpr::Or(items) => items
+            .iter()
+            .try_for_each(|i| check_filter(i, src, settings)),
         FilterExpr::GeoRadius { .. }
         | FilterExpr::GeoBoundingBox { .. }
         | FilterExpr::GeoPolygon(_) => match filterable_rule(settings, "_geo") {
