@@ -275,18 +275,15 @@ async fn documents_page(
             }
             _ => Vec::new(),
         };
-        if let Some(filter) = &query.filter {
-            let features = state.scheduler.experimental_features();
-            super::search::check_contains_operator(filter, &features)?;
-        }
         let filter = match &query.filter {
             Some(filter) => {
-                let env = super::search::SearchEnv::of(&state.scheduler);
+                let features = state.scheduler.experimental_features();
+                super::search::check_contains_operator(filter, &features)?;
+                let foreign = super::foreign_keys::foreign_indexes(&state.scheduler, &features);
                 super::foreign_keys::parse_request_filter(
                     filter,
                     &settings,
-                    &env.features,
-                    env.foreign.as_ref(),
+                    foreign.as_ref(),
                     Code::InvalidDocumentFilter,
                 )?
             }

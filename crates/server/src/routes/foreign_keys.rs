@@ -20,33 +20,35 @@ use serde_json::{Map, Value};
 use super::documents::select_fields;
 use crate::error::{ApiError, ApiResult};
 
+/// The other indexes, for resolving foreign filters and showing the documents foreign keys
+/// name: present only while the `foreignKeys` experimental feature is on.
+pub fn foreign_indexes(
+    scheduler: &Scheduler,
+    features: &ExperimentalFeatures,
+) -> Option<Scheduler> {
+    features
+        .is_enabled(Feature::ForeignKeys)
+        .then(|| scheduler.clone())
+}
+
 /// Parses and checks a request's `filter` for an index with `settings`, resolving its foreign
-/// filters through `scheduler` (present while the `foreignKeys` feature is on). While the
-/// feature is off a foreign filter is refused with `feature_not_enabled`, as Meilisearch does.
-/// A bad filter is answered with `code`; a foreign index that does not exist with
-/// `index_not_found`.
+/// filters through `foreign` (see [`foreign_indexes`]). Without it (the `foreignKeys` feature
+/// is off) a foreign filter is refused with `feature_not_enabled`, as Meilisearch does. A bad
+/// filter is answered with `code`; a foreign index that does not exist with `index_not_found`.
 pub fn parse_request_filter(
     value: &Value,
     settings: &IndexSettings,
-    features: &ExperimentalFeatures,
-    scheduler: Option<&Scheduler>,
+    foreign: Option<&Scheduler>,
     code: Code,
 ) -> ApiResult<Option<FilterExpr>> {
-    let scheduler = match scheduler {
-        Some(scheduler) if features.is_enabled(Feature::ForeignKeys) => scheduler,
-        _ => {
-            if !features.is_enabled(Feature::ForeignKeys) {
-                let refusal = quarry_scheduler::features::not_enabled(
-                    Feature::ForeignKeys,
-                    "using a foreign filter",
-                );
-                if let Some(located) = foreign_filter_error(value, &refusal.message) {
-                    return Err(ApiError::new(Code::FeatureNotEnabled, located.message));
-                }
-            }
-            return parse_filter_resolving(value, settings, None)
-                .map_err(|e| ApiError::new(code, e.message));
+    let Some(scheduler) = foreign else {
+        let refusal =
+            quarry_scheduler::features::not_enabled(Feature::ForeignKeys, "using a foreign filter");
+        if let Some(located) = foreign_filter_error(value, &refusal.message) {
+            return Err(ApiError::new(Code::FeatureNotEnabled, located.message));
         }
+        return parse_filter_resolving(value, settings, None)
+            .map_err(|e| ApiError::new(code, e.message));
     };
     // A failure that is not about the filter's text (a missing foreign index) is kept aside and
     // answered with its own code.

@@ -18,7 +18,7 @@ use quarry_scheduler::{ExperimentalFeatures, Feature, Scheduler};
 use serde_json::{json, Map, Value};
 
 use super::documents::select_fields;
-use super::foreign_keys::{hydrate_hits, parse_request_filter};
+use super::foreign_keys::{foreign_indexes, hydrate_hits, parse_request_filter};
 use super::{blocking, index_uid};
 use crate::auth::auth_error;
 use crate::auth::Auth;
@@ -135,9 +135,7 @@ impl SearchEnv {
             .is_enabled(Feature::DynamicSearchRules)
             .then(|| scheduler.dynamic_search_rules())
             .filter(|rules| !rules.is_empty());
-        let foreign = features
-            .is_enabled(Feature::ForeignKeys)
-            .then(|| scheduler.clone());
+        let foreign = foreign_indexes(scheduler, &features);
         SearchEnv {
             features,
             rules,
@@ -214,21 +212,21 @@ pub async fn facet_search(
     index_uid(&uid)?;
     let mut query = FacetSearchQuery::from_json(&body)?;
     apply_tenant_filter(&auth, &uid, &mut query.search)?;
+    let features = state.scheduler.experimental_features();
     if let Some(filter) = &query.search.filter {
-        check_contains_operator(filter, &state.scheduler.experimental_features())?;
+        check_contains_operator(filter, &features)?;
     }
     blocking(move || {
         let index = state.scheduler.index(&uid)?;
         let started = Instant::now();
         let settings = index.settings();
         let search = &query.search;
-        let env = SearchEnv::of(&state.scheduler);
+        let foreign = foreign_indexes(&state.scheduler, &features);
         let filter = match &search.filter {
             Some(filter) => parse_request_filter(
                 filter,
                 &settings,
-                &env.features,
-                env.foreign.as_ref(),
+                foreign.as_ref(),
                 Code::InvalidSearchFilter,
             )?,
             None => None,
@@ -295,7 +293,6 @@ pub fn engine_request(
         Some(filter) => parse_request_filter(
             filter,
             settings,
-            &env.features,
             env.foreign.as_ref(),
             Code::InvalidSearchFilter,
         )?,
