@@ -8,9 +8,9 @@
 //! (`QUARRY_RELEVANCE=movies,airports,debian,pypi` for several; `QUARRY_RELEVANCE_DIR=/path`
 //! keeps the built indexes there and reuses them; `QUARRY_KEYSTROKES=1` also replays
 //! `NAME.dev.keystrokes.txt`, every prefix a search box sends, and prints latency percentiles;
-//! `QUARRY_KEYSTROKES_ONLY=1` skips the relevance queries, `QUARRY_KEYSTROKES_FILE=FILE` replays another
-//! list, `QUARRY_KEYSTROKES_OUT=FILE` writes
-//! each keystroke's time in microseconds and its query, in replay order.)
+//! `QUARRY_KEYSTROKES_ONLY=1` skips the relevance queries, `QUARRY_KEYSTROKES_FILE=FILE`
+//! replays another list, `QUARRY_KEYSTROKES_OUT=FILE` writes each keystroke's time in
+//! microseconds and its query, in replay order.)
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
