@@ -12,7 +12,8 @@ use roaring::{MultiOps, RoaringBitmap};
 use rustc_hash::FxHashMap;
 
 use super::cache::CachedDerivations;
-use super::context::{prefix_upper_bound, AttributeFilter, SearchContext};
+use super::context::{prefix_upper_bound, AttributeFilter, SearchContext, SegmentView};
+use super::prefix_tops::{ready_prefix_tops, MAX_PREFIX_CHARS};
 use super::query::{ParsedQuery, QueryPart};
 use crate::analysis::Analyzer;
 use crate::error::Result;
@@ -333,7 +334,7 @@ fn word_derivations(
     Ok(found)
 }
 
-fn find_derivations(
+pub(super) fn find_derivations(
     ctx: &SearchContext,
     word: &str,
     is_prefix: bool,
@@ -353,17 +354,19 @@ fn find_derivations(
         }
         if is_prefix {
             let upper = prefix_upper_bound(word.as_bytes());
+            let short = word.chars().count() <= MAX_PREFIX_CHARS;
             for view in ctx.segments() {
-                let mut range = view.inverted.terms().range().gt(word.as_bytes());
-                if let Some(upper) = &upper {
-                    range = range.lt(upper);
-                }
-                let mut stream = range.into_stream()?;
-                let mut seen = TopK::new(MAX_PREFIX_DERIVATIONS);
-                while stream.advance() {
-                    seen.offer(u64::from(stream.value().doc_freq), stream.key());
-                }
-                for (freq, key) in seen.into_items() {
+                // The segment's table when it is ready and has the prefix; else the walk.
+                let table = short.then(|| ready_prefix_tops(ctx, view)).flatten();
+                let kept: Option<Vec<(u64, Vec<u8>)>> = table.as_ref().and_then(|table| {
+                    let words = table.words(word.as_bytes())?;
+                    Some(words.map(|(freq, key)| (freq, key.to_vec())).collect())
+                });
+                let top = match kept {
+                    Some(top) => top,
+                    None => walk_prefix(view, word, upper.as_deref())?,
+                };
+                for (freq, key) in top {
                     found
                         .entry(key)
                         .or_insert(Found {
@@ -444,6 +447,26 @@ fn find_derivations(
         typos: typos.into_iter().map(|t| (t.2, t.0)).collect(),
         ..Default::default()
     })
+}
+
+/// The most frequent words of one segment that `word` is a strict prefix of, walking every such
+/// word of its dictionary (`upper`: the prefix's upper bound): the top
+/// [`MAX_PREFIX_DERIVATIONS`] by document frequency, ties to the smaller word.
+pub(super) fn walk_prefix(
+    view: &SegmentView,
+    word: &str,
+    upper: Option<&[u8]>,
+) -> Result<Vec<(u64, Vec<u8>)>> {
+    let mut range = view.inverted.terms().range().gt(word.as_bytes());
+    if let Some(upper) = upper {
+        range = range.lt(upper);
+    }
+    let mut stream = range.into_stream()?;
+    let mut seen = TopK::new(MAX_PREFIX_DERIVATIONS);
+    while stream.advance() {
+        seen.offer(u64::from(stream.value().doc_freq), stream.key());
+    }
+    Ok(seen.into_items())
 }
 
 /// The live documents of a word, from the snapshot's cache when already read.

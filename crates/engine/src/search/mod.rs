@@ -14,6 +14,7 @@ pub mod facets;
 pub mod matching_words;
 pub mod pins;
 mod positions;
+mod prefix_tops;
 mod query;
 pub mod ranking;
 #[cfg(test)]

@@ -18,7 +18,7 @@ fn shared() -> PathBuf {
 }
 
 /// An index of the first `limit` documents of a corpus, with its searchable attributes.
-fn corpus_index(corpus: &str, limit: usize, dir: &Path) -> Index {
+pub(super) fn corpus_index(corpus: &str, limit: usize, dir: &Path) -> Index {
     let text =
         std::fs::read_to_string(shared().join(format!("data/{corpus}.settings.json"))).unwrap();
     let json: Value = serde_json::from_str(&text).unwrap();

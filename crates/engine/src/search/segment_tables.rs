@@ -1,11 +1,15 @@
-//! A process-wide cache of tables read once per segment (facet columns, value ends): a segment
-//! never changes its documents' values or positions, so a table serves every snapshot holding
-//! the segment. Each table is read outside the cache's lock, once even when first asked for
-//! concurrently, and tables are dropped oldest first past a byte budget.
+//! A process-wide cache of tables read once per segment (facet columns, value ends, prefix
+//! tops): a segment never changes its documents' values, positions or dictionary, so a table
+//! serves every snapshot holding the segment. Each table is read outside the cache's lock, once
+//! even when first asked for concurrently, and tables are dropped oldest first past a byte
+//! budget. A table a search can do without (it has a slower way to the same answer) may be read
+//! on a background thread instead, so that no search waits for it.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
-use std::sync::{Arc, OnceLock};
+use std::sync::mpsc;
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use parking_lot::Mutex;
 
@@ -61,7 +65,13 @@ impl<K: Hash + Eq + Clone, V> SegmentTables<K, V> {
         }
         // Reading outside the lock: other tables stay available meanwhile. Two first uses of
         // the same key race to fill the slot; the loser's copy is dropped.
-        let read = Arc::new(read()?);
+        Ok(self.fill(key, &slot, read()?, size))
+    }
+
+    /// Puts a table read for `key` in its slot (unless another read filled it first) and
+    /// accounts for its bytes, dropping the oldest tables past the budget.
+    fn fill(&self, key: K, slot: &Slot<V>, read: V, size: impl Fn(&V) -> usize) -> Arc<V> {
+        let read = Arc::new(read);
         let table = slot.get_or_init(|| read.clone()).clone();
         if Arc::ptr_eq(&table, &read) {
             let mut inner = self.inner.lock();
@@ -76,7 +86,76 @@ impl<K: Hash + Eq + Clone, V> SegmentTables<K, V> {
                 inner.bytes -= bytes;
             }
         }
-        Ok(table)
+        table
+    }
+}
+
+impl<K, V> SegmentTables<K, V>
+where
+    K: Hash + Eq + Clone + Send + 'static,
+    V: Send + Sync + 'static,
+{
+    /// The table under `key` when it has been read. Otherwise `None`, and the first such ask
+    /// queues `read` on the background reader (one thread for every cache, reading one table
+    /// at a time); a failed read is forgotten, so a later ask queues it again.
+    pub fn get_or_read_in_background(
+        &'static self,
+        key: K,
+        read: impl FnOnce() -> Result<V> + Send + 'static,
+        size: fn(&V) -> usize,
+    ) -> Option<Arc<V>> {
+        let (slot, first) = match self.inner.lock().slots.entry(key.clone()) {
+            Entry::Occupied(slot) => (slot.get().clone(), false),
+            Entry::Vacant(vacant) => (vacant.insert(Slot::default()).clone(), true),
+        };
+        if let Some(table) = slot.get() {
+            return Some(table.clone());
+        }
+        if first {
+            in_background(Box::new(move || match read() {
+                Ok(table) => {
+                    self.fill(key, &slot, table, size);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "a segment table could not be read");
+                    let mut inner = self.inner.lock();
+                    if inner
+                        .slots
+                        .get(&key)
+                        .is_some_and(|current| Arc::ptr_eq(current, &slot))
+                    {
+                        inner.slots.remove(&key);
+                    }
+                }
+            }));
+        }
+        None
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs `job` on the background reader thread, after the jobs queued before it.
+fn in_background(job: Job) {
+    static QUEUE: LazyLock<Option<mpsc::Sender<Job>>> = LazyLock::new(|| {
+        let (sender, jobs) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("segment-tables".into())
+            .spawn(move || {
+                for job in jobs {
+                    // A read that panics loses its table (searches keep their slower way),
+                    // not the thread.
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).is_err() {
+                        tracing::error!("a segment table read panicked");
+                    }
+                }
+            })
+            .ok()
+            .map(|_| sender)
+    });
+    if let Some(queue) = QUEUE.as_ref() {
+        // The thread lives as long as the process, so the queue stays open.
+        let _ = queue.send(job);
     }
 }
 
