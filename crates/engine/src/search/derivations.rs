@@ -457,16 +457,26 @@ pub(super) fn walk_prefix(
     word: &str,
     upper: Option<&[u8]>,
 ) -> Result<Vec<(u64, Vec<u8>)>> {
-    let mut range = view.inverted.terms().range().gt(word.as_bytes());
-    if let Some(upper) = upper {
-        range = range.lt(upper);
-    }
-    let mut stream = range.into_stream()?;
+    let mut stream = longer_words(view, word.as_bytes(), upper)?;
     let mut seen = TopK::new(MAX_PREFIX_DERIVATIONS);
     while stream.advance() {
         seen.offer(u64::from(stream.value().doc_freq), stream.key());
     }
     Ok(seen.into_items())
+}
+
+/// The words of a segment's dictionary that `prefix` is a strict prefix of, in dictionary order
+/// (`upper`: the prefix's upper bound).
+pub(super) fn longer_words<'a>(
+    view: &'a SegmentView,
+    prefix: &[u8],
+    upper: Option<&[u8]>,
+) -> Result<tantivy::termdict::TermStreamer<'a>> {
+    let mut range = view.inverted.terms().range().gt(prefix);
+    if let Some(upper) = upper {
+        range = range.lt(upper);
+    }
+    Ok(range.into_stream()?)
 }
 
 /// The live documents of a word, from the snapshot's cache when already read.
@@ -479,8 +489,9 @@ fn cached_word_docs(ctx: &SearchContext, word: &str) -> Result<Arc<RoaringBitmap
     Ok(docs)
 }
 
-/// The `k` keys with the highest counts seen so far.
-struct TopK {
+/// The `k` keys with the highest counts seen so far; offered in key order, ties keep the
+/// smaller key (a stable sort, and a floor that refuses equal counts once full).
+pub(super) struct TopK {
     k: usize,
     items: Vec<(u64, Vec<u8>)>,
     /// The smallest count kept once full.
@@ -488,15 +499,16 @@ struct TopK {
 }
 
 impl TopK {
-    fn new(k: usize) -> TopK {
+    /// Allocates nothing until offered a key: the prefix tables start one per prefix.
+    pub(super) fn new(k: usize) -> TopK {
         TopK {
             k,
-            items: Vec::with_capacity(k * 2),
+            items: Vec::new(),
             floor: 0,
         }
     }
 
-    fn offer(&mut self, count: u64, key: &[u8]) {
+    pub(super) fn offer(&mut self, count: u64, key: &[u8]) {
         if self.items.len() >= self.k && count <= self.floor {
             return;
         }
@@ -512,7 +524,7 @@ impl TopK {
         self.floor = self.items.last().map_or(0, |i| i.0);
     }
 
-    fn into_items(mut self) -> Vec<(u64, Vec<u8>)> {
+    pub(super) fn into_items(mut self) -> Vec<(u64, Vec<u8>)> {
         self.shrink();
         self.items
     }

@@ -18,7 +18,7 @@ use tantivy::index::SegmentId;
 use tantivy::InvertedIndexReader;
 
 use super::context::{SearchContext, SegmentView};
-use super::derivations::MAX_PREFIX_DERIVATIONS;
+use super::derivations::{TopK, MAX_PREFIX_DERIVATIONS};
 use super::segment_tables::SegmentTables;
 use crate::error::Result;
 
@@ -75,7 +75,6 @@ impl PrefixTops {
                 let prefix = &key[..end];
                 if group.prefix != prefix {
                     group.close(&mut table);
-                    group.prefix.clear();
                     group.prefix.extend_from_slice(prefix);
                 }
                 if key.len() > end {
@@ -116,56 +115,47 @@ fn char_ends(key: &[u8]) -> ([usize; MAX_PREFIX_CHARS], usize) {
 
 /// The running group of one prefix length: its prefix, how many longer words it has, and the
 /// best of them so far.
-#[derive(Default)]
 struct Group {
     prefix: Vec<u8>,
     words: usize,
-    /// (frequency, word), in dictionary order; cut to the best when it doubles.
-    best: Vec<(u32, Vec<u8>)>,
-    /// The lowest frequency kept once cut.
-    floor: Option<u32>,
+    best: TopK,
+}
+
+impl Default for Group {
+    fn default() -> Group {
+        Group {
+            prefix: Vec::new(),
+            words: 0,
+            best: TopK::new(MAX_PREFIX_DERIVATIONS),
+        }
+    }
 }
 
 impl Group {
     fn offer(&mut self, freq: u32, key: &[u8]) {
         self.words += 1;
-        if self.floor.is_some_and(|floor| freq <= floor) {
-            // A word seen earlier has at least this frequency and a smaller key.
+        self.best.offer(u64::from(freq), key);
+    }
+
+    /// Puts the group's best words in the table when it has enough words, and starts over.
+    fn close(&mut self, table: &mut PrefixTops) {
+        let group = std::mem::take(self);
+        if group.words < MIN_WORDS {
             return;
         }
-        self.best.push((freq, key.to_vec()));
-        if self.best.len() >= MAX_PREFIX_DERIVATIONS * 2 {
-            self.cut();
-        }
-    }
-
-    /// Keeps the best words: highest frequency first, then dictionary order (a stable sort).
-    fn cut(&mut self) {
-        self.best.sort_by_key(|(freq, _)| std::cmp::Reverse(*freq));
-        self.best.truncate(MAX_PREFIX_DERIVATIONS);
-        if self.best.len() == MAX_PREFIX_DERIVATIONS {
-            self.floor = self.best.last().map(|b| b.0);
-        }
-    }
-
-    fn close(&mut self, table: &mut PrefixTops) {
-        if self.words >= MIN_WORDS {
-            self.cut();
-            let from = table.entries.len() as u32;
-            for (freq, word) in self.best.drain(..) {
-                table
-                    .entries
-                    .push((freq, table.bytes.len() as u32, word.len() as u32));
-                table.bytes.extend_from_slice(&word);
-            }
-            let to = table.entries.len() as u32;
+        let from = table.entries.len() as u32;
+        for (freq, word) in group.best.into_items() {
+            // Counts are tantivy's u32 document frequencies.
+            let freq = u32::try_from(freq).unwrap_or(u32::MAX);
             table
-                .prefixes
-                .insert(self.prefix.clone().into_boxed_slice(), (from, to));
+                .entries
+                .push((freq, table.bytes.len() as u32, word.len() as u32));
+            table.bytes.extend_from_slice(&word);
         }
-        self.best.clear();
-        self.words = 0;
-        self.floor = None;
+        let to = table.entries.len() as u32;
+        table
+            .prefixes
+            .insert(group.prefix.into_boxed_slice(), (from, to));
     }
 }
 
@@ -191,7 +181,7 @@ mod tests {
 
     use super::*;
     use crate::search::context::prefix_upper_bound;
-    use crate::search::derivations::{find_derivations, walk_prefix};
+    use crate::search::derivations::{find_derivations, longer_words, walk_prefix};
 
     /// On a real dictionary, every short prefix's table entry is exactly what walking its
     /// words keeps, and prefixes without an entry have fewer than [`MIN_WORDS`] longer words.
@@ -224,11 +214,7 @@ mod tests {
                         assert_eq!(kept, walked, "prefix {word:?}");
                     }
                     None => {
-                        let mut range = view.inverted.terms().range().gt(prefix);
-                        if let Some(upper) = &upper {
-                            range = range.lt(upper);
-                        }
-                        let mut stream = range.into_stream().unwrap();
+                        let mut stream = longer_words(view, prefix, upper.as_deref()).unwrap();
                         let mut longer = 0;
                         while stream.advance() {
                             longer += 1;
@@ -264,6 +250,11 @@ mod tests {
                 "tables never became ready"
             );
             std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        // The second derivation of "s" reads every segment's table, not the walk again.
+        for view in ctx.segments() {
+            let table = ready_prefix_tops(&ctx, view).unwrap();
+            assert!(table.words(b"s").is_some(), "no table entry for \"s\"");
         }
         let from_tables: Vec<_> = prefixes
             .iter()
