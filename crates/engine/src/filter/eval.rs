@@ -74,6 +74,10 @@ pub fn in_polygon(point: (f64, f64), polygon: &[(f64, f64)]) -> bool {
 pub struct FilterEvaluator<'a> {
     ctx: &'a SearchContext,
     universe: Option<RoaringBitmap>,
+    /// When set, only these (live) documents are asked about: every set the evaluator returns
+    /// is within them, complements are taken against them, and wide numeric ranges look at
+    /// them instead of every document of the index.
+    scope: Option<&'a RoaringBitmap>,
 }
 
 impl<'a> FilterEvaluator<'a> {
@@ -81,10 +85,24 @@ impl<'a> FilterEvaluator<'a> {
         FilterEvaluator {
             ctx,
             universe: None,
+            scope: None,
+        }
+    }
+
+    /// An evaluator answering only for the live documents of `scope` (a search's candidates):
+    /// what it returns is the part of `scope` the filter selects.
+    pub fn within(ctx: &'a SearchContext, scope: &'a RoaringBitmap) -> FilterEvaluator<'a> {
+        FilterEvaluator {
+            ctx,
+            universe: None,
+            scope: Some(scope),
         }
     }
 
     fn universe(&mut self) -> &RoaringBitmap {
+        if let Some(scope) = self.scope {
+            return scope;
+        }
         if self.universe.is_none() {
             self.universe = Some(self.ctx.universe());
         }
@@ -95,8 +113,25 @@ impl<'a> FilterEvaluator<'a> {
         self.universe() - docs
     }
 
-    /// The live documents `expr` selects.
+    /// Keeps the documents within the scope, if there is one.
+    fn scoped(&self, mut docs: RoaringBitmap) -> RoaringBitmap {
+        if let Some(scope) = self.scope {
+            docs &= scope;
+        }
+        docs
+    }
+
+    /// The live documents `expr` selects (within the scope, if there is one).
     pub fn evaluate(&mut self, expr: &FilterExpr) -> Result<RoaringBitmap> {
+        let docs = self.evaluate_unscoped(expr)?;
+        Ok(match expr {
+            // Complements, intersections and unions of scoped sets are scoped already.
+            FilterExpr::Not(_) | FilterExpr::And(_) | FilterExpr::Or(_) => docs,
+            _ => self.scoped(docs),
+        })
+    }
+
+    fn evaluate_unscoped(&mut self, expr: &FilterExpr) -> Result<RoaringBitmap> {
         match expr {
             FilterExpr::Not(inner) => {
                 let docs = self.evaluate(inner)?;
@@ -234,7 +269,7 @@ impl<'a> FilterEvaluator<'a> {
             Unbounded => Some(Unbounded),
         };
         if let (Some(lo), Some(hi)) = (number(low), number(high)) {
-            docs |= self.ctx.number_range_docs(field, lo, hi)?;
+            docs |= self.ctx.number_range_docs(field, lo, hi, self.scope)?;
         }
         // Strings, in the order of their normalized form.
         let lo = low.map(|v| normalize(v));

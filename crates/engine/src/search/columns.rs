@@ -116,23 +116,37 @@ impl FieldColumn {
         start as u32..end.max(start) as u32
     }
 
-    /// Calls `found` with every segment doc id below `max_doc` having a value in `ords`, in
-    /// increasing order.
-    pub fn docs_in(&self, ords: std::ops::Range<u32>, max_doc: u32, mut found: impl FnMut(u32)) {
+    /// The segment doc ids below `max_doc` having a value in `ords`, as a bitset of 64
+    /// documents a word (deleted documents included). A single-valued column is scanned
+    /// without a branch per document, which the compiler vectorizes: a range over a million
+    /// documents costs about as much as copying their values once.
+    pub fn docs_in(&self, ords: std::ops::Range<u32>, max_doc: u32) -> Vec<u64> {
+        let words = (max_doc as usize).div_ceil(64);
         match &self.docs {
             DocOrds::Single(values) => {
-                for (doc, ord) in values.iter().enumerate().take(max_doc as usize) {
-                    if ords.contains(ord) {
-                        found(doc as u32);
-                    }
-                }
+                let start = ords.start;
+                let len = ords.end.saturating_sub(ords.start);
+                let values = &values[..values.len().min(max_doc as usize)];
+                let mut out: Vec<u64> = values
+                    .chunks(64)
+                    .map(|chunk| {
+                        // `NONE` wraps to at least `u32::MAX - start`, never below `len`.
+                        chunk.iter().enumerate().fold(0u64, |word, (i, ord)| {
+                            word | (u64::from(ord.wrapping_sub(start) < len) << i)
+                        })
+                    })
+                    .collect();
+                out.resize(words, 0);
+                out
             }
             DocOrds::Multi { .. } => {
+                let mut out = vec![0u64; words];
                 for doc in 0..max_doc {
                     if self.ords(doc).iter().any(|o| ords.contains(o)) {
-                        found(doc);
+                        out[doc as usize / 64] |= 1 << (doc % 64);
                     }
                 }
+                out
             }
         }
     }

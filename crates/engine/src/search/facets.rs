@@ -6,8 +6,10 @@
 use roaring::RoaringBitmap;
 use serde_json::{json, Map, Value};
 
-use super::columns::ColumnValue;
-use super::context::SearchContext;
+use std::sync::Arc;
+
+use super::columns::{ColumnValue, FieldColumn};
+use super::context::{SearchContext, SegmentView};
 use crate::error::{Result, UserError, UserErrorKind};
 use crate::facet;
 use crate::filter::filterable_rule;
@@ -64,6 +66,22 @@ fn order_of(settings: &IndexSettings, facet: &str) -> FacetOrder {
         .unwrap_or(FacetOrder::Alpha)
 }
 
+/// How a value is shown: a number formatted once, or the original spelling of a string,
+/// borrowed from its column until it makes the page of values.
+enum Label<'a> {
+    Number(String),
+    Text(&'a str),
+}
+
+impl Label<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Label::Number(s) => s,
+            Label::Text(s) => s,
+        }
+    }
+}
+
 /// Counts the candidates of each value of each facet.
 pub fn compute(
     ctx: &SearchContext,
@@ -74,46 +92,47 @@ pub fn compute(
     let mut result = FacetResult::default();
     let max_values = settings.faceting.max_values_per_facet;
     for name in facets {
+        let columns = candidate_columns(ctx, name, candidates)?;
+        let mut numbers: Vec<(f64, u64)> = Vec::new();
+        // (normalized form, original spelling, count), borrowed from the columns.
+        let mut strings: Vec<(&[u8], &str, u64)> = Vec::new();
+        for (view, column) in &columns {
+            count_values(ctx, view, column, candidates, |value, count| match value {
+                ColumnValue::Number(n) => numbers.push((n, count)),
+                ColumnValue::Text(normalized, original) => {
+                    strings.push((normalized, original, count))
+                }
+            });
+        }
         // Numbers first (in numeric order), then strings (in normalized order): the "alpha"
         // order.
-        let mut values: Vec<(String, u64)> = Vec::new();
-        let mut min: Option<f64> = None;
-        let mut max: Option<f64> = None;
-        let mut numbers: Vec<(f64, u64)> = Vec::new();
-        let mut strings: Vec<(Vec<u8>, String, u64)> = Vec::new();
-        count_values(ctx, name, candidates, |value, count| match value {
-            ColumnValue::Number(n) => numbers.push((n, count)),
-            ColumnValue::Text(normalized, original) => {
-                strings.push((normalized.to_vec(), original.to_string(), count))
-            }
-        })?;
         numbers.sort_by(|a, b| a.0.total_cmp(&b.0));
-        for (n, count) in merge_counts(numbers, |a, b| a == b) {
-            min = Some(min.map_or(n, |m: f64| m.min(n)));
-            max = Some(max.map_or(n, |m: f64| m.max(n)));
-            values.push((facet::format_number(n), count));
-        }
+        let numbers = merge_counts(numbers, |a, b| a == b);
+        let min = numbers.first().map(|(n, _)| *n);
+        let max = numbers.last().map(|(n, _)| *n);
+        let mut values: Vec<(Label<'_>, u64)> = numbers
+            .into_iter()
+            .map(|(n, count)| (Label::Number(facet::format_number(n)), count))
+            .collect();
         // Several segments list the same value: merge them, keeping one original spelling.
-        strings.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut merged: Vec<(Vec<u8>, String, u64)> = Vec::new();
+        strings.sort_by(|a, b| a.0.cmp(b.0));
+        let mut merged: Vec<(&[u8], &str, u64)> = Vec::new();
         for (normalized, original, count) in strings {
             match merged.last_mut() {
                 Some(last) if last.0 == normalized => last.2 += count,
                 _ => merged.push((normalized, original, count)),
             }
         }
-        let mut numeric: std::collections::HashMap<String, usize> = values
+        // A string spelt like a number (`"2016"` beside `2016`) is that number's value.
+        let numeric: std::collections::HashMap<String, usize> = values
             .iter()
             .enumerate()
-            .map(|(i, (v, _))| (v.clone(), i))
+            .map(|(i, (v, _))| (v.as_str().to_string(), i))
             .collect();
         for (_, original, count) in merged {
-            match numeric.get(&original) {
+            match numeric.get(original) {
                 Some(&i) => values[i].1 += count,
-                None => {
-                    numeric.insert(original.clone(), values.len());
-                    values.push((original, count));
-                }
+                None => values.push((Label::Text(original), count)),
             }
         }
         if order_of(settings, name) == FacetOrder::Count {
@@ -123,7 +142,13 @@ pub fn compute(
         values.truncate(max_values);
         let map: Map<String, Value> = values
             .into_iter()
-            .map(|(value, count)| (value, json!(count)))
+            .map(|(label, count)| {
+                let label = match label {
+                    Label::Number(s) => s,
+                    Label::Text(s) => s.to_string(),
+                };
+                (label, json!(count))
+            })
             .collect();
         result.distribution.insert(name.clone(), Value::Object(map));
         if let (Some(min), Some(max)) = (min, max) {
@@ -147,54 +172,62 @@ fn merge_counts<T: Copy>(items: Vec<(T, u64)>, same: impl Fn(T, T) -> bool) -> V
     out
 }
 
-/// Calls `f` with each value of `field` some candidate has and how many candidates have it,
-/// segment by segment (a value present in several segments comes once per segment), from the
-/// field's columns: one pass over the candidates, whatever the number of values.
-fn count_values(
-    ctx: &SearchContext,
+/// The segments holding candidates, with the column of `field` in each (skipping empty ones).
+fn candidate_columns<'c>(
+    ctx: &'c SearchContext,
     field: &str,
     candidates: &RoaringBitmap,
-    mut f: impl FnMut(ColumnValue<'_>, u64),
-) -> Result<()> {
-    let mut counts: Vec<u32> = Vec::new();
+) -> Result<Vec<(&'c SegmentView, Arc<FieldColumn>)>> {
+    let mut out = Vec::new();
     for view in ctx.segments() {
-        let range = view.range();
-        let in_segment = candidates.range_cardinality(range.clone());
-        if in_segment == 0 {
+        if candidates.range_cardinality(view.range()) == 0 {
             continue;
         }
         let column = ctx.column(view, field)?;
-        if column.is_empty() {
-            continue;
+        if !column.is_empty() {
+            out.push((view, column));
         }
-        counts.clear();
-        counts.resize(column.len(), 0);
-        let reader = ctx.segment_reader(view);
-        if in_segment == u64::from(reader.num_docs()) {
-            // Every live document of the segment (a placeholder search, the first page of a
-            // catalog): walk the column itself, which is faster than iterating the set.
-            let alive = reader.alive_bitset();
-            for doc in 0..view.max_doc {
-                if alive.is_none_or(|a| a.is_alive(doc)) {
-                    for ord in column.ords(doc) {
-                        counts[*ord as usize] += 1;
-                    }
-                }
-            }
-        } else {
-            for doc in candidates.range(range) {
-                for ord in column.ords(doc - view.base) {
+    }
+    Ok(out)
+}
+
+/// Calls `f` with each value of the column some candidate of the segment has and how many
+/// candidates have it: one pass over the candidates, whatever the number of values.
+fn count_values<'a>(
+    ctx: &SearchContext,
+    view: &SegmentView,
+    column: &'a FieldColumn,
+    candidates: &RoaringBitmap,
+    mut f: impl FnMut(ColumnValue<'a>, u64),
+) {
+    let mut counts: Vec<u32> = vec![0; column.len()];
+    let range = view.range();
+    let reader = ctx.segment_reader(view);
+    if candidates.range_cardinality(range.clone()) == u64::from(reader.num_docs()) {
+        // Every live document of the segment (a placeholder search, the first page of a
+        // catalog): walk the column itself, which is faster than iterating the set.
+        let alive = reader.alive_bitset();
+        for doc in 0..view.max_doc {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                for ord in column.ords(doc) {
                     counts[*ord as usize] += 1;
                 }
             }
         }
-        for (ord, count) in counts.iter().enumerate() {
-            if *count > 0 {
-                f(column.value(ord as u32), u64::from(*count));
+    } else {
+        // `for_each` lets the set walk each container in one loop (its `fold`), where `next`
+        // pays a container dispatch per document.
+        candidates.range(range).for_each(|doc| {
+            for ord in column.ords(doc - view.base) {
+                counts[*ord as usize] += 1;
             }
+        });
+    }
+    for (ord, count) in counts.iter().enumerate() {
+        if *count > 0 {
+            f(column.value(ord as u32), u64::from(*count));
         }
     }
-    Ok(())
 }
 
 impl crate::index::Index {

@@ -261,6 +261,11 @@ impl Index {
             candidates
         };
         let selected = match &request.filter {
+            // Only the candidates' answers matter, unless pinned documents (which may not be
+            // candidates) ask the filter too.
+            Some(filter) if request.pins.is_empty() => {
+                Some(crate::filter::FilterEvaluator::within(ctx, &universe).evaluate(filter)?)
+            }
             Some(filter) => Some(crate::filter::FilterEvaluator::new(ctx).evaluate(filter)?),
             None => None,
         };

@@ -2,12 +2,14 @@
 //! parameter: documents ordered by the value of one field, numbers before strings, documents
 //! without the field last. When the field has facet terms (it is sortable, filterable or the
 //! distinct attribute), a large universe is ordered by walking its terms in order (lazily, as
-//! far as the page needs) and a small one, or each bucket of a rule before, by sorting its
-//! documents by the values of the field's column (`search/columns.rs`); otherwise values are
-//! read from the stored documents of the bucket being split.
+//! far as the page needs) and a small one, or each bucket of a rule before, by ordering its
+//! documents by the values of the field's column (`search/columns.rs`), sorted a chunk at a time
+//! as far as the page needs; otherwise values are read from the stored documents of the bucket
+//! being split.
 
 use std::cmp::Ordering;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use roaring::RoaringBitmap;
 use serde_json::Value;
@@ -28,6 +30,9 @@ pub struct CustomRule {
     groups: Option<Vec<(Value, RoaringBitmap)>>,
     /// The walk over the field's facet terms that produces more groups, when it is faceted.
     walk: Option<TermWalk>,
+    /// The universe ordered by the field's columns, producing more groups, when it is faceted
+    /// and the walk is not taken.
+    column_order: Option<ColumnOrder>,
     universe: RoaringBitmap,
     /// How many times the rule was started in this search: a rule after another one is
     /// started once per bucket of the rule before.
@@ -42,6 +47,7 @@ impl CustomRule {
             mask: 0,
             groups: None,
             walk: None,
+            column_order: None,
             universe: RoaringBitmap::new(),
             starts: 0,
         }
@@ -335,67 +341,169 @@ impl CustomRule {
     }
 }
 
-impl CustomRule {
-    /// Every group of the universe, best last, from the field's columns: each document keyed
-    /// by its best value, then sorted. Costs a sort of the universe, not a walk of the field.
-    fn groups_from_columns(&self, ctx: &RankCtx<'_>) -> Result<Vec<(Value, RoaringBitmap)>> {
-        let search = ctx.search;
-        let mut columns = Vec::new();
-        for view in search.segments() {
-            if self.universe.range_cardinality(view.range()) > 0 {
-                columns.push((view, search.column(view, &self.field)?));
-            }
-        }
-        // (key, document, where its value is: column and ordinal).
-        let mut keyed: Vec<(SortKey<'_>, u32, (usize, u32))> =
-            Vec::with_capacity(self.universe.len() as usize);
-        for (at, (view, column)) in columns.iter().enumerate() {
-            for doc in self.universe.range(view.range()) {
-                let ords = column.ords(doc - view.base);
-                let (key, ord) = best_value(column, ords, self.ascending);
-                keyed.push((key, doc, (at, ord)));
-            }
-        }
-        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-        let mut groups: Vec<(SortKey<'_>, Value, RoaringBitmap)> = Vec::new();
-        for (key, doc, (at, ord)) in keyed {
-            match groups.last_mut() {
-                Some((last, _, docs)) if *last == key => {
-                    docs.insert(doc);
-                }
-                _ => {
-                    let value = match key {
-                        SortKey::Missing => Value::Null,
-                        _ => match columns[at].1.value(ord) {
-                            ColumnValue::Number(n) => serde_json::json!(n),
-                            ColumnValue::Text(_, original) => Value::String(original.to_string()),
-                        },
-                    };
-                    groups.push((key, value, RoaringBitmap::from_iter([doc])));
-                }
-            }
-        }
-        let mut out: Vec<(Value, RoaringBitmap)> =
-            groups.into_iter().map(|(_, v, d)| (v, d)).collect();
-        out.reverse();
-        Ok(out)
-    }
-}
+/// Documents are sorted this many at a time at first, twice as many each time more are needed.
+const FIRST_SORTED: usize = 64;
 
 /// Where a document's best value sorts: numbers before strings both ways, documents without a
-/// value last. Strings compare by normalized form.
+/// value last. Strings compare by normalized form, looked up in their column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum SortKey<'a> {
+enum SortClass {
     /// An order-preserving encoding of the number (inverted for a descending sort).
     Number(u64),
-    Text(&'a [u8]),
-    ReverseText(std::cmp::Reverse<&'a [u8]>),
+    Text,
     Missing,
 }
 
-/// The sort key of the best of a document's values (ordinals ascending) and its ordinal:
+/// One document of the universe with where its best value sorts, and where that value is
+/// (column and ordinal).
+#[derive(Debug, Clone, Copy)]
+struct Keyed {
+    class: SortClass,
+    doc: u32,
+    at: u32,
+    ord: u32,
+}
+
+/// The universe of a sort ordered by the field's columns, sorted lazily: a page asks for a few
+/// groups, so the documents are put in order a chunk at a time (a selection, then a sort of the
+/// chunk) and the rest is left unsorted until a group needs it. A page of a large universe then
+/// costs about one pass over it instead of a full sort.
+struct ColumnOrder {
+    columns: Vec<Arc<FieldColumn>>,
+    ascending: bool,
+    keyed: Vec<Keyed>,
+    /// `keyed[..sorted]` is in final order.
+    sorted: usize,
+    /// The first document not handed out in a group yet.
+    next: usize,
+    /// How many documents the next chunk sorts.
+    chunk: usize,
+}
+
+impl ColumnOrder {
+    /// Keys every document of `universe` by the best of its values in the field's column.
+    fn new(
+        ctx: &RankCtx<'_>,
+        field: &str,
+        ascending: bool,
+        universe: &RoaringBitmap,
+    ) -> Result<Self> {
+        let search = ctx.search;
+        let mut columns = Vec::new();
+        let mut keyed: Vec<Keyed> = Vec::with_capacity(universe.len() as usize);
+        for view in search.segments() {
+            if universe.range_cardinality(view.range()) == 0 {
+                continue;
+            }
+            let column = search.column(view, field)?;
+            let at = columns.len() as u32;
+            universe.range(view.range()).for_each(|doc| {
+                let ords = column.ords(doc - view.base);
+                let (class, ord) = best_value(&column, ords, ascending);
+                keyed.push(Keyed {
+                    class,
+                    doc,
+                    at,
+                    ord,
+                });
+            });
+            columns.push(column);
+        }
+        Ok(ColumnOrder {
+            columns,
+            ascending,
+            keyed,
+            sorted: 0,
+            next: 0,
+            chunk: FIRST_SORTED,
+        })
+    }
+
+    fn text(&self, k: &Keyed) -> &[u8] {
+        match self.columns[k.at as usize].value(k.ord) {
+            ColumnValue::Text(normalized, _) => normalized,
+            ColumnValue::Number(_) => &[],
+        }
+    }
+
+    /// Whether `a`'s value sorts before, with or after `b`'s.
+    fn compare_values(&self, a: &Keyed, b: &Keyed) -> Ordering {
+        match (a.class, b.class) {
+            (SortClass::Text, SortClass::Text) => {
+                // Within one column, ordinals follow the normalized strings.
+                let order = if a.at == b.at {
+                    a.ord.cmp(&b.ord)
+                } else {
+                    self.text(a).cmp(self.text(b))
+                };
+                if self.ascending {
+                    order
+                } else {
+                    order.reverse()
+                }
+            }
+            (x, y) => x.cmp(&y),
+        }
+    }
+
+    /// Puts the next chunk of the unsorted documents in final order.
+    fn sort_more(&mut self) {
+        let mut keyed = std::mem::take(&mut self.keyed);
+        let rest = &mut keyed[self.sorted..];
+        let take = self.chunk.min(rest.len());
+        // Documents of equal values in increasing id: the order is total, so a chunk boundary
+        // never leaves the order in doubt.
+        let order = |a: &Keyed, b: &Keyed| self.compare_values(a, b).then(a.doc.cmp(&b.doc));
+        if take < rest.len() {
+            rest.select_nth_unstable_by(take - 1, order);
+        }
+        rest[..take].sort_unstable_by(order);
+        self.keyed = keyed;
+        self.sorted += take;
+        self.chunk = self.chunk.saturating_mul(2);
+    }
+
+    /// The next group of documents of equal value, best first, or `None` when every document
+    /// was handed out.
+    fn next_group(&mut self) -> Option<(Value, RoaringBitmap)> {
+        if self.next == self.keyed.len() {
+            return None;
+        }
+        if self.sorted == self.next {
+            self.sort_more();
+        }
+        let first = self.keyed[self.next];
+        let mut end = self.next + 1;
+        loop {
+            while end < self.sorted
+                && self.compare_values(&self.keyed[end], &first) == Ordering::Equal
+            {
+                end += 1;
+            }
+            // The group may go on among the documents not sorted yet.
+            if end < self.sorted || self.sorted == self.keyed.len() {
+                break;
+            }
+            self.sort_more();
+        }
+        let docs: Vec<u32> = self.keyed[self.next..end].iter().map(|k| k.doc).collect();
+        self.next = end;
+        let value = match first.class {
+            SortClass::Missing => Value::Null,
+            SortClass::Number(_) | SortClass::Text => {
+                match self.columns[first.at as usize].value(first.ord) {
+                    ColumnValue::Number(n) => serde_json::json!(n),
+                    ColumnValue::Text(_, original) => Value::String(original.to_string()),
+                }
+            }
+        };
+        Some((value, crate::search::context::sorted_set(&docs)))
+    }
+}
+
+/// Where the best of a document's values (ordinals ascending) sorts, and its ordinal:
 /// ascending takes the smallest; descending the largest number, or else the last string.
-fn best_value<'a>(column: &'a FieldColumn, ords: &[u32], ascending: bool) -> (SortKey<'a>, u32) {
+fn best_value(column: &FieldColumn, ords: &[u32], ascending: bool) -> (SortClass, u32) {
     let numbers = column.numbers.len() as u32;
     let best = if ascending {
         ords.first().copied()
@@ -407,17 +515,16 @@ fn best_value<'a>(column: &'a FieldColumn, ords: &[u32], ascending: bool) -> (So
             .copied()
     };
     let Some(ord) = best else {
-        return (SortKey::Missing, 0);
+        return (SortClass::Missing, 0);
     };
-    let key = match column.value(ord) {
+    let class = match column.value(ord) {
         ColumnValue::Number(n) => {
             let encoded = facet::ordered_bits(n);
-            SortKey::Number(if ascending { encoded } else { !encoded })
+            SortClass::Number(if ascending { encoded } else { !encoded })
         }
-        ColumnValue::Text(normalized, _) if ascending => SortKey::Text(normalized),
-        ColumnValue::Text(normalized, _) => SortKey::ReverseText(std::cmp::Reverse(normalized)),
+        ColumnValue::Text(..) => SortClass::Text,
     };
-    (key, ord)
+    (class, ord)
 }
 
 impl RankingRule for CustomRule {
@@ -430,6 +537,7 @@ impl RankingRule for CustomRule {
         self.universe = universe.clone();
         self.groups = None;
         self.walk = None;
+        self.column_order = None;
         self.starts += 1;
         Ok(())
     }
@@ -450,7 +558,13 @@ impl RankingRule for CustomRule {
             } else {
                 // A small universe, or the rule splitting bucket after bucket of the rule
                 // before: sort each universe's documents by the value in their column.
-                self.groups = Some(self.groups_from_columns(ctx)?);
+                self.groups = Some(Vec::new());
+                self.column_order = Some(ColumnOrder::new(
+                    ctx,
+                    &self.field,
+                    self.ascending,
+                    &self.universe,
+                )?);
             }
         }
         if self.groups.is_none() {
@@ -501,6 +615,13 @@ impl RankingRule for CustomRule {
         loop {
             let groups = self.groups.as_mut().expect("groups were just computed");
             if groups.is_empty() {
+                if let Some(order) = self.column_order.as_mut() {
+                    match order.next_group() {
+                        Some(group) => groups.push(group),
+                        None => return Ok(None),
+                    }
+                    continue;
+                }
                 let Some(mut walk) = self.walk.take() else {
                     return Ok(None);
                 };
@@ -533,5 +654,6 @@ impl RankingRule for CustomRule {
     fn end(&mut self) {
         self.groups = None;
         self.walk = None;
+        self.column_order = None;
     }
 }
