@@ -94,9 +94,12 @@ fn compare(a: &Value, b: &Value) -> Ordering {
 /// field's terms (a page needs few of them); a smaller one by sorting its documents' values.
 const WALK_ABOVE: u64 = 16;
 
-/// Facet terms read from a segment at a time: enough to fill a page most of the time, few
-/// enough that a page costs a few hundred term reads however many values the field has.
-const TERMS_PER_READ: usize = 256;
+/// Facet terms read from a segment the first time, then twice as many at each read, up to
+/// [`MAX_TERMS_PER_READ`]: a page sorted by a field of unique values (a rank) needs about as many
+/// terms as it shows, spread over the segments, so a first read of a few dozen per segment
+/// fills it; a universe that most terms miss (a filter) reads further in fewer, larger steps.
+const FIRST_TERMS_PER_READ: usize = 32;
+const MAX_TERMS_PER_READ: usize = 1024;
 
 /// Which terms of the field a walk is reading: numbers come before strings both ways, documents
 /// without a value come last.
@@ -115,6 +118,8 @@ struct SegmentTerms {
     /// The last key read, to read on from.
     last: Option<Vec<u8>>,
     exhausted: bool,
+    /// How many terms the previous read asked for (0 before the first).
+    read: usize,
 }
 
 /// A lazy walk over the facet terms of the field in sort order (forwards, or backwards for
@@ -202,12 +207,14 @@ impl CustomRule {
             range = range.backward();
         }
         let mut stream = range.into_stream()?;
-        while state.buffer.len() < TERMS_PER_READ && stream.advance() {
+        let want = (state.read * 2).clamp(FIRST_TERMS_PER_READ, MAX_TERMS_PER_READ);
+        state.read = want;
+        while state.buffer.len() < want && stream.advance() {
             state
                 .buffer
                 .push_back((stream.key().to_vec(), stream.value().clone()));
         }
-        state.exhausted = state.buffer.len() < TERMS_PER_READ;
+        state.exhausted = state.buffer.len() < want;
         state.last = state.buffer.back().map(|(k, _)| k.clone());
         Ok(())
     }
