@@ -829,11 +829,12 @@ fn columns_leave_out_deleted_documents() {
 #[test]
 fn filters_within_the_candidates_select_what_they_select_over_the_index() {
     let doc = |i: u64| {
-        let mut d = json!({"id": i, "title": if i % 50 == 0 { "rare common" } else { "common" }});
+        let mut d =
+            json!({"id": i, "title": if i.is_multiple_of(50) { "rare common" } else { "common" }});
         if let Some(rank) = sort_test_doc(i).get("rank") {
             d["rank"] = rank.clone();
         }
-        if i % 13 == 0 {
+        if i.is_multiple_of(13) {
             d["rank"] = Value::Null;
         }
         d
