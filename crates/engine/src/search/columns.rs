@@ -23,8 +23,41 @@ use super::segment_tables::SegmentTables;
 use crate::error::Result;
 use crate::facet;
 
-/// A document without a value, in a single-valued column.
-const NONE: u32 = u32::MAX;
+/// One document's ordinal in a single-valued column, in the narrowest width that holds every
+/// ordinal of the column plus `NONE`. Searches read these at scattered documents (a facet
+/// count, a filter or a sort over a query's candidates), so most reads are cache misses: a
+/// field of a few hundred values (a year, a category) in one byte costs a quarter of the
+/// memory traffic it would in four.
+trait Slot: Copy + Eq + Ord {
+    /// A document without a value. Never a valid ordinal: a column holding this many values
+    /// or more is stored wider.
+    const NONE: Self;
+    fn from_ord(ord: u32) -> Self;
+    fn ord(self) -> u32;
+    /// `self - other`, wrapping, in the slot's own width.
+    fn minus(self, other: Self) -> Self;
+}
+
+macro_rules! slot {
+    ($t:ty) => {
+        impl Slot for $t {
+            const NONE: $t = <$t>::MAX;
+            fn from_ord(ord: u32) -> $t {
+                debug_assert!(ord < u32::from(Self::NONE));
+                ord as $t
+            }
+            fn ord(self) -> u32 {
+                u32::from(self)
+            }
+            fn minus(self, other: $t) -> $t {
+                self.wrapping_sub(other)
+            }
+        }
+    };
+}
+slot!(u8);
+slot!(u16);
+slot!(u32);
 
 /// Bytes of columns kept at once, over every index and segment.
 const BUDGET_BYTES: usize = 512 * 1024 * 1024;
@@ -32,10 +65,67 @@ const BUDGET_BYTES: usize = 512 * 1024 * 1024;
 /// Which values each document of a segment has, as ordinals ascending.
 #[derive(Debug)]
 enum DocOrds {
-    /// At most one value per document (`NONE` for none): the common case, one slot a document.
-    Single(Vec<u32>),
+    /// At most one value per document (`Slot::NONE` for none): the common case, one slot a
+    /// document, as narrow as the number of values allows.
+    Single8(Vec<u8>),
+    Single16(Vec<u16>),
+    Single32(Vec<u32>),
     /// Document `d` has `ords[starts[d]..starts[d + 1]]`.
-    Multi { starts: Vec<u32>, ords: Vec<u32> },
+    Multi {
+        starts: Vec<u32>,
+        ords: Vec<u32>,
+    },
+}
+
+/// Runs `$body` with `$values` bound to the slots of a single-valued column, whatever their
+/// width, or `$multi` for a multi-valued one.
+macro_rules! with_slots {
+    ($docs:expr, $values:ident => $body:expr, multi => $multi:expr) => {
+        match $docs {
+            DocOrds::Single8($values) => $body,
+            DocOrds::Single16($values) => $body,
+            DocOrds::Single32($values) => $body,
+            DocOrds::Multi { .. } => $multi,
+        }
+    };
+}
+
+/// The ordinals of one document's values, ascending: read as a slice.
+#[derive(Debug, Clone, Copy)]
+pub struct Ords<'a> {
+    /// A single-valued column's ordinal, widened (`one[..len]`).
+    one: [u32; 1],
+    len: usize,
+    /// A multi-valued column's ordinals.
+    many: Option<&'a [u32]>,
+}
+
+impl std::ops::Deref for Ords<'_> {
+    type Target = [u32];
+
+    fn deref(&self) -> &[u32] {
+        match self.many {
+            Some(many) => many,
+            None => &self.one[..self.len],
+        }
+    }
+}
+
+impl Ords<'_> {
+    fn single<T: Slot>(slot: Option<&T>) -> Ords<'static> {
+        match slot {
+            Some(&slot) if slot != T::NONE => Ords {
+                one: [slot.ord()],
+                len: 1,
+                many: None,
+            },
+            _ => Ords {
+                one: [0],
+                len: 0,
+                many: None,
+            },
+        }
+    }
 }
 
 /// The values of one field in one segment.
@@ -68,19 +158,22 @@ impl FieldColumn {
     }
 
     /// The ordinals of a document's values (segment doc id), ascending.
-    pub fn ords(&self, doc: u32) -> &[u32] {
+    pub fn ords(&self, doc: u32) -> Ords<'_> {
+        let at = doc as usize;
         match &self.docs {
-            DocOrds::Single(ords) => match ords.get(doc as usize) {
-                Some(o) if *o != NONE => std::slice::from_ref(o),
-                _ => &[],
-            },
+            DocOrds::Single8(values) => Ords::single(values.get(at)),
+            DocOrds::Single16(values) => Ords::single(values.get(at)),
+            DocOrds::Single32(values) => Ords::single(values.get(at)),
             DocOrds::Multi { starts, ords } => {
-                let (Some(&from), Some(&to)) =
-                    (starts.get(doc as usize), starts.get(doc as usize + 1))
-                else {
-                    return &[];
+                let many = match (starts.get(at), starts.get(at + 1)) {
+                    (Some(&from), Some(&to)) => &ords[from as usize..to as usize],
+                    _ => &[],
                 };
-                &ords[from as usize..to as usize]
+                Ords {
+                    one: [0],
+                    len: 0,
+                    many: Some(many),
+                }
             }
         }
     }
@@ -116,44 +209,55 @@ impl FieldColumn {
         start as u32..end.max(start) as u32
     }
 
+    /// Adds one to `counts[ord]` for each value of each document of `docs` (global ids, the
+    /// segment's document 0 being `base`). `counts` has a slot per value of the column.
+    pub fn count_ords(&self, docs: &[u32], base: u32, counts: &mut [u32]) {
+        with_slots!(&self.docs, values => count_slots(values, docs, base, counts), multi => {
+            for &doc in docs {
+                for ord in self.ords(doc - base).iter() {
+                    counts[*ord as usize] += 1;
+                }
+            }
+        })
+    }
+
+    /// Pushes onto `out` the documents of `docs` (global ids, the segment's document 0 being
+    /// `base`) having a value in `ords`, in the order given.
+    pub fn select(&self, docs: &[u32], base: u32, ords: std::ops::Range<u32>, out: &mut Vec<u32>) {
+        with_slots!(&self.docs, values => select_slots(values, docs, base, ords, out), multi => {
+            out.extend(docs.iter().copied().filter(|&doc| {
+                self.ords(doc - base).iter().any(|o| ords.contains(o))
+            }))
+        })
+    }
+
     /// The segment doc ids below `max_doc` having a value in `ords`, as a bitset of 64
     /// documents a word (deleted documents included). A single-valued column is scanned
     /// without a branch per document, which the compiler vectorizes: a range over a million
     /// documents costs about as much as copying their values once.
     pub fn docs_in(&self, ords: std::ops::Range<u32>, max_doc: u32) -> Vec<u64> {
         let words = (max_doc as usize).div_ceil(64);
-        match &self.docs {
-            DocOrds::Single(values) => {
-                let start = ords.start;
-                let len = ords.end.saturating_sub(ords.start);
-                let values = &values[..values.len().min(max_doc as usize)];
-                let mut out: Vec<u64> = values
-                    .chunks(64)
-                    .map(|chunk| {
-                        // `NONE` wraps to at least `u32::MAX - start`, never below `len`.
-                        chunk.iter().enumerate().fold(0u64, |word, (i, ord)| {
-                            word | (u64::from(ord.wrapping_sub(start) < len) << i)
-                        })
-                    })
-                    .collect();
-                out.resize(words, 0);
-                out
-            }
-            DocOrds::Multi { .. } => {
-                let mut out = vec![0u64; words];
-                for doc in 0..max_doc {
-                    if self.ords(doc).iter().any(|o| ords.contains(o)) {
-                        out[doc as usize / 64] |= 1 << (doc % 64);
-                    }
+        let mut out = with_slots!(&self.docs, values => {
+            let values = &values[..values.len().min(max_doc as usize)];
+            scan_slots(values, ords)
+        }, multi => {
+            let mut out = vec![0u64; words];
+            for doc in 0..max_doc {
+                if self.ords(doc).iter().any(|o| ords.contains(o)) {
+                    out[doc as usize / 64] |= 1 << (doc % 64);
                 }
-                out
             }
-        }
+            out
+        });
+        out.resize(words, 0);
+        out
     }
 
     fn bytes(&self) -> usize {
         let docs = match &self.docs {
-            DocOrds::Single(v) => v.len() * 4,
+            DocOrds::Single8(v) => v.len(),
+            DocOrds::Single16(v) => v.len() * 2,
+            DocOrds::Single32(v) => v.len() * 4,
             DocOrds::Multi { starts, ords } => (starts.len() + ords.len()) * 4,
         };
         let strings: usize = self
@@ -194,10 +298,11 @@ impl FieldColumn {
             builder.add(base + strings.len() as u32 - 1, postings);
             Ok(())
         })?;
+        let values = numbers.len() + strings.len();
         Ok(FieldColumn {
             numbers,
             strings,
-            docs: builder.finish(),
+            docs: builder.finish(values),
         })
     }
 }
@@ -212,7 +317,7 @@ struct ColumnBuilder {
 impl ColumnBuilder {
     fn new(max_doc: u32) -> ColumnBuilder {
         ColumnBuilder {
-            first: vec![NONE; max_doc as usize],
+            first: vec![u32::NONE; max_doc as usize],
             more: Vec::new(),
         }
     }
@@ -220,20 +325,31 @@ impl ColumnBuilder {
     fn add(&mut self, ord: u32, mut postings: tantivy::postings::SegmentPostings) {
         let mut doc = postings.doc();
         while doc != TERMINATED {
-            match self.first.get_mut(doc as usize) {
-                Some(slot) if *slot == NONE => *slot = ord,
-                // The same ordinal twice: one value spelt two ways, normalized alike.
-                Some(slot) if *slot == ord => {}
-                Some(_) => self.more.push((doc, ord)),
-                None => {}
-            }
+            self.push(doc, ord);
             doc = postings.advance();
         }
     }
 
-    fn finish(self) -> DocOrds {
+    fn push(&mut self, doc: u32, ord: u32) {
+        match self.first.get_mut(doc as usize) {
+            Some(slot) if *slot == u32::NONE => *slot = ord,
+            // The same ordinal twice: one value spelt two ways, normalized alike.
+            Some(slot) if *slot == ord => {}
+            Some(_) => self.more.push((doc, ord)),
+            None => {}
+        }
+    }
+
+    /// The documents' ordinals, `values` being how many distinct values the column has.
+    fn finish(self, values: usize) -> DocOrds {
         if self.more.is_empty() {
-            return DocOrds::Single(self.first);
+            return if values < usize::from(u8::NONE) {
+                DocOrds::Single8(narrow(&self.first))
+            } else if values < usize::from(u16::NONE) {
+                DocOrds::Single16(narrow(&self.first))
+            } else {
+                DocOrds::Single32(self.first)
+            };
         }
         let mut more = self.more;
         // Stable: a document's ordinals stay in increasing order.
@@ -244,7 +360,7 @@ impl ColumnBuilder {
         let mut next = more.iter().peekable();
         for (doc, first) in self.first.iter().enumerate() {
             starts.push(ords.len() as u32);
-            if *first != NONE {
+            if *first != u32::NONE {
                 ords.push(*first);
             }
             while let Some((d, ord)) = next.peek() {
@@ -260,6 +376,94 @@ impl ColumnBuilder {
         starts.push(ords.len() as u32);
         DocOrds::Multi { starts, ords }
     }
+}
+
+/// Ordinals (`NONE` for none) in a narrower slot, every ordinal being below its `NONE`.
+fn narrow<T: Slot>(slots: &[u32]) -> Vec<T> {
+    slots
+        .iter()
+        .map(|&ord| {
+            if ord == u32::NONE {
+                T::NONE
+            } else {
+                T::from_ord(ord)
+            }
+        })
+        .collect()
+}
+
+/// `count_ords` over a single-valued column.
+fn count_slots<T: Slot>(values: &[T], docs: &[u32], base: u32, counts: &mut [u32]) {
+    for &doc in docs {
+        match values.get((doc - base) as usize) {
+            Some(&slot) if slot != T::NONE => counts[slot.ord() as usize] += 1,
+            _ => {}
+        }
+    }
+}
+
+/// `select` over a single-valued column.
+fn select_slots<T: Slot>(
+    values: &[T],
+    docs: &[u32],
+    base: u32,
+    ords: std::ops::Range<u32>,
+    out: &mut Vec<u32>,
+) {
+    for &doc in docs {
+        if values
+            .get((doc - base) as usize)
+            .is_some_and(|slot| *slot != T::NONE && ords.contains(&slot.ord()))
+        {
+            out.push(doc);
+        }
+    }
+}
+
+/// The documents of a single-valued column whose ordinal is in `ords`, as a bitset of 64
+/// documents a word, without a branch per document (which the compiler vectorizes): a range
+/// over a million documents costs about as much as reading their slots once.
+fn scan_slots<T: Slot>(values: &[T], ords: std::ops::Range<u32>) -> Vec<u64> {
+    // Ordinals of a column are below `NONE`, so `NONE` is never inside the range, and the range
+    // fits the slots' width. Compared in that width, `slot - start` wraps to at least
+    // `NONE - start` for `NONE`, never below `len`.
+    let end = ords.end.max(ords.start);
+    if ords.start >= end {
+        return Vec::new();
+    }
+    let start = T::from_ord(ords.start);
+    let len = T::from_ord(end - ords.start);
+    let in_range = move |slot: T| slot.minus(start) < len;
+    let word_of = |chunk: &[T]| {
+        chunk.iter().enumerate().fold(0u64, |word, (i, slot)| {
+            word | (u64::from(in_range(*slot)) << i)
+        })
+    };
+    let mut out: Vec<u64> = Vec::with_capacity(values.len().div_ceil(64));
+    let mut chunks = values.chunks_exact(64);
+    out.extend(chunks.by_ref().map(|chunk| {
+        let chunk: &[T; 64] = chunk.try_into().expect("chunks of 64");
+        // One byte (0 or 1) per document first: comparisons of a known count that the
+        // compiler vectorizes. Then each 8 bytes become 8 bits in one multiply: the
+        // multiplier's byte `j` is `1 << (7 - j)`, so byte `k` of `x` times byte `7 - k` lands
+        // on bit `56 + k`; every byte being 0 or 1, the partial products fall on distinct bits
+        // and nothing carries.
+        let mut flags = [0u8; 64];
+        for (flag, slot) in flags.iter_mut().zip(chunk) {
+            *flag = u8::from(in_range(*slot));
+        }
+        flags
+            .chunks_exact(8)
+            .enumerate()
+            .fold(0u64, |word, (k, eight)| {
+                let x = u64::from_le_bytes(eight.try_into().expect("chunks of 8"));
+                word | ((x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k))
+            })
+    }));
+    if !chunks.remainder().is_empty() {
+        out.push(word_of(chunks.remainder()));
+    }
+    out
 }
 
 /// Calls `each` with the bytes after `prefix` and the postings (all documents) of every facet
@@ -295,4 +499,125 @@ pub fn column(view: &SegmentView, segment: SegmentId, field: &str) -> Result<Arc
         || FieldColumn::read(view, field),
         FieldColumn::bytes,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A column of `values` numbers (0, 1, ...) over `max_doc` documents, document `d` having
+    /// the values `of(d)` (ascending), built as a segment's column is.
+    fn column(max_doc: u32, values: u32, of: impl Fn(u32) -> Vec<u32>) -> FieldColumn {
+        let mut builder = ColumnBuilder::new(max_doc);
+        let mut pairs: Vec<(u32, u32)> = (0..max_doc)
+            .flat_map(|d| of(d).into_iter().map(move |o| (o, d)))
+            .collect();
+        // A segment's terms come in ordinal order, each with its documents ascending.
+        pairs.sort();
+        for (ord, doc) in pairs {
+            builder.push(doc, ord);
+        }
+        FieldColumn {
+            numbers: (0..values).map(f64::from).collect(),
+            strings: Vec::new(),
+            docs: builder.finish(values as usize),
+        }
+    }
+
+    /// A deterministic scatter of `0..n` (a multiplicative hash), for values and documents.
+    fn spread(d: u32, n: u32) -> u32 {
+        (d.wrapping_mul(2_654_435_761) >> 7) % n
+    }
+
+    /// Every single-valued width and the multi-valued layout answer each question as the
+    /// document's values say: ordinals, counts, selections and bitsets over ranges that start,
+    /// end and fall strictly inside the values, the empty range and the whole one.
+    #[test]
+    fn every_width_answers_from_each_documents_values() {
+        let max_doc = 5_000 + 37;
+        for (values, multi, width) in [
+            (40u32, false, "8"),
+            (254, false, "8"),
+            (255, false, "16"),
+            (3_000, false, "16"),
+            (70_000, false, "32"),
+            (300, true, "multi"),
+        ] {
+            let of = |d: u32| -> Vec<u32> {
+                match spread(d, 7) {
+                    // Documents without a value.
+                    0 => Vec::new(),
+                    // Every document at or above `values` would have the largest value.
+                    _ if !multi => vec![spread(d ^ 0x55, values)],
+                    _ => {
+                        let mut v = vec![spread(d, values), spread(d ^ 0x3c, values)];
+                        v.sort();
+                        v.dedup();
+                        v
+                    }
+                }
+            };
+            let col = column(max_doc, values, of);
+            let stored = match &col.docs {
+                DocOrds::Single8(_) => "8",
+                DocOrds::Single16(_) => "16",
+                DocOrds::Single32(_) => "32",
+                DocOrds::Multi { .. } => "multi",
+            };
+            assert_eq!(stored, width, "{values} values, multi {multi}");
+            for d in 0..max_doc {
+                assert_eq!(&*col.ords(d), of(d).as_slice(), "document {d}");
+            }
+            // Past the last document: no values.
+            assert!(col.ords(max_doc).is_empty());
+
+            let base = 1_000_000;
+            let docs: Vec<u32> = (0..max_doc)
+                .filter(|d| spread(*d, 3) != 0)
+                .map(|d| base + d)
+                .collect();
+            let mut counts = vec![0u32; values as usize];
+            col.count_ords(&docs, base, &mut counts);
+            let mut expected = vec![0u32; values as usize];
+            for d in &docs {
+                for o in of(d - base) {
+                    expected[o as usize] += 1;
+                }
+            }
+            assert_eq!(counts, expected, "{values} values, multi {multi}");
+
+            let mid = values / 2;
+            for ords in [
+                0..values,
+                0..1,
+                mid..mid + 1,
+                3..mid,
+                mid..values,
+                values - 1..values,
+                mid..mid,
+            ] {
+                let mut selected = Vec::new();
+                col.select(&docs, base, ords.clone(), &mut selected);
+                let want: Vec<u32> = docs
+                    .iter()
+                    .copied()
+                    .filter(|d| of(d - base).iter().any(|o| ords.contains(o)))
+                    .collect();
+                assert_eq!(selected, want, "select {ords:?} of {values}");
+                // A segment's bitset, read up to fewer documents than the column holds too.
+                for limit in [max_doc, max_doc - 37, 64 * 20] {
+                    let bits = col.docs_in(ords.clone(), limit);
+                    assert_eq!(bits.len(), (limit as usize).div_ceil(64));
+                    for d in 0..limit {
+                        let set = bits[d as usize / 64] >> (d % 64) & 1 == 1;
+                        let want = of(d).iter().any(|o| ords.contains(o));
+                        assert_eq!(
+                            set, want,
+                            "document {d}, range {ords:?} of {values}, limit {limit}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

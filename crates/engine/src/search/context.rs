@@ -254,16 +254,13 @@ impl SearchContext {
             if let Some(scope) = scope {
                 let in_scope = scope.range_cardinality(view.range());
                 if in_scope * SPARSE_SCOPE_DIVISOR <= u64::from(view.max_doc) {
-                    let alive = self.segment_reader(view).alive_bitset();
-                    let mut found = Vec::new();
-                    scope.range(view.range()).for_each(|doc| {
-                        let local = doc - view.base;
-                        if column.ords(local).iter().any(|o| ords.contains(o))
-                            && alive.is_none_or(|a| a.is_alive(local))
-                        {
-                            found.push(doc);
-                        }
+                    let mut found = Vec::with_capacity(in_scope as usize);
+                    for_each_batch(scope, view.range(), |batch| {
+                        column.select(batch, view.base, ords.clone(), &mut found)
                     });
+                    if let Some(alive) = self.segment_reader(view).alive_bitset() {
+                        found.retain(|&doc| alive.is_alive(doc - view.base));
+                    }
                     docs |= sorted_set(&found);
                     continue;
                 }
@@ -552,6 +549,29 @@ pub(crate) fn prefix_upper_bound(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// How many members of a set [`for_each_batch`] hands over at once.
+const BATCH: usize = 256;
+
+/// Calls `f` with the members of `set` within `range`, ascending, a few hundred at a time.
+/// The set's own iterator pays a container dispatch and a call per member (no `fold` below
+/// its top level); filling a buffer walks each container in a tight loop, and the caller's
+/// loop over a plain slice is one the compiler can unroll.
+pub(crate) fn for_each_batch(
+    set: &RoaringBitmap,
+    range: std::ops::Range<u32>,
+    mut f: impl FnMut(&[u32]),
+) {
+    let mut members = set.range(range);
+    let mut buffer = [0u32; BATCH];
+    loop {
+        let batch = members.next_many(&mut buffer);
+        if batch.is_empty() {
+            return;
+        }
+        f(batch);
+    }
+}
+
 /// Sets of fewer documents are built by insertion (see [`sorted_set`]).
 const FEW_DOCS: usize = 8;
 
@@ -691,6 +711,41 @@ mod tests {
             }
         }
         assert!(checked > 1000);
+    }
+
+    /// Batches hold exactly the members within the range, in order, whatever the kind of each
+    /// container (array, bitmap, run) and wherever the range cuts them.
+    #[test]
+    fn batches_hand_over_the_members_within_the_range() {
+        let mut set: RoaringBitmap = (0..70_000).step_by(3).collect();
+        set.extend(131_072..131_072 + 9_000);
+        set.extend((200_000..330_000).step_by(40));
+        set.insert(u32::MAX - 1);
+        let mut with_runs = set.clone();
+        with_runs.insert_range(400_000..500_000);
+        with_runs.optimize();
+        for set in [&RoaringBitmap::new(), &set, &with_runs] {
+            for range in [
+                0..u32::MAX,
+                0..1,
+                5..65_536,
+                65_530..140_001,
+                131_000..131_100,
+                199_999..450_123,
+                600_000..700_000,
+                u32::MAX - 1..u32::MAX,
+            ] {
+                let mut got = Vec::new();
+                let mut sizes = Vec::new();
+                for_each_batch(set, range.clone(), |batch| {
+                    sizes.push(batch.len());
+                    got.extend_from_slice(batch)
+                });
+                let want: Vec<u32> = set.range(range.clone()).collect();
+                assert_eq!(got, want, "range {range:?}");
+                assert!(sizes.iter().all(|n| *n > 0 && *n <= BATCH), "{sizes:?}");
+            }
+        }
     }
 
     #[test]

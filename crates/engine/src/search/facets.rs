@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
 use super::columns::{ColumnValue, FieldColumn};
-use super::context::{SearchContext, SegmentView};
+use super::context::{for_each_batch, SearchContext, SegmentView};
 use crate::error::{Result, UserError, UserErrorKind};
 use crate::facet;
 use crate::filter::filterable_rule;
@@ -209,18 +209,14 @@ fn count_values<'a>(
         let alive = reader.alive_bitset();
         for doc in 0..view.max_doc {
             if alive.is_none_or(|a| a.is_alive(doc)) {
-                for ord in column.ords(doc) {
+                for ord in column.ords(doc).iter() {
                     counts[*ord as usize] += 1;
                 }
             }
         }
     } else {
-        // `for_each` lets the set walk each container in one loop (its `fold`), where `next`
-        // pays a container dispatch per document.
-        candidates.range(range).for_each(|doc| {
-            for ord in column.ords(doc - view.base) {
-                counts[*ord as usize] += 1;
-            }
+        for_each_batch(candidates, range, |docs| {
+            column.count_ords(docs, view.base, &mut counts)
         });
     }
     for (ord, count) in counts.iter().enumerate() {

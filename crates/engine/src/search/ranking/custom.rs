@@ -20,6 +20,7 @@ use crate::error::Result;
 use crate::facet::{self, FacetedAttributes};
 use crate::index::read_source;
 use crate::search::columns::{ColumnValue, FieldColumn};
+use crate::search::context::for_each_batch;
 
 pub struct CustomRule {
     field: String,
@@ -404,15 +405,17 @@ impl ColumnOrder {
             }
             let column = search.column(view, field)?;
             let at = columns.len() as u32;
-            universe.range(view.range()).for_each(|doc| {
-                let ords = column.ords(doc - view.base);
-                let (class, ord) = best_value(&column, ords, ascending);
-                keyed.push(Keyed {
-                    class,
-                    doc,
-                    at,
-                    ord,
-                });
+            for_each_batch(universe, view.range(), |docs| {
+                keyed.extend(docs.iter().map(|&doc| {
+                    let ords = column.ords(doc - view.base);
+                    let (class, ord) = best_value(&column, &ords, ascending);
+                    Keyed {
+                        class,
+                        doc,
+                        at,
+                        ord,
+                    }
+                }))
             });
             columns.push(column);
         }

@@ -366,7 +366,7 @@ pub fn bucket_sort(
             depth -= 1;
             continue;
         };
-        universes[depth] -= &bucket.docs;
+        take_out(&mut universes[depth], &bucket.docs);
         if let Some(distinct) = &out.distinct {
             bucket.docs -= distinct.excluded();
         }
@@ -417,6 +417,29 @@ pub fn bucket_sort(
     })
 }
 
+/// Buckets of at most this many documents leave their universe one document at a time.
+const FEW_TAKEN: u64 = 16;
+
+/// Removes a bucket's documents from the universe it came from (a rule's bucket is always
+/// within the universe it was asked about). A set difference rebuilds every container the
+/// bucket touches, which costs about as much as the universe is large: a bucket that is the
+/// whole universe (a rule that does not split it, like the words rule on a one-word query)
+/// empties it instead, and the one or few documents a sort hands out at a time are removed in
+/// place.
+fn take_out(universe: &mut RoaringBitmap, bucket: &RoaringBitmap) {
+    debug_assert!(bucket.is_subset(universe), "a bucket outside its universe");
+    let taken = bucket.len();
+    if taken == universe.len() {
+        universe.clear();
+    } else if taken <= FEW_TAKEN {
+        for doc in bucket {
+            universe.remove(doc);
+        }
+    } else {
+        *universe -= bucket;
+    }
+}
+
 struct Collector<'d> {
     offset: usize,
     window_end: usize,
@@ -464,6 +487,27 @@ impl Collector<'_> {
                     self.details.push(path.to_vec());
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever the bucket's size (the whole universe, a few documents, many), taking it out
+    /// leaves the rest of the universe.
+    #[test]
+    fn taking_a_bucket_out_leaves_the_rest() {
+        let universe: RoaringBitmap = (0..200_000).step_by(3).collect();
+        let few: RoaringBitmap = [0, 3, 65_535 * 3, 199_998].into_iter().collect();
+        let many: RoaringBitmap = universe.iter().step_by(5).collect();
+        let one_more: RoaringBitmap = universe.iter().take(FEW_TAKEN as usize + 1).collect();
+        for bucket in [&universe, &few, &many, &one_more, &RoaringBitmap::new()] {
+            let mut rest = universe.clone();
+            take_out(&mut rest, bucket);
+            assert_eq!(rest, &universe - bucket);
+            assert_eq!(rest.len(), universe.len() - bucket.len());
         }
     }
 }
