@@ -221,6 +221,28 @@ impl FieldColumn {
         })
     }
 
+    /// Adds one to `counts[ord]` for each value of each document below `max_doc` that `alive`
+    /// (the segment's deletes, if any) keeps: every live document of the segment, in one pass
+    /// over the column.
+    pub fn count_every(
+        &self,
+        max_doc: u32,
+        alive: Option<&tantivy::fastfield::AliveBitSet>,
+        counts: &mut [u32],
+    ) {
+        let live = |doc: u32| alive.is_none_or(|a| a.is_alive(doc));
+        with_slots!(&self.docs, values => {
+            let values = &values[..values.len().min(max_doc as usize)];
+            count_every_slot(values, alive, counts)
+        }, multi => {
+            for doc in (0..max_doc).filter(|d| live(*d)) {
+                for ord in self.ords(doc).iter() {
+                    counts[*ord as usize] += 1;
+                }
+            }
+        })
+    }
+
     /// Pushes onto `out` the documents of `docs` (global ids, the segment's document 0 being
     /// `base`) having a value in `ords`, in the order given.
     pub fn select(&self, docs: &[u32], base: u32, ords: std::ops::Range<u32>, out: &mut Vec<u32>) {
@@ -402,6 +424,31 @@ fn count_slots<T: Slot>(values: &[T], docs: &[u32], base: u32, counts: &mut [u32
     }
 }
 
+/// `count_every` over a single-valued column.
+fn count_every_slot<T: Slot>(
+    values: &[T],
+    alive: Option<&tantivy::fastfield::AliveBitSet>,
+    counts: &mut [u32],
+) {
+    match alive {
+        // The common case, no deletes: nothing but the slots to read.
+        None => {
+            for &slot in values {
+                if slot != T::NONE {
+                    counts[slot.ord() as usize] += 1;
+                }
+            }
+        }
+        Some(alive) => {
+            for (doc, &slot) in values.iter().enumerate() {
+                if slot != T::NONE && alive.is_alive(doc as u32) {
+                    counts[slot.ord() as usize] += 1;
+                }
+            }
+        }
+    }
+}
+
 /// `select` over a single-valued column.
 fn select_slots<T: Slot>(
     values: &[T],
@@ -524,6 +571,20 @@ mod tests {
         }
     }
 
+    /// The deletes of a segment of `max_doc` documents, as tantivy reads them from disk.
+    fn alive_except(
+        max_doc: u32,
+        deleted: impl Fn(u32) -> bool,
+    ) -> tantivy::fastfield::AliveBitSet {
+        let mut bits = tantivy::BitSet::with_max_value(max_doc);
+        for d in (0..max_doc).filter(|d| !deleted(*d)) {
+            bits.insert(d);
+        }
+        let mut bytes = Vec::new();
+        tantivy::fastfield::write_alive_bitset(&bits, &mut bytes).expect("written to memory");
+        tantivy::fastfield::AliveBitSet::open(tantivy::directory::OwnedBytes::new(bytes))
+    }
+
     /// A deterministic scatter of `0..n` (a multiplicative hash), for values and documents.
     fn spread(d: u32, n: u32) -> u32 {
         (d.wrapping_mul(2_654_435_761) >> 7) % n
@@ -585,6 +646,26 @@ mod tests {
                 }
             }
             assert_eq!(counts, expected, "{values} values, multi {multi}");
+
+            // Every document, then every live one: all the values of the documents counted.
+            let deleted = |d: u32| spread(d, 5) == 1;
+            let mut every = vec![0u32; values as usize];
+            col.count_every(max_doc, None, &mut every);
+            let mut live = vec![0u32; values as usize];
+            col.count_every(max_doc, Some(&alive_except(max_doc, deleted)), &mut live);
+            let (mut want_every, mut want_live) =
+                (vec![0u32; values as usize], vec![0u32; values as usize]);
+            for d in 0..max_doc {
+                for o in of(d) {
+                    want_every[o as usize] += 1;
+                    if !deleted(d) {
+                        want_live[o as usize] += 1;
+                    }
+                }
+            }
+            assert_eq!(every, want_every, "{values} values, multi {multi}");
+            assert_eq!(live, want_live, "{values} values, multi {multi}");
+            assert!(live.iter().sum::<u32>() < every.iter().sum::<u32>());
 
             let mid = values / 2;
             for ords in [

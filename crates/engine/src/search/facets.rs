@@ -206,14 +206,7 @@ fn count_values<'a>(
     if candidates.range_cardinality(range.clone()) == u64::from(reader.num_docs()) {
         // Every live document of the segment (a placeholder search, the first page of a
         // catalog): walk the column itself, which is faster than iterating the set.
-        let alive = reader.alive_bitset();
-        for doc in 0..view.max_doc {
-            if alive.is_none_or(|a| a.is_alive(doc)) {
-                for ord in column.ords(doc).iter() {
-                    counts[*ord as usize] += 1;
-                }
-            }
-        }
+        column.count_every(view.max_doc, reader.alive_bitset(), &mut counts);
     } else {
         for_each_batch(candidates, range, |docs| {
             column.count_ords(docs, view.base, &mut counts)
