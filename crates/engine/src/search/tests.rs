@@ -585,13 +585,16 @@ fn sort_test_index() -> TestIndex {
         },
         ..Default::default()
     };
-    let first: Vec<Value> = (1..=1500).map(sort_test_doc).collect();
+    two_segment_index(settings, sort_test_doc)
+}
+
+/// Documents `doc(1)` to `doc(3000)`, committed in two halves so that the index has two
+/// segments.
+fn two_segment_index(settings: IndexSettings, doc: impl Fn(u64) -> Value) -> TestIndex {
+    let first: Vec<Value> = (1..=1500).map(&doc).collect();
     let index = build(settings, &first);
-    // A second commit makes a second segment.
     let payload = index._dir.path().join("more.ndjson");
-    let lines: Vec<String> = (1501..=3000)
-        .map(|i| sort_test_doc(i).to_string())
-        .collect();
+    let lines: Vec<String> = (1501..=3000).map(|i| doc(i).to_string()).collect();
     std::fs::write(&payload, lines.join("\n")).unwrap();
     let mut batch = index.index.write(false).unwrap();
     batch
@@ -849,16 +852,7 @@ fn filters_within_the_candidates_select_what_they_select_over_the_index() {
         },
         ..Default::default()
     };
-    let first: Vec<Value> = (1..=1500).map(doc).collect();
-    let index = build(settings, &first);
-    let payload = index._dir.path().join("more.ndjson");
-    let lines: Vec<String> = (1501..=3000).map(|i| doc(i).to_string()).collect();
-    std::fs::write(&payload, lines.join("\n")).unwrap();
-    let mut batch = index.index.write(false).unwrap();
-    batch
-        .add_documents(&payload, AddMethod::Replace, None)
-        .unwrap();
-    batch.commit(2, Default::default()).unwrap();
+    let index = two_segment_index(settings, doc);
     let deleted: Vec<String> = (1..=3000)
         .filter(|i| i % 9 == 0)
         .map(|i| i.to_string())
