@@ -91,13 +91,14 @@ pub fn compute(
 ) -> Result<FacetResult> {
     let mut result = FacetResult::default();
     let max_values = settings.faceting.max_values_per_facet;
+    let segments = candidate_segments(ctx, candidates);
     for name in facets {
-        let columns = candidate_columns(ctx, name, candidates)?;
+        let columns = candidate_columns(ctx, name, &segments)?;
         let mut numbers: Vec<(f64, u64)> = Vec::new();
         // (normalized form, original spelling, count), borrowed from the columns.
         let mut strings: Vec<(&[u8], &str, u64)> = Vec::new();
-        for (view, column) in &columns {
-            count_values(ctx, view, column, candidates, |value, count| match value {
+        for (segment, column) in &columns {
+            count_values(ctx, segment, column, |value, count| match value {
                 ColumnValue::Number(n) => numbers.push((n, count)),
                 ColumnValue::Text(normalized, original) => {
                     strings.push((normalized, original, count))
@@ -172,20 +173,57 @@ fn merge_counts<T: Copy>(items: Vec<(T, u64)>, same: impl Fn(T, T) -> bool) -> V
     out
 }
 
-/// The segments holding candidates, with the column of `field` in each (skipping empty ones).
-fn candidate_columns<'c>(
+/// One segment's candidates, walked once for every facet asked: the roaring iterator costs
+/// several times what counting a document does.
+struct SegmentCandidates<'c> {
+    view: &'c SegmentView,
+    members: Members,
+}
+
+enum Members {
+    /// Every live document of the segment (a placeholder search, the first page of a catalog):
+    /// counted by walking the column itself, which is faster than any list of them.
+    Every,
+    /// The candidates, as global ids ascending.
+    Listed(Vec<u32>),
+}
+
+/// The segments holding candidates, with their candidates.
+fn candidate_segments<'c>(
     ctx: &'c SearchContext,
-    field: &str,
     candidates: &RoaringBitmap,
-) -> Result<Vec<(&'c SegmentView, Arc<FieldColumn>)>> {
+) -> Vec<SegmentCandidates<'c>> {
     let mut out = Vec::new();
     for view in ctx.segments() {
-        if candidates.range_cardinality(view.range()) == 0 {
+        let in_segment = candidates.range_cardinality(view.range());
+        if in_segment == 0 {
             continue;
         }
-        let column = ctx.column(view, field)?;
+        let members = if in_segment == u64::from(ctx.segment_reader(view).num_docs()) {
+            Members::Every
+        } else {
+            let mut listed = Vec::with_capacity(in_segment as usize);
+            for_each_batch(candidates, view.range(), |docs| {
+                listed.extend_from_slice(docs)
+            });
+            Members::Listed(listed)
+        };
+        out.push(SegmentCandidates { view, members });
+    }
+    out
+}
+
+/// The segments holding candidates, with the column of `field` in each (skipping empty ones).
+fn candidate_columns<'s, 'c>(
+    ctx: &SearchContext,
+    field: &str,
+    segments: &'s [SegmentCandidates<'c>],
+) -> Result<Vec<(&'s SegmentCandidates<'c>, Arc<FieldColumn>)>> {
+    let mut out = Vec::new();
+    for segment in segments {
+        let column = ctx.column(segment.view, field)?;
         if !column.is_empty() {
-            out.push((view, column));
+            out.push((segment, column));
         }
     }
     Ok(out)
@@ -195,22 +233,18 @@ fn candidate_columns<'c>(
 /// candidates have it: one pass over the candidates, whatever the number of values.
 fn count_values<'a>(
     ctx: &SearchContext,
-    view: &SegmentView,
+    segment: &SegmentCandidates<'_>,
     column: &'a FieldColumn,
-    candidates: &RoaringBitmap,
     mut f: impl FnMut(ColumnValue<'a>, u64),
 ) {
     let mut counts: Vec<u32> = vec![0; column.len()];
-    let range = view.range();
-    let reader = ctx.segment_reader(view);
-    if candidates.range_cardinality(range.clone()) == u64::from(reader.num_docs()) {
-        // Every live document of the segment (a placeholder search, the first page of a
-        // catalog): walk the column itself, which is faster than iterating the set.
-        column.count_every(view.max_doc, reader.alive_bitset(), &mut counts);
-    } else {
-        for_each_batch(candidates, range, |docs| {
-            column.count_ords(docs, view.base, &mut counts)
-        });
+    let view = segment.view;
+    match &segment.members {
+        Members::Every => {
+            let alive = ctx.segment_reader(view).alive_bitset();
+            column.count_every(view.max_doc, alive, &mut counts)
+        }
+        Members::Listed(docs) => column.count_ords(docs, view.base, &mut counts),
     }
     for (ord, count) in counts.iter().enumerate() {
         if *count > 0 {
