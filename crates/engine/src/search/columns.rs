@@ -92,21 +92,20 @@ macro_rules! with_slots {
 
 /// The ordinals of one document's values, ascending: read as a slice.
 #[derive(Debug, Clone, Copy)]
-pub struct Ords<'a> {
-    /// A single-valued column's ordinal, widened (`one[..len]`).
-    one: [u32; 1],
-    len: usize,
-    /// A multi-valued column's ordinals.
-    many: Option<&'a [u32]>,
+pub enum Ords<'a> {
+    /// A single-valued column's ordinal, widened to `u32`.
+    One([u32; 1]),
+    /// A multi-valued column's ordinals, or none.
+    Many(&'a [u32]),
 }
 
 impl std::ops::Deref for Ords<'_> {
     type Target = [u32];
 
     fn deref(&self) -> &[u32] {
-        match self.many {
-            Some(many) => many,
-            None => &self.one[..self.len],
+        match self {
+            Ords::One(one) => one,
+            Ords::Many(many) => many,
         }
     }
 }
@@ -114,16 +113,8 @@ impl std::ops::Deref for Ords<'_> {
 impl Ords<'_> {
     fn single<T: Slot>(slot: Option<&T>) -> Ords<'static> {
         match slot {
-            Some(&slot) if slot != T::NONE => Ords {
-                one: [slot.ord()],
-                len: 1,
-                many: None,
-            },
-            _ => Ords {
-                one: [0],
-                len: 0,
-                many: None,
-            },
+            Some(&slot) if slot != T::NONE => Ords::One([slot.ord()]),
+            _ => Ords::Many(&[]),
         }
     }
 }
@@ -165,15 +156,10 @@ impl FieldColumn {
             DocOrds::Single16(values) => Ords::single(values.get(at)),
             DocOrds::Single32(values) => Ords::single(values.get(at)),
             DocOrds::Multi { starts, ords } => {
-                let many = match (starts.get(at), starts.get(at + 1)) {
+                Ords::Many(match (starts.get(at), starts.get(at + 1)) {
                     (Some(&from), Some(&to)) => &ords[from as usize..to as usize],
                     _ => &[],
-                };
-                Ords {
-                    one: [0],
-                    len: 0,
-                    many: Some(many),
-                }
+                })
             }
         }
     }
@@ -230,12 +216,11 @@ impl FieldColumn {
         alive: Option<&tantivy::fastfield::AliveBitSet>,
         counts: &mut [u32],
     ) {
-        let live = |doc: u32| alive.is_none_or(|a| a.is_alive(doc));
         with_slots!(&self.docs, values => {
             let values = &values[..values.len().min(max_doc as usize)];
             count_every_slot(values, alive, counts)
         }, multi => {
-            for doc in (0..max_doc).filter(|d| live(*d)) {
+            for doc in (0..max_doc).filter(|d| alive.is_none_or(|a| a.is_alive(*d))) {
                 for ord in self.ords(doc).iter() {
                     counts[*ord as usize] += 1;
                 }
@@ -474,22 +459,12 @@ fn scan_slots<T: Slot>(values: &[T], ords: std::ops::Range<u32>) -> Vec<u64> {
     // Ordinals of a column are below `NONE`, so `NONE` is never inside the range, and the range
     // fits the slots' width. Compared in that width, `slot - start` wraps to at least
     // `NONE - start` for `NONE`, never below `len`.
-    let end = ords.end.max(ords.start);
-    if ords.start >= end {
+    if ords.is_empty() {
         return Vec::new();
     }
     let start = T::from_ord(ords.start);
-    let len = T::from_ord(end - ords.start);
-    let in_range = move |slot: T| slot.minus(start) < len;
-    let word_of = |chunk: &[T]| {
-        chunk.iter().enumerate().fold(0u64, |word, (i, slot)| {
-            word | (u64::from(in_range(*slot)) << i)
-        })
-    };
-    let mut out: Vec<u64> = Vec::with_capacity(values.len().div_ceil(64));
-    let mut chunks = values.chunks_exact(64);
-    out.extend(chunks.by_ref().map(|chunk| {
-        let chunk: &[T; 64] = chunk.try_into().expect("chunks of 64");
+    let len = T::from_ord(ords.end - ords.start);
+    let word_of = |chunk: &[T; 64]| {
         // One byte (0 or 1) per document first: comparisons of a known count that the
         // compiler vectorizes. Then each 8 bytes become 8 bits in one multiply: the
         // multiplier's byte `j` is `1 << (7 - j)`, so byte `k` of `x` times byte `7 - k` lands
@@ -497,7 +472,7 @@ fn scan_slots<T: Slot>(values: &[T], ords: std::ops::Range<u32>) -> Vec<u64> {
         // and nothing carries.
         let mut flags = [0u8; 64];
         for (flag, slot) in flags.iter_mut().zip(chunk) {
-            *flag = u8::from(in_range(*slot));
+            *flag = u8::from(slot.minus(start) < len);
         }
         flags
             .chunks_exact(8)
@@ -506,9 +481,19 @@ fn scan_slots<T: Slot>(values: &[T], ords: std::ops::Range<u32>) -> Vec<u64> {
                 let x = u64::from_le_bytes(eight.try_into().expect("chunks of 8"));
                 word | ((x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k))
             })
-    }));
+    };
+    let mut out: Vec<u64> = Vec::with_capacity(values.len().div_ceil(64));
+    let mut chunks = values.chunks_exact(64);
+    out.extend(
+        chunks
+            .by_ref()
+            .map(|chunk| word_of(chunk.try_into().expect("chunks of 64"))),
+    );
     if !chunks.remainder().is_empty() {
-        out.push(word_of(chunks.remainder()));
+        // The last documents, padded with documents without a value (never in the range).
+        let mut last = [T::NONE; 64];
+        last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        out.push(word_of(&last));
     }
     out
 }
