@@ -12,7 +12,11 @@
 # An engine named meilisearch* is started with `--no-analytics --max-indexing-threads 2`
 # (what the issue's Meilisearch figures used), any other with Quarry's flags. Needs
 # target/release/quarry-bench (CARGO_TARGET_DIR is honoured). The engines run one after the
-# other, never together; the client shares the machine's two cores with the server.
+# other, never together; the client shares the machine's two cores with the server. After each
+# load the script waits until the server is idle (`--settle-idle`: less than 5% of a core for a
+# second), so work an engine does after its tasks (Quarry's background segment merge) is over
+# before searches are measured; the table shows how long that took ("idle after"), and the
+# peak RSS and data dir size are read after it.
 # QUARRY_BENCH_WARMUP=25s replays keystrokes after a warmup of that length instead of 3 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,7 +65,8 @@ for run in $(seq 1 "$runs"); do
     rm -rf "$db"
     echo "== $name run $run"
     start_server "$name" "$binary" "$db"
-    "$bench" --url "$url" --json index --corpus pypi --pid "$server" --db-path "$db" >"$prefix.index-pypi.json"
+    "$bench" --url "$url" --json index --corpus pypi --pid "$server" --db-path "$db" --settle-idle \
+      >"$prefix.index-pypi.json"
     "$bench" --url "$url" --json keystrokes --corpus pypi --connections 1 \
       --duration "${seconds}s" --warmup "$warmup" >"$prefix.keys-pypi-1.json"
     "$bench" --url "$url" --json keystrokes --corpus pypi --connections 4 \
@@ -69,7 +74,8 @@ for run in $(seq 1 "$runs"); do
     "$bench" --url "$url" --json requests --index pypi --connections 1 \
       --duration "${seconds}s" --warmup 2s --body @crates/bench/requests/pypi-combined.json \
       >"$prefix.combined-1.json"
-    "$bench" --url "$url" --json index --corpus debian --pid "$server" --db-path "$db" >"$prefix.index-debian.json"
+    "$bench" --url "$url" --json index --corpus debian --pid "$server" --db-path "$db" --settle-idle \
+      >"$prefix.index-debian.json"
     "$bench" --url "$url" --json keystrokes --corpus debian --connections 4 \
       --duration "${seconds}s" --warmup "$warmup" >"$prefix.keys-debian-4.json"
     # Restart with both indexes on disk; time from exec to the first search with hits.
@@ -95,9 +101,11 @@ def load(name, run, what):
 measures = [
     ("index pypi: wall s", lambda n, r: load(n, r, "index-pypi")["wall_seconds"]),
     ("index pypi: server CPU s", lambda n, r: (load(n, r, "index-pypi").get("cpu") or {}).get("seconds")),
+    ("index pypi: idle after s", lambda n, r: load(n, r, "index-pypi")["idle_after_seconds"]),
     ("index pypi: peak RSS MB", lambda n, r: load(n, r, "index-pypi")["peak_rss"]["vm_hwm_bytes"] / 1e6),
     ("index pypi: data dir MB", lambda n, r: load(n, r, "index-pypi")["disk"]["bytes"] / 1e6),
     ("index debian: wall s", lambda n, r: load(n, r, "index-debian")["wall_seconds"]),
+    ("index debian: idle after s", lambda n, r: load(n, r, "index-debian")["idle_after_seconds"]),
     ("keys pypi 4 conn: QPS", lambda n, r: load(n, r, "keys-pypi-4")["qps"]),
     ("keys pypi 4 conn: p99 ms", lambda n, r: load(n, r, "keys-pypi-4")["latency"]["p99_ms"]),
     ("keys pypi 1 conn: p50 ms", lambda n, r: load(n, r, "keys-pypi-1")["latency"]["p50_ms"]),

@@ -39,6 +39,8 @@ pub struct IndexOptions {
     /// Wait this long after each pass's tasks are done before reading memory and disk size, so
     /// that background merges can finish.
     pub settle: Duration,
+    /// After each pass (and `settle`), wait until the server is idle (needs `pid`).
+    pub settle_idle: bool,
     /// At the end, compact the index (`POST /indexes/UID/compact`) and report its size.
     pub compact: bool,
 }
@@ -86,6 +88,9 @@ pub struct Pass {
     pub upload_seconds: f64,
     pub documents_per_second: f64,
     pub cpu: Option<CpuTime>,
+    /// `--settle-idle`: seconds from the last task seen finished until the server went idle
+    /// (the work it does after its tasks, such as background merges).
+    pub idle_after_seconds: Option<f64>,
     /// Peak RSS during the pass (sampled) and over the process's life (VmHWM).
     pub peak_rss: Option<PeakRss>,
     /// VmRSS at the end of the pass (after `--settle`).
@@ -314,7 +319,13 @@ fn send_corpus(
     if !opts.settle.is_zero() {
         std::thread::sleep(opts.settle);
     }
-    let cpu_settled = match (opts.pid, opts.settle.is_zero()) {
+    let idle_after_seconds = match (opts.pid, opts.settle_idle) {
+        (Some(pid), true) => Some(
+            opts.settle.as_secs_f64() + system::wait_until_idle(pid, IDLE_TIMEOUT)?.as_secs_f64(),
+        ),
+        _ => None,
+    };
+    let cpu_settled = match (opts.pid, opts.settle.is_zero() && !opts.settle_idle) {
         (Some(pid), false) => Some(system::cpu_seconds(pid)?),
         _ => None,
     };
@@ -358,11 +369,15 @@ fn send_corpus(
         upload_seconds,
         documents_per_second: documents as f64 / wall_seconds,
         cpu,
+        idle_after_seconds,
         peak_rss,
         rss_bytes,
         disk,
     })
 }
+
+/// The longest `--settle-idle` waits for the server to go idle.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The size of `--db-path` (like `du`), else the index's `rawDocumentDbSize`.
 fn disk_size(api: &Api, opts: &IndexOptions) -> Result<Option<DiskSize>> {
@@ -459,6 +474,11 @@ pub fn print(r: &IndexReport) {
                 .unwrap_or_default()
         ),
         None => println!("server CPU:       not measured (give --pid)"),
+    }
+    if let Some(s) = r.first.idle_after_seconds {
+        println!(
+            "idle after:       {s:.3} s  (after the last task: background work such as merges)"
+        );
     }
     match &r.first.peak_rss {
         Some(p) => println!(

@@ -54,6 +54,11 @@ enum Command {
         /// After each pass, wait this long (background merges) before reading RSS and size.
         #[arg(long, default_value = "0s", value_parser = parse_duration)]
         settle: Duration,
+        /// After each pass, wait (up to 5 minutes) until the server (--pid) has used less than
+        /// 5% of a core for a second: work it does after the tasks (background merges) ends
+        /// before RSS and size are read and searches are measured. Reports how long it took.
+        #[arg(long, requires = "pid")]
+        settle_idle: bool,
         /// At the end, compact the index (`POST /indexes/UID/compact`) and report its size.
         #[arg(long)]
         compact: bool,
@@ -169,6 +174,7 @@ fn index_options(corpus: &str, index: &str, a: &LoadArgs) -> IndexOptions {
         task_timeout: a.task_timeout,
         rounds: 0,
         settle: Duration::ZERO,
+        settle_idle: false,
         compact: false,
     }
 }
@@ -206,12 +212,14 @@ fn run(cli: Cli) -> Result<()> {
             load,
             rounds,
             settle,
+            settle_idle,
             compact,
         } => {
             let uid = index.unwrap_or_else(|| corpus.clone());
             let options = IndexOptions {
                 rounds,
                 settle,
+                settle_idle,
                 compact,
                 ..index_options(&corpus, &uid, &load)
             };

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
@@ -71,6 +71,32 @@ pub fn cpu_seconds(pid: u32) -> Result<f64> {
         .with_context(|| format!("reading /proc/{pid}/stat (is {pid} the server's pid?)"))?;
     let ticks = parse_stat_cpu_ticks(&stat).context("no utime/stime in /proc/PID/stat")?;
     Ok(ticks as f64 / clock_ticks_per_second() as f64)
+}
+
+/// Waits until a process has used less than 5% of one core over a whole second, checking
+/// every 100 ms; returns how long it was busy before that quiet second began (`timeout` if it
+/// never went quiet).
+pub fn wait_until_idle(pid: u32, timeout: Duration) -> Result<Duration> {
+    const WINDOW: Duration = Duration::from_secs(1);
+    const BUSY_CPU_SECONDS: f64 = 0.05;
+    let start = Instant::now();
+    let mut samples: std::collections::VecDeque<(Instant, f64)> = Default::default();
+    loop {
+        let now = Instant::now();
+        samples.push_back((now, cpu_seconds(pid)?));
+        while samples.len() > 1 && now.duration_since(samples[1].0) >= WINDOW {
+            samples.pop_front();
+        }
+        let (first_at, first_cpu) = samples[0];
+        let last_cpu = samples[samples.len() - 1].1;
+        if now.duration_since(first_at) >= WINDOW && last_cpu - first_cpu < BUSY_CPU_SECONDS {
+            return Ok(first_at.duration_since(start));
+        }
+        if now.duration_since(start) >= timeout {
+            return Ok(timeout);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Samples VmRSS of a process every 100 ms on a thread until stopped; keeps the maximum.
@@ -183,6 +209,25 @@ mod tests {
         let after = cpu_seconds(pid).unwrap();
         assert!(after > before, "{before} -> {after}");
         assert!(clock_ticks_per_second() >= 100);
+    }
+
+    #[test]
+    fn an_idle_process_is_seen_idle_and_a_busy_one_is_waited_for() {
+        use std::process::{Command, Stdio};
+        let mut idle = Command::new("sleep").arg("30").spawn().unwrap();
+        let waited = wait_until_idle(idle.id(), Duration::from_secs(20)).unwrap();
+        let _ = idle.kill();
+        let _ = idle.wait();
+        assert!(
+            waited < Duration::from_secs(1),
+            "waited {waited:?} for a sleeping process"
+        );
+        // `yes` keeps a core busy: never idle, so the wait gives up at its timeout.
+        let mut busy = Command::new("yes").stdout(Stdio::null()).spawn().unwrap();
+        let waited = wait_until_idle(busy.id(), Duration::from_millis(1_500)).unwrap();
+        let _ = busy.kill();
+        let _ = busy.wait();
+        assert_eq!(waited, Duration::from_millis(1_500));
     }
 
     #[test]

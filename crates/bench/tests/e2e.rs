@@ -106,6 +106,7 @@ fn benchmarks_against_a_real_quarry() {
             task_timeout: Duration::from_secs(300),
             rounds: 2,
             settle: Duration::from_millis(200),
+            settle_idle: true,
             compact: true,
         },
     )
@@ -118,6 +119,7 @@ fn benchmarks_against_a_real_quarry() {
     let cpu = load.first.cpu.as_ref().unwrap();
     assert!(cpu.after_seconds >= cpu.before_seconds && cpu.seconds >= 0.0);
     assert!(cpu.settle_seconds.is_some());
+    assert!(load.first.idle_after_seconds.is_some());
     // Every round replaces every document: the count stays, each round is measured alone.
     assert_eq!(load.rounds.len(), 2);
     for round in &load.rounds {

@@ -2,11 +2,12 @@
 //! commit, then records every task's outcome in one durable transaction. Also the recovery that
 //! runs at start, reconciling the queue with what indexes say they committed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use parking_lot::MutexGuard;
 use quarry_api_types::settings::Settings;
 use quarry_api_types::{Code, ResponseError};
 use quarry_engine::{AddMethod, EngineError, Index, UserError, UserErrorKind};
@@ -203,13 +204,31 @@ pub(crate) fn recover(inner: &Inner) -> Result<(), ResponseError> {
 
 /// The writer loop; returns when the scheduler shuts down.
 pub(crate) fn run(inner: Arc<Inner>) {
+    // Indexes written since the writer was last idle: their segments may need merging. At
+    // start, every index (one left out of shape by a stop during a merge gets merged).
+    let mut written: BTreeSet<String> = inner
+        .registry
+        .all()
+        .into_iter()
+        .map(|(info, _)| info.uid)
+        .collect();
     loop {
         let (batch_uid, tasks) = {
             let mut queue = inner.queue.lock();
             while (queue.enqueued.is_empty() || inner.paused.load(Ordering::SeqCst))
                 && !inner.shutdown.load(Ordering::SeqCst)
             {
-                inner.wake.wait(&mut queue);
+                if written.is_empty() || inner.paused.load(Ordering::SeqCst) {
+                    inner.wake.wait(&mut queue);
+                    continue;
+                }
+                // Idle: once nothing has arrived for a moment, merge what the batches wrote.
+                let waited = inner.wake.wait_for(&mut queue, IDLE_BEFORE_MERGING);
+                if waited.timed_out() && queue.enqueued.is_empty() {
+                    // An index still merging is looked at again once that merge is done.
+                    written =
+                        MutexGuard::unlocked(&mut queue, || merge_segments(&inner, &written, true));
+                }
             }
             if inner.shutdown.load(Ordering::SeqCst) {
                 return;
@@ -250,8 +269,40 @@ pub(crate) fn run(inner: Arc<Inner>) {
         );
         let started = std::time::Instant::now();
         let effects = execute(&inner, &tasks);
+        let touched: BTreeSet<String> = tasks
+            .iter()
+            .filter_map(|t| t.kind.index_uid())
+            .map(str::to_string)
+            .collect();
         finish_batch(&inner, batch_uid, tasks, effects, started);
+        // A writer that never pauses still merges once an index piles up segments.
+        merge_segments(&inner, &touched, false);
+        written.extend(touched);
     }
+}
+
+/// How long the queue must stay empty before the writer merges segments: a client sending
+/// batches one after the other (waiting for each task) does not get a merge between each.
+const IDLE_BEFORE_MERGING: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Starts a background merge in each of these indexes that the merge policy says is out of
+/// shape (`engine::index::merge_policy`); `idle`: the queue is empty. Returns the indexes
+/// where a merge was already running (one at a time), to be looked at again.
+fn merge_segments(inner: &Inner, uids: &BTreeSet<String>, idle: bool) -> BTreeSet<String> {
+    let mut busy = BTreeSet::new();
+    for uid in uids {
+        let Some(index) = inner.registry.get(uid) else {
+            continue;
+        };
+        if index.is_merging() {
+            busy.insert(uid.clone());
+            continue;
+        }
+        if let Err(e) = index.merge_in_background(idle) {
+            tracing::warn!(index_uid = %uid, error = %e, "starting a segment merge");
+        }
+    }
+    busy
 }
 
 /// Chooses the tasks of the next batch: cancelations and deletions first, then the oldest task

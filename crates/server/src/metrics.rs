@@ -212,6 +212,34 @@ fn render(state: &AppState) -> String {
     }
     header(
         &mut out,
+        "quarry_index_segments",
+        "gauge",
+        "Segments searches of an index read (merged in the background when the writer is idle).",
+    );
+    for (info, index) in &indexes {
+        let _ = writeln!(
+            out,
+            "quarry_index_segments{{index=\"{}\"}} {}",
+            escape(&info.uid),
+            index.segment_count()
+        );
+    }
+    header(
+        &mut out,
+        "quarry_index_merging",
+        "gauge",
+        "1 while a background segment merge of an index runs.",
+    );
+    for (info, index) in &indexes {
+        let _ = writeln!(
+            out,
+            "quarry_index_merging{{index=\"{}\"}} {}",
+            escape(&info.uid),
+            u8::from(index.is_merging())
+        );
+    }
+    header(
+        &mut out,
         "quarry_database_size_bytes",
         "gauge",
         "Bytes the whole data directory takes on disk.",

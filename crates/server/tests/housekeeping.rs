@@ -104,11 +104,16 @@ fn compaction_keeps_every_document_and_answer() {
     assert_eq!(scored(&after), scored(&before));
     assert_eq!(after["hits"].as_array().unwrap().len(), 50);
     assert_eq!(after["estimatedTotalHits"], before["estimatedTotalHits"]);
+    // A background merge may have rewritten the segments before the compaction (when the
+    // queue was idle for a moment); either way nothing dead is left and the size did not grow.
     let size_after = stats_size(&uid);
     assert!(
-        size_after < size_before,
+        size_after <= size_before,
         "dead documents and replaced segments are gone: {size_before} -> {size_after}"
     );
+    let index = server.scheduler.index(&uid).unwrap();
+    assert_eq!(index.segment_count(), 1);
+    assert_eq!(index.searcher().segment_reader(0).num_deleted_docs(), 0);
 
     // The task type is listed and filterable.
     let listed = server
@@ -120,6 +125,61 @@ fn compaction_keeps_every_document_and_answer() {
         .get(&format!("/batches/{}", task["batchUid"]))
         .expect(200);
     assert_eq!(batch["stats"]["types"]["indexCompaction"], 1, "{batch}");
+}
+
+/// Batches written one after the other leave a segment each; once the queue has been empty for
+/// a moment the writer merges them in the background, searches read the one merged segment, and
+/// `/metrics` shows it (`quarry_index_segments`, `quarry_index_merging`).
+#[test]
+fn segments_are_merged_in_the_background_once_the_queue_is_idle() {
+    let server = start_server(quarry_server::ServerConfig::default());
+    server
+        .patch("/experimental-features", json!({"metrics": true}))
+        .expect(200);
+    let uid = unique_uid("merged");
+    server.create_index(&uid, Some("id"));
+    let films = &movies()[..1500];
+    for chunk in films.chunks(500) {
+        let task = server
+            .raw(
+                "POST",
+                &format!("/indexes/{uid}/documents"),
+                Some("application/x-ndjson"),
+                ndjson(chunk),
+            )
+            .task_uid();
+        server.wait_ok(task);
+    }
+    let gauge = |text: &str, name: &str| -> Option<u64> {
+        let prefix = format!("{name}{{index=\"{uid}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .map(|v| v.parse().unwrap())
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let metrics = server.get("/metrics").expect(200);
+        let text = metrics.as_str().expect("Prometheus text");
+        let segments = gauge(text, "quarry_index_segments").expect("a segments gauge");
+        let merging = gauge(text, "quarry_index_merging").expect("a merging gauge");
+        if segments == 1 && merging == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "still {segments} segments (merging: {merging}) a minute after the last batch"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(server.all_documents(&uid).len(), films.len());
+    let found = server.search(&uid, json!({"q": films[700]["title"], "limit": 100}));
+    let ids: Vec<&Value> = found["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| &h["id"])
+        .collect();
+    assert!(ids.contains(&&films[700]["id"]), "{found}");
 }
 
 #[test]

@@ -7,6 +7,7 @@
 
 mod delete;
 mod extract;
+pub mod merge_policy;
 mod pipeline;
 mod schema;
 mod write;
@@ -18,6 +19,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -101,6 +103,8 @@ pub struct Index {
     state: RwLock<Arc<IndexState>>,
     writer: Mutex<Option<IndexWriter>>,
     options: IndexOptions,
+    /// Whether a background merge is running (one at a time; see [`Index::merge_in_background`]).
+    merging: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Index {
@@ -190,6 +194,7 @@ impl Index {
             state: RwLock::new(Arc::new(state)),
             writer: Mutex::new(None),
             options,
+            merging: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -204,6 +209,9 @@ impl Index {
                 .indexing_memory_bytes
                 .max(threads * 20 * 1024 * 1024);
             let writer: IndexWriter = tantivy.writer_with_num_threads(threads, budget)?;
+            // Merges are chosen by `merge_policy` and started by the scheduler when the writer
+            // is idle, not after every commit (they would compete with a load in progress).
+            writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
             // A crash between writing a commit's files and its meta.json leaves files that no
             // commit references; the replayed batch would collide with them. Remove them first.
             if let Err(e) = writer.garbage_collect_files().wait() {
@@ -391,6 +399,103 @@ impl Index {
         let writer = Self::ensure_writer(&self.tantivy, &mut slot, self.options)?;
         writer.garbage_collect_files().wait()?;
         Ok(())
+    }
+
+    /// Starts merging segments in the background when [`merge_policy`] says the index is out of
+    /// shape: always when the writer is idle (`writer_idle`), else only past
+    /// [`merge_policy::BUSY_SEGMENT_LIMIT`] segments. At most one merge runs at a time. The
+    /// merge runs on tantivy's merge thread; tantivy commits the merged segment with the last
+    /// commit's payload (the index state is unchanged) and removes the replaced files, and a
+    /// thread of ours then reloads the reader so that searches use the merged segment.
+    /// Returns that thread, which ends with the merge (tests join it; the scheduler does not).
+    pub fn merge_in_background(
+        &self,
+        writer_idle: bool,
+    ) -> Result<Option<std::thread::JoinHandle<()>>> {
+        if self.merging.swap(true, Ordering::SeqCst) {
+            return Ok(None);
+        }
+        let started = self.start_merge(writer_idle);
+        let future = match started {
+            Ok(Some(future)) => future,
+            Ok(None) => {
+                self.merging.store(false, Ordering::SeqCst);
+                return Ok(None);
+            }
+            Err(e) => {
+                self.merging.store(false, Ordering::SeqCst);
+                return Err(e);
+            }
+        };
+        let (reader, merging, path) = (
+            self.reader.clone(),
+            Arc::clone(&self.merging),
+            self.path.clone(),
+        );
+        let spawned = std::thread::Builder::new()
+            .name("quarry-merge".into())
+            .spawn(move || {
+                let began = std::time::Instant::now();
+                match future.wait() {
+                    Ok(merged) => {
+                        if let Err(e) = reader.reload() {
+                            tracing::debug!(error = %e, path = %path.display(), "reloading after a merge");
+                        }
+                        tracing::info!(
+                            path = %path.display(),
+                            documents = merged.map_or(0, |m| m.num_docs()),
+                            duration_ms = began.elapsed().as_millis() as u64,
+                            "merged segments"
+                        );
+                    }
+                    // A rollback or a closed writer cancels a merge; the segments stay as
+                    // they were and the next idle moment tries again.
+                    Err(e) => tracing::info!(error = %e, path = %path.display(), "a segment merge did not complete"),
+                }
+                merging.store(false, Ordering::SeqCst);
+            });
+        match spawned {
+            Ok(handle) => Ok(Some(handle)),
+            Err(e) => {
+                self.merging.store(false, Ordering::SeqCst);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Segments the current searcher snapshot reads (every search walks each of them).
+    pub fn segment_count(&self) -> usize {
+        self.searcher().segment_readers().len()
+    }
+
+    /// Whether a background merge started by [`Index::merge_in_background`] is running.
+    pub fn is_merging(&self) -> bool {
+        self.merging.load(Ordering::SeqCst)
+    }
+
+    /// Asks tantivy to merge what the policy chooses; `None` when there is nothing to merge.
+    fn start_merge(
+        &self,
+        writer_idle: bool,
+    ) -> Result<Option<tantivy::FutureResult<Option<tantivy::SegmentMeta>>>> {
+        let metas = self.tantivy.searchable_segment_metas()?;
+        if !writer_idle && metas.len() <= merge_policy::BUSY_SEGMENT_LIMIT {
+            return Ok(None);
+        }
+        let sizes: Vec<_> = metas.iter().map(merge_policy::SegmentSize::of).collect();
+        let chosen = merge_policy::segments_to_merge(&sizes);
+        if chosen.is_empty() {
+            return Ok(None);
+        }
+        tracing::info!(
+            path = %self.path.display(),
+            segments = metas.len(),
+            merging = chosen.len(),
+            "merging segments in the background"
+        );
+        let mut slot = self.writer.lock();
+        let writer = Self::ensure_writer(&self.tantivy, &mut slot, self.options)?;
+        Ok(Some(writer.merge(&chosen)))
     }
 
     /// Releases the writer (its memory and threads), waiting for merges in progress.

@@ -297,6 +297,7 @@ fn many_small_batches_keep_exactly_one_live_version_of_each_document() {
     let mut model: HashMap<String, serde_json::Map<String, Value>> = HashMap::new();
     let mut uid = 0u32;
     let mut cursor = 0;
+    let mut merges = Vec::new();
     for round in 0..rounds {
         let mut batch = index.write(true).unwrap();
         let mut touched = Vec::new();
@@ -364,6 +365,10 @@ fn many_small_batches_keep_exactly_one_live_version_of_each_document() {
         }
         uid += 1;
         batch.commit(uid, BTreeMap::new()).unwrap();
+        // Background merges as the scheduler starts them, running while later rounds write.
+        if let Some(merge) = index.merge_in_background(next(2) == 0).unwrap() {
+            merges.push(merge);
+        }
         assert_eq!(
             index.number_of_documents(),
             model.len() as u64,
@@ -378,6 +383,92 @@ fn many_small_batches_keep_exactly_one_live_version_of_each_document() {
             );
         }
     }
+    assert!(!merges.is_empty(), "seed {seed}: no merge was started");
+    for merge in merges {
+        merge.join().unwrap();
+    }
+    // After the last merge: still exactly the model, in the few segments the policy keeps.
+    assert_eq!(
+        index.number_of_documents(),
+        model.len() as u64,
+        "seed {seed}"
+    );
+    for (id, document) in &model {
+        assert_eq!(
+            index.document(id).unwrap().as_ref(),
+            Some(document),
+            "seed {seed}: {id}"
+        );
+    }
+    let segments = index.searcher().segment_readers().len();
+    assert!(segments <= 8, "seed {seed}: {segments} segments");
+}
+
+/// Batches committed one after the other leave a segment each; merging in the background
+/// (as the scheduler does when its queue is empty) leaves one segment that searches see at
+/// once, with every document and the committed state, and a reopened index reads the same.
+#[test]
+fn a_background_merge_leaves_one_segment_with_everything() {
+    let mut f = Fixture::new();
+    let path = f.index_path();
+    let corpus = debian(3_000);
+    let index = Index::create_empty(&path, Some("id".into()), None, options()).unwrap();
+    for (n, chunk) in corpus.chunks(600).enumerate() {
+        let docs: Vec<Value> = chunk.iter().map(|d| Value::Object(d.clone())).collect();
+        let p = f.payload(&docs);
+        let mut batch = index.write(false).unwrap();
+        batch.add_documents(&p, AddMethod::Replace, None).unwrap();
+        batch.commit(n as u32 + 1, BTreeMap::new()).unwrap();
+    }
+    // Some deletions, so that the merge also drops deleted documents.
+    let deleted: Vec<String> = corpus
+        .iter()
+        .step_by(10)
+        .map(|d| d["id"].to_string())
+        .collect();
+    let mut batch = index.write(false).unwrap();
+    batch.delete_documents(&deleted).unwrap();
+    batch.commit(6, BTreeMap::new()).unwrap();
+    assert_eq!(index.searcher().segment_readers().len(), 5);
+    let live = corpus.len() - deleted.len();
+    assert_eq!(index.number_of_documents(), live as u64);
+
+    // A busy writer leaves five segments alone; an idle one merges them.
+    assert!(index.merge_in_background(false).unwrap().is_none());
+    let merge = index.merge_in_background(true).unwrap().expect("a merge");
+    merge.join().unwrap();
+    let searcher = index.searcher();
+    assert_eq!(
+        searcher.segment_readers().len(),
+        1,
+        "searches see the merged segment"
+    );
+    assert_eq!(searcher.segment_reader(0).num_deleted_docs(), 0);
+    assert_eq!(index.number_of_documents(), live as u64);
+    assert_eq!(index.state().last_task_uid, Some(6));
+    assert!(
+        index.merge_in_background(true).unwrap().is_none(),
+        "nothing left to merge"
+    );
+    for d in corpus.iter().step_by(7) {
+        let id = d["id"].to_string();
+        let expected = (!deleted.contains(&id)).then_some(d);
+        assert_eq!(index.document(&id).unwrap().as_ref(), expected, "{id}");
+    }
+    // Only the merged segment's files are left.
+    let segment_files = std::fs::read_dir(&path)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "idx"))
+        .count();
+    assert_eq!(segment_files, 1);
+    index.close_writer().unwrap();
+    drop(index);
+
+    let index = Index::open(&path, options()).unwrap();
+    assert_eq!(index.searcher().segment_readers().len(), 1);
+    assert_eq!(index.number_of_documents(), live as u64);
+    assert_eq!(index.state().last_task_uid, Some(6));
 }
 
 /// A writer opened on an existing index (after a restart, or after a rollback) numbers its
