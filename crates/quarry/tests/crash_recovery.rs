@@ -501,6 +501,9 @@ enum KillPlan {
     Timer(Duration),
     /// After the n-th acknowledged write of the round, plus a pause (often mid-batch).
     AfterAcks(usize, Duration),
+    /// After n acknowledged writes are all processed, plus a pause: the writer has been idle
+    /// for a moment, so the kill often lands in a background segment merge.
+    AfterIdle(usize, Duration),
 }
 
 /// Waits (bounded) until the server has no unfinished task, without failing when it dies.
@@ -606,6 +609,18 @@ fn run_round(ledger: &mut Ledger, rng: &mut Rng, db: &Path, log: &Path, plan: &K
                     std::thread::sleep(Duration::from_millis(rng.range(0, 150)));
                 }
             }
+            std::thread::sleep(*pause);
+        }
+        KillPlan::AfterIdle(n, pause) => {
+            for _ in 0..*n {
+                if !ledger.has_more() {
+                    break;
+                }
+                if !ledger.send_next(&server) {
+                    ledger.fail("the server stopped answering before it was killed");
+                }
+            }
+            settle(&server, Duration::from_secs(60), &never);
             std::thread::sleep(*pause);
         }
     }
@@ -938,7 +953,12 @@ fn acknowledged_writes_survive_repeated_sigkill() {
         }
         let plan = match rng.range(0, 99) {
             0..=9 => KillPlan::DuringStartup(Duration::from_millis(rng.range(0, 400))),
-            10..=54 => KillPlan::Timer(Duration::from_millis(rng.range(50, 2500))),
+            10..=44 => KillPlan::Timer(Duration::from_millis(rng.range(50, 2500))),
+            // The writer merges segments once idle for 500 ms; the merge takes a moment more.
+            45..=59 => KillPlan::AfterIdle(
+                rng.range(1, 4) as usize,
+                Duration::from_millis(rng.range(450, 1500)),
+            ),
             _ => KillPlan::AfterAcks(
                 rng.range(1, 6) as usize,
                 Duration::from_millis(if rng.chance(40) {
