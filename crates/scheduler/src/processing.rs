@@ -285,24 +285,27 @@ pub(crate) fn run(inner: Arc<Inner>) {
 /// batches one after the other (waiting for each task) does not get a merge between each.
 const IDLE_BEFORE_MERGING: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Starts a background merge in each of these indexes that the merge policy says is out of
-/// shape (`engine::index::merge_policy`); `idle`: the queue is empty. Returns the indexes
-/// where a merge was already running (one at a time), to be looked at again.
+/// Starts a background merge in the first of these indexes that the merge policy says is out
+/// of shape (`engine::index::merge_policy`); `idle`: the queue is empty. One merge runs at a
+/// time across all indexes (each holds a few hundred MB at its peak on a big index), so the
+/// indexes not looked at yet, or whose turn has not come, are returned to be looked at again.
 fn merge_segments(inner: &Inner, uids: &BTreeSet<String>, idle: bool) -> BTreeSet<String> {
-    let mut busy = BTreeSet::new();
+    if inner.registry.any_merging() {
+        return uids.clone();
+    }
+    let mut left = uids.clone();
     for uid in uids {
+        left.remove(uid);
         let Some(index) = inner.registry.get(uid) else {
             continue;
         };
-        if index.is_merging() {
-            busy.insert(uid.clone());
-            continue;
-        }
-        if let Err(e) = index.merge_in_background(idle) {
-            tracing::warn!(index_uid = %uid, error = %e, "starting a segment merge");
+        match index.merge_in_background(idle) {
+            Ok(Some(_)) => return left,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(index_uid = %uid, error = %e, "starting a segment merge"),
         }
     }
-    busy
+    left
 }
 
 /// Chooses the tasks of the next batch: cancelations and deletions first, then the oldest task

@@ -92,6 +92,11 @@ impl Registry {
             .collect()
     }
 
+    /// Whether any index is merging segments in the background.
+    pub fn any_merging(&self) -> bool {
+        self.indexes.read().values().any(|(_, i)| i.is_merging())
+    }
+
     pub fn infos(&self) -> Vec<IndexInfo> {
         self.indexes
             .read()

@@ -409,58 +409,46 @@ impl Index {
     /// thread of ours then reloads the reader so that searches use the merged segment.
     /// Returns that thread, which ends with the merge (tests join it; the scheduler does not).
     pub fn merge_in_background(
-        &self,
+        self: &Arc<Self>,
         writer_idle: bool,
     ) -> Result<Option<std::thread::JoinHandle<()>>> {
-        if self.merging.swap(true, Ordering::SeqCst) {
+        let Some(claim) = MergeClaim::take(&self.merging) else {
             return Ok(None);
-        }
-        let started = self.start_merge(writer_idle);
-        let future = match started {
-            Ok(Some(future)) => future,
-            Ok(None) => {
-                self.merging.store(false, Ordering::SeqCst);
-                return Ok(None);
-            }
-            Err(e) => {
-                self.merging.store(false, Ordering::SeqCst);
-                return Err(e);
-            }
         };
-        let (reader, merging, path) = (
-            self.reader.clone(),
-            Arc::clone(&self.merging),
-            self.path.clone(),
-        );
-        let spawned = std::thread::Builder::new()
+        let Some(future) = self.start_merge(writer_idle)? else {
+            return Ok(None);
+        };
+        let index = Arc::clone(self);
+        let handle = std::thread::Builder::new()
             .name("quarry-merge".into())
             .spawn(move || {
+                let _claim = claim;
                 let began = std::time::Instant::now();
+                let path = index.path.display();
                 match future.wait() {
                     Ok(merged) => {
-                        if let Err(e) = reader.reload() {
-                            tracing::debug!(error = %e, path = %path.display(), "reloading after a merge");
+                        if let Err(e) = index.reader.reload() {
+                            tracing::warn!(error = %e, path = %path, "reloading after a merge");
                         }
                         tracing::info!(
-                            path = %path.display(),
+                            path = %path,
                             documents = merged.map_or(0, |m| m.num_docs()),
                             duration_ms = began.elapsed().as_millis() as u64,
                             "merged segments"
                         );
+                        // The merged segment is new to every per-segment cache.
+                        if let Err(e) = index.warm_segment_tables() {
+                            tracing::debug!(error = %e, path = %path, "warming a merged segment");
+                        }
                     }
                     // A rollback or a closed writer cancels a merge; the segments stay as
                     // they were and the next idle moment tries again.
-                    Err(e) => tracing::info!(error = %e, path = %path.display(), "a segment merge did not complete"),
+                    Err(e) => {
+                        tracing::info!(error = %e, path = %path, "a segment merge did not complete")
+                    }
                 }
-                merging.store(false, Ordering::SeqCst);
-            });
-        match spawned {
-            Ok(handle) => Ok(Some(handle)),
-            Err(e) => {
-                self.merging.store(false, Ordering::SeqCst);
-                Err(e.into())
-            }
-        }
+            })?;
+        Ok(Some(handle))
     }
 
     /// Segments the current searcher snapshot reads (every search walks each of them).
@@ -504,6 +492,22 @@ impl Index {
             writer.wait_merging_threads()?;
         }
         Ok(())
+    }
+}
+
+/// The right to run an index's one background merge: taken when no merge runs, given back
+/// when dropped (the merge ended, or never started).
+struct MergeClaim(Arc<AtomicBool>);
+
+impl MergeClaim {
+    fn take(merging: &Arc<AtomicBool>) -> Option<MergeClaim> {
+        (!merging.swap(true, Ordering::SeqCst)).then(|| MergeClaim(Arc::clone(merging)))
+    }
+}
+
+impl Drop for MergeClaim {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
     }
 }
 

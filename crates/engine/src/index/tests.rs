@@ -293,7 +293,9 @@ fn many_small_batches_keep_exactly_one_live_version_of_each_document() {
         indexing_threads: 2,
         indexing_memory_bytes: 40 * 1024 * 1024,
     };
-    let index = Index::create_empty(&f.index_path(), Some("id".into()), None, two_threads).unwrap();
+    let index = std::sync::Arc::new(
+        Index::create_empty(&f.index_path(), Some("id".into()), None, two_threads).unwrap(),
+    );
     let mut model: HashMap<String, serde_json::Map<String, Value>> = HashMap::new();
     let mut uid = 0u32;
     let mut cursor = 0;
@@ -412,7 +414,9 @@ fn a_background_merge_leaves_one_segment_with_everything() {
     let mut f = Fixture::new();
     let path = f.index_path();
     let corpus = debian(3_000);
-    let index = Index::create_empty(&path, Some("id".into()), None, options()).unwrap();
+    let index = std::sync::Arc::new(
+        Index::create_empty(&path, Some("id".into()), None, options()).unwrap(),
+    );
     for (n, chunk) in corpus.chunks(600).enumerate() {
         let docs: Vec<Value> = chunk.iter().map(|d| Value::Object(d.clone())).collect();
         let p = f.payload(&docs);

@@ -174,6 +174,19 @@ impl AttributeRanks {
 }
 
 impl Index {
+    /// Builds the per-segment tables that the first searches of new segments would otherwise
+    /// build while the user waits: each segment's value ends (digests need them) and its
+    /// short-prefix table (read on that table's background thread). Tables are kept by segment
+    /// id, so segments already warm cost a lookup. Called after a background merge.
+    pub fn warm_segment_tables(&self) -> Result<()> {
+        let ctx = SearchContext::new(self)?;
+        for view in ctx.segments() {
+            prefix_tops::ready_prefix_tops(&ctx, view);
+            ctx.value_ends(view)?;
+        }
+        Ok(())
+    }
+
     /// Runs a search against the committed documents.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResult> {
         let ctx = SearchContext::new(self)?;

@@ -175,6 +175,12 @@ pub fn ready_prefix_tops(ctx: &SearchContext, view: &SegmentView) -> Option<Arc<
     )
 }
 
+/// Whether the prefix table of a segment has been read.
+#[cfg(test)]
+pub(super) fn is_ready(segment: &SegmentId) -> bool {
+    CACHE.is_ready(segment)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

@@ -45,6 +45,16 @@ impl<K: Hash + Eq + Clone, V> SegmentTables<K, V> {
         }
     }
 
+    /// Whether the table under `key` has been read (and not evicted since).
+    #[cfg(test)]
+    pub fn is_ready(&self, key: &K) -> bool {
+        self.inner
+            .lock()
+            .slots
+            .get(key)
+            .is_some_and(|slot| slot.get().is_some())
+    }
+
     /// The table under `key`, built by `read` the first time it is asked for; `size` tells
     /// how many bytes a table holds.
     pub fn get_or_read(

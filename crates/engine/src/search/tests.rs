@@ -605,6 +605,35 @@ fn two_segment_index(settings: IndexSettings, doc: impl Fn(u64) -> Value) -> Tes
     index
 }
 
+/// Warming (what a background merge does once the merged segment is searchable) reads every
+/// segment's value ends at once and queues its short-prefix table, so the first searches of new
+/// segments find both ready instead of building them.
+#[test]
+fn warming_reads_every_segments_tables() {
+    let index = two_segment_index(
+        IndexSettings::default(),
+        |i| json!({"id": i, "title": format!("word{} common", i % 700)}),
+    );
+    let segments: Vec<_> = index
+        .index
+        .searcher()
+        .segment_readers()
+        .iter()
+        .map(|r| r.segment_id())
+        .collect();
+    assert!(segments.iter().all(|s| !value_ends::is_ready(s)));
+    index.index.warm_segment_tables().unwrap();
+    assert!(segments.iter().all(value_ends::is_ready));
+    let started = std::time::Instant::now();
+    while !segments.iter().all(prefix_tops::is_ready) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the prefix tables were not read"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// Where a document sorts by its best `rank`: (class, number, normalized string), class 0 for
 /// numbers, 1 for strings, 2 without a value.
 type SortKey = (u8, u64, String);

@@ -71,3 +71,9 @@ pub fn value_ends(ctx: &SearchContext, view: &SegmentView) -> Result<Arc<ValueEn
     let segment = ctx.segment_reader(view).segment_id();
     CACHE.get_or_read(segment, || ValueEnds::read(ctx, view), ValueEnds::bytes)
 }
+
+/// Whether the value ends of a segment are at hand.
+#[cfg(test)]
+pub(super) fn is_ready(segment: &SegmentId) -> bool {
+    CACHE.is_ready(segment)
+}
