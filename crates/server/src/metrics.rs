@@ -13,6 +13,7 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use parking_lot::Mutex;
+use quarry_engine::Index;
 use quarry_scheduler::metrics::Histogram;
 
 use crate::error::ApiResult;
@@ -74,6 +75,9 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
+
+/// A per-index gauge: its name, its help and how to read it from an index.
+type IndexGauge = (&'static str, &'static str, fn(&Index) -> u64);
 
 /// The lines of one histogram series; `labels` is `a="b",c="d"` or empty.
 fn histogram(out: &mut String, name: &str, labels: &str, h: &Histogram) {
@@ -182,61 +186,38 @@ fn render(state: &AppState) -> String {
     }
 
     let indexes = state.scheduler.indexes();
-    header(
-        &mut out,
-        "quarry_index_documents",
-        "gauge",
-        "Documents in an index.",
-    );
-    for (info, index) in &indexes {
-        let _ = writeln!(
-            out,
-            "quarry_index_documents{{index=\"{}\"}} {}",
-            escape(&info.uid),
-            index.number_of_documents()
-        );
-    }
-    header(
-        &mut out,
-        "quarry_index_size_bytes",
-        "gauge",
-        "Bytes an index's files take on disk.",
-    );
-    for (info, index) in &indexes {
-        let _ = writeln!(
-            out,
-            "quarry_index_size_bytes{{index=\"{}\"}} {}",
-            escape(&info.uid),
-            index.size_on_disk()
-        );
-    }
-    header(
-        &mut out,
-        "quarry_index_segments",
-        "gauge",
-        "Segments searches of an index read (merged in the background when the writer is idle).",
-    );
-    for (info, index) in &indexes {
-        let _ = writeln!(
-            out,
-            "quarry_index_segments{{index=\"{}\"}} {}",
-            escape(&info.uid),
-            index.segment_count()
-        );
-    }
-    header(
-        &mut out,
-        "quarry_index_merging",
-        "gauge",
-        "1 while a background segment merge of an index runs.",
-    );
-    for (info, index) in &indexes {
-        let _ = writeln!(
-            out,
-            "quarry_index_merging{{index=\"{}\"}} {}",
-            escape(&info.uid),
-            u8::from(index.is_merging())
-        );
+    let gauges: [IndexGauge; 4] = [
+        (
+            "quarry_index_documents",
+            "Documents in an index.",
+            Index::number_of_documents,
+        ),
+        (
+            "quarry_index_size_bytes",
+            "Bytes an index's files take on disk.",
+            Index::size_on_disk,
+        ),
+        (
+            "quarry_index_segments",
+            "Segments searches of an index read (merged in the background when the writer is idle).",
+            |index| index.segment_count() as u64,
+        ),
+        (
+            "quarry_index_merging",
+            "1 while a background segment merge of an index runs.",
+            |index| u64::from(index.is_merging()),
+        ),
+    ];
+    for (name, help, value) in gauges {
+        header(&mut out, name, "gauge", help);
+        for (info, index) in &indexes {
+            let _ = writeln!(
+                out,
+                "{name}{{index=\"{}\"}} {}",
+                escape(&info.uid),
+                value(index)
+            );
+        }
     }
     header(
         &mut out,

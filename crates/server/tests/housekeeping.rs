@@ -19,6 +19,22 @@ fn ndjson(docs: &[Value]) -> Vec<u8> {
         .collect()
 }
 
+/// Sends `documents` as NDJSON tasks of `per_task` documents, each waited for: one segment
+/// each.
+fn add_in_batches(server: &common::Server, uid: &str, documents: &[Value], per_task: usize) {
+    for chunk in documents.chunks(per_task) {
+        let task = server
+            .raw(
+                "POST",
+                &format!("/indexes/{uid}/documents"),
+                Some("application/x-ndjson"),
+                ndjson(chunk),
+            )
+            .task_uid();
+        server.wait_ok(task);
+    }
+}
+
 fn stats_size(uid: &str) -> u64 {
     server().get(&format!("/indexes/{uid}/stats")).expect(200)["rawDocumentDbSize"]
         .as_u64()
@@ -32,17 +48,7 @@ fn compaction_keeps_every_document_and_answer() {
     server.create_index(&uid, Some("id"));
     // Several batches make several segments; deletions leave dead documents in them.
     let films = &movies()[..1200];
-    for chunk in films.chunks(300) {
-        let task = server
-            .raw(
-                "POST",
-                &format!("/indexes/{uid}/documents"),
-                Some("application/x-ndjson"),
-                ndjson(chunk),
-            )
-            .task_uid();
-        server.wait_ok(task);
-    }
+    add_in_batches(server, &uid, films, 300);
     let deleted: Vec<Value> = films.iter().step_by(3).map(|f| f["id"].clone()).collect();
     let task = server
         .post(
@@ -139,17 +145,7 @@ fn segments_are_merged_in_the_background_once_the_queue_is_idle() {
     let uid = unique_uid("merged");
     server.create_index(&uid, Some("id"));
     let films = &movies()[..1500];
-    for chunk in films.chunks(500) {
-        let task = server
-            .raw(
-                "POST",
-                &format!("/indexes/{uid}/documents"),
-                Some("application/x-ndjson"),
-                ndjson(chunk),
-            )
-            .task_uid();
-        server.wait_ok(task);
-    }
+    add_in_batches(&server, &uid, films, 500);
     let gauge = |text: &str, name: &str| -> Option<u64> {
         let prefix = format!("{name}{{index=\"{uid}\"}} ");
         text.lines()
