@@ -75,6 +75,10 @@ pub struct CachedDerivations {
     pub unions: [std::sync::OnceLock<Arc<RoaringBitmap>>; 3],
     /// Per group, the union of its words' digests.
     pub digests: [std::sync::OnceLock<Arc<Digest>>; 3],
+    /// The documents of all the word's groups up to each typo level (exact word and prefixes;
+    /// then also one typo; then also two), set by the first search whose derivations of the
+    /// word are unrestricted: the words and typo rules start from these on every search.
+    pub levels: std::sync::OnceLock<[Arc<RoaringBitmap>; 3]>,
 }
 
 /// The key of a word's cached derivations.

@@ -128,12 +128,21 @@ impl Query {
         }
     }
 
-    /// Documents matching term `term` with at most `k` typos, for k = 0, 1, 2, using only
-    /// derivations whose terms are all in `mask`.
-    pub fn term_docs_by_typos(&self, term: usize, mask: u16) -> [RoaringBitmap; 3] {
+    /// Documents of `universe` matching term `term` with at most `k` typos, for k = 0, 1, 2,
+    /// using only derivations whose terms are all in `mask`.
+    pub fn term_docs_by_typos(
+        &self,
+        term: usize,
+        mask: u16,
+        universe: &RoaringBitmap,
+    ) -> [RoaringBitmap; 3] {
         let mut out: [RoaringBitmap; 3] = Default::default();
+        let levels = self.cached_levels(term, mask);
         for d in &self.derivations {
             if d.covers & (1 << term) == 0 || d.covers & !mask != 0 {
+                continue;
+            }
+            if levels.is_some() && d.group.is_some() {
                 continue;
             }
             // A derivation standing for several terms costs its typos once, on its first term.
@@ -148,18 +157,53 @@ impl Query {
         rest[0] |= &zero[0];
         let (one, two) = rest.split_at_mut(1);
         two[0] |= &one[0];
+        for (k, out) in out.iter_mut().enumerate() {
+            *out &= universe;
+            // The cached unions are intersected where they lie, not copied first.
+            if let Some(levels) = levels {
+                *out |= levels[k].as_ref() & universe;
+            }
+        }
         out
     }
 
     /// Documents matching term `term` through derivations allowed by `mask`.
     pub fn term_docs(&self, term: usize, mask: u16) -> RoaringBitmap {
-        let mut out = RoaringBitmap::new();
+        let levels = self.cached_levels(term, mask);
+        let mut out = levels.map_or_else(RoaringBitmap::new, |l| l[2].as_ref().clone());
         for d in &self.derivations {
+            if levels.is_some() && d.group.is_some() {
+                continue;
+            }
             if d.covers & (1 << term) != 0 && d.covers & !mask == 0 {
                 out |= d.docs.as_ref();
             }
         }
         out
+    }
+
+    /// The union of the term's word derivations (exact, prefixes, typos) up to each typo
+    /// level, kept with the word's cached derivations, when every one of them is in this query
+    /// unrestricted (no attribute filter): then it is exactly their documents. `None` too when
+    /// `mask` leaves the term out.
+    fn cached_levels(&self, term: usize, mask: u16) -> Option<&[Arc<RoaringBitmap>; 3]> {
+        if mask & (1 << term) == 0 {
+            return None;
+        }
+        let mut found: Option<&Arc<CachedDerivations>> = None;
+        for d in &self.derivations {
+            let Some((group, _)) = &d.group else {
+                continue;
+            };
+            if d.first_term != term {
+                continue;
+            }
+            if d.filter.is_some() || found.is_some_and(|f| !Arc::ptr_eq(f, group)) {
+                return None;
+            }
+            found = Some(group);
+        }
+        found?.levels.get()
     }
 
     /// The typos allowed on the terms of `mask`, summed: the worst a document can do.
@@ -654,6 +698,28 @@ impl<'a> QueryBuilder<'a> {
         Ok(())
     }
 
+    /// Keeps with a word's cached derivations the union of their documents up to each typo
+    /// level (`CachedDerivations::levels`), from the derivations just pushed for it (from
+    /// `first` on), when none is restricted to some attributes.
+    fn keep_levels(&self, found: &Arc<CachedDerivations>, first: usize) {
+        let pushed = &self.query.derivations[first..];
+        if found.levels.get().is_some() || pushed.iter().any(|d| d.filter.is_some()) {
+            return;
+        }
+        let mut levels: [RoaringBitmap; 3] = Default::default();
+        for d in pushed {
+            levels[usize::from(d.typos.min(2))] |= d.docs.as_ref();
+        }
+        let [zero, one, two] = levels;
+        let one = one | &zero;
+        let two = two | &one;
+        let levels = [Arc::new(zero), Arc::new(one), Arc::new(two)];
+        let bytes = levels.iter().map(|l| l.serialized_size() as u64).sum();
+        if found.levels.set(levels).is_ok() {
+            self.ctx.cache.charge_derivations(&found.key, bytes);
+        }
+    }
+
     fn shape_docs(
         &self,
         shape: &Shape,
@@ -754,6 +820,7 @@ impl<'a> QueryBuilder<'a> {
                     let term = self.query.terms[i].clone();
                     let found =
                         word_derivations(self.ctx, &term.text, term.is_prefix, term.max_typos)?;
+                    let first_of_word = self.query.derivations.len();
                     let mut docs = found.docs.iter();
                     if let Some(exact) = &found.exact {
                         let id = self.known_word(exact, docs.next().expect("docs of every word"));
@@ -804,6 +871,7 @@ impl<'a> QueryBuilder<'a> {
                             )?;
                         }
                     }
+                    self.keep_levels(&found, first_of_word);
                     if term.max_typos >= 1 {
                         if let Some((left, right)) = best_split(self.ctx, &term.text)? {
                             let seq = vec![Some(self.word(&left)?), Some(self.word(&right)?)];
@@ -1039,4 +1107,92 @@ fn sequence_docs(
         }
     }
     Ok(docs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Analyzer;
+    use crate::search::query::parse;
+
+    /// `term_docs_by_typos` and `term_docs` from scratch: every derivation, one by one.
+    fn reference(
+        query: &Query,
+        term: usize,
+        mask: u16,
+        universe: &RoaringBitmap,
+    ) -> [RoaringBitmap; 4] {
+        let mut out: [RoaringBitmap; 4] = Default::default();
+        for d in &query.derivations {
+            if d.covers & (1 << term) == 0 || d.covers & !mask != 0 {
+                continue;
+            }
+            let cost = if d.first_term == term {
+                usize::from(d.typos.min(2))
+            } else {
+                0
+            };
+            for level in &mut out[cost..3] {
+                *level |= d.docs.as_ref() & universe;
+            }
+            out[3] |= d.docs.as_ref();
+        }
+        out
+    }
+
+    /// The unions kept with a word's cached derivations (`CachedDerivations::levels`) give what
+    /// the derivations give one by one: on the first search that keeps them and on later ones
+    /// that read them, for every term and every mask, with typos, prefixes, splits and
+    /// concatenations, and not at all when the search is restricted to some attributes.
+    #[test]
+    fn kept_typo_levels_are_the_derivations_documents() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let index = crate::search::ranking_equivalence::corpus_index("debian", 6_000, dir.path());
+        let ctx = SearchContext::new(&index).unwrap();
+        let analyzer = Analyzer::new(&ctx.settings);
+        let restricted = Some(Arc::new(AttributeFilter::new(vec![true])));
+        let universe: RoaringBitmap = (0..ctx.universe().len() as u32).step_by(3).collect();
+        let queries = [
+            "pyhton libary",
+            "web serv",
+            "librar",
+            "text edi",
+            "databse client gt",
+        ];
+        let mut kept = 0;
+        for round in 0..2 {
+            for q in queries {
+                for search_on in [None, restricted.clone()] {
+                    let parsed = parse(&analyzer, q);
+                    let query =
+                        QueryBuilder::new(&ctx, &analyzer, search_on.clone(), search_on.clone())
+                            .build(&parsed)
+                            .unwrap();
+                    for term in 0..query.terms.len() {
+                        let used = query.cached_levels(term, query.all_terms()).is_some();
+                        assert_eq!(
+                            used,
+                            search_on.is_none(),
+                            "{q:?} term {term}, round {round}"
+                        );
+                        kept += usize::from(used);
+                        for mask in 1..=query.all_terms() {
+                            if mask & (1 << term) == 0 {
+                                continue;
+                            }
+                            let [zero, one, two, all] = reference(&query, term, mask, &universe);
+                            let by_typos = query.term_docs_by_typos(term, mask, &universe);
+                            assert_eq!(by_typos, [zero, one, two], "{q:?} term {term} mask {mask}");
+                            assert_eq!(
+                                query.term_docs(term, mask),
+                                all,
+                                "{q:?} term {term} mask {mask}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(kept > 0);
+    }
 }

@@ -50,11 +50,7 @@ impl RankingRule for TypoRule {
         self.universe = universe.clone();
         self.terms = (0..query.terms.len())
             .filter(|t| mask & (1 << t) != 0)
-            .map(|t| {
-                query
-                    .term_docs_by_typos(t, mask)
-                    .map(|docs| docs & universe)
-            })
+            .map(|t| query.term_docs_by_typos(t, mask, universe))
             .collect();
         // A term never costs more than two typos, whatever derivation matched it.
         self.max_typos = 2 * self.terms.len() as u32;
