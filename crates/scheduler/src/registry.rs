@@ -132,11 +132,15 @@ impl Registry {
         }
     }
 
+    /// At shutdown: releases every writer. A background merge still running is abandoned (the
+    /// index keeps its last commit; it is merged again after the restart) instead of holding
+    /// the stop until it ends.
     pub fn close_all(&self) {
-        for (_, index) in self.indexes.read().values() {
-            if let Err(e) = index.close_writer() {
-                tracing::warn!(error = %e, "closing an index writer");
+        for (uid, (_, index)) in self.indexes.read().iter() {
+            if index.is_merging() {
+                tracing::info!(index_uid = %uid, "abandoning a background merge to stop");
             }
+            index.release_writer_for_shutdown();
         }
     }
 }

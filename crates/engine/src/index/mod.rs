@@ -486,6 +486,14 @@ impl Index {
         Ok(Some(writer.merge(&chosen)))
     }
 
+    /// Releases the writer at shutdown without waiting for a background merge: tantivy drops
+    /// the merge's result (the index stays as its last commit left it, and the files the merge
+    /// wrote are removed when a writer next opens; the index is merged again after the restart),
+    /// so a stop is not held for as long as a big merge takes.
+    pub fn release_writer_for_shutdown(&self) {
+        drop(self.writer.lock().take());
+    }
+
     /// Releases the writer (its memory and threads), waiting for merges in progress.
     pub fn close_writer(&self) -> Result<()> {
         if let Some(writer) = self.writer.lock().take() {

@@ -475,6 +475,51 @@ fn a_background_merge_leaves_one_segment_with_everything() {
     assert_eq!(index.state().last_task_uid, Some(6));
 }
 
+/// A writer released at shutdown while a background merge runs (`release_writer_for_shutdown`)
+/// does not wait for it: tantivy drops the merge's result, the index reopens as its last
+/// commit left it with every document, and the next merge works.
+#[test]
+fn a_merge_abandoned_at_shutdown_leaves_the_last_commit() {
+    let mut f = Fixture::new();
+    let path = f.index_path();
+    let corpus = debian(4_000);
+    {
+        let index = std::sync::Arc::new(
+            Index::create_empty(&path, Some("id".into()), None, options()).unwrap(),
+        );
+        for (n, chunk) in corpus.chunks(1_000).enumerate() {
+            let docs: Vec<Value> = chunk.iter().map(|d| Value::Object(d.clone())).collect();
+            let p = f.payload(&docs);
+            let mut batch = index.write(false).unwrap();
+            batch.add_documents(&p, AddMethod::Replace, None).unwrap();
+            batch.commit(n as u32 + 1, BTreeMap::new()).unwrap();
+        }
+        let merge = index.merge_in_background(true).unwrap().expect("a merge");
+        index.release_writer_for_shutdown();
+        merge.join().unwrap();
+        assert!(!index.is_merging());
+    }
+    let index = std::sync::Arc::new(Index::open(&path, options()).unwrap());
+    assert_eq!(index.number_of_documents(), corpus.len() as u64);
+    assert_eq!(index.state().last_task_uid, Some(4));
+    let segments = index.segment_count();
+    assert!(segments == 4 || segments == 1, "{segments} segments");
+    if segments == 4 {
+        index
+            .merge_in_background(true)
+            .unwrap()
+            .expect("a merge")
+            .join()
+            .unwrap();
+    }
+    assert_eq!(index.segment_count(), 1);
+    assert_eq!(index.number_of_documents(), corpus.len() as u64);
+    for d in corpus.iter().step_by(97) {
+        let id = d["id"].to_string();
+        assert_eq!(index.document(&id).unwrap().as_ref(), Some(d), "{id}");
+    }
+}
+
 /// A writer opened on an existing index (after a restart, or after a rollback) numbers its
 /// first operation with the opstamp of the last commit. When that operation is a deletion and a
 /// segment merge starts before the next commit, tantivy skips it in segments whose deletions
