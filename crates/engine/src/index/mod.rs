@@ -466,10 +466,12 @@ impl Index {
         &self,
         writer_idle: bool,
     ) -> Result<Option<tantivy::FutureResult<Option<tantivy::SegmentMeta>>>> {
-        let metas = self.tantivy.searchable_segment_metas()?;
-        if !writer_idle && metas.len() <= merge_policy::BUSY_SEGMENT_LIMIT {
+        // Asked after every batch: the searcher's segment count is in memory, the metas are
+        // read from meta.json.
+        if !writer_idle && self.segment_count() <= merge_policy::BUSY_SEGMENT_LIMIT {
             return Ok(None);
         }
+        let metas = self.tantivy.searchable_segment_metas()?;
         let sizes: Vec<_> = metas.iter().map(merge_policy::SegmentSize::of).collect();
         let chosen = merge_policy::segments_to_merge(&sizes);
         if chosen.is_empty() {

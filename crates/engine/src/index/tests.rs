@@ -406,6 +406,26 @@ fn many_small_batches_keep_exactly_one_live_version_of_each_document() {
     assert!(segments <= 8, "seed {seed}: {segments} segments");
 }
 
+/// A new index at the fixture's path holding `corpus`, committed `per_batch` documents at a
+/// time (task uids 1, 2, ...): one segment per batch.
+fn committed_in_batches(
+    f: &mut Fixture,
+    corpus: &[serde_json::Map<String, Value>],
+    per_batch: usize,
+) -> std::sync::Arc<Index> {
+    let index = std::sync::Arc::new(
+        Index::create_empty(&f.index_path(), Some("id".into()), None, options()).unwrap(),
+    );
+    for (n, chunk) in corpus.chunks(per_batch).enumerate() {
+        let docs: Vec<Value> = chunk.iter().map(|d| Value::Object(d.clone())).collect();
+        let p = f.payload(&docs);
+        let mut batch = index.write(false).unwrap();
+        batch.add_documents(&p, AddMethod::Replace, None).unwrap();
+        batch.commit(n as u32 + 1, BTreeMap::new()).unwrap();
+    }
+    index
+}
+
 /// Batches committed one after the other leave a segment each; merging in the background
 /// (as the scheduler does when its queue is empty) leaves one segment that searches see at
 /// once, with every document and the committed state, and a reopened index reads the same.
@@ -414,16 +434,7 @@ fn a_background_merge_leaves_one_segment_with_everything() {
     let mut f = Fixture::new();
     let path = f.index_path();
     let corpus = debian(3_000);
-    let index = std::sync::Arc::new(
-        Index::create_empty(&path, Some("id".into()), None, options()).unwrap(),
-    );
-    for (n, chunk) in corpus.chunks(600).enumerate() {
-        let docs: Vec<Value> = chunk.iter().map(|d| Value::Object(d.clone())).collect();
-        let p = f.payload(&docs);
-        let mut batch = index.write(false).unwrap();
-        batch.add_documents(&p, AddMethod::Replace, None).unwrap();
-        batch.commit(n as u32 + 1, BTreeMap::new()).unwrap();
-    }
+    let index = committed_in_batches(&mut f, &corpus, 600);
     // Some deletions, so that the merge also drops deleted documents.
     let deleted: Vec<String> = corpus
         .iter()
@@ -484,16 +495,7 @@ fn a_merge_abandoned_at_shutdown_leaves_the_last_commit() {
     let path = f.index_path();
     let corpus = debian(4_000);
     {
-        let index = std::sync::Arc::new(
-            Index::create_empty(&path, Some("id".into()), None, options()).unwrap(),
-        );
-        for (n, chunk) in corpus.chunks(1_000).enumerate() {
-            let docs: Vec<Value> = chunk.iter().map(|d| Value::Object(d.clone())).collect();
-            let p = f.payload(&docs);
-            let mut batch = index.write(false).unwrap();
-            batch.add_documents(&p, AddMethod::Replace, None).unwrap();
-            batch.commit(n as u32 + 1, BTreeMap::new()).unwrap();
-        }
+        let index = committed_in_batches(&mut f, &corpus, 1_000);
         let merge = index.merge_in_background(true).unwrap().expect("a merge");
         index.release_writer_for_shutdown();
         merge.join().unwrap();

@@ -4,6 +4,7 @@
 //! Each derivation knows its typo cost and its documents; everything is capped so that no query
 //! explodes, keeping the best derivations (fewest typos, then most documents).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
@@ -167,16 +168,20 @@ impl Query {
         out
     }
 
-    /// Documents matching term `term` through derivations allowed by `mask`.
-    pub fn term_docs(&self, term: usize, mask: u16) -> RoaringBitmap {
+    /// Documents matching term `term` through derivations allowed by `mask`; the word's kept
+    /// union itself (not a copy) when nothing else adds to it.
+    pub fn term_docs(&self, term: usize, mask: u16) -> Cow<'_, RoaringBitmap> {
         let levels = self.cached_levels(term, mask);
-        let mut out = levels.map_or_else(RoaringBitmap::new, |l| l[2].as_ref().clone());
+        let mut out: Cow<'_, RoaringBitmap> = match levels {
+            Some(levels) => Cow::Borrowed(levels[2].as_ref()),
+            None => Cow::Owned(RoaringBitmap::new()),
+        };
         for d in &self.derivations {
             if levels.is_some() && d.group.is_some() {
                 continue;
             }
             if d.covers & (1 << term) != 0 && d.covers & !mask == 0 {
-                out |= d.docs.as_ref();
+                *out.to_mut() |= d.docs.as_ref();
             }
         }
         out
@@ -1184,7 +1189,7 @@ mod tests {
                             let by_typos = query.term_docs_by_typos(term, mask, &universe);
                             assert_eq!(by_typos, [zero, one, two], "{q:?} term {term} mask {mask}");
                             assert_eq!(
-                                query.term_docs(term, mask),
+                                *query.term_docs(term, mask),
                                 all,
                                 "{q:?} term {term} mask {mask}"
                             );

@@ -49,8 +49,8 @@ fn level_docs(query: &Query, mask: u16) -> RoaringBitmap {
         }
         let docs = query.term_docs(term, mask);
         acc = Some(match acc {
-            None => docs,
-            Some(a) => a & docs,
+            None => docs.into_owned(),
+            Some(a) => a & docs.as_ref(),
         });
         if acc.as_ref().is_some_and(RoaringBitmap::is_empty) {
             break;
