@@ -367,7 +367,7 @@ fn many_small_batches_keep_exactly_one_live_version_of_each_document() {
         }
         uid += 1;
         batch.commit(uid, BTreeMap::new()).unwrap();
-        // Background merges as the scheduler starts them, running while later rounds write.
+        // Background merges as the scheduler starts them; the next round's batch waits for one.
         if let Some(merge) = index.merge_in_background(next(2) == 0).unwrap() {
             merges.push(merge);
         }
