@@ -138,6 +138,55 @@ pub enum ColumnValue<'a> {
     Text(&'a [u8], &'a str),
 }
 
+/// A single-valued column's documents in the order of their values: what a sort of many
+/// documents walks, a page needing only the first few values. Built on first use with one
+/// counting pass over the column, and cached like columns.
+#[derive(Debug)]
+pub struct ValueOrder {
+    /// The segment doc ids having a value (deleted ones included), by ordinal, then by id.
+    docs: Vec<u32>,
+    /// `docs[starts[o]..starts[o + 1]]` have ordinal `o`.
+    starts: Vec<u32>,
+}
+
+impl ValueOrder {
+    /// The segment doc ids whose value has ordinal `ord`, ascending.
+    pub fn docs_of(&self, ord: u32) -> &[u32] {
+        let ord = ord as usize;
+        match (self.starts.get(ord), self.starts.get(ord + 1)) {
+            (Some(&from), Some(&to)) => &self.docs[from as usize..to as usize],
+            _ => &[],
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        (self.docs.len() + self.starts.len()) * 4 + 64
+    }
+}
+
+/// Counting sort of a single-valued column's documents by ordinal (`values` ordinals).
+fn order_slots<T: Slot>(slots: &[T], values: usize) -> ValueOrder {
+    let mut starts = vec![0u32; values + 1];
+    for &slot in slots {
+        if slot != T::NONE {
+            starts[slot.ord() as usize + 1] += 1;
+        }
+    }
+    for o in 1..starts.len() {
+        starts[o] += starts[o - 1];
+    }
+    let mut next = starts.clone();
+    let mut docs = vec![0u32; starts[values] as usize];
+    for (doc, &slot) in slots.iter().enumerate() {
+        if slot != T::NONE {
+            let at = &mut next[slot.ord() as usize];
+            docs[*at as usize] = doc as u32;
+            *at += 1;
+        }
+    }
+    ValueOrder { docs, starts }
+}
+
 impl FieldColumn {
     /// How many distinct values the segment has for the field.
     pub fn len(&self) -> usize {
@@ -146,6 +195,16 @@ impl FieldColumn {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Whether each document has one value at most.
+    pub fn is_single_valued(&self) -> bool {
+        !matches!(self.docs, DocOrds::Multi { .. })
+    }
+
+    /// The documents in the order of their values, for a single-valued column.
+    fn value_order(&self) -> Option<ValueOrder> {
+        with_slots!(&self.docs, values => Some(order_slots(values, self.len())), multi => None)
     }
 
     /// The ordinals of a document's values (segment doc id), ascending.
@@ -523,6 +582,32 @@ fn scan_terms(
 static CACHE: LazyLock<SegmentTables<(SegmentId, String), FieldColumn>> =
     LazyLock::new(|| SegmentTables::new(BUDGET_BYTES));
 
+/// Bytes of value orders kept at once, over every index and segment.
+const ORDER_BUDGET_BYTES: usize = 256 * 1024 * 1024;
+
+static ORDERS: LazyLock<SegmentTables<(SegmentId, String), ValueOrder>> =
+    LazyLock::new(|| SegmentTables::new(ORDER_BUDGET_BYTES));
+
+/// The documents of the segment in the order of their values of `field` (`column` being the
+/// field's column in that segment), built the first time it is asked for; `None` for a
+/// multi-valued column.
+pub fn value_order(
+    column: &FieldColumn,
+    segment: SegmentId,
+    field: &str,
+) -> Result<Option<Arc<ValueOrder>>> {
+    if !column.is_single_valued() {
+        return Ok(None);
+    }
+    ORDERS
+        .get_or_read(
+            (segment, field.to_string()),
+            || Ok(column.value_order().expect("a single-valued column")),
+            ValueOrder::bytes,
+        )
+        .map(Some)
+}
+
 /// The column of `field` in the segment, read from its facet terms the first time it is asked
 /// for. Concurrent first uses read it once.
 pub fn column(view: &SegmentView, segment: SegmentId, field: &str) -> Result<Arc<FieldColumn>> {
@@ -616,6 +701,23 @@ mod tests {
             }
             // Past the last document: no values.
             assert!(col.ords(max_doc).is_empty());
+            // The value order lists each value's documents, ascending, and no document
+            // without a value; a multi-valued column has none.
+            match col.value_order() {
+                None => assert!(multi),
+                Some(order) => {
+                    let mut expected = vec![Vec::new(); values as usize];
+                    for d in 0..max_doc {
+                        if let [ord] = of(d)[..] {
+                            expected[ord as usize].push(d);
+                        }
+                    }
+                    for (ord, docs) in expected.iter().enumerate() {
+                        assert_eq!(order.docs_of(ord as u32), docs.as_slice(), "ordinal {ord}");
+                    }
+                    assert!(order.docs_of(values).is_empty());
+                }
+            }
 
             let base = 1_000_000;
             let docs: Vec<u32> = (0..max_doc)

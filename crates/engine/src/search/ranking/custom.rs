@@ -19,7 +19,7 @@ use super::{Bucket, Detail, RankCtx, RankingRule};
 use crate::error::Result;
 use crate::facet::{self, FacetedAttributes};
 use crate::index::read_source;
-use crate::search::columns::{ColumnValue, FieldColumn};
+use crate::search::columns::{self, ColumnValue, FieldColumn, ValueOrder};
 use crate::search::context::for_each_batch;
 
 pub struct CustomRule {
@@ -34,6 +34,9 @@ pub struct CustomRule {
     /// The universe ordered by the field's columns, producing more groups, when it is faceted
     /// and the walk is not taken.
     column_order: Option<ColumnOrder>,
+    /// The universe walked in the order of the field's values, producing more groups, when
+    /// the field is faceted and single-valued and the universe dense enough.
+    order_walk: Option<OrderWalk>,
     universe: RoaringBitmap,
     /// How many times the rule was started in this search: a rule after another one is
     /// started once per bucket of the rule before.
@@ -49,6 +52,7 @@ impl CustomRule {
             groups: None,
             walk: None,
             column_order: None,
+            order_walk: None,
             universe: RoaringBitmap::new(),
             starts: 0,
         }
@@ -511,6 +515,208 @@ impl ColumnOrder {
     }
 }
 
+/// A universe holding at least 1/ORDER_WALK_ABOVE of the live documents, sorted by a
+/// single-valued field, is walked in the order of the field's values (`OrderWalk`).
+const ORDER_WALK_ABOVE: u64 = 256;
+
+/// The universe in the order of the field's values, found by walking each segment's documents
+/// in value order (`columns::ValueOrder`) and keeping the universe's: a page of a dense universe
+/// looks at a few documents per result, where `ColumnOrder` keys every document of the
+/// universe and selects among them. Groups of equal values are merged across segments. The walk
+/// gives up (and `ColumnOrder` orders what is left) once it has looked at more documents than
+/// keying the universe would cost.
+struct OrderWalk {
+    segments: Vec<SegmentWalk>,
+    ascending: bool,
+    /// Documents handed out in a group so far.
+    placed: RoaringBitmap,
+    /// Documents of the value orders looked at, and how many may be before giving up.
+    looked_at: u64,
+    budget: u64,
+    /// Every value was walked; only the documents without one are left.
+    values_done: bool,
+    gave_up: bool,
+}
+
+/// One segment's part of an [`OrderWalk`].
+struct SegmentWalk {
+    base: u32,
+    column: Arc<FieldColumn>,
+    order: Arc<ValueOrder>,
+    /// The next ordinal to look at, counted in the direction of the sort.
+    step: u32,
+    /// The best value not handed out yet with documents in the universe, and those documents
+    /// (global ids, ascending).
+    found: Option<(u32, Vec<u32>)>,
+}
+
+impl SegmentWalk {
+    /// The ordinal at `step` in the direction of the sort: numbers before strings both ways,
+    /// each ascending or descending.
+    fn ord_at(&self, step: u32, ascending: bool) -> u32 {
+        if ascending {
+            return step;
+        }
+        let numbers = self.column.numbers.len() as u32;
+        if step < numbers {
+            numbers - 1 - step
+        } else {
+            self.column.len() as u32 - 1 - (step - numbers)
+        }
+    }
+
+    /// Finds the next value with documents in the universe, unless one is found already;
+    /// returns how many documents it looked at.
+    fn find(&mut self, universe: &RoaringBitmap, ascending: bool) -> u64 {
+        let mut looked_at = 0u64;
+        let values = self.column.len() as u32;
+        while self.found.is_none() && self.step < values {
+            let ord = self.ord_at(self.step, ascending);
+            self.step += 1;
+            let docs = self.order.docs_of(ord);
+            looked_at += docs.len() as u64;
+            let kept: Vec<u32> = docs
+                .iter()
+                .map(|&doc| self.base + doc)
+                .filter(|&doc| universe.contains(doc))
+                .collect();
+            if !kept.is_empty() {
+                self.found = Some((ord, kept));
+            }
+        }
+        looked_at
+    }
+}
+
+/// What the next step of an [`OrderWalk`] gives.
+enum WalkStep {
+    Group(Value, RoaringBitmap),
+    /// Every document of the universe was handed out.
+    Done,
+    /// The walk looked at too many documents: what is left is better sorted by `ColumnOrder`.
+    GiveUp,
+}
+
+impl OrderWalk {
+    /// A walk over the segments holding documents of `universe`, or `None` when the field is
+    /// multi-valued in one of them.
+    fn new(
+        ctx: &RankCtx<'_>,
+        field: &str,
+        ascending: bool,
+        universe: &RoaringBitmap,
+    ) -> Result<Option<Self>> {
+        let search = ctx.search;
+        let mut segments = Vec::new();
+        for view in search.segments() {
+            if universe.range_cardinality(view.range()) == 0 {
+                continue;
+            }
+            let column = search.column(view, field)?;
+            let segment = search.segment_reader(view).segment_id();
+            let Some(order) = columns::value_order(&column, segment, field)? else {
+                return Ok(None);
+            };
+            segments.push(SegmentWalk {
+                base: view.base,
+                column,
+                order,
+                step: 0,
+                found: None,
+            });
+        }
+        // Equal values are handed out together, documents ascending: segments by their ids.
+        segments.sort_by_key(|s| s.base);
+        Ok(Some(OrderWalk {
+            segments,
+            ascending,
+            placed: RoaringBitmap::new(),
+            looked_at: 0,
+            budget: 2 * universe.len() + 1024,
+            values_done: false,
+            gave_up: false,
+        }))
+    }
+
+    /// Where the value of ordinal `ord` of a segment sorts, for comparing across segments.
+    fn key_of(&self, segment: &SegmentWalk, ord: u32) -> (SortClass, Vec<u8>) {
+        let (class, _) = best_value(&segment.column, &[ord], self.ascending);
+        let text = match segment.column.value(ord) {
+            ColumnValue::Text(normalized, _) => normalized.to_vec(),
+            ColumnValue::Number(_) => Vec::new(),
+        };
+        (class, text)
+    }
+
+    /// Orders two keys as [`ColumnOrder::compare_values`] orders documents.
+    fn compare(&self, a: &(SortClass, Vec<u8>), b: &(SortClass, Vec<u8>)) -> Ordering {
+        match (a.0, b.0) {
+            (SortClass::Text, SortClass::Text) if self.ascending => a.1.cmp(&b.1),
+            (SortClass::Text, SortClass::Text) => b.1.cmp(&a.1),
+            (x, y) => x.cmp(&y),
+        }
+    }
+
+    fn next_group(&mut self, universe: &RoaringBitmap) -> WalkStep {
+        if self.gave_up {
+            return WalkStep::GiveUp;
+        }
+        if self.values_done {
+            return WalkStep::Done;
+        }
+        for segment in &mut self.segments {
+            self.looked_at += segment.find(universe, self.ascending);
+        }
+        // The best value any segment found.
+        let mut best: Option<(SortClass, Vec<u8>)> = None;
+        for segment in &self.segments {
+            if let Some((ord, _)) = &segment.found {
+                let key = self.key_of(segment, *ord);
+                if best
+                    .as_ref()
+                    .is_none_or(|b| self.compare(&key, b) == Ordering::Less)
+                {
+                    best = Some(key);
+                }
+            }
+        }
+        let Some(best) = best else {
+            // Every value was walked: the documents without one come last, together.
+            self.values_done = true;
+            let missing = universe - &self.placed;
+            return if missing.is_empty() {
+                WalkStep::Done
+            } else {
+                WalkStep::Group(Value::Null, missing)
+            };
+        };
+        // Every segment's documents of that value, the first segment's spelling.
+        let mut docs: Vec<u32> = Vec::new();
+        let mut value = None;
+        for i in 0..self.segments.len() {
+            let Some((ord, _)) = &self.segments[i].found else {
+                continue;
+            };
+            let ord = *ord;
+            if self.compare(&self.key_of(&self.segments[i], ord), &best) != Ordering::Equal {
+                continue;
+            }
+            let segment = &mut self.segments[i];
+            let (_, found) = segment.found.take().expect("found above");
+            docs.extend_from_slice(&found);
+            value.get_or_insert_with(|| match segment.column.value(ord) {
+                ColumnValue::Number(n) => serde_json::json!(n),
+                ColumnValue::Text(_, original) => Value::String(original.to_string()),
+            });
+        }
+        let group = crate::search::context::sorted_set(&docs);
+        self.placed |= &group;
+        // The group is whole (each segment's documents of its value); what is left sorts after.
+        self.gave_up = self.looked_at > self.budget;
+        WalkStep::Group(value.unwrap_or(Value::Null), group)
+    }
+}
+
 /// Where the best of a document's values (ordinals ascending) sorts, and its ordinal:
 /// ascending takes the smallest; descending the largest number, or else the last string.
 fn best_value(column: &FieldColumn, ords: &[u32], ascending: bool) -> (SortClass, u32) {
@@ -548,6 +754,7 @@ impl RankingRule for CustomRule {
         self.groups = None;
         self.walk = None;
         self.column_order = None;
+        self.order_walk = None;
         self.starts += 1;
         Ok(())
     }
@@ -561,20 +768,28 @@ impl RankingRule for CustomRule {
             && FacetedAttributes::from_settings(&ctx.search.settings).contains(&self.field)
         {
             let live = ctx.search.searcher.num_docs();
-            if self.starts < 2 && self.universe.len() * WALK_ABOVE > live {
-                // One large universe: walk the terms only as far as the page needs.
-                self.groups = Some(Vec::new());
-                self.walk = Some(TermWalk::new());
-            } else {
-                // A small universe, or the rule splitting bucket after bucket of the rule
-                // before: sort each universe's documents by the value in their column.
-                self.groups = Some(Vec::new());
-                self.column_order = Some(ColumnOrder::new(
-                    ctx,
-                    &self.field,
-                    self.ascending,
-                    &self.universe,
-                )?);
+            self.groups = Some(Vec::new());
+            // A universe dense in the documents, sorted by a single-valued field: walk the
+            // documents in the order of their values (the reference ranking never does).
+            let dense = self.universe.len() * ORDER_WALK_ABOVE >= live
+                && super::ranking_mode() != super::RankingMode::Reference;
+            if dense {
+                self.order_walk = OrderWalk::new(ctx, &self.field, self.ascending, &self.universe)?;
+            }
+            if self.order_walk.is_none() {
+                if self.starts < 2 && self.universe.len() * WALK_ABOVE > live {
+                    // One large universe: walk the terms only as far as the page needs.
+                    self.walk = Some(TermWalk::new());
+                } else {
+                    // A small universe, or the rule splitting bucket after bucket of the rule
+                    // before: sort each universe's documents by the value in their column.
+                    self.column_order = Some(ColumnOrder::new(
+                        ctx,
+                        &self.field,
+                        self.ascending,
+                        &self.universe,
+                    )?);
+                }
             }
         }
         if self.groups.is_none() {
@@ -625,6 +840,19 @@ impl RankingRule for CustomRule {
         loop {
             let groups = self.groups.as_mut().expect("groups were just computed");
             if groups.is_empty() {
+                if let Some(walk) = self.order_walk.as_mut() {
+                    match walk.next_group(&self.universe) {
+                        WalkStep::Group(value, docs) => groups.push((value, docs)),
+                        WalkStep::Done => return Ok(None),
+                        WalkStep::GiveUp => {
+                            let rest = &self.universe - &walk.placed;
+                            self.order_walk = None;
+                            self.column_order =
+                                Some(ColumnOrder::new(ctx, &self.field, self.ascending, &rest)?);
+                        }
+                    }
+                    continue;
+                }
                 if let Some(order) = self.column_order.as_mut() {
                     match order.next_group() {
                         Some(group) => groups.push(group),
@@ -665,5 +893,6 @@ impl RankingRule for CustomRule {
         self.groups = None;
         self.walk = None;
         self.column_order = None;
+        self.order_walk = None;
     }
 }
