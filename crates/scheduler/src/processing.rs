@@ -1300,6 +1300,7 @@ fn finish_batch(
         {
             if let Some((_, index)) = inner.registry.remove(uid) {
                 let _ = index.close_writer();
+                index.forget_segment_tables();
             }
         }
     }

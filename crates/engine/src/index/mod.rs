@@ -434,7 +434,7 @@ impl Index {
                 let path = index.path.display();
                 match future.wait() {
                     Ok(merged) => {
-                        if let Err(e) = index.reader.reload() {
+                        if let Err(e) = index.reload_reader() {
                             tracing::warn!(error = %e, path = %path, "reloading after a merge");
                         }
                         tracing::info!(
@@ -456,6 +456,44 @@ impl Index {
                 }
             })?;
         Ok(Some(handle))
+    }
+
+    /// Reloads the reader after a commit or a merge, and drops the per-segment tables
+    /// (columns, value orders, value ends, prefix tops) of the segments the new snapshot no
+    /// longer holds: merged away, or emptied by the commit. Searches still running on the
+    /// previous snapshot keep the tables they hold, and read again any other they need.
+    pub(crate) fn reload_reader(&self) -> Result<()> {
+        let before: Vec<tantivy::index::SegmentId> = self
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        self.reader.reload()?;
+        let after: std::collections::HashSet<_> = self
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        let gone: std::collections::HashSet<_> =
+            before.into_iter().filter(|s| !after.contains(s)).collect();
+        if !gone.is_empty() {
+            crate::search::forget_segment_tables(&gone);
+        }
+        Ok(())
+    }
+
+    /// Drops the per-segment tables of every segment of this index, which is being deleted
+    /// (searches still holding it keep what they hold).
+    pub fn forget_segment_tables(&self) {
+        let gone: std::collections::HashSet<_> = self
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        crate::search::forget_segment_tables(&gone);
     }
 
     /// Segments the current searcher snapshot reads (every search walks each of them).

@@ -580,7 +580,7 @@ impl<'a> WriteBatch<'a> {
             }
             return Err(e.into());
         }
-        self.index.reader.reload()?;
+        self.index.reload_reader()?;
         *self.index.state.write() = std::sync::Arc::new(self.state);
         Ok(())
     }

@@ -588,6 +588,12 @@ const ORDER_BUDGET_BYTES: usize = 256 * 1024 * 1024;
 static ORDERS: LazyLock<SegmentTables<(SegmentId, String), ValueOrder>> =
     LazyLock::new(|| SegmentTables::new(ORDER_BUDGET_BYTES));
 
+/// Drops the columns and value orders of segments no snapshot holds any more.
+pub(super) fn forget(gone: &std::collections::HashSet<SegmentId>) {
+    CACHE.forget(|(segment, _)| gone.contains(segment));
+    ORDERS.forget(|(segment, _)| gone.contains(segment));
+}
+
 /// The documents of the segment in the order of their values of `field` (`column` being the
 /// field's column in that segment), built the first time it is asked for; `None` for a
 /// multi-valued column.

@@ -173,6 +173,14 @@ impl AttributeRanks {
     }
 }
 
+/// Drops the per-segment tables (columns, value orders, value ends, prefix tops) of segments
+/// no snapshot holds any more.
+pub(crate) fn forget_segment_tables(gone: &std::collections::HashSet<tantivy::index::SegmentId>) {
+    columns::forget(gone);
+    value_ends::forget(gone);
+    prefix_tops::forget(gone);
+}
+
 impl Index {
     /// Builds the per-segment tables that the first searches of new segments would otherwise
     /// build while the user waits: each segment's value ends (digests need them) and its

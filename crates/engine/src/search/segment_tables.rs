@@ -78,6 +78,29 @@ impl<K: Hash + Eq + Clone, V> SegmentTables<K, V> {
         Ok(self.fill(key, &slot, read()?, size))
     }
 
+    /// Drops the tables whose keys `gone` picks (segments merged away or dropped by a commit)
+    /// now, instead of when the budget pushes them out: a segment is never seen again once
+    /// no snapshot holds it. A search still using one keeps its copy.
+    pub fn forget(&self, gone: impl Fn(&K) -> bool) {
+        let mut inner = self.inner.lock();
+        inner.slots.retain(|key, _| !gone(key));
+        let mut freed = 0;
+        inner.order.retain(|(key, bytes)| {
+            let keep = !gone(key);
+            if !keep {
+                freed += bytes;
+            }
+            keep
+        });
+        inner.bytes -= freed;
+    }
+
+    /// How many tables are kept, for tests.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.inner.lock().slots.len()
+    }
+
     /// Puts a table read for `key` in its slot (unless another read filled it first) and
     /// accounts for its bytes, dropping the oldest tables past the budget.
     fn fill(&self, key: K, slot: &Slot<V>, read: V, size: impl Fn(&V) -> usize) -> Arc<V> {

@@ -634,6 +634,54 @@ fn warming_reads_every_segments_tables() {
     }
 }
 
+/// A commit (or a merge) that leaves segments behind drops their tables at once instead of
+/// leaving them to the budget: sustained reindexing replaced every segment over and over, and
+/// the tables of segments nothing could read any more grew the process until the budgets.
+#[test]
+fn tables_of_segments_gone_are_dropped() {
+    let index = two_segment_index(
+        IndexSettings::default(),
+        |i| json!({"id": i, "title": format!("word{} common", i % 700)}),
+    );
+    let old: Vec<_> = index
+        .index
+        .searcher()
+        .segment_readers()
+        .iter()
+        .map(|r| r.segment_id())
+        .collect();
+    index.index.warm_segment_tables().unwrap();
+    let started = std::time::Instant::now();
+    while !old.iter().all(prefix_tops::is_ready) {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(old.iter().all(value_ends::is_ready));
+
+    // Every document replaced: the old segments leave the snapshot with this commit.
+    let mut batch = index.index.write(false).unwrap();
+    batch.clear().unwrap();
+    let payload = index._dir.path().join("again.ndjson");
+    std::fs::write(&payload, r#"{"id": 1, "title": "word1 again"}"#).unwrap();
+    batch
+        .add_documents(&payload, AddMethod::Replace, None)
+        .unwrap();
+    batch.commit(3, Default::default()).unwrap();
+    let new: Vec<_> = index
+        .index
+        .searcher()
+        .segment_readers()
+        .iter()
+        .map(|r| r.segment_id())
+        .collect();
+    assert!(new.iter().all(|s| !old.contains(s)));
+    assert!(old.iter().all(|s| !value_ends::is_ready(s)));
+    assert!(old.iter().all(|s| !prefix_tops::is_ready(s)));
+    // Searches go on, reading the new segment's tables.
+    let result = index.index.search(&request("word1")).unwrap();
+    assert_eq!(result.hits.len(), 1);
+}
+
 /// Where a document sorts by its best `rank`: (class, number, normalized string), class 0 for
 /// numbers, 1 for strings, 2 without a value.
 type SortKey = (u8, u64, String);

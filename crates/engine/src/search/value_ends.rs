@@ -65,6 +65,11 @@ impl ValueEnds {
 static CACHE: LazyLock<SegmentTables<SegmentId, ValueEnds>> =
     LazyLock::new(|| SegmentTables::new(BUDGET_BYTES));
 
+/// Drops the value ends of segments no snapshot holds any more.
+pub(super) fn forget(gone: &std::collections::HashSet<SegmentId>) {
+    CACHE.forget(|segment| gone.contains(segment));
+}
+
 /// The value ends of the segment, read the first time they are asked for. Concurrent first uses
 /// read them once.
 pub fn value_ends(ctx: &SearchContext, view: &SegmentView) -> Result<Arc<ValueEnds>> {
