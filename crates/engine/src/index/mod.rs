@@ -17,7 +17,7 @@ mod fingerprint;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -463,21 +463,10 @@ impl Index {
     /// longer holds: merged away, or emptied by the commit. Searches still running on the
     /// previous snapshot keep the tables they hold, and read again any other they need.
     pub(crate) fn reload_reader(&self) -> Result<()> {
-        let before: Vec<tantivy::index::SegmentId> = self
-            .searcher()
-            .segment_readers()
-            .iter()
-            .map(|r| r.segment_id())
-            .collect();
+        let before = self.segment_ids();
         self.reader.reload()?;
-        let after: std::collections::HashSet<_> = self
-            .searcher()
-            .segment_readers()
-            .iter()
-            .map(|r| r.segment_id())
-            .collect();
-        let gone: std::collections::HashSet<_> =
-            before.into_iter().filter(|s| !after.contains(s)).collect();
+        let after = self.segment_ids();
+        let gone: HashSet<_> = before.difference(&after).copied().collect();
         if !gone.is_empty() {
             crate::search::forget_segment_tables(&gone);
         }
@@ -487,13 +476,16 @@ impl Index {
     /// Drops the per-segment tables of every segment of this index, which is being deleted
     /// (searches still holding it keep what they hold).
     pub fn forget_segment_tables(&self) {
-        let gone: std::collections::HashSet<_> = self
-            .searcher()
+        crate::search::forget_segment_tables(&self.segment_ids());
+    }
+
+    /// The ids of the segments the current searcher snapshot reads.
+    pub fn segment_ids(&self) -> HashSet<tantivy::index::SegmentId> {
+        self.searcher()
             .segment_readers()
             .iter()
             .map(|r| r.segment_id())
-            .collect();
-        crate::search::forget_segment_tables(&gone);
+            .collect()
     }
 
     /// Segments the current searcher snapshot reads (every search walks each of them).

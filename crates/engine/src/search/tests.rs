@@ -614,15 +614,16 @@ fn warming_reads_every_segments_tables() {
         IndexSettings::default(),
         |i| json!({"id": i, "title": format!("word{} common", i % 700)}),
     );
-    let segments: Vec<_> = index
-        .index
-        .searcher()
-        .segment_readers()
-        .iter()
-        .map(|r| r.segment_id())
-        .collect();
+    let segments = index.index.segment_ids();
     assert!(segments.iter().all(|s| !value_ends::is_ready(s)));
-    index.index.warm_segment_tables().unwrap();
+    warm_and_wait(&index.index);
+}
+
+/// Warms the index's segment tables and waits (at most a minute) for the prefix tables read in
+/// the background; checks every segment's tables are then ready.
+fn warm_and_wait(index: &Index) {
+    let segments = index.segment_ids();
+    index.warm_segment_tables().unwrap();
     assert!(segments.iter().all(value_ends::is_ready));
     let started = std::time::Instant::now();
     while !segments.iter().all(prefix_tops::is_ready) {
@@ -643,20 +644,8 @@ fn tables_of_segments_gone_are_dropped() {
         IndexSettings::default(),
         |i| json!({"id": i, "title": format!("word{} common", i % 700)}),
     );
-    let old: Vec<_> = index
-        .index
-        .searcher()
-        .segment_readers()
-        .iter()
-        .map(|r| r.segment_id())
-        .collect();
-    index.index.warm_segment_tables().unwrap();
-    let started = std::time::Instant::now();
-    while !old.iter().all(prefix_tops::is_ready) {
-        assert!(started.elapsed() < std::time::Duration::from_secs(60));
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    assert!(old.iter().all(value_ends::is_ready));
+    let old = index.index.segment_ids();
+    warm_and_wait(&index.index);
 
     // Every document replaced: the old segments leave the snapshot with this commit.
     let mut batch = index.index.write(false).unwrap();
@@ -667,14 +656,7 @@ fn tables_of_segments_gone_are_dropped() {
         .add_documents(&payload, AddMethod::Replace, None)
         .unwrap();
     batch.commit(3, Default::default()).unwrap();
-    let new: Vec<_> = index
-        .index
-        .searcher()
-        .segment_readers()
-        .iter()
-        .map(|r| r.segment_id())
-        .collect();
-    assert!(new.iter().all(|s| !old.contains(s)));
+    assert!(index.index.segment_ids().is_disjoint(&old));
     assert!(old.iter().all(|s| !value_ends::is_ready(s)));
     assert!(old.iter().all(|s| !prefix_tops::is_ready(s)));
     // Searches go on, reading the new segment's tables.
