@@ -565,12 +565,12 @@ impl SegmentWalk {
         }
     }
 
-    /// Finds the next value with documents in the universe, unless one is found already;
-    /// returns how many documents it looked at.
-    fn find(&mut self, universe: &RoaringBitmap, ascending: bool) -> u64 {
+    /// Finds the next value with documents in the universe, unless one is found already or
+    /// more than `budget` documents were looked at; returns how many it looked at.
+    fn find(&mut self, universe: &RoaringBitmap, ascending: bool, budget: u64) -> u64 {
         let mut looked_at = 0u64;
         let values = self.column.len() as u32;
-        while self.found.is_none() && self.step < values {
+        while self.found.is_none() && self.step < values && looked_at <= budget {
             let ord = self.ord_at(self.step, ascending);
             self.step += 1;
             let docs = self.order.docs_of(ord);
@@ -665,7 +665,15 @@ impl OrderWalk {
             return WalkStep::Done;
         }
         for segment in &mut self.segments {
-            self.looked_at += segment.find(universe, self.ascending);
+            let budget = self.budget.saturating_sub(self.looked_at);
+            self.looked_at += segment.find(universe, self.ascending, budget);
+        }
+        if self.looked_at > self.budget {
+            // Nothing was handed out in this step: what is left is every document not placed
+            // (a filter on the sorted field leaves the universe at the far end of the values,
+            // and the walk would cross every value before it).
+            self.gave_up = true;
+            return WalkStep::GiveUp;
         }
         // The best value any segment found.
         let mut best: Option<(SortClass, Vec<u8>)> = None;
@@ -711,8 +719,6 @@ impl OrderWalk {
         }
         let group = crate::search::context::sorted_set(&docs);
         self.placed |= &group;
-        // The group is whole (each segment's documents of its value); what is left sorts after.
-        self.gave_up = self.looked_at > self.budget;
         WalkStep::Group(value.unwrap_or(Value::Null), group)
     }
 }
