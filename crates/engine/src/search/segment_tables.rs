@@ -95,12 +95,6 @@ impl<K: Hash + Eq + Clone, V> SegmentTables<K, V> {
         inner.bytes -= freed;
     }
 
-    /// How many tables are kept, for tests.
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.inner.lock().slots.len()
-    }
-
     /// Puts a table read for `key` in its slot (unless another read filled it first) and
     /// accounts for its bytes, dropping the oldest tables past the budget.
     fn fill(&self, key: K, slot: &Slot<V>, read: V, size: impl Fn(&V) -> usize) -> Arc<V> {
