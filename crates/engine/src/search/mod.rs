@@ -183,14 +183,24 @@ pub(crate) fn forget_segment_tables(gone: &std::collections::HashSet<tantivy::in
 
 impl Index {
     /// Builds the per-segment tables that the first searches of new segments would otherwise
-    /// build while the user waits: each segment's value ends (digests need them) and its
-    /// short-prefix table (read on that table's background thread). Tables are kept by segment
+    /// build while the user waits: each segment's value ends (digests need them), the column
+    /// and value order of each sortable attribute, and its short-prefix table (read on that
+    /// table's background thread). Tables are kept by segment
     /// id, so segments already warm cost a lookup. Called after a background merge.
     pub fn warm_segment_tables(&self) -> Result<()> {
         let ctx = SearchContext::new(self)?;
         for view in ctx.segments() {
             prefix_tops::ready_prefix_tops(&ctx, view);
             ctx.value_ends(view)?;
+            // A sort over many documents walks the field's value order (read with its column).
+            let segment = ctx.segment_reader(view).segment_id();
+            for field in &ctx.settings.sortable_attributes {
+                if field.contains('*') || field == "_geo" {
+                    continue;
+                }
+                let column = ctx.column(view, field)?;
+                columns::value_order(&column, segment, field)?;
+            }
         }
         Ok(())
     }

@@ -611,12 +611,21 @@ fn two_segment_index(settings: IndexSettings, doc: impl Fn(u64) -> Value) -> Tes
 #[test]
 fn warming_reads_every_segments_tables() {
     let index = two_segment_index(
-        IndexSettings::default(),
-        |i| json!({"id": i, "title": format!("word{} common", i % 700)}),
+        IndexSettings {
+            sortable_attributes: ["rank".to_string()].into(),
+            ..IndexSettings::default()
+        },
+        |i| json!({"id": i, "title": format!("word{} common", i % 700), "rank": i % 97}),
     );
     let segments = index.index.segment_ids();
     assert!(segments.iter().all(|s| !value_ends::is_ready(s)));
+    assert!(segments
+        .iter()
+        .all(|s| !columns::value_order_is_ready(*s, "rank")));
     warm_and_wait(&index.index);
+    assert!(segments
+        .iter()
+        .all(|s| columns::value_order_is_ready(*s, "rank")));
 }
 
 /// Warms the index's segment tables and waits (at most a minute) for the prefix tables read in
