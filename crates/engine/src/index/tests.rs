@@ -159,6 +159,10 @@ fn abort_leaves_nothing_and_errors_name_the_cause() {
     // The writer is usable again after a rollback, and the failed task left nothing.
     let more = f.payload(&[json!({"id": 3, "title": "after"})]);
     let mut batch = index.write(false).unwrap();
+    // And it merges only when Quarry asks (tantivy's rollback makes a writer with tantivy's
+    // own merge policy, which would merge beside later batches).
+    let policy = format!("{:?}", batch.writer_mut().get_merge_policy());
+    assert!(policy.contains("NoMergePolicy"), "{policy}");
     batch
         .add_documents(&more, AddMethod::Replace, None)
         .unwrap();
