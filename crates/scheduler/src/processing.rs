@@ -667,8 +667,8 @@ fn apply_documents(inner: &Inner, tasks: &[Task], index_uid: &str) -> Effects {
                     continue 'attempt;
                 }
                 Err(e) => {
+                    // Aborting drops the writer: the retry opens a fresh one.
                     let _ = batch.abort();
-                    index.reset_writer();
                     if !retried && !e.is_disk_full() {
                         tracing::warn!(error = %e, "retrying a batch after an internal error");
                         retried = true;
@@ -913,9 +913,6 @@ fn edit_documents(
         Ok(counts) => Outcome::succeeded(details(counts.edited, counts.deleted)),
         Err(e) => {
             let _ = batch.abort();
-            if !matches!(e, EngineError::User(_)) {
-                index.reset_writer();
-            }
             return fail(&engine_error(e));
         }
     };

@@ -393,11 +393,21 @@ impl Index {
     /// Drops the writer after a failed write, so that nothing it buffered can reach a later
     /// commit; the next batch opens a fresh one (which cleans up stray files).
     pub fn reset_writer(&self) {
-        if let Some(mut writer) = self.writer.lock().take() {
-            if let Err(e) = writer.rollback() {
-                tracing::warn!(error = %e, "rolling back a failed batch");
-            }
+        if let Err(e) = Self::discard_writer(&mut self.writer.lock()) {
+            tracing::warn!(error = %e, "rolling back a failed batch");
         }
+    }
+
+    /// Rolls back and drops the writer in `slot`: nothing it buffered reaches a commit, and
+    /// the next batch opens a fresh writer with Quarry's settings. The rolled-back writer is
+    /// never kept: tantivy's rollback builds a new writer with tantivy's default merge policy,
+    /// which would merge segments on its own after later commits, beside later batches and
+    /// outside [`Index::merge_in_background`].
+    fn discard_writer(slot: &mut Option<IndexWriter>) -> Result<()> {
+        if let Some(mut writer) = slot.take() {
+            writer.rollback()?;
+        }
+        Ok(())
     }
 
     /// Removes the files no commit references any more (segments replaced by a merge).

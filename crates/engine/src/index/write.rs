@@ -575,9 +575,7 @@ impl<'a> WriteBatch<'a> {
         });
         if let Err(e) = committed {
             // Whatever the failed commit buffered must not ride along with the next batch.
-            if let Some(mut writer) = self.writer.take() {
-                let _ = writer.rollback();
-            }
+            let _ = super::Index::discard_writer(&mut self.writer);
             return Err(e.into());
         }
         self.index.reload_reader()?;
@@ -659,16 +657,9 @@ impl<'a> WriteBatch<'a> {
         Ok(true)
     }
 
-    /// Throws away every operation of this batch.
+    /// Throws away every operation of this batch, and its writer (`Index::discard_writer`).
     pub fn abort(mut self) -> Result<()> {
-        // The rolled-back writer is dropped, not kept: tantivy's rollback builds a new writer
-        // with tantivy's default merge policy, which would then merge segments on its own after
-        // each commit, beside later batches and outside `Index::merge_in_background` (the crash
-        // test's documents listed twice after a failed task). The next batch opens a writer
-        // with Quarry's settings.
-        let mut writer = self.writer.take().expect("writer");
-        writer.rollback()?;
-        Ok(())
+        super::Index::discard_writer(&mut self.writer)
     }
 
     /// Whether anything was written.
