@@ -638,21 +638,23 @@ impl OrderWalk {
         }))
     }
 
-    /// Where the value of ordinal `ord` of a segment sorts, for comparing across segments.
-    fn key_of(&self, segment: &SegmentWalk, ord: u32) -> (SortClass, Vec<u8>) {
-        let (class, _) = best_value(&segment.column, &[ord], self.ascending);
-        let text = match segment.column.value(ord) {
-            ColumnValue::Text(normalized, _) => normalized.to_vec(),
-            ColumnValue::Number(_) => Vec::new(),
+    /// Where the value a segment found sorts, for comparing across segments: its class, and
+    /// the normalized string of a text value (borrowed from the segment's column).
+    fn found_key<'s>(&self, segment: &'s SegmentWalk) -> Option<(SortClass, &'s [u8])> {
+        let (ord, _) = segment.found.as_ref()?;
+        let (class, _) = best_value(&segment.column, &[*ord], self.ascending);
+        let text: &[u8] = match segment.column.value(*ord) {
+            ColumnValue::Text(normalized, _) => normalized,
+            ColumnValue::Number(_) => &[],
         };
-        (class, text)
+        Some((class, text))
     }
 
     /// Orders two keys as [`ColumnOrder::compare_values`] orders documents.
-    fn compare(&self, a: &(SortClass, Vec<u8>), b: &(SortClass, Vec<u8>)) -> Ordering {
+    fn compare(&self, a: (SortClass, &[u8]), b: (SortClass, &[u8])) -> Ordering {
         match (a.0, b.0) {
-            (SortClass::Text, SortClass::Text) if self.ascending => a.1.cmp(&b.1),
-            (SortClass::Text, SortClass::Text) => b.1.cmp(&a.1),
+            (SortClass::Text, SortClass::Text) if self.ascending => a.1.cmp(b.1),
+            (SortClass::Text, SortClass::Text) => b.1.cmp(a.1),
             (x, y) => x.cmp(&y),
         }
     }
@@ -675,17 +677,11 @@ impl OrderWalk {
             self.gave_up = true;
             return WalkStep::GiveUp;
         }
-        // The best value any segment found.
-        let mut best: Option<(SortClass, Vec<u8>)> = None;
-        for segment in &self.segments {
-            if let Some((ord, _)) = &segment.found {
-                let key = self.key_of(segment, *ord);
-                if best
-                    .as_ref()
-                    .is_none_or(|b| self.compare(&key, b) == Ordering::Less)
-                {
-                    best = Some(key);
-                }
+        // The best value any segment found, and the segments that found it.
+        let mut best: Option<(SortClass, &[u8])> = None;
+        for key in self.segments.iter().filter_map(|s| self.found_key(s)) {
+            if best.is_none_or(|b| self.compare(key, b) == Ordering::Less) {
+                best = Some(key);
             }
         }
         let Some(best) = best else {
@@ -698,19 +694,18 @@ impl OrderWalk {
                 WalkStep::Group(Value::Null, missing)
             };
         };
-        // Every segment's documents of that value, the first segment's spelling.
+        let holders: Vec<usize> = (0..self.segments.len())
+            .filter(|&i| {
+                self.found_key(&self.segments[i])
+                    .is_some_and(|key| self.compare(key, best) == Ordering::Equal)
+            })
+            .collect();
+        // Every such segment's documents of that value, the first segment's spelling.
         let mut docs: Vec<u32> = Vec::new();
         let mut value = None;
-        for i in 0..self.segments.len() {
-            let Some((ord, _)) = &self.segments[i].found else {
-                continue;
-            };
-            let ord = *ord;
-            if self.compare(&self.key_of(&self.segments[i], ord), &best) != Ordering::Equal {
-                continue;
-            }
+        for i in holders {
             let segment = &mut self.segments[i];
-            let (_, found) = segment.found.take().expect("found above");
+            let (ord, found) = segment.found.take().expect("a holder found a value");
             docs.extend_from_slice(&found);
             value.get_or_insert_with(|| match segment.column.value(ord) {
                 ColumnValue::Number(n) => serde_json::json!(n),
