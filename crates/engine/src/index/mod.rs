@@ -261,36 +261,32 @@ impl Index {
         }
     }
 
-    /// Documents in index order, skipping `offset`. Returns the page and the total count.
+    /// Documents in primary key order (`search::id_order`), skipping `offset`. Returns the
+    /// page and the total count. The order does not depend on segments, so pages read across a
+    /// background merge neither repeat nor skip documents.
     pub fn documents_page(
         &self,
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<Map<String, Value>>, u64)> {
-        let searcher = self.searcher();
-        let total = searcher.num_docs();
-        let mut out = Vec::with_capacity(limit.min(1000));
-        let mut skipped = 0usize;
-        'segments: for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-            let alive = segment.num_docs() as usize;
-            if skipped + alive <= offset {
-                skipped += alive;
-                continue;
-            }
-            for doc in segment.doc_ids_alive() {
+        let ctx = crate::search::SearchContext::new(self)?;
+        let live = ctx.universe();
+        let total = live.len();
+        let mut page = Vec::with_capacity(limit.min(1000));
+        if limit > 0 && (offset as u64) < total {
+            let mut skipped = 0usize;
+            crate::search::for_each_in_id_order(&ctx, &live, |id| {
                 if skipped < offset {
                     skipped += 1;
-                    continue;
+                    return true;
                 }
-                if out.len() >= limit {
-                    break 'segments;
-                }
-                out.push(read_source(
-                    &searcher,
-                    self.fields,
-                    DocAddress::new(ord as u32, doc),
-                )?);
-            }
+                page.push(id);
+                page.len() < limit
+            })?;
+        }
+        let mut out = Vec::with_capacity(page.len());
+        for id in page {
+            out.push(read_source(&ctx.searcher, self.fields, ctx.address(id))?);
         }
         Ok((out, total))
     }

@@ -729,3 +729,46 @@ fn repeated_ids_in_one_payload_keep_one_version() {
     assert_eq!(index.count_all().unwrap(), 300);
     assert_eq!(doc(&index, "7").unwrap()["i"], 607);
 }
+
+/// Listing documents page by page while segments merge in between: each document comes
+/// exactly once, because the listing order does not depend on how documents lie in segments.
+#[test]
+fn paging_through_documents_across_a_merge_lists_each_once() {
+    let mut f = Fixture::new();
+    let corpus = debian(3_000);
+    let index = committed_in_batches(&mut f, &corpus, 600);
+    let deleted: Vec<String> = corpus
+        .iter()
+        .step_by(11)
+        .map(|d| d["id"].to_string())
+        .collect();
+    let mut batch = index.write(false).unwrap();
+    batch.delete_documents(&deleted).unwrap();
+    batch.commit(6, BTreeMap::new()).unwrap();
+    let live = (corpus.len() - deleted.len()) as u64;
+    let id_of = |d: &serde_json::Map<String, Value>| d["id"].to_string();
+
+    let (first, total) = index.documents_page(0, 1_000).unwrap();
+    assert_eq!(total, live);
+    let merge = index.merge_in_background(true).unwrap().expect("a merge");
+    merge.join().unwrap();
+    assert_eq!(index.searcher().segment_readers().len(), 1);
+    let (rest, total) = index.documents_page(1_000, 5_000).unwrap();
+    assert_eq!(total, live);
+    let mut seen = std::collections::HashSet::new();
+    for d in first.iter().chain(&rest) {
+        assert!(seen.insert(id_of(d)), "{} listed twice", id_of(d));
+    }
+    assert_eq!(seen.len() as u64, live);
+    // By primary key: Debian's integer ids by value.
+    let ids: Vec<u64> = first
+        .iter()
+        .chain(&rest)
+        .map(|d| d["id"].as_u64().unwrap())
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "not by id: {:?}",
+        &ids[..20]
+    );
+}

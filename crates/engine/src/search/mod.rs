@@ -11,6 +11,7 @@ mod digest;
 pub mod distinct;
 pub mod facet_search;
 pub mod facets;
+mod id_order;
 pub mod matching_words;
 pub mod pins;
 mod positions;
@@ -34,6 +35,7 @@ use serde_json::{Map, Value};
 
 pub use context::{AttributeFilter, Scan, SearchContext};
 pub use derivations::{allowed_typos, DerivationKind, Query, Shape};
+pub use id_order::for_each_in_id_order;
 pub use matching_words::{MatchingWord, MatchingWords};
 pub use pins::Pin;
 pub use query::{parse, parse_query, ParsedQuery, QueryPart, QueryWord, MAX_QUERY_WORDS};
@@ -173,10 +175,11 @@ impl AttributeRanks {
     }
 }
 
-/// Drops the per-segment tables (columns, value orders, value ends, prefix tops) of segments
+/// Drops the per-segment tables (columns, value orders, id orders, value ends, prefix tops) of segments
 /// no snapshot holds any more.
 pub(crate) fn forget_segment_tables(gone: &std::collections::HashSet<tantivy::index::SegmentId>) {
     columns::forget(gone);
+    id_order::forget(gone);
     value_ends::forget(gone);
     prefix_tops::forget(gone);
 }
@@ -426,7 +429,8 @@ impl Index {
 }
 
 impl Index {
-    /// The documents a filter selects, in index order, skipping `offset`; with the total.
+    /// The documents a filter selects, in primary key order (`id_order`), skipping `offset`;
+    /// with the total.
     /// `keep` can leave out more documents (e.g. those not in a list of ids) before paging.
     pub fn documents_matching(
         &self,
@@ -440,17 +444,27 @@ impl Index {
         let fields = self.schema_fields();
         let mut out = Vec::new();
         let mut total = 0u64;
-        for id in &selected {
-            let document = read_source(&ctx.searcher, fields, ctx.address(id))?;
-            if !keep(&document) {
-                continue;
+        let mut failed = None;
+        id_order::for_each_in_id_order(&ctx, &selected, |id| {
+            let document = match read_source(&ctx.searcher, fields, ctx.address(id)) {
+                Ok(document) => document,
+                Err(e) => {
+                    failed = Some(e);
+                    return false;
+                }
+            };
+            if keep(&document) {
+                if total as usize >= offset && out.len() < limit {
+                    out.push(document);
+                }
+                total += 1;
             }
-            if total as usize >= offset && out.len() < limit {
-                out.push(document);
-            }
-            total += 1;
+            true
+        })?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok((out, total)),
         }
-        Ok((out, total))
     }
 }
 
