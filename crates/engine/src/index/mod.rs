@@ -10,6 +10,7 @@ mod extract;
 pub mod merge_policy;
 mod pipeline;
 mod schema;
+pub(crate) mod source_cache;
 mod write;
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ pub use query::{parse, parse_query, ParsedQuery, QueryPart, QueryWord, MAX_QUERY
 
 use crate::analysis::Analyzer;
 use crate::error::{Result, UserError, UserErrorKind};
-use crate::index::{read_source, Index};
+use crate::index::{read_source, source_cache, Index};
 use crate::settings::{attribute_matches, IndexSettings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -175,11 +175,13 @@ impl AttributeRanks {
     }
 }
 
-/// Drops the per-segment tables (columns, value orders, id orders, value ends, prefix tops) of segments
+/// Drops the per-segment tables (columns, value orders, id orders, value ends, prefix tops,
+/// cached documents) of segments
 /// no snapshot holds any more.
 pub(crate) fn forget_segment_tables(gone: &std::collections::HashSet<tantivy::index::SegmentId>) {
     columns::forget(gone);
     id_order::forget(gone);
+    crate::index::source_cache::forget(gone);
     value_ends::forget(gone);
     prefix_tops::forget(gone);
 }
@@ -404,7 +406,9 @@ impl Index {
                     (pin.doc, scores, Some(pin.position))
                 }
             };
-            let document = read_source(&ctx.searcher, fields, ctx.address(id))?;
+            // Hits repeat from keystroke to keystroke: their stored bytes are cached.
+            let bytes = source_cache::source_bytes(&ctx.searcher, fields, ctx.address(id))?;
+            let document: Map<String, Value> = serde_json::from_slice(&bytes)?;
             let (ranking_score, ranking_score_details) = match scores {
                 Some((score, details)) => (Some(score), Some(details)),
                 None => (None, None),

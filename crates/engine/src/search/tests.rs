@@ -655,6 +655,16 @@ fn tables_of_segments_gone_are_dropped() {
     );
     let old = index.index.segment_ids();
     warm_and_wait(&index.index);
+    // A search caches the documents it returns.
+    let before = index.index.search(&request("word1")).unwrap();
+    assert_eq!(before.hits[0].document["title"], "word1 common");
+    let cached = |segments: &std::collections::HashSet<tantivy::index::SegmentId>| {
+        segments
+            .iter()
+            .map(|s| crate::index::source_cache::held(*s))
+            .sum::<usize>()
+    };
+    assert_eq!(cached(&old), before.hits.len());
 
     // Every document replaced: the old segments leave the snapshot with this commit.
     let mut batch = index.index.write(false).unwrap();
@@ -668,9 +678,12 @@ fn tables_of_segments_gone_are_dropped() {
     assert!(index.index.segment_ids().is_disjoint(&old));
     assert!(old.iter().all(|s| !value_ends::is_ready(s)));
     assert!(old.iter().all(|s| !prefix_tops::is_ready(s)));
-    // Searches go on, reading the new segment's tables.
+    assert_eq!(cached(&old), 0, "documents of segments gone are dropped");
+    // Searches go on, reading the new segment's tables, and return the new documents.
     let result = index.index.search(&request("word1")).unwrap();
     assert_eq!(result.hits.len(), 1);
+    assert_eq!(result.hits[0].document["title"], "word1 again");
+    assert_eq!(cached(&index.index.segment_ids()), 1);
 }
 
 /// Where a document sorts by its best `rank`: (class, number, normalized string), class 0 for
