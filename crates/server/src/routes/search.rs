@@ -378,8 +378,18 @@ pub fn search_with_pins(
         .map(|mut hit| {
             let vectors = hit.document.remove("_vectors");
             let visible = select_fields(hit.document, displayed.as_deref());
-            let mut out: Map<String, Value> =
-                select_fields(visible.clone(), query.attributes_to_retrieve.as_deref());
+            // Formatting reads the visible fields after the retrieved ones are taken: only then
+            // is a copy needed.
+            let (mut out, visible) = match &format {
+                Some(_) => (
+                    select_fields(visible.clone(), query.attributes_to_retrieve.as_deref()),
+                    Some(visible),
+                ),
+                None => (
+                    select_fields(visible, query.attributes_to_retrieve.as_deref()),
+                    None,
+                ),
+            };
             if query.retrieve_vectors {
                 // Reserved, shown only on demand, whatever `attributesToRetrieve` says.
                 let vectors = match vectors {
@@ -391,7 +401,7 @@ pub fn search_with_pins(
             if let Some(distance) = hit.geo_distance {
                 out.insert("_geoDistance".into(), json!(distance));
             }
-            if let (Some(options), Some(analyzer)) = (&format, &analyzer) {
+            if let (Some(options), Some(analyzer), Some(visible)) = (&format, &analyzer, visible) {
                 let source = formatting_source(visible, query);
                 let formatted = format_document(&source, analyzer, &result.matching_words, options);
                 if let Some(f) = formatted.formatted {
