@@ -534,3 +534,47 @@ fn filters_and_sorting_are_refused_precisely_until_supported() {
     s.post(&search_path(index), json!({"q": "love", "filter": ""}))
         .expect(200);
 }
+
+/// Searches sent at once from several clients (some run on the request's worker thread, the
+/// others on the blocking pool) answer exactly as the same searches sent one by one, and the
+/// server keeps answering other requests meanwhile.
+#[test]
+fn concurrent_searches_answer_like_sequential_ones() {
+    let s = server();
+    let index = movies_index();
+    let bodies: Vec<Value> = [
+        "lo",
+        "love",
+        "star wa",
+        "the",
+        "matrx",
+        "a",
+        "dark knight",
+        "zzqx",
+    ]
+    .iter()
+    .map(|q| json!({"q": q, "limit": 10, "attributesToHighlight": ["title"]}))
+    .collect();
+    let answer = |body: &Value| {
+        let mut result = s.search(index, body.clone());
+        result.as_object_mut().unwrap().remove("processingTimeMs");
+        result
+    };
+    let expected: Vec<Value> = bodies.iter().map(answer).collect();
+    std::thread::scope(|scope| {
+        for client in 0..6 {
+            let (bodies, expected, answer) = (&bodies, &expected, &answer);
+            scope.spawn(move || {
+                for round in 0..15 {
+                    let i = (client + round) % bodies.len();
+                    assert_eq!(answer(&bodies[i]), expected[i], "{}", bodies[i]);
+                }
+            });
+        }
+        scope.spawn(|| {
+            for _ in 0..20 {
+                assert_eq!(s.get("/health").expect(200)["status"], "available");
+            }
+        });
+    });
+}

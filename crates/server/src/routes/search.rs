@@ -162,7 +162,7 @@ pub fn apply_rules(
 }
 
 async fn run(state: AppState, uid: String, query: SearchQuery) -> ApiResult<Json<Value>> {
-    blocking(move || {
+    super::search_work(move || {
         let index = state.scheduler.index(&uid)?;
         let started = Instant::now();
         let env = SearchEnv::of(&state.scheduler);
