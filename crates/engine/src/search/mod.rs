@@ -433,43 +433,52 @@ impl Index {
 }
 
 impl Index {
-    /// The documents a filter selects, in primary key order (`id_order`), skipping `offset`;
-    /// with the total.
-    /// `keep` can leave out more documents (e.g. those not in a list of ids) before paging.
+    /// The documents a filter selects, restricted to `ids` when given, in primary key order
+    /// (`id_order`), the window `[offset, offset+limit)` read; with the total. Only the page's
+    /// documents are read.
     pub fn documents_matching(
         &self,
         filter: &crate::filter::FilterExpr,
+        ids: Option<&[String]>,
         offset: usize,
         limit: usize,
-        keep: impl Fn(&Map<String, Value>) -> bool,
     ) -> Result<(Vec<Map<String, Value>>, u64)> {
         let ctx = SearchContext::new(self)?;
-        let selected = crate::filter::FilterEvaluator::new(&ctx).evaluate(filter)?;
+        let mut selected = crate::filter::FilterEvaluator::new(&ctx).evaluate(filter)?;
+        if let Some(ids) = ids {
+            selected &= ids_bitmap(&ctx, ids)?;
+        }
+        let total = selected.len();
+        let mut page = Vec::new();
+        if limit > 0 && (offset as u64) < total {
+            let mut skipped = 0usize;
+            id_order::for_each_in_id_order(&ctx, &selected, |id| {
+                if skipped < offset {
+                    skipped += 1;
+                    return true;
+                }
+                page.push(id);
+                page.len() < limit
+            })?;
+        }
         let fields = self.schema_fields();
-        let mut out = Vec::new();
-        let mut total = 0u64;
-        let mut failed = None;
-        id_order::for_each_in_id_order(&ctx, &selected, |id| {
-            let document = match read_source(&ctx.searcher, fields, ctx.address(id)) {
-                Ok(document) => document,
-                Err(e) => {
-                    failed = Some(e);
-                    return false;
-                }
-            };
-            if keep(&document) {
-                if total as usize >= offset && out.len() < limit {
-                    out.push(document);
-                }
-                total += 1;
-            }
-            true
-        })?;
-        match failed {
-            Some(e) => Err(e),
-            None => Ok((out, total)),
+        let mut out = Vec::with_capacity(page.len());
+        for id in page {
+            out.push(read_source(&ctx.searcher, fields, ctx.address(id))?);
+        }
+        Ok((out, total))
+    }
+}
+
+/// The documents with these ids (those that exist).
+fn ids_bitmap(ctx: &SearchContext, ids: &[String]) -> Result<RoaringBitmap> {
+    let mut wanted = RoaringBitmap::new();
+    for id in ids {
+        if let Some(address) = crate::index::find_document(&ctx.searcher, ctx.fields, id)? {
+            wanted.insert(ctx.global_id(address));
         }
     }
+    Ok(wanted)
 }
 
 impl Index {
@@ -519,14 +528,7 @@ impl Index {
             None => ctx.universe(),
         };
         if let Some(ids) = ids {
-            let fields = self.schema_fields();
-            let mut wanted = RoaringBitmap::new();
-            for id in ids {
-                if let Some(address) = crate::index::find_document(&ctx.searcher, fields, id)? {
-                    wanted.insert(ctx.global_id(address));
-                }
-            }
-            universe &= wanted;
+            universe &= ids_bitmap(&ctx, ids)?;
         }
         let query = Query {
             terms: Vec::new(),

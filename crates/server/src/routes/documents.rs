@@ -298,16 +298,7 @@ async fn documents_page(
                 query.limit,
             )?,
             (ids, Some(filter)) => {
-                let key = index.primary_key().unwrap_or_default();
-                let wanted: Option<std::collections::HashSet<String>> =
-                    ids.as_ref().map(|ids| ids.iter().cloned().collect());
-                index.documents_matching(filter, query.offset, query.limit, |d| match &wanted {
-                    None => true,
-                    Some(wanted) => d.get(&key).is_some_and(|v| match v {
-                        Value::String(s) => wanted.contains(s),
-                        other => wanted.contains(&other.to_string()),
-                    }),
-                })?
+                index.documents_matching(filter, ids.as_deref(), query.offset, query.limit)?
             }
             (Some(ids), None) => {
                 let mut found = Vec::new();
