@@ -859,9 +859,16 @@ fn a_snapshot_taken_under_writes_restores_a_consistent_instance() {
     for id in &restored {
         assert!(in_source.contains_key(id));
     }
+    // Tasks registered while the snapshot was taken are in it (enqueued, then processed after
+    // the import); any registered after it are not, nor are their documents. On a loaded
+    // machine the writer may register all its tasks before the snapshot task runs.
+    let after_snapshot = acked
+        .iter()
+        .filter(|(task, _)| *task as usize >= tasks.len())
+        .count();
     assert!(
-        restored.len() < in_source.len() || acked.len() == tasks.len(),
-        "writes after the snapshot are not in it"
+        after_snapshot == 0 || restored.len() < in_source.len(),
+        "writes after the snapshot are not in it ({after_snapshot} tasks after it)"
     );
 
     // An existing database is never overwritten.
