@@ -75,8 +75,8 @@ impl CostBuckets {
     }
 
     /// The next cheapest documents of `universe`, with their cost. `cost` is asked for the
-    /// documents of one chunk at a time, and fills `(doc, cost)` pairs.
-    fn next(
+    /// documents of one chunk at a time, and fills `(doc, cost)` pairs in increasing documents.
+    pub fn next(
         &mut self,
         ctx: &mut RankCtx<'_>,
         universe: &RoaringBitmap,

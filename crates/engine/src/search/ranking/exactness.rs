@@ -10,19 +10,22 @@
 //!
 //! With one term in play (most keystrokes), every class is a set operation on the digests of
 //! the term's words (`search/digest.rs`: where each word starts a value or is a whole value);
-//! several terms must follow each other, which positions tell.
+//! several terms must follow each other, which positions tell, but only where the first term's
+//! word starts a value: every other document is in the last classes, which only count the
+//! words it contains, and those are set operations too (`SeveralTerms`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use roaring::RoaringBitmap;
 
 use super::cost::{active_terms, per_term, CostBuckets};
-use super::{Bucket, Detail, MatchType, RankCtx, RankingRule};
+use super::{Bucket, Detail, MatchType, RankCtx, RankingRule, TermDigests};
 use crate::analysis::HARD_SEPARATOR_GAP;
 use crate::error::Result;
 use crate::index::word_position_of;
 use crate::search::derivations::Shape;
-use crate::search::digest::{union, word_digest, Digest};
+use crate::search::digest::{union, word_digest, Digest, POSITION_SLOTS};
 use crate::search::positions::Occurrence;
 use crate::search::positions::Scope;
 
@@ -38,6 +41,8 @@ pub struct ExactnessRule {
     buckets: CostBuckets,
     /// With one term whose derivations all have digests: its classes from sets.
     single: Option<SingleTerm>,
+    /// With several terms: which documents need positions, and the words for the others.
+    several: Option<SeveralTerms>,
 }
 
 /// One class of a single term, in cost order.
@@ -201,6 +206,187 @@ impl SingleTerm {
     }
 }
 
+/// The words one term may count with, for documents costed from sets.
+struct TermWords {
+    /// The term as typed.
+    exact: Vec<u32>,
+    /// Every word that may count for the term, by the letters it adds to what was typed, fewest
+    /// first.
+    by_extra: Vec<(u32, Vec<u32>)>,
+}
+
+/// Several terms: a document reaches the first four classes (a value equal to or starting with
+/// the query) only with a run of the terms that starts a value, so only where a word of the first
+/// term starts a value (its digests' `starts`). Every other document is costed by
+/// [`document_cost`]'s last case: how many terms it lacks as typed, and the fewest letters its
+/// words add per term, which the words' document sets tell without reading a position.
+struct SeveralTerms {
+    /// Documents costed from positions: where the first term starts a value, and those of
+    /// derivations sets cannot place (sequences, matches restricted to some attributes).
+    needs_positions: RoaringBitmap,
+    terms: Vec<TermWords>,
+    /// The typo limit the words were chosen under.
+    typo_limit: u8,
+}
+
+/// A superset of the documents where a word of the first term starts a value and a word of the
+/// second term follows it (what a run of the terms needs, see [`best_run`]): the first term's
+/// value starts, within the documents with the two words side by side at a position the digests
+/// keep, or with either word somewhere they do not keep.
+fn run_starts(first: &TermDigests, second: &TermDigests) -> RoaringBitmap {
+    let firsts = || first.derivations.iter().map(|(_, d)| d.as_ref());
+    let seconds = || second.derivations.iter().map(|(_, d)| d.as_ref());
+    let starts = union(firsts().map(|d| &d.starts));
+    let mut found = union(firsts().chain(seconds()).map(|d| &d.far)) & &starts;
+    let ranks = firsts().map(|d| d.rank_positions.len()).max().unwrap_or(0);
+    for rank in 0..ranks {
+        for position in 0..POSITION_SLOTS - 1 {
+            let here = slot_union(firsts(), rank, position).as_ref() & &starts;
+            if here.is_empty() {
+                continue;
+            }
+            for next in seconds().filter_map(|d| d.rank_positions.get(rank)?.get(position + 1)) {
+                found |= &here & next;
+            }
+        }
+    }
+    found
+}
+
+/// The documents of some digests with a word at one position of one rank (borrowed when one
+/// digest has any).
+fn slot_union<'d>(
+    digests: impl Iterator<Item = &'d Digest>,
+    rank: usize,
+    position: usize,
+) -> Cow<'d, RoaringBitmap> {
+    let sets: Vec<&RoaringBitmap> = digests
+        .filter_map(|d| d.rank_positions.get(rank)?.get(position))
+        .filter(|set| !set.is_empty())
+        .collect();
+    match sets.as_slice() {
+        [] => Cow::Owned(RoaringBitmap::new()),
+        [one] => Cow::Borrowed(*one),
+        _ => Cow::Owned(union(sets)),
+    }
+}
+
+impl SeveralTerms {
+    /// `None` when one term is in play, when reading positions would cost less than the first
+    /// term's digests, or when the first term has a derivation without a digest.
+    fn new(
+        ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+        mask: u16,
+        terms: &[u8],
+    ) -> Result<Option<SeveralTerms>> {
+        if terms.len() < 2 || ctx.prefer_positions(universe, &terms[..1], mask) {
+            return Ok(None);
+        }
+        let Some(firsts) = ctx.term_digests(&terms[..2], mask, true)? else {
+            return Ok(None);
+        };
+        let mut needs_positions = run_starts(&firsts[0], &firsts[1]);
+        let query = ctx.query;
+        let limit = ctx.typo_limit;
+        let mut per_term = Vec::with_capacity(terms.len());
+        for &term in terms {
+            let mut exact = Vec::new();
+            let mut by_extra: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+            for d in &query.derivations {
+                let usable =
+                    d.covers & (1 << term) != 0 && d.covers & !mask == 0 && d.typos <= limit;
+                if !usable {
+                    continue;
+                }
+                let (Shape::Any(words), None) = (&d.shape, &d.filter) else {
+                    needs_positions |= d.docs.as_ref();
+                    continue;
+                };
+                // As `MatchCache::ensure` counts the letters a match adds.
+                let typed: usize = (0..16u8)
+                    .filter(|t| d.covers & (1 << t) != 0)
+                    .map(|t| query.terms[t as usize].text.chars().count())
+                    .sum();
+                for &w in words {
+                    let letters = query.words[w as usize].chars().count();
+                    let extra = letters.saturating_sub(typed).min(255) as u32;
+                    if d.is_exact() {
+                        exact.push(w);
+                    }
+                    by_extra.entry(extra).or_default().push(w);
+                }
+            }
+            per_term.push(TermWords {
+                exact,
+                by_extra: by_extra.into_iter().collect(),
+            });
+        }
+        Ok(Some(SeveralTerms {
+            needs_positions,
+            terms: per_term,
+            typo_limit: limit,
+        }))
+    }
+
+    /// Costs the documents of `docs` (none of them in `needs_positions`) as [`document_cost`]
+    /// would: `(NO_EXACT_MATCH + terms lacking as typed) * CLASS + letters added`.
+    fn cost_by_sets(&self, ctx: &RankCtx<'_>, docs: &RoaringBitmap, out: &mut Vec<(u32, u32)>) {
+        let word_docs = &ctx.query.word_docs;
+        let within = |words: &[u32], of: &RoaringBitmap| {
+            let mut found = RoaringBitmap::new();
+            for w in words {
+                found |= word_docs[*w as usize].as_ref() & of;
+            }
+            found
+        };
+        // (terms lacking as typed, letters added) -> documents.
+        let mut groups: BTreeMap<(u32, u32), RoaringBitmap> = BTreeMap::new();
+        groups.insert((0, 0), docs.clone());
+        for term in &self.terms {
+            let exact = within(&term.exact, docs);
+            // Each document at the fewest letters one of its words adds.
+            let mut levels = Vec::new();
+            let mut left = docs.clone();
+            for (extra, words) in &term.by_extra {
+                if left.is_empty() {
+                    break;
+                }
+                let level = within(words, &left);
+                if !level.is_empty() {
+                    left -= &level;
+                    levels.push((*extra, level));
+                }
+            }
+            let mut next: BTreeMap<(u32, u32), RoaringBitmap> = BTreeMap::new();
+            for ((lacking, added), group) in groups {
+                let with = &group & &exact;
+                let without = group - &exact;
+                for (lacking, mut part) in [(lacking, with), (lacking + 1, without)] {
+                    for (extra, level) in &levels {
+                        if part.is_empty() {
+                            break;
+                        }
+                        let at = &part & level;
+                        if !at.is_empty() {
+                            part -= &at;
+                            *next.entry((lacking, added + extra)).or_default() |= at;
+                        }
+                    }
+                    if !part.is_empty() {
+                        *next.entry((lacking, added)).or_default() |= part;
+                    }
+                }
+            }
+            groups = next;
+        }
+        for ((lacking, added), group) in groups {
+            let cost = (NO_EXACT_MATCH + lacking) * CLASS + added.min(CLASS - 1);
+            out.extend(group.iter().map(|doc| (doc, cost)));
+        }
+    }
+}
+
 /// Whether a packed position is the first word of a value: position 0 of its attribute, or
 /// right after the gap that follows another value's end marker.
 fn starts_value(position: u32, ends: &[u32]) -> bool {
@@ -293,6 +479,7 @@ impl RankingRule for ExactnessRule {
             _ => None,
         };
         if self.single.is_none() {
+            self.several = SeveralTerms::new(ctx, universe, mask, &self.terms)?;
             self.buckets.start(universe, false);
         }
         Ok(())
@@ -300,6 +487,7 @@ impl RankingRule for ExactnessRule {
 
     fn end(&mut self) {
         self.single = None;
+        self.several = None;
     }
 
     fn next_bucket(
@@ -308,9 +496,29 @@ impl RankingRule for ExactnessRule {
         universe: &RoaringBitmap,
     ) -> Result<Option<Bucket>> {
         let (mask, terms) = (self.mask, &self.terms);
-        let next = match &mut self.single {
-            Some(single) => single.next(ctx, universe)?,
-            None => self.buckets.next_by_matches(
+        let several = self
+            .several
+            .as_ref()
+            .filter(|several| several.typo_limit == ctx.typo_limit);
+        let next = match (&mut self.single, several) {
+            (Some(single), _) => single.next(ctx, universe)?,
+            (None, Some(several)) => self.buckets.next(ctx, universe, |ctx, chunk, out| {
+                let read = chunk & &several.needs_positions;
+                ctx.matches.ensure(ctx.search, ctx.query, &read)?;
+                ctx.matches.ensure_ends(ctx.search, &read)?;
+                let scope = Scope {
+                    mask,
+                    typo_limit: ctx.typo_limit,
+                };
+                for doc in &read {
+                    let (occurrences, ends) = (ctx.matches.get(doc), ctx.matches.value_ends(doc));
+                    out.push((doc, document_cost(occurrences, ends, scope, terms)));
+                }
+                several.cost_by_sets(ctx, &(chunk - &read), out);
+                out.sort_unstable_by_key(|(doc, _)| *doc);
+                Ok(())
+            })?,
+            (None, None) => self.buckets.next_by_matches(
                 ctx,
                 universe,
                 mask,
