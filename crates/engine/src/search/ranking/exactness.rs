@@ -206,6 +206,11 @@ impl SingleTerm {
     }
 }
 
+/// Buckets with fewer documents whose positions are not read yet are costed from positions:
+/// the sets cost a few set operations per word of each term, more than a few hundred documents'
+/// positions.
+const SETS_FROM: u64 = 1_000;
+
 /// The words one term may count with, for documents costed from sets.
 struct TermWords {
     /// The term as typed.
@@ -272,15 +277,22 @@ fn slot_union<'d>(
 }
 
 impl SeveralTerms {
-    /// `None` when one term is in play, when reading positions would cost less than the first
-    /// term's digests, or when the first term has a derivation without a digest.
+    /// `None` when one term is in play, when the bucket is small, when reading positions would
+    /// cost less than the digests of the first two terms, or when one of their derivations has no
+    /// digest.
     fn new(
         ctx: &mut RankCtx<'_>,
         universe: &RoaringBitmap,
         mask: u16,
         terms: &[u8],
     ) -> Result<Option<SeveralTerms>> {
-        if terms.len() < 2 || ctx.prefer_positions(universe, &terms[..1], mask) {
+        // Both terms' digests are read: worth it on a bucket whose positions cost more than the
+        // digests not read yet (a short prefix's digest is the union of its many words').
+        if terms.len() < 2
+            || (ctx.matches.unread(universe).len() < SETS_FROM
+                && super::ranking_mode() != super::RankingMode::DigestsAlways)
+            || ctx.prefer_positions(universe, &terms[..2], mask)
+        {
             return Ok(None);
         }
         let Some(firsts) = ctx.term_digests(&terms[..2], mask, true)? else {
