@@ -273,18 +273,7 @@ impl Index {
         let ctx = crate::search::SearchContext::new(self)?;
         let live = ctx.universe();
         let total = live.len();
-        let mut page = Vec::with_capacity(limit.min(1000));
-        if limit > 0 && (offset as u64) < total {
-            let mut skipped = 0usize;
-            crate::search::for_each_in_id_order(&ctx, &live, |id| {
-                if skipped < offset {
-                    skipped += 1;
-                    return true;
-                }
-                page.push(id);
-                page.len() < limit
-            })?;
-        }
+        let page = crate::search::page_in_id_order(&ctx, &live, offset, limit)?;
         let mut out = Vec::with_capacity(page.len());
         for id in page {
             out.push(read_source(&ctx.searcher, self.fields, ctx.address(id))?);

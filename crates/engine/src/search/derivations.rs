@@ -120,6 +120,16 @@ pub struct Query {
 }
 
 impl Query {
+    /// The letters typed for the terms a derivation covers: what a matched word completes is
+    /// its own letters beyond these.
+    pub fn letters_typed(&self, covers: u16) -> usize {
+        (0..16u8)
+            .filter(|t| covers & (1 << t) != 0)
+            .filter_map(|t| self.terms.get(t as usize))
+            .map(|term| term.text.chars().count())
+            .sum()
+    }
+
     /// A bit per term, all set.
     pub fn all_terms(&self) -> u16 {
         if self.terms.len() >= 16 {

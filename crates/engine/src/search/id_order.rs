@@ -123,6 +123,30 @@ fn id_order(ctx: &SearchContext, view: &SegmentView) -> Result<Arc<IdOrder>> {
     CACHE.get_or_read(segment, || IdOrder::read(ctx, view), IdOrder::bytes)
 }
 
+/// The global ids of the documents of `selected` (live ones) from `offset` on in id order, at
+/// most `limit` of them: a page of a listing.
+pub fn page_in_id_order(
+    ctx: &SearchContext,
+    selected: &RoaringBitmap,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<u32>> {
+    let mut page = Vec::with_capacity(limit.min(1000));
+    if limit == 0 || offset as u64 >= selected.len() {
+        return Ok(page);
+    }
+    let mut skipped = 0usize;
+    for_each_in_id_order(ctx, selected, |id| {
+        if skipped < offset {
+            skipped += 1;
+            return true;
+        }
+        page.push(id);
+        page.len() < limit
+    })?;
+    Ok(page)
+}
+
 /// Calls `visit` with the global id of each document of `selected` (live documents only), in
 /// id order, until it returns `false`.
 pub fn for_each_in_id_order(

@@ -35,7 +35,7 @@ use serde_json::{Map, Value};
 
 pub use context::{AttributeFilter, Scan, SearchContext};
 pub use derivations::{allowed_typos, DerivationKind, Query, Shape};
-pub use id_order::for_each_in_id_order;
+pub use id_order::page_in_id_order;
 pub use matching_words::{MatchingWord, MatchingWords};
 pub use pins::Pin;
 pub use query::{parse, parse_query, ParsedQuery, QueryPart, QueryWord, MAX_QUERY_WORDS};
@@ -449,18 +449,7 @@ impl Index {
             selected &= ids_bitmap(&ctx, ids)?;
         }
         let total = selected.len();
-        let mut page = Vec::new();
-        if limit > 0 && (offset as u64) < total {
-            let mut skipped = 0usize;
-            id_order::for_each_in_id_order(&ctx, &selected, |id| {
-                if skipped < offset {
-                    skipped += 1;
-                    return true;
-                }
-                page.push(id);
-                page.len() < limit
-            })?;
-        }
+        let page = id_order::page_in_id_order(&ctx, &selected, offset, limit)?;
         let fields = self.schema_fields();
         let mut out = Vec::with_capacity(page.len());
         for id in page {

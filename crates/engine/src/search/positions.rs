@@ -139,10 +139,7 @@ impl MatchCache {
                 let covered: Vec<u8> = (0..16u8).filter(|t| d.covers & (1 << t) != 0).collect();
                 let exact = d.is_exact();
                 // The letters typed for this derivation, to tell how much a match completes them.
-                let typed: usize = covered
-                    .iter()
-                    .map(|t| query.terms[*t as usize].text.chars().count())
-                    .sum();
+                let typed = query.letters_typed(d.covers);
                 let mut record = |doc: u32, start: u32, end: u32, extra: u8| {
                     for &term in &covered {
                         let typos = d.typos;

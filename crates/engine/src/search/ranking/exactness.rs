@@ -93,10 +93,7 @@ impl SingleTerm {
             let Shape::Any(words) = &d.shape else {
                 return Ok(None);
             };
-            let typed: usize = (0..16u8)
-                .filter(|t| d.covers & (1 << t) != 0)
-                .map(|t| query.terms[t as usize].text.chars().count())
-                .sum();
+            let typed = query.letters_typed(d.covers);
             for &w in words {
                 let letters = query.words[w as usize].chars().count();
                 let extra = (letters.saturating_sub(typed).min(255) as u32).min(CLASS - 1);
@@ -316,10 +313,7 @@ impl SeveralTerms {
                     continue;
                 };
                 // As `MatchCache::ensure` counts the letters a match adds.
-                let typed: usize = (0..16u8)
-                    .filter(|t| d.covers & (1 << t) != 0)
-                    .map(|t| query.terms[t as usize].text.chars().count())
-                    .sum();
+                let typed = query.letters_typed(d.covers);
                 for &w in words {
                     let letters = query.words[w as usize].chars().count();
                     let extra = letters.saturating_sub(typed).min(255) as u32;
