@@ -54,23 +54,7 @@ impl CostBuckets {
             return Ok((!docs.is_empty()).then_some((0, docs)));
         }
         self.next(ctx, universe, |ctx, chunk, out| {
-            ctx.matches.ensure(ctx.search, ctx.query, chunk)?;
-            if with_ends {
-                ctx.matches.ensure_ends(ctx.search, chunk)?;
-            }
-            let scope = Scope {
-                mask,
-                typo_limit: ctx.typo_limit,
-            };
-            for doc in chunk {
-                let ends = if with_ends {
-                    ctx.matches.value_ends(doc)
-                } else {
-                    &[]
-                };
-                out.push((doc, cost(ctx.matches.get(doc), ends, scope)));
-            }
-            Ok(())
+            cost_from_matches(ctx, chunk, mask, with_ends, &cost, out)
         })
     }
 
@@ -125,6 +109,36 @@ impl CostBuckets {
             // Groups were pushed most expensive first, so the cheapest is popped first.
         }
     }
+}
+
+/// Costs each document of `docs` (in increasing order) by `cost` from its matches within the
+/// rule's scope (and, with `with_ends`, the positions where its values end), reading the
+/// positions not read yet.
+pub fn cost_from_matches(
+    ctx: &mut RankCtx<'_>,
+    docs: &RoaringBitmap,
+    mask: u16,
+    with_ends: bool,
+    cost: &impl Fn(&[Occurrence], &[u32], Scope) -> u32,
+    out: &mut Vec<(u32, u32)>,
+) -> Result<()> {
+    ctx.matches.ensure(ctx.search, ctx.query, docs)?;
+    if with_ends {
+        ctx.matches.ensure_ends(ctx.search, docs)?;
+    }
+    let scope = Scope {
+        mask,
+        typo_limit: ctx.typo_limit,
+    };
+    for doc in docs {
+        let ends = if with_ends {
+            ctx.matches.value_ends(doc)
+        } else {
+            &[]
+        };
+        out.push((doc, cost(ctx.matches.get(doc), ends, scope)));
+    }
+    Ok(())
 }
 
 /// The active terms of a mask, in query order.

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use roaring::RoaringBitmap;
 
-use super::cost::{active_terms, per_term, CostBuckets};
+use super::cost::{active_terms, cost_from_matches, per_term, CostBuckets};
 use super::{Bucket, Detail, MatchType, RankCtx, RankingRule, TermDigests};
 use crate::analysis::HARD_SEPARATOR_GAP;
 use crate::error::Result;
@@ -221,14 +221,14 @@ struct TermWords {
 /// the query) only with a run of the terms that starts a value, so only where a word of the first
 /// term starts a value (its digests' `starts`). Every other document is costed by
 /// [`document_cost`]'s last case: how many terms it lacks as typed, and the fewest letters its
-/// words add per term, which the words' document sets tell without reading a position.
+/// words add per term, which the words' document sets tell without reading a position. The
+/// words are chosen under the typo limit of the rule's level, which the bucket sort keeps from
+/// `start` to the last `next_bucket` of a bucket.
 struct SeveralTerms {
     /// Documents costed from positions: where the first term starts a value, and those of
     /// derivations sets cannot place (sequences, matches restricted to some attributes).
     needs_positions: RoaringBitmap,
     terms: Vec<TermWords>,
-    /// The typo limit the words were chosen under.
-    typo_limit: u8,
 }
 
 /// A superset of the documents where a word of the first term starts a value and a word of the
@@ -331,7 +331,6 @@ impl SeveralTerms {
         Ok(Some(SeveralTerms {
             needs_positions,
             terms: per_term,
-            typo_limit: limit,
         }))
     }
 
@@ -502,35 +501,21 @@ impl RankingRule for ExactnessRule {
         universe: &RoaringBitmap,
     ) -> Result<Option<Bucket>> {
         let (mask, terms) = (self.mask, &self.terms);
-        let several = self
-            .several
-            .as_ref()
-            .filter(|several| several.typo_limit == ctx.typo_limit);
-        let next = match (&mut self.single, several) {
+        let cost = |occurrences: &[Occurrence], ends: &[u32], scope: Scope| {
+            document_cost(occurrences, ends, scope, terms)
+        };
+        let next = match (&mut self.single, &self.several) {
             (Some(single), _) => single.next(ctx, universe)?,
             (None, Some(several)) => self.buckets.next(ctx, universe, |ctx, chunk, out| {
                 let read = chunk & &several.needs_positions;
-                ctx.matches.ensure(ctx.search, ctx.query, &read)?;
-                ctx.matches.ensure_ends(ctx.search, &read)?;
-                let scope = Scope {
-                    mask,
-                    typo_limit: ctx.typo_limit,
-                };
-                for doc in &read {
-                    let (occurrences, ends) = (ctx.matches.get(doc), ctx.matches.value_ends(doc));
-                    out.push((doc, document_cost(occurrences, ends, scope, terms)));
-                }
+                cost_from_matches(ctx, &read, mask, true, &cost, out)?;
                 several.cost_by_sets(ctx, &(chunk - &read), out);
                 out.sort_unstable_by_key(|(doc, _)| *doc);
                 Ok(())
             })?,
-            (None, None) => self.buckets.next_by_matches(
-                ctx,
-                universe,
-                mask,
-                true,
-                |occurrences, ends, scope| document_cost(occurrences, ends, scope, terms),
-            )?,
+            (None, None) => self
+                .buckets
+                .next_by_matches(ctx, universe, mask, true, cost)?,
         };
         let max = terms.len() as u32;
         Ok(next.map(|(cost, docs)| {
