@@ -271,14 +271,7 @@ impl Index {
         limit: usize,
     ) -> Result<(Vec<Map<String, Value>>, u64)> {
         let ctx = crate::search::SearchContext::new(self)?;
-        let live = ctx.universe();
-        let total = live.len();
-        let page = crate::search::page_in_id_order(&ctx, &live, offset, limit)?;
-        let mut out = Vec::with_capacity(page.len());
-        for id in page {
-            out.push(read_source(&ctx.searcher, self.fields, ctx.address(id))?);
-        }
-        Ok((out, total))
+        crate::search::documents_in_id_order(&ctx, &ctx.universe(), offset, limit)
     }
 
     /// Writes every live document's stored source, one compact JSON object a line, in index

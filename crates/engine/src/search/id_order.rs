@@ -14,6 +14,7 @@ use std::cmp::Ordering;
 use std::sync::{Arc, LazyLock};
 
 use roaring::RoaringBitmap;
+use serde_json::{Map, Value};
 use tantivy::index::SegmentId;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocSet, TERMINATED};
@@ -21,6 +22,7 @@ use tantivy::{DocSet, TERMINATED};
 use super::context::{SearchContext, SegmentView};
 use super::segment_tables::SegmentTables;
 use crate::error::Result;
+use crate::index::read_source;
 
 /// Bytes of tables kept at once, over every index and segment.
 const BUDGET_BYTES: usize = 128 * 1024 * 1024;
@@ -123,33 +125,38 @@ fn id_order(ctx: &SearchContext, view: &SegmentView) -> Result<Arc<IdOrder>> {
     CACHE.get_or_read(segment, || IdOrder::read(ctx, view), IdOrder::bytes)
 }
 
-/// The global ids of the documents of `selected` (live ones) from `offset` on in id order, at
-/// most `limit` of them: a page of a listing.
-pub fn page_in_id_order(
+/// A page of a listing: the stored documents of `selected` (live ones) from `offset` on in id
+/// order, at most `limit` of them, with how many `selected` holds. Only the page's documents
+/// are read.
+pub fn documents_in_id_order(
     ctx: &SearchContext,
     selected: &RoaringBitmap,
     offset: usize,
     limit: usize,
-) -> Result<Vec<u32>> {
+) -> Result<(Vec<Map<String, Value>>, u64)> {
+    let total = selected.len();
     let mut page = Vec::with_capacity(limit.min(1000));
-    if limit == 0 || offset as u64 >= selected.len() {
-        return Ok(page);
+    if limit > 0 && (offset as u64) < total {
+        let mut skipped = 0usize;
+        for_each_in_id_order(ctx, selected, |id| {
+            if skipped < offset {
+                skipped += 1;
+                return true;
+            }
+            page.push(id);
+            page.len() < limit
+        })?;
     }
-    let mut skipped = 0usize;
-    for_each_in_id_order(ctx, selected, |id| {
-        if skipped < offset {
-            skipped += 1;
-            return true;
-        }
-        page.push(id);
-        page.len() < limit
-    })?;
-    Ok(page)
+    let documents = page
+        .into_iter()
+        .map(|id| read_source(&ctx.searcher, ctx.fields, ctx.address(id)))
+        .collect::<Result<_>>()?;
+    Ok((documents, total))
 }
 
 /// Calls `visit` with the global id of each document of `selected` (live documents only), in
 /// id order, until it returns `false`.
-pub fn for_each_in_id_order(
+fn for_each_in_id_order(
     ctx: &SearchContext,
     selected: &RoaringBitmap,
     mut visit: impl FnMut(u32) -> bool,

@@ -35,7 +35,7 @@ use serde_json::{Map, Value};
 
 pub use context::{AttributeFilter, Scan, SearchContext};
 pub use derivations::{allowed_typos, DerivationKind, Query, Shape};
-pub use id_order::page_in_id_order;
+pub use id_order::documents_in_id_order;
 pub use matching_words::{MatchingWord, MatchingWords};
 pub use pins::Pin;
 pub use query::{parse, parse_query, ParsedQuery, QueryPart, QueryWord, MAX_QUERY_WORDS};
@@ -176,8 +176,7 @@ impl AttributeRanks {
 }
 
 /// Drops the per-segment tables (columns, value orders, id orders, value ends, prefix tops,
-/// cached documents) of segments
-/// no snapshot holds any more.
+/// cached documents) of segments no snapshot holds any more.
 pub(crate) fn forget_segment_tables(gone: &std::collections::HashSet<tantivy::index::SegmentId>) {
     columns::forget(gone);
     id_order::forget(gone);
@@ -448,14 +447,7 @@ impl Index {
         if let Some(ids) = ids {
             selected &= ids_bitmap(&ctx, ids)?;
         }
-        let total = selected.len();
-        let page = id_order::page_in_id_order(&ctx, &selected, offset, limit)?;
-        let fields = self.schema_fields();
-        let mut out = Vec::with_capacity(page.len());
-        for id in page {
-            out.push(read_source(&ctx.searcher, fields, ctx.address(id))?);
-        }
-        Ok((out, total))
+        id_order::documents_in_id_order(&ctx, &selected, offset, limit)
     }
 }
 
