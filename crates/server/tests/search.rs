@@ -535,9 +535,9 @@ fn filters_and_sorting_are_refused_precisely_until_supported() {
         .expect(200);
 }
 
-/// Searches sent at once from several clients (some run on the request's worker thread, the
-/// others on the blocking pool) answer exactly as the same searches sent one by one, and the
-/// server keeps answering other requests meanwhile.
+/// Searches and multi-searches sent at once from several clients (some run on the request's
+/// worker thread, the others on the blocking pool) answer exactly as the same requests sent one
+/// by one, and the server keeps answering other requests meanwhile.
 #[test]
 fn concurrent_searches_answer_like_sequential_ones() {
     let s = server();
@@ -560,14 +560,43 @@ fn concurrent_searches_answer_like_sequential_ones() {
         result.as_object_mut().unwrap().remove("processingTimeMs");
         result
     };
+    // Two searches in one multi-search (what InstantSearch sends), run the same way.
+    let multi = |i: usize| {
+        let queries: Vec<Value> = [i, (i + 1) % bodies.len()]
+            .iter()
+            .map(|&j| {
+                let mut query = bodies[j].clone();
+                query["indexUid"] = json!(index);
+                query
+            })
+            .collect();
+        let mut result = s
+            .post("/multi-search", json!({ "queries": queries }))
+            .expect(200);
+        for r in result["results"].as_array_mut().unwrap() {
+            r.as_object_mut().unwrap().remove("processingTimeMs");
+        }
+        result
+    };
     let expected: Vec<Value> = bodies.iter().map(answer).collect();
+    let expected_multi: Vec<Value> = (0..bodies.len()).map(multi).collect();
+    for (i, result) in expected_multi.iter().enumerate() {
+        let mut alone = expected[i].clone();
+        alone["indexUid"] = json!(index);
+        assert_eq!(result["results"][0], alone);
+    }
     std::thread::scope(|scope| {
         for client in 0..6 {
             let (bodies, expected, answer) = (&bodies, &expected, &answer);
+            let (expected_multi, multi) = (&expected_multi, &multi);
             scope.spawn(move || {
                 for round in 0..15 {
                     let i = (client + round) % bodies.len();
-                    assert_eq!(answer(&bodies[i]), expected[i], "{}", bodies[i]);
+                    if (client + round) % 3 == 0 {
+                        assert_eq!(multi(i), expected_multi[i], "{}", bodies[i]);
+                    } else {
+                        assert_eq!(answer(&bodies[i]), expected[i], "{}", bodies[i]);
+                    }
                 }
             });
         }

@@ -19,11 +19,11 @@ use quarry_scheduler::network::Remote;
 use quarry_scheduler::Feature;
 use serde_json::{json, Map, Value};
 
-use super::blocking;
 use super::remote_search::{self, PROXY_SEARCH_HEADER};
 use super::search::{
     apply_rules, apply_tenant_filter, engine_request, search_with_pins, BodyAndPins, SearchEnv,
 };
+use super::{blocking, search_work};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
@@ -52,14 +52,21 @@ pub async fn multi_search(
         apply_tenant_filter(&auth, &query.index_uid, &mut query.search)
             .map_err(|ApiError(e)| ApiError(inside_query(position, e)))?;
     }
-    blocking(move || {
+    // Separate results are local searches, run like one search; a federation may wait on
+    // remote instances, which must not hold a worker thread.
+    let local_only = request.federation.is_none();
+    let work = move || {
         let answer = match &request.federation {
             None => separate_results(&state, &request.queries)?,
             Some(federation) => federated_results(&state, &request.queries, federation, is_proxy)?,
         };
         Ok(Json(answer))
-    })
-    .await
+    };
+    if local_only {
+        search_work(work).await
+    } else {
+        blocking(work).await
+    }
 }
 
 /// Runs one query on its index; an error names the query it came from. Answers the search's

@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 
 use super::documents::select_fields;
 use super::foreign_keys::{foreign_indexes, hydrate_hits, parse_request_filter};
-use super::{blocking, index_uid};
+use super::{index_uid, search_work};
 use crate::auth::auth_error;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -162,7 +162,7 @@ pub fn apply_rules(
 }
 
 async fn run(state: AppState, uid: String, query: SearchQuery) -> ApiResult<Json<Value>> {
-    super::search_work(move || {
+    search_work(move || {
         let index = state.scheduler.index(&uid)?;
         let started = Instant::now();
         let env = SearchEnv::of(&state.scheduler);
@@ -216,7 +216,7 @@ pub async fn facet_search(
     if let Some(filter) = &query.search.filter {
         check_contains_operator(filter, &features)?;
     }
-    blocking(move || {
+    search_work(move || {
         let index = state.scheduler.index(&uid)?;
         let started = Instant::now();
         let settings = index.settings();
