@@ -436,6 +436,30 @@ fn committed_in_batches(
     index
 }
 
+/// The first 3,000 Debian packages in five batches of 600 (a segment each), then every
+/// `every`th deleted in a sixth commit: segments with deleted documents for a merge to drop.
+/// Returns the index, the corpus and the deleted ids.
+fn five_segments_with_deletions(
+    f: &mut Fixture,
+    every: usize,
+) -> (
+    std::sync::Arc<Index>,
+    Vec<serde_json::Map<String, Value>>,
+    Vec<String>,
+) {
+    let corpus = debian(3_000);
+    let index = committed_in_batches(f, &corpus, 600);
+    let deleted: Vec<String> = corpus
+        .iter()
+        .step_by(every)
+        .map(|d| d["id"].to_string())
+        .collect();
+    let mut batch = index.write(false).unwrap();
+    batch.delete_documents(&deleted).unwrap();
+    batch.commit(6, BTreeMap::new()).unwrap();
+    (index, corpus, deleted)
+}
+
 /// Batches committed one after the other leave a segment each; merging in the background
 /// (as the scheduler does when its queue is empty) leaves one segment that searches see at
 /// once, with every document and the committed state, and a reopened index reads the same.
@@ -443,17 +467,8 @@ fn committed_in_batches(
 fn a_background_merge_leaves_one_segment_with_everything() {
     let mut f = Fixture::new();
     let path = f.index_path();
-    let corpus = debian(3_000);
-    let index = committed_in_batches(&mut f, &corpus, 600);
     // Some deletions, so that the merge also drops deleted documents.
-    let deleted: Vec<String> = corpus
-        .iter()
-        .step_by(10)
-        .map(|d| d["id"].to_string())
-        .collect();
-    let mut batch = index.write(false).unwrap();
-    batch.delete_documents(&deleted).unwrap();
-    batch.commit(6, BTreeMap::new()).unwrap();
+    let (index, corpus, deleted) = five_segments_with_deletions(&mut f, 10);
     assert_eq!(index.searcher().segment_readers().len(), 5);
     let live = corpus.len() - deleted.len();
     assert_eq!(index.number_of_documents(), live as u64);
@@ -735,16 +750,7 @@ fn repeated_ids_in_one_payload_keep_one_version() {
 #[test]
 fn paging_through_documents_across_a_merge_lists_each_once() {
     let mut f = Fixture::new();
-    let corpus = debian(3_000);
-    let index = committed_in_batches(&mut f, &corpus, 600);
-    let deleted: Vec<String> = corpus
-        .iter()
-        .step_by(11)
-        .map(|d| d["id"].to_string())
-        .collect();
-    let mut batch = index.write(false).unwrap();
-    batch.delete_documents(&deleted).unwrap();
-    batch.commit(6, BTreeMap::new()).unwrap();
+    let (index, corpus, deleted) = five_segments_with_deletions(&mut f, 11);
     let live = (corpus.len() - deleted.len()) as u64;
     let id_of = |d: &serde_json::Map<String, Value>| d["id"].to_string();
 
