@@ -89,7 +89,7 @@ fn opens_a_format_1_data_directory() {
         })
         .unwrap();
     assert_eq!(result.hits.len(), 1);
-    assert_eq!(result.hits[0].document["id"], 3);
+    assert_eq!(result.hits[0].document().unwrap()["id"], 3);
     // Comedy is only in a field that is not searchable any more.
     let result = index
         .search(&SearchRequest {
@@ -126,7 +126,7 @@ fn opens_a_format_1_data_directory() {
     let mut ids: Vec<u64> = result
         .hits
         .iter()
-        .map(|h| h.document["id"].as_u64().unwrap())
+        .map(|h| h.document().unwrap()["id"].as_u64().unwrap())
         .collect();
     ids.sort_unstable();
     assert_eq!(ids, vec![1, 2]);

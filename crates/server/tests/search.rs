@@ -607,3 +607,139 @@ fn concurrent_searches_answer_like_sequential_ones() {
         });
     });
 }
+
+/// The response as its bytes were ordered, one line per hit then one for the rest, without
+/// `processingTimeMs`: a `Value` keeps the order of keys, and writing it again keeps the text
+/// of numbers and strings.
+fn ordered_lines(body: &Value) -> Vec<String> {
+    let results = match body.get("results") {
+        Some(Value::Array(results)) => results.clone(),
+        _ => vec![body.clone()],
+    };
+    let mut lines = Vec::new();
+    for mut result in results {
+        let result = result.as_object_mut().unwrap();
+        result.remove("processingTimeMs");
+        if let Some(Value::Array(hits)) = result.remove("hits") {
+            lines.extend(hits.iter().map(|hit| serde_json::to_string(hit).unwrap()));
+        }
+        lines.push(serde_json::to_string(result).unwrap());
+    }
+    lines
+}
+
+/// Asserts two responses read the same, line by line (a failure shows the first hit that
+/// differs, not the whole response).
+#[track_caller]
+fn assert_same_text(written: &Value, built: &Value, what: &str) {
+    let (written, built) = (ordered_lines(written), ordered_lines(built));
+    for (line, (w, b)) in written.iter().zip(&built).enumerate() {
+        assert_eq!(w, b, "{what}: line {line}");
+    }
+    assert_eq!(written.len(), built.len(), "{what}");
+}
+
+/// Hits that show their whole document are written from the stored bytes; hits built field by
+/// field (here forced by naming every field in `attributesToRetrieve`) must read the same, in
+/// the same order, with the same added fields, for `/search` and for `/multi-search`.
+#[test]
+fn hits_written_from_stored_bytes_read_as_hits_built_field_by_field() {
+    let server = server();
+    let uid = unique_uid("write_through");
+    let mut documents: Vec<Value> = movies().iter().take(300).cloned().collect();
+    documents.extend([
+        json!({"id": 90001, "title": "quote \" backslash \\ tab \t bell \u{7} é 日本 😀",
+               "n": [1.5, -0.0, 1e300, 12345678901234567890u64, -9007199254740993i64],
+               "nested": {"deep": {"deeper": [null, true, {"x": "y"}]}}, "empty": {},
+               "_geo": {"lat": 48.85, "lng": 2.35}}),
+        json!({"id": 90002, "title": "quote field named like a score", "_rankingScore": "mine"}),
+        json!({"id": 90003, "title": "quote with vectors", "_vectors": {"manual": [0.5, 0.25]}}),
+        json!({"id": 90004, "title": "quote \"_rankingScore\" inside a value"}),
+    ]);
+    let task = server
+        .post(
+            &format!("/indexes/{uid}/documents"),
+            Value::Array(documents),
+        )
+        .task_uid();
+    server.wait_ok(task);
+    let task = server
+        .patch(
+            &format!("/indexes/{uid}/settings"),
+            json!({"sortableAttributes": ["_geo", "id"], "filterableAttributes": ["id"]}),
+        )
+        .task_uid();
+    server.wait_ok(task);
+    let mut every_field: Vec<String> = Vec::new();
+    for document in server.all_documents(&uid) {
+        for key in document.as_object().unwrap().keys() {
+            if !every_field.contains(key) {
+                every_field.push(key.clone());
+            }
+        }
+    }
+    every_field.push("_vectors".into());
+    let searches = [
+        json!({"q": "", "limit": 400}),
+        json!({"q": "quote", "showRankingScore": true}),
+        json!({"q": "the", "showRankingScore": true, "showRankingScoreDetails": true,
+               "retrieveVectors": true, "limit": 50}),
+        json!({"q": "quote", "retrieveVectors": true}),
+        json!({"q": "", "sort": ["_geoPoint(48.8, 2.3):asc"], "limit": 5, "showRankingScore": true}),
+        json!({"q": "", "filter": "id > 90000", "sort": ["id:desc"], "page": 1, "hitsPerPage": 3}),
+    ];
+    for search in &searches {
+        let mut field_by_field = search.clone();
+        field_by_field["attributesToRetrieve"] = json!(every_field);
+        let written = server.search(&uid, search.clone());
+        assert!(
+            written["hits"]
+                .as_array()
+                .is_some_and(|hits| !hits.is_empty()),
+            "{search} found nothing"
+        );
+        let built = server.search(&uid, field_by_field);
+        assert_same_text(&written, &built, &search.to_string());
+    }
+    // The weird document is shown whole, its text as it was sent.
+    let weird = server.search(&uid, json!({"q": "", "filter": "id = 90001"}));
+    assert_eq!(weird["hits"][0]["n"][3], json!(12345678901234567890u64));
+    assert_eq!(weird["hits"][0]["nested"]["deep"]["deeper"][2]["x"], "y");
+    // A document's own field named like an added one keeps its place and takes the value.
+    let scored = server.search(
+        &uid,
+        json!({"q": "", "filter": "id = 90002", "showRankingScore": true}),
+    );
+    let keys: Vec<&String> = scored["hits"][0].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["id", "title", "_rankingScore"]);
+    assert_eq!(scored["hits"][0]["_rankingScore"], 1.0);
+    let text = server.post_text(
+        &search_path(&uid),
+        json!({"q": "", "filter": "id = 90002", "showRankingScore": true}),
+    );
+    assert_eq!(text.matches("\"_rankingScore\"").count(), 1, "{text}");
+    // Stored `_vectors` are never shown unless asked for.
+    let vectors = server.search(&uid, json!({"q": "", "filter": "id = 90003"}));
+    assert!(vectors["hits"][0].get("_vectors").is_none());
+
+    let queries = |extra: Option<&Value>| {
+        let queries: Vec<Value> = searches
+            .iter()
+            .map(|search| {
+                let mut query = search.clone();
+                query["indexUid"] = json!(uid);
+                if let Some(fields) = extra {
+                    query["attributesToRetrieve"] = fields.clone();
+                }
+                query
+            })
+            .collect();
+        json!({ "queries": queries })
+    };
+    let written = server.post("/multi-search", queries(None)).expect(200);
+    let built = server
+        .post("/multi-search", queries(Some(&json!(every_field))))
+        .expect(200);
+    assert_eq!(written["results"].as_array().unwrap().len(), searches.len());
+    assert_same_text(&written, &built, "multi-search");
+}

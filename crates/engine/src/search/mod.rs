@@ -87,7 +87,9 @@ pub struct SearchRequest {
 
 #[derive(Debug, Clone)]
 pub struct SearchHit {
-    pub document: Map<String, Value>,
+    /// The document's stored JSON: compact, keys in document order, as `serde_json` writes a
+    /// `Map`. The server writes it to the response as it is when nothing is taken out of it.
+    pub source: Arc<[u8]>,
     /// Between 0.0 and 1.0, when `compute_scores` was asked.
     pub ranking_score: Option<f64>,
     /// Per ranking rule, as `_rankingScoreDetails` shows it, when `compute_scores` was asked.
@@ -96,6 +98,13 @@ pub struct SearchHit {
     pub geo_distance: Option<u64>,
     /// The position a pin placed this hit at; `None` for a hit ranked by relevance.
     pub pinned: Option<u32>,
+}
+
+impl SearchHit {
+    /// The document, parsed from its stored JSON.
+    pub fn document(&self) -> Result<Map<String, Value>> {
+        Ok(serde_json::from_slice(&self.source)?)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -406,15 +415,18 @@ impl Index {
                 }
             };
             // Hits repeat from keystroke to keystroke: their stored bytes are cached.
-            let bytes = source_cache::source_bytes(&ctx.searcher, fields, ctx.address(id))?;
-            let document: Map<String, Value> = serde_json::from_slice(&bytes)?;
+            let source = source_cache::source_bytes(&ctx.searcher, fields, ctx.address(id))?;
+            let geo_distance = match geo_target {
+                Some(target) => geo_distance(&serde_json::from_slice(&source)?, target),
+                None => None,
+            };
             let (ranking_score, ranking_score_details) = match scores {
                 Some((score, details)) => (Some(score), Some(details)),
                 None => (None, None),
             };
             hits.push(SearchHit {
-                geo_distance: geo_target.and_then(|target| geo_distance(&document, target)),
-                document,
+                geo_distance,
+                source,
                 ranking_score,
                 ranking_score_details,
                 pinned: pinned_at,

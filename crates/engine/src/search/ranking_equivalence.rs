@@ -51,7 +51,7 @@ fn outcome(result: &SearchResult) -> Vec<(Value, Value)> {
         .iter()
         .map(|h| {
             (
-                h.document["id"].clone(),
+                h.document().unwrap()["id"].clone(),
                 Value::Object(h.ranking_score_details.clone().unwrap_or_default()),
             )
         })

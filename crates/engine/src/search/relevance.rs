@@ -134,16 +134,17 @@ fn evaluate(corpus: &str, index: &Index) -> Score {
         let rank = result
             .hits
             .iter()
-            .position(|h| relevant.contains(&&h.document["id"]));
+            .position(|h| relevant.contains(&&h.document().unwrap()["id"]));
         if verbose && rank != Some(0) {
             let top: Vec<String> = result
                 .hits
                 .iter()
                 .take(3)
                 .map(|h| {
-                    h.document
+                    let document = h.document().unwrap_or_default();
+                    document
                         .get("title")
-                        .or(h.document.get("name"))
+                        .or(document.get("name"))
                         .map(|v| v.to_string())
                         .unwrap_or_default()
                 })

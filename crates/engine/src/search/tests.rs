@@ -68,7 +68,7 @@ fn ids(result: &SearchResult) -> Vec<u64> {
     result
         .hits
         .iter()
-        .map(|h| h.document["id"].as_u64().unwrap())
+        .map(|h| h.document().unwrap()["id"].as_u64().unwrap())
         .collect()
 }
 
@@ -657,7 +657,7 @@ fn tables_of_segments_gone_are_dropped() {
     warm_and_wait(&index.index);
     // A search caches the documents it returns.
     let before = index.index.search(&request("word1")).unwrap();
-    assert_eq!(before.hits[0].document["title"], "word1 common");
+    assert_eq!(before.hits[0].document().unwrap()["title"], "word1 common");
     let cached = |segments: &std::collections::HashSet<tantivy::index::SegmentId>| {
         segments
             .iter()
@@ -682,7 +682,7 @@ fn tables_of_segments_gone_are_dropped() {
     // Searches go on, reading the new segment's tables, and return the new documents.
     let result = index.index.search(&request("word1")).unwrap();
     assert_eq!(result.hits.len(), 1);
-    assert_eq!(result.hits[0].document["title"], "word1 again");
+    assert_eq!(result.hits[0].document().unwrap()["title"], "word1 again");
     assert_eq!(cached(&index.index.segment_ids()), 1);
 }
 

@@ -15,6 +15,7 @@ mod network;
 mod remote_search;
 mod render;
 pub(crate) mod search;
+pub(crate) mod search_body;
 mod settings;
 mod system;
 mod tasks;

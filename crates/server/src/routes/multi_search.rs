@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::Json;
 use quarry_api_types::multi_search::{
     inside_query, Federation, MultiSearchQuery, MultiSearchRequest,
 };
@@ -23,6 +22,7 @@ use super::remote_search::{self, PROXY_SEARCH_HEADER};
 use super::search::{
     apply_rules, apply_tenant_filter, engine_request, search_with_pins, BodyAndPins, SearchEnv,
 };
+use super::search_body::{write_json, JsonBytes};
 use super::{blocking, search_work};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -34,7 +34,7 @@ pub async fn multi_search(
     Auth(auth): Auth,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<JsonBytes> {
     // Sent by the instance that forwards queries here as its remote.
     let is_proxy = headers
         .get(PROXY_SEARCH_HEADER)
@@ -55,12 +55,14 @@ pub async fn multi_search(
     // Separate results are local searches, run like one search; a federation may wait on
     // remote instances, which must not hold a worker thread.
     let local_only = request.federation.is_none();
-    let work = move || {
-        let answer = match &request.federation {
-            None => separate_results(&state, &request.queries)?,
-            Some(federation) => federated_results(&state, &request.queries, federation, is_proxy)?,
-        };
-        Ok(Json(answer))
+    let work = move || match &request.federation {
+        None => separate_results(&state, &request.queries).map(JsonBytes),
+        Some(federation) => {
+            let answer = federated_results(&state, &request.queries, federation, is_proxy)?;
+            let mut out = Vec::new();
+            write_json(&mut out, &answer);
+            Ok(JsonBytes(out))
+        }
     };
     if local_only {
         search_work(work).await
@@ -84,17 +86,22 @@ fn run_query(
 }
 
 /// Without federation: `{"results": [...]}`, one search response per query, in query order.
-fn separate_results(state: &AppState, queries: &[MultiSearchQuery]) -> ApiResult<Value> {
+fn separate_results(state: &AppState, queries: &[MultiSearchQuery]) -> ApiResult<Vec<u8>> {
     let env = SearchEnv::of(&state.scheduler);
-    let mut results = Vec::with_capacity(queries.len());
+    let mut out = b"{\"results\":[".to_vec();
     for (position, query) in queries.iter().enumerate() {
         let (body, _) = run_query(state, &env, position, query, &query.search)?;
-        let mut result = Map::with_capacity(body.len() + 1);
-        result.insert("indexUid".into(), json!(query.index_uid));
-        result.extend(body);
-        results.push(Value::Object(result));
+        if position > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"indexUid\":");
+        write_json(&mut out, &query.index_uid);
+        out.push(b',');
+        body.write_fields(&mut out);
+        out.push(b'}');
     }
-    Ok(json!({ "results": results }))
+    out.extend_from_slice(b"]}");
+    Ok(out)
 }
 
 /// One hit of a federated search, before the merged list is cut to its window.
@@ -435,7 +442,8 @@ fn local_candidates(
                 }
             }
         }
-        let (mut body, pinned) = run_query(state, &env, request_position, query, &search)?;
+        let (body, pinned) = run_query(state, &env, request_position, query, &search)?;
+        let mut body = body.into_map();
         part.total_hits += body
             .get("estimatedTotalHits")
             .and_then(Value::as_u64)

@@ -19,6 +19,7 @@ use serde_json::{json, Map, Value};
 
 use super::documents::select_fields;
 use super::foreign_keys::{foreign_indexes, hydrate_hits, parse_request_filter};
+use super::search_body::{can_write_through, HitBody, JsonBytes, SearchBody};
 use super::{index_uid, search_work};
 use crate::auth::auth_error;
 use crate::auth::Auth;
@@ -35,7 +36,7 @@ pub async fn search_get(
     Auth(auth): Auth,
     Path(uid): Path<String>,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<JsonBytes> {
     index_uid(&uid)?;
     let mut query = SearchQuery::from_query_string(&query)?;
     apply_tenant_filter(&auth, &uid, &mut query)?;
@@ -47,7 +48,7 @@ pub async fn search_post(
     Auth(auth): Auth,
     Path(uid): Path<String>,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<JsonBytes> {
     index_uid(&uid)?;
     let mut query = SearchQuery::from_json(&body)?;
     apply_tenant_filter(&auth, &uid, &mut query)?;
@@ -161,12 +162,12 @@ pub fn apply_rules(
     request.pins = rules.pins_for(&facts);
 }
 
-async fn run(state: AppState, uid: String, query: SearchQuery) -> ApiResult<Json<Value>> {
+async fn run(state: AppState, uid: String, query: SearchQuery) -> ApiResult<JsonBytes> {
     search_work(move || {
         let index = state.scheduler.index(&uid)?;
         let started = Instant::now();
         let env = SearchEnv::of(&state.scheduler);
-        let result = perform_search(&index, &uid, &query, &env);
+        let result = search_with_pins(&index, &uid, &query, &env).map(|(body, _)| body.to_bytes());
         let elapsed = started.elapsed();
         crate::metrics::registry().observe_search(elapsed.as_secs_f64());
         if let Some(threshold) = state.config.slow_search_ms {
@@ -174,7 +175,7 @@ async fn run(state: AppState, uid: String, query: SearchQuery) -> ApiResult<Json
                 log_slow_search(&uid, &query, elapsed, result.is_ok());
             }
         }
-        Ok(Json(result?))
+        Ok(JsonBytes(result?))
     })
     .await
 }
@@ -340,12 +341,12 @@ pub fn perform_search(
     query: &SearchQuery,
     env: &SearchEnv,
 ) -> ApiResult<Value> {
-    search_with_pins(index, uid, query, env).map(|(body, _)| Value::Object(body))
+    search_with_pins(index, uid, query, env).map(|(body, _)| Value::Object(body.into_map()))
 }
 
 /// A search's response body and, for each of its hits, the position a pin placed it at
 /// (`None` for a ranked hit).
-pub type BodyAndPins = (Map<String, Value>, Vec<Option<u32>>);
+pub type BodyAndPins = (SearchBody, Vec<Option<u32>>);
 
 /// [`perform_search`], also answering where pins placed hits: federated searches merge pinned
 /// and ranked hits differently.
@@ -372,66 +373,102 @@ pub fn search_with_pins(
     let displayed = settings.displayed_attributes.clone();
     let format = format_options(query);
     let analyzer = format.as_ref().map(|_| Analyzer::new(&settings));
-    let mut hits: Vec<Value> = result
-        .hits
-        .into_iter()
-        .map(|mut hit| {
-            let vectors = hit.document.remove("_vectors");
-            let visible = select_fields(hit.document, displayed.as_deref());
-            // Formatting reads the visible fields after the retrieved ones are taken: only then
-            // is a copy needed.
-            let (mut out, visible) = match &format {
-                Some(_) => (
-                    select_fields(visible.clone(), query.attributes_to_retrieve.as_deref()),
-                    Some(visible),
-                ),
-                None => (
-                    select_fields(visible, query.attributes_to_retrieve.as_deref()),
-                    None,
-                ),
+    let foreign_keys = match &env.foreign {
+        Some(_) => settings.foreign_keys.as_slice(),
+        None => &[],
+    };
+    // A hit is written from its stored bytes when nothing is taken out of it or added inside
+    // it: every field displayed and retrieved, no formatting, no foreign documents.
+    let shows_all = |fields: Option<&[String]>| fields.is_none_or(|f| f.iter().any(|f| f == "*"));
+    let write_through = format.is_none()
+        && foreign_keys.is_empty()
+        && shows_all(displayed.as_deref())
+        && shows_all(query.attributes_to_retrieve.as_deref());
+    let mut hits = Vec::with_capacity(result.hits.len());
+    for mut hit in result.hits {
+        // What is added after the document's fields, in this order (`_formatted` and
+        // `_matchesPosition` come before the scores).
+        let mut extra = Map::new();
+        if query.retrieve_vectors {
+            extra.insert("_vectors".into(), Value::Object(Map::new()));
+        }
+        if let Some(distance) = hit.geo_distance {
+            extra.insert("_geoDistance".into(), json!(distance));
+        }
+        if query.show_ranking_score {
+            extra.insert(
+                "_rankingScore".into(),
+                json!(hit.ranking_score.unwrap_or(0.0)),
+            );
+        }
+        if query.show_ranking_score_details {
+            extra.insert(
+                "_rankingScoreDetails".into(),
+                Value::Object(hit.ranking_score_details.take().unwrap_or_default()),
+            );
+        }
+        // `_vectors` is never shown as stored: a document holding it takes the parsed way.
+        let extra_keys: Vec<&str> = extra
+            .keys()
+            .map(String::as_str)
+            .chain(["_vectors"])
+            .collect();
+        if write_through && can_write_through(&hit.source, &extra_keys) {
+            hits.push(HitBody::Stored {
+                source: hit.source,
+                extra,
+            });
+            continue;
+        }
+        let mut document = hit.document()?;
+        let vectors = document.remove("_vectors");
+        let visible = select_fields(document, displayed.as_deref());
+        // Formatting reads the visible fields after the retrieved ones are taken: only then
+        // is a copy needed.
+        let (mut out, visible) = match &format {
+            Some(_) => (
+                select_fields(visible.clone(), query.attributes_to_retrieve.as_deref()),
+                Some(visible),
+            ),
+            None => (
+                select_fields(visible, query.attributes_to_retrieve.as_deref()),
+                None,
+            ),
+        };
+        if query.retrieve_vectors {
+            // Reserved, shown only on demand, whatever `attributesToRetrieve` says.
+            let vectors = match vectors {
+                Some(Value::Object(vectors)) => vectors,
+                _ => Map::new(),
             };
-            if query.retrieve_vectors {
-                // Reserved, shown only on demand, whatever `attributesToRetrieve` says.
-                let vectors = match vectors {
-                    Some(Value::Object(vectors)) => vectors,
-                    _ => Map::new(),
-                };
-                out.insert("_vectors".into(), Value::Object(vectors));
+            out.insert("_vectors".into(), Value::Object(vectors));
+        }
+        if let Some(distance) = hit.geo_distance {
+            out.insert("_geoDistance".into(), json!(distance));
+        }
+        if let (Some(options), Some(analyzer), Some(visible)) = (&format, &analyzer, visible) {
+            let source = formatting_source(visible, query);
+            let formatted = format_document(&source, analyzer, &result.matching_words, options);
+            if let Some(f) = formatted.formatted {
+                out.insert("_formatted".into(), Value::Object(f));
             }
-            if let Some(distance) = hit.geo_distance {
-                out.insert("_geoDistance".into(), json!(distance));
+            if let Some(positions) = formatted.matches_position {
+                out.insert("_matchesPosition".into(), Value::Object(positions));
             }
-            if let (Some(options), Some(analyzer), Some(visible)) = (&format, &analyzer, visible) {
-                let source = formatting_source(visible, query);
-                let formatted = format_document(&source, analyzer, &result.matching_words, options);
-                if let Some(f) = formatted.formatted {
-                    out.insert("_formatted".into(), Value::Object(f));
-                }
-                if let Some(positions) = formatted.matches_position {
-                    out.insert("_matchesPosition".into(), Value::Object(positions));
-                }
+        }
+        // The scores; `_vectors` and `_geoDistance` were placed above.
+        for (key, value) in extra {
+            if key != "_vectors" && key != "_geoDistance" {
+                out.insert(key, value);
             }
-            if query.show_ranking_score {
-                out.insert(
-                    "_rankingScore".into(),
-                    json!(hit.ranking_score.unwrap_or(0.0)),
-                );
-            }
-            if query.show_ranking_score_details {
-                out.insert(
-                    "_rankingScoreDetails".into(),
-                    Value::Object(hit.ranking_score_details.unwrap_or_default()),
-                );
-            }
-            Value::Object(out)
-        })
-        .collect();
+        }
+        hits.push(HitBody::Parsed(out));
+    }
     if let Some(scheduler) = &env.foreign {
-        hydrate_hits(scheduler, &settings.foreign_keys, &mut hits)?;
+        hydrate_parsed_hits(scheduler, foreign_keys, &mut hits)?;
     }
     let format_time = format_started.elapsed();
     let mut body = Map::new();
-    body.insert("hits".into(), Value::Array(hits));
     body.insert("query".into(), json!(query.q.clone().unwrap_or_default()));
     body.insert(
         "processingTimeMs".into(),
@@ -477,7 +514,30 @@ pub fn search_with_pins(
             }),
         );
     }
-    Ok((body, pinned))
+    Ok((SearchBody { hits, rest: body }, pinned))
+}
+
+/// Adds the documents foreign keys name to hits (all built field by field when there are
+/// foreign keys).
+fn hydrate_parsed_hits(
+    scheduler: &Scheduler,
+    keys: &[quarry_engine::settings::ForeignKey],
+    hits: &mut [HitBody],
+) -> ApiResult<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let mut values: Vec<Value> = hits
+        .iter_mut()
+        .map(|hit| Value::Object(std::mem::replace(hit, HitBody::Parsed(Map::new())).into_map()))
+        .collect();
+    hydrate_hits(scheduler, keys, &mut values)?;
+    for (hit, value) in hits.iter_mut().zip(values) {
+        if let Value::Object(map) = value {
+            *hit = HitBody::Parsed(map);
+        }
+    }
+    Ok(())
 }
 
 /// What the formatter is asked to do, or `None` when the request wants no formatting at all.

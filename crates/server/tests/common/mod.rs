@@ -184,6 +184,12 @@ impl Server {
         }
     }
 
+    /// A POST with a JSON body, answering the response's text as it was sent.
+    pub fn post_text(&self, path: &str, body: Value) -> String {
+        let response = self.client.post(self.url(path)).json(&body).send();
+        response.expect("sending the request").text().unwrap()
+    }
+
     pub fn get(&self, path: &str) -> Response {
         self.finish(self.client.get(self.url(path)))
     }
