@@ -6,7 +6,7 @@
 //! it, the caches of older snapshots are emptied first, then the least recently used half of
 //! this snapshot's entries is dropped.
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,6 +17,11 @@ use tantivy::index::SegmentId;
 use tantivy::Searcher;
 
 use super::digest::Digest;
+
+/// The caches' maps: keys are words and groups of words, looked up several times per query
+/// word, so they are hashed with foldhash (randomly seeded, like std's SipHash, and several
+/// times cheaper on short keys).
+type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::RandomState>;
 
 /// Snapshots whose caches are kept at once (several indexes, or a new commit while the previous
 /// snapshot still serves).
