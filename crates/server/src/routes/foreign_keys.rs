@@ -98,7 +98,7 @@ fn foreign_ids(
 pub fn hydrate_hits(
     scheduler: &Scheduler,
     keys: &[ForeignKey],
-    hits: &mut [Value],
+    hits: &mut [&mut Map<String, Value>],
 ) -> ApiResult<()> {
     if keys.is_empty() || hits.is_empty() {
         return Ok(());
@@ -119,7 +119,6 @@ pub fn hydrate_hits(
         let mut documents = ForeignDocuments::new(index);
         let mut failure = None;
         for hit in hits.iter_mut() {
-            let Value::Object(hit) = hit else { continue };
             let mut replace = |value: &mut Value| {
                 if failure.is_some() {
                     return;

@@ -254,10 +254,11 @@ pub(crate) async fn blocking<T: Send + 'static>(
 }
 
 /// Runs local search work (a search, a facet search, a multi-search without federation): on
-/// the request's own worker thread when a search slot is free, else on the blocking pool. Handing work to the pool and back costs two thread wake-ups, a fifth of a
-/// keystroke's latency (PyPI `numpy`: p50 0.32 → 0.26 ms); the slots (half the workers, at
-/// least one, and only on the multi-threaded runtime) keep other workers free for every other
-/// request while searches run, however long they take.
+/// the request's own worker thread when a search slot is free, else on the blocking pool.
+/// Handing work to the pool and back costs two thread wake-ups, a fifth of a keystroke's
+/// latency (PyPI `numpy`: p50 0.32 → 0.26 ms); the slots (half the workers, at least one, and
+/// only on the multi-threaded runtime) keep other workers free for every other request while
+/// searches run, however long they take.
 pub(crate) async fn search_work<T: Send + 'static>(
     f: impl FnOnce() -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {

@@ -59,9 +59,7 @@ pub async fn multi_search(
         None => separate_results(&state, &request.queries).map(JsonBytes),
         Some(federation) => {
             let answer = federated_results(&state, &request.queries, federation, is_proxy)?;
-            let mut out = Vec::new();
-            write_json(&mut out, &answer);
-            Ok(JsonBytes(out))
+            Ok(JsonBytes::of(&answer))
         }
     };
     if local_only {
@@ -443,7 +441,7 @@ fn local_candidates(
             }
         }
         let (body, pinned) = run_query(state, &env, request_position, query, &search)?;
-        let mut body = body.into_map();
+        let mut body = body.into_map()?;
         part.total_hits += body
             .get("estimatedTotalHits")
             .and_then(Value::as_u64)

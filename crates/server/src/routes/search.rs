@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 
 use super::documents::select_fields;
 use super::foreign_keys::{foreign_indexes, hydrate_hits, parse_request_filter};
-use super::search_body::{can_write_through, HitBody, JsonBytes, SearchBody};
+use super::search_body::{HitBody, JsonBytes, SearchBody, WriteThrough};
 use super::{index_uid, search_work};
 use crate::auth::auth_error;
 use crate::auth::Auth;
@@ -341,7 +341,8 @@ pub fn perform_search(
     query: &SearchQuery,
     env: &SearchEnv,
 ) -> ApiResult<Value> {
-    search_with_pins(index, uid, query, env).map(|(body, _)| Value::Object(body.into_map()))
+    let (body, _) = search_with_pins(index, uid, query, env)?;
+    Ok(Value::Object(body.into_map()?))
 }
 
 /// A search's response body and, for each of its hits, the position a pin placed it at
@@ -380,40 +381,49 @@ pub fn search_with_pins(
     // A hit is written from its stored bytes when nothing is taken out of it or added inside
     // it: every field displayed and retrieved, no formatting, no foreign documents.
     let shows_all = |fields: Option<&[String]>| fields.is_none_or(|f| f.iter().any(|f| f == "*"));
-    let write_through = format.is_none()
+    let write_through = (format.is_none()
         && foreign_keys.is_empty()
         && shows_all(displayed.as_deref())
-        && shows_all(query.attributes_to_retrieve.as_deref());
+        && shows_all(query.attributes_to_retrieve.as_deref()))
+    .then(|| {
+        let mut added = vec!["_geoDistance"];
+        if query.show_ranking_score {
+            added.push("_rankingScore");
+        }
+        if query.show_ranking_score_details {
+            added.push("_rankingScoreDetails");
+        }
+        WriteThrough::new(&added)
+    });
     let mut hits = Vec::with_capacity(result.hits.len());
     for mut hit in result.hits {
-        // What is added after the document's fields, in this order (`_formatted` and
-        // `_matchesPosition` come before the scores).
-        let mut extra = Map::new();
-        if query.retrieve_vectors {
-            extra.insert("_vectors".into(), Value::Object(Map::new()));
-        }
-        if let Some(distance) = hit.geo_distance {
-            extra.insert("_geoDistance".into(), json!(distance));
-        }
+        // The scores come last, after `_formatted` and `_matchesPosition`.
+        let mut scores = Map::new();
         if query.show_ranking_score {
-            extra.insert(
+            scores.insert(
                 "_rankingScore".into(),
                 json!(hit.ranking_score.unwrap_or(0.0)),
             );
         }
         if query.show_ranking_score_details {
-            extra.insert(
+            scores.insert(
                 "_rankingScoreDetails".into(),
                 Value::Object(hit.ranking_score_details.take().unwrap_or_default()),
             );
         }
-        // `_vectors` is never shown as stored: a document holding it takes the parsed way.
-        let extra_keys: Vec<&str> = extra
-            .keys()
-            .map(String::as_str)
-            .chain(["_vectors"])
-            .collect();
-        if write_through && can_write_through(&hit.source, &extra_keys) {
+        if write_through
+            .as_ref()
+            .is_some_and(|w| w.allows(&hit.source))
+        {
+            let mut extra = Map::new();
+            if query.retrieve_vectors {
+                // The document stores none (`WriteThrough`).
+                extra.insert("_vectors".into(), Value::Object(Map::new()));
+            }
+            if let Some(distance) = hit.geo_distance {
+                extra.insert("_geoDistance".into(), json!(distance));
+            }
+            extra.extend(scores);
             hits.push(HitBody::Stored {
                 source: hit.source,
                 extra,
@@ -456,16 +466,14 @@ pub fn search_with_pins(
                 out.insert("_matchesPosition".into(), Value::Object(positions));
             }
         }
-        // The scores; `_vectors` and `_geoDistance` were placed above.
-        for (key, value) in extra {
-            if key != "_vectors" && key != "_geoDistance" {
-                out.insert(key, value);
-            }
-        }
+        out.extend(scores);
         hits.push(HitBody::Parsed(out));
     }
     if let Some(scheduler) = &env.foreign {
-        hydrate_parsed_hits(scheduler, foreign_keys, &mut hits)?;
+        // With foreign keys, every hit was built field by field.
+        let mut maps: Vec<&mut Map<String, Value>> =
+            hits.iter_mut().filter_map(HitBody::parsed_mut).collect();
+        hydrate_hits(scheduler, foreign_keys, &mut maps)?;
     }
     let format_time = format_started.elapsed();
     let mut body = Map::new();
@@ -515,29 +523,6 @@ pub fn search_with_pins(
         );
     }
     Ok((SearchBody { hits, rest: body }, pinned))
-}
-
-/// Adds the documents foreign keys name to hits (all built field by field when there are
-/// foreign keys).
-fn hydrate_parsed_hits(
-    scheduler: &Scheduler,
-    keys: &[quarry_engine::settings::ForeignKey],
-    hits: &mut [HitBody],
-) -> ApiResult<()> {
-    if keys.is_empty() {
-        return Ok(());
-    }
-    let mut values: Vec<Value> = hits
-        .iter_mut()
-        .map(|hit| Value::Object(std::mem::replace(hit, HitBody::Parsed(Map::new())).into_map()))
-        .collect();
-    hydrate_hits(scheduler, keys, &mut values)?;
-    for (hit, value) in hits.iter_mut().zip(values) {
-        if let Value::Object(map) = value {
-            *hit = HitBody::Parsed(map);
-        }
-    }
-    Ok(())
 }
 
 /// What the formatter is asked to do, or `None` when the request wants no formatting at all.

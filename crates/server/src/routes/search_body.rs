@@ -7,10 +7,22 @@ use std::sync::Arc;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
+use quarry_engine::EngineError;
 use serde_json::{Map, Value};
+
+use crate::error::ApiResult;
 
 /// A response body already written as JSON, answered as `application/json` like `Json`.
 pub struct JsonBytes(pub Vec<u8>);
+
+impl JsonBytes {
+    /// `value` written as JSON.
+    pub fn of<T: serde::Serialize + ?Sized>(value: &T) -> JsonBytes {
+        let mut out = Vec::new();
+        write_json(&mut out, value);
+        JsonBytes(out)
+    }
+}
 
 impl IntoResponse for JsonBytes {
     fn into_response(self) -> Response {
@@ -36,15 +48,23 @@ pub enum HitBody {
 
 impl HitBody {
     /// The hit as a map: the stored document parsed, `extra` after its fields.
-    pub fn into_map(self) -> Map<String, Value> {
+    pub fn into_map(self) -> ApiResult<Map<String, Value>> {
         match self {
-            HitBody::Parsed(map) => map,
+            HitBody::Parsed(map) => Ok(map),
             HitBody::Stored { source, extra } => {
                 let mut map: Map<String, Value> =
-                    serde_json::from_slice(&source).unwrap_or_default();
+                    serde_json::from_slice(&source).map_err(EngineError::from)?;
                 map.extend(extra);
-                map
+                Ok(map)
             }
+        }
+    }
+
+    /// The hit's map, when it was built field by field.
+    pub fn parsed_mut(&mut self) -> Option<&mut Map<String, Value>> {
+        match self {
+            HitBody::Parsed(map) => Some(map),
+            HitBody::Stored { .. } => None,
         }
     }
 
@@ -72,17 +92,31 @@ impl HitBody {
     }
 }
 
-/// Whether the stored document `source` can be written through with `extra_keys` after it:
-/// it is an object, and none of those keys is already one of its fields (the map a hit is
-/// otherwise built in would replace the field in place). A key found anywhere in the bytes,
-/// even inside a value, sends the hit the parsed way, which is always right.
-pub fn can_write_through(source: &[u8], extra_keys: &[&str]) -> bool {
-    source.first() == Some(&b'{')
-        && source.last() == Some(&b'}')
-        && extra_keys.iter().all(|key| {
-            let quoted = format!("\"{key}\"");
-            memchr::memmem::find(source, quoted.as_bytes()).is_none()
-        })
+/// Which hits of one search can be written from their stored bytes: those that are objects
+/// holding none of the keys the search adds after a document's fields (the map a hit is
+/// otherwise built in would replace such a field in place), nor `_vectors` (never shown as
+/// stored). A key found anywhere in the bytes, even inside a value, sends the hit the parsed
+/// way, which is always right. The needles are built once per search, not per hit.
+pub struct WriteThrough {
+    needles: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl WriteThrough {
+    /// `added`: the keys the search may add after a hit's fields.
+    pub fn new(added: &[&str]) -> WriteThrough {
+        let needles = added
+            .iter()
+            .chain(&["_vectors"])
+            .map(|key| memchr::memmem::Finder::new(format!("\"{key}\"").as_bytes()).into_owned())
+            .collect();
+        WriteThrough { needles }
+    }
+
+    pub fn allows(&self, source: &[u8]) -> bool {
+        source.first() == Some(&b'{')
+            && source.last() == Some(&b'}')
+            && self.needles.iter().all(|n| n.find(source).is_none())
+    }
 }
 
 /// A search response: `hits` first, then the other fields in order.
@@ -92,17 +126,17 @@ pub struct SearchBody {
 }
 
 impl SearchBody {
-    /// The response as a JSON map (multi-search merges and the chat tool read it).
-    pub fn into_map(self) -> Map<String, Value> {
+    /// The response as a JSON map (federated multi-search merges it, the chat tool reads it).
+    pub fn into_map(self) -> ApiResult<Map<String, Value>> {
         let mut body = Map::with_capacity(self.rest.len() + 1);
         let hits = self
             .hits
             .into_iter()
-            .map(|hit| Value::Object(hit.into_map()))
-            .collect();
+            .map(|hit| hit.into_map().map(Value::Object))
+            .collect::<ApiResult<_>>()?;
         body.insert("hits".into(), Value::Array(hits));
         body.extend(self.rest);
-        body
+        Ok(body)
     }
 
     /// Writes the response's fields, without the braces around them, after `out`'s bytes.
@@ -181,7 +215,7 @@ mod tests {
         ];
         for (source, extra) in cases {
             let hit = stored(source, extra.clone());
-            let map = stored(source, extra).into_map();
+            let map = stored(source, extra).into_map().unwrap();
             assert_eq!(
                 written(&hit),
                 serde_json::to_string(&map).unwrap(),
@@ -205,17 +239,17 @@ mod tests {
         let bytes = body().to_bytes();
         assert_eq!(
             String::from_utf8(bytes).unwrap(),
-            serde_json::to_string(&body().into_map()).unwrap()
+            serde_json::to_string(&body().into_map().unwrap()).unwrap()
         );
     }
 
     #[test]
     fn a_field_named_like_an_extra_one_sends_the_hit_the_parsed_way() {
-        assert!(can_write_through(br#"{"id":1}"#, &["_rankingScore"]));
-        assert!(!can_write_through(
-            br#"{"id":1,"_rankingScore":3}"#,
-            &["_rankingScore"]
-        ));
-        assert!(!can_write_through(b"[1]", &[]));
+        let scored = WriteThrough::new(&["_rankingScore"]);
+        assert!(scored.allows(br#"{"id":1}"#));
+        assert!(scored.allows(br#"{"id":1,"_rankingScoreDetails":3}"#));
+        assert!(!scored.allows(br#"{"id":1,"_rankingScore":3}"#));
+        assert!(!scored.allows(br#"{"id":1,"_vectors":{}}"#));
+        assert!(!WriteThrough::new(&[]).allows(b"[1]"));
     }
 }
