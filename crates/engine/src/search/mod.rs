@@ -417,7 +417,7 @@ impl Index {
             // Hits repeat from keystroke to keystroke: their stored bytes are cached.
             let source = source_cache::source_bytes(&ctx.searcher, fields, ctx.address(id))?;
             let geo_distance = match geo_target {
-                Some(target) => geo_distance(&serde_json::from_slice(&source)?, target),
+                Some(target) => geo_distance(&source, target)?,
                 None => None,
             };
             let (ranking_score, ranking_score_details) = match scores {
@@ -687,10 +687,20 @@ pub fn parse_sort_criteria(
     Ok(out)
 }
 
-/// The distance in metres, rounded, from `target` to the document's `_geo` point.
-pub fn geo_distance(document: &Map<String, Value>, target: (f64, f64)) -> Option<u64> {
-    let point = crate::facet::geo_point(document.get("_geo")?)?;
-    Some(crate::filter::haversine(target, point).round() as u64)
+/// `_geoDistance`: metres from `target` to the `_geo` point of a stored document, reading only
+/// that field of its JSON (a hit written from its stored bytes is never parsed whole).
+pub fn geo_distance(source: &[u8], target: (f64, f64)) -> Result<Option<u64>> {
+    #[derive(serde::Deserialize)]
+    struct GeoField {
+        #[serde(rename = "_geo")]
+        geo: Option<Value>,
+    }
+    let field: GeoField = serde_json::from_slice(source)?;
+    Ok(field
+        .geo
+        .as_ref()
+        .and_then(crate::facet::geo_point)
+        .map(|point| crate::filter::haversine(target, point).round() as u64))
 }
 
 /// The smallest byte string after every string starting with `prefix` (facet prefixes always
