@@ -929,14 +929,6 @@ fn documents_by_filter() {
         ))
         .expect(200);
     assert_eq!(body["total"], expected.len());
-    let listed_ids = |body: &Value| -> Vec<u64> {
-        body["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["id"].as_u64().unwrap())
-            .collect()
-    };
     // Listed in primary key order (integer ids by value), not sorted here.
     assert_eq!(listed_ids(&body), expected);
     let body = server()

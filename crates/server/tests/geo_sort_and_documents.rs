@@ -227,15 +227,6 @@ fn by_rating(descending: bool, keep: impl Fn(&Value) -> bool) -> Vec<u64> {
     all.into_iter().map(|(_, id)| id).collect()
 }
 
-fn result_ids(body: &Value) -> Vec<u64> {
-    body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["id"].as_u64().unwrap())
-        .collect()
-}
-
 #[test]
 fn documents_routes_sort() {
     let index = movies_index();
@@ -246,7 +237,7 @@ fn documents_routes_sort() {
             "/indexes/{index}/documents?sort=imdb_rating:desc,id:asc&offset=5&limit=30&fields=id,imdb_rating"
         ))
         .expect(200);
-    assert_eq!(result_ids(&body), expected[5..35].to_vec());
+    assert_eq!(listed_ids(&body), expected[5..35].to_vec());
     assert_eq!(body["total"], json!(movies().len()));
     // The last page holds the films without a rating.
     let body = server()
@@ -255,7 +246,7 @@ fn documents_routes_sort() {
             expected.len() - 20
         ))
         .expect(200);
-    assert_eq!(result_ids(&body), expected[expected.len() - 20..].to_vec());
+    assert_eq!(listed_ids(&body), expected[expected.len() - 20..].to_vec());
 
     let drama = by_rating(false, |m| m["major_genre"] == "Drama");
     let body = server()
@@ -264,7 +255,7 @@ fn documents_routes_sort() {
             json!({"filter": "major_genre = Drama", "sort": ["imdb_rating:asc", "id:asc"], "limit": 25, "offset": 10}),
         )
         .expect(200);
-    assert_eq!(result_ids(&body), drama[10..35].to_vec());
+    assert_eq!(listed_ids(&body), drama[10..35].to_vec());
     assert_eq!(body["total"], json!(drama.len()));
     // With ids: only those, sorted.
     let ids: Vec<String> = expected[..50]
@@ -278,7 +269,7 @@ fn documents_routes_sort() {
             json!({"ids": ids, "sort": ["imdb_rating:desc", "id:asc"], "limit": 100}),
         )
         .expect(200);
-    assert_eq!(result_ids(&body), expected[..50].to_vec());
+    assert_eq!(listed_ids(&body), expected[..50].to_vec());
 
     let body = assert_error(
         server().get(&format!("/indexes/{index}/documents?sort=director:asc")),

@@ -528,14 +528,25 @@ pub fn assert_iso_duration(value: &Value) {
 
 /// The ids of search hits, in order.
 pub fn hit_ids(response: &Value) -> Vec<u64> {
-    response["hits"]
+    ids_under(response, "hits")
+}
+
+/// The ids of the documents a listing (`GET /indexes/{uid}/documents`, `.../fetch`) returned,
+/// in order.
+pub fn listed_ids(response: &Value) -> Vec<u64> {
+    ids_under(response, "results")
+}
+
+/// The integer `id`s of the array under `key`, in order.
+fn ids_under(response: &Value, key: &str) -> Vec<u64> {
+    response[key]
         .as_array()
-        .unwrap_or_else(|| panic!("no hits array: {response}"))
+        .unwrap_or_else(|| panic!("no {key} array: {response}"))
         .iter()
         .map(|h| {
             h["id"]
                 .as_u64()
-                .unwrap_or_else(|| panic!("hit without id: {h}"))
+                .unwrap_or_else(|| panic!("{key} item without id: {h}"))
         })
         .collect()
 }
