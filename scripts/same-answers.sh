@@ -3,8 +3,9 @@
 # directory (one holding the PyPI index, e.g. left by bench-side-by-side.sh), every body of
 # BODIES (one JSON search per line, by default crates/bench/requests/pypi-answers.ndjson:
 # filters, complements, ranges, sorts both ways with offsets, facets, ranking details) is sent
-# to /indexes/pypi/search, and the responses, without processingTimeMs, are compared. Prints
-# "same answers" or the differing lines, and exits non-zero when they differ.
+# to /indexes/pypi/search, and the responses' text, without processingTimeMs, is compared byte
+# for byte (so the order of keys counts too). Prints "same answers" or the differing lines,
+# and exits non-zero when they differ.
 #
 #   scripts/same-answers.sh DB BINARY_A BINARY_B [BODIES]
 set -euo pipefail
@@ -21,7 +22,8 @@ for side in a b; do
   until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do sleep 0.2; done
   while IFS= read -r body; do
     curl -s "http://127.0.0.1:$port/indexes/pypi/search" -H 'content-type: application/json' \
-      -d "$body" | python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("processingTimeMs",None); print(json.dumps(d,sort_keys=True))'
+      -d "$body" | sed -E 's/"processingTimeMs":[0-9]+//'
+    echo
   done <"$bodies" >"$out/$side.json"
   kill -INT "$server"
   wait "$server" || true
