@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::commands::import::ImportArgs;
 use crate::commands::search::SearchArgs;
+use crate::huge_pages::HugePages;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Env {
@@ -138,6 +139,18 @@ pub struct Cli {
     /// With --import-snapshot: start on the existing database instead of refusing to.
     #[arg(long, env = "QUARRY_IGNORE_SNAPSHOT_IF_DB_EXISTS")]
     pub ignore_snapshot_if_db_exists: bool,
+
+    /// Whether this process may use transparent huge pages: `off` (default) opts it out,
+    /// because clearing 2 MiB pages on first touch slowed the first searches of each snapshot;
+    /// `system` keeps the kernel's setting.
+    #[arg(
+        long,
+        env = "QUARRY_TRANSPARENT_HUGE_PAGES",
+        value_enum,
+        default_value = "off"
+    )]
+    pub transparent_huge_pages: HugePages,
+
     /// Does not serve the search preview page at `/`.
     #[arg(long, env = "QUARRY_NO_DASHBOARD")]
     pub no_dashboard: bool,

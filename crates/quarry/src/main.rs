@@ -4,6 +4,7 @@
 
 mod commands;
 mod config;
+mod huge_pages;
 
 use anyhow::Context;
 use clap::Parser;
@@ -24,7 +25,21 @@ fn main() -> anyhow::Result<()> {
         Some(config::Command::Search(args)) => return commands::search::run(args),
         None => {}
     }
+    // Before the runtime's threads start and before any memory grows.
+    let huge_pages = huge_pages::apply(cli.transparent_huge_pages);
     init_logging(&cli)?;
+    match huge_pages {
+        huge_pages::Applied::Disabled => {
+            tracing::debug!("transparent huge pages are off for this process")
+        }
+        huge_pages::Applied::Kept => {
+            tracing::debug!("transparent huge pages follow the kernel's setting")
+        }
+        huge_pages::Applied::Unsupported(why) => tracing::warn!(
+            reason = %why,
+            "could not turn transparent huge pages off; the kernel's setting applies"
+        ),
+    }
     cli.validate()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

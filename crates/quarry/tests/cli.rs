@@ -434,3 +434,32 @@ fn a_master_key_protects_every_route_but_health() {
     assert_eq!(tasks["total"], 0, "{tasks}");
     server.kill();
 }
+
+/// The `THP_enabled` line of a process's status: 0 when the process opted out of transparent
+/// huge pages.
+fn thp_enabled(pid: &str) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("reading status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("THP_enabled:"))
+        .map(|value| value.trim().to_string())
+        .expect("the kernel reports THP_enabled (Linux 5.0 and later)")
+}
+
+#[test]
+fn the_server_opts_out_of_transparent_huge_pages_unless_told_to_keep_the_system_setting() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let by_default = start(dir.path(), |command, port| {
+        addr_and_db(command, port, &dir.path().join("default.db"));
+    });
+    assert_eq!(thp_enabled(&by_default.pid().to_string()), "0");
+    by_default.kill();
+
+    let kept = start(dir.path(), |command, port| {
+        addr_and_db(command, port, &dir.path().join("kept.db"));
+        command.env("QUARRY_TRANSPARENT_HUGE_PAGES", "system");
+    });
+    // The child inherits the test process's setting when it keeps the system's.
+    assert_eq!(thp_enabled(&kept.pid().to_string()), thp_enabled("self"));
+    kept.kill();
+}
