@@ -74,6 +74,12 @@ pub struct Cli {
     #[arg(long, env = "QUARRY_MAX_INDEXING_MEMORY", default_value = "256MiB")]
     pub max_indexing_memory: ByteSize,
 
+    /// Memory the search caches of every index together may hold for the sets searches share
+    /// (word documents, derivations, digests); the warm-up after a merge or a restart fills at
+    /// most a quarter of it. See `quarry_search_cache_bytes`.
+    #[arg(long, env = "QUARRY_SEARCH_CACHE_SIZE", default_value = "1GiB")]
+    pub search_cache_size: ByteSize,
+
     /// PEM certificate chain (leaf first): serve HTTPS instead of HTTP. Needs --ssl-key-path.
     #[arg(long, env = "QUARRY_SSL_CERT_PATH")]
     pub ssl_cert_path: Option<PathBuf>,

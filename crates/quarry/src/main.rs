@@ -73,6 +73,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         .max_indexing_threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     options.index.indexing_memory_bytes = cli.max_indexing_memory.0;
+    quarry_engine::search::cache::set_budget(cli.search_cache_size.0 as u64);
     options.dump_dir = cli.dump_dir.clone();
     options.snapshot_dir = cli.snapshot_dir.clone();
     options.cli_webhook =

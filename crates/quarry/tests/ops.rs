@@ -446,6 +446,18 @@ fn metrics_and_json_logs_after_traffic() {
     ];
     assert!(value_of(&samples, "quarry_http_requests_total", &not_found).unwrap() >= 1.0);
     assert!(check_histogram(&samples, "quarry_search_duration_seconds", &[]) >= 2.0);
+    // The searches above read the documents of "love" into their snapshot's cache.
+    let cached = |kind: &str| value_of(&samples, "quarry_search_cache_bytes", &[("kind", kind)]);
+    assert!(cached("word_documents").unwrap() > 0.0);
+    for kind in [
+        "derivations",
+        "document_unions",
+        "word_digests",
+        "digest_unions",
+    ] {
+        assert!(cached(kind).is_some(), "{kind}");
+    }
+    assert!(value_of(&samples, "quarry_search_cache_evictions_total", &[]).is_some());
     assert!(value_of(&samples, "quarry_documents_indexed_total", &[]).unwrap() >= 300.0);
     assert!(check_histogram(&samples, "quarry_batch_duration_seconds", &[]) >= 2.0);
     assert!(value_of(&samples, "quarry_tasks", &[("status", "succeeded")]).unwrap() >= 2.0);
@@ -516,6 +528,92 @@ fn metrics_and_json_logs_after_traffic() {
 
 // ---------------------------------------------------------------------------------------
 // Dumps
+
+/// `--search-cache-size` bounds what the snapshots' search caches keep: with a budget far below
+/// what a few searches read, the caches evict (`quarry_search_cache_evictions_total`) and the
+/// searches answer exactly as with the default budget, under which nothing is evicted. Both
+/// runs serve the same data directory, so ties come in the same order.
+#[test]
+fn a_small_search_cache_evicts_and_answers_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = path_arg(&dir.path().join("db"));
+    let films = corpus_lines("movies", 2000);
+    let queries = [
+        "star",
+        "love",
+        "the",
+        "wars",
+        "s",
+        "a",
+        "dark night",
+        "toy story",
+        "lord of the rings",
+        "star wars",
+        "man",
+        "harry potter",
+        "spider",
+        "the lo",
+    ];
+    let mut runs = Vec::new();
+    for (run, size) in [None, Some("16KiB")].into_iter().enumerate() {
+        let mut list = vec!["--db-path".to_string(), db.clone()];
+        if let Some(size) = size {
+            list.extend(["--search-cache-size".to_string(), size.to_string()]);
+        }
+        let server = start(&dir.path().join(format!("run{run}.log")), list);
+        if run == 0 {
+            let (status, _) = send_json(
+                &server,
+                "POST",
+                "/indexes",
+                None,
+                &json!({"uid": "films", "primaryKey": "id"}),
+            );
+            assert_eq!(status, 202);
+            let task = add_ndjson(&server, "films", &films, None);
+            wait_ok(&server, task);
+        }
+        let mut answers = Vec::new();
+        // Twice over: the second pass finds what the first one cached, or reads it again.
+        for _ in 0..2 {
+            for q in queries {
+                let (status, body) = send_json(
+                    &server,
+                    "POST",
+                    "/indexes/films/search",
+                    None,
+                    &json!({"q": q, "limit": 10, "showRankingScore": true}),
+                );
+                assert_eq!(status, 200, "{body}");
+                answers.push((q, body["hits"].clone(), body["estimatedTotalHits"].clone()));
+            }
+        }
+        let text = server
+            .client
+            .get(server.url("/metrics"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        let samples = parse_exposition(&text);
+        let evictions = value_of(&samples, "quarry_search_cache_evictions_total", &[]).unwrap();
+        let held: f64 = samples
+            .iter()
+            .filter(|(n, _, _)| n == "quarry_search_cache_bytes")
+            .map(|(_, _, v)| v)
+            .sum();
+        runs.push((answers, evictions, held));
+        server.kill();
+    }
+    let (default_answers, default_evictions, default_held) = &runs[0];
+    let (small_answers, small_evictions, _) = &runs[1];
+    assert_eq!(*default_evictions, 0.0);
+    assert!(*default_held > 16.0 * 1024.0, "{default_held}");
+    assert!(*small_evictions > 0.0);
+    for (default, small) in default_answers.iter().zip(small_answers) {
+        assert_eq!(default, small, "query {}", default.0);
+    }
+}
 
 /// The entries of a `.dump` archive, by path.
 fn read_archive(path: &Path) -> BTreeMap<String, Vec<u8>> {

@@ -28,6 +28,28 @@ pub(crate) struct Registry {
     indexes: RwLock<BTreeMap<String, (IndexEntry, Arc<Index>)>>,
 }
 
+/// After a restart, builds the indexes' per-segment tables and warms their first keystrokes
+/// (`engine::search::first_keystrokes`) on one background thread, index after index, so that
+/// the server answers at once and the first users do not each pay for a cold snapshot.
+fn warm_in_background(indexes: Vec<Arc<Index>>) {
+    if indexes.is_empty() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("quarry-warm".into())
+        .spawn(move || {
+            for index in indexes {
+                if let Err(e) = index.warm_segment_tables() {
+                    tracing::debug!(error = %e, path = %index.path().display(), "warming an index's tables");
+                }
+                index.warm_first_keystrokes_logged();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "the warm-up thread could not start");
+    }
+}
+
 impl Registry {
     /// Opens every registered index and removes directories no entry points to (left by a
     /// crash between creating an index and registering it).
@@ -51,6 +73,7 @@ impl Registry {
                 let _ = std::fs::remove_dir_all(dir.path());
             }
         }
+        warm_in_background(indexes.values().map(|(_, index)| index.clone()).collect());
         Ok(Registry {
             root: root.to_path_buf(),
             options,

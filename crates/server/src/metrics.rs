@@ -13,6 +13,7 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use parking_lot::Mutex;
+use quarry_engine::search::cache as search_cache;
 use quarry_engine::Index;
 use quarry_scheduler::metrics::Histogram;
 
@@ -150,6 +151,34 @@ fn render(state: &AppState) -> String {
     );
     let search = registry.search.lock().clone();
     histogram(&mut out, "quarry_search_duration_seconds", "", &search);
+    header(
+        &mut out,
+        "quarry_search_cache_bytes",
+        "gauge",
+        "Bytes of document sets the snapshots' search caches hold (as serialized), by kind; \
+         all kinds share one budget.",
+    );
+    let kinds = [
+        "word_documents",
+        "derivations",
+        "document_unions",
+        "word_digests",
+        "digest_unions",
+    ];
+    for (kind, bytes) in kinds.iter().zip(search_cache::usage_by_kind()) {
+        let _ = writeln!(out, "quarry_search_cache_bytes{{kind=\"{kind}\"}} {bytes}");
+    }
+    header(
+        &mut out,
+        "quarry_search_cache_evictions_total",
+        "counter",
+        "Times a snapshot's search cache dropped entries to stay within its budget.",
+    );
+    let _ = writeln!(
+        out,
+        "quarry_search_cache_evictions_total {}",
+        search_cache::usage().1
+    );
 
     let writer = state.scheduler.writer_metrics();
     header(

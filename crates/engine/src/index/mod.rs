@@ -418,7 +418,6 @@ impl Index {
         let handle = std::thread::Builder::new()
             .name("quarry-merge".into())
             .spawn(move || {
-                let _claim = claim;
                 let began = std::time::Instant::now();
                 let path = index.path.display();
                 match future.wait() {
@@ -436,6 +435,9 @@ impl Index {
                         if let Err(e) = index.warm_segment_tables() {
                             tracing::debug!(error = %e, path = %path, "warming a merged segment");
                         }
+                        // The next merge may start while the snapshot warms.
+                        drop(claim);
+                        index.warm_first_keystrokes_logged();
                     }
                     // A rollback or a closed writer cancels a merge; the segments stay as
                     // they were and the next idle moment tries again.

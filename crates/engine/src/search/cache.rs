@@ -26,8 +26,23 @@ type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::RandomState>;
 /// Snapshots whose caches are kept at once (several indexes, or a new commit while the previous
 /// snapshot still serves).
 const SNAPSHOTS: usize = 8;
-/// Bytes of cached sets all snapshots together may keep.
-const BUDGET_BYTES: u64 = 384 * 1024 * 1024;
+/// Bytes of cached sets all snapshots together may keep by default, counted as they sit in
+/// memory ([`set_bytes`]). Three passes of PyPI's keystroke log leave about 630 MB of them;
+/// past the budget, entries are dropped and read again.
+pub const DEFAULT_BUDGET_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// The budget in force (`--search-cache-size`).
+static BUDGET: AtomicU64 = AtomicU64::new(DEFAULT_BUDGET_BYTES);
+
+/// Sets the bytes of cached sets all snapshots together may keep (at start).
+pub fn set_budget(bytes: u64) {
+    BUDGET.store(bytes, Ordering::Relaxed);
+}
+
+/// The bytes of cached sets all snapshots together may keep.
+pub fn budget() -> u64 {
+    BUDGET.load(Ordering::Relaxed)
+}
 
 /// Bytes currently charged by every live snapshot cache.
 static CHARGED: AtomicU64 = AtomicU64::new(0);
@@ -56,6 +71,28 @@ pub fn usage_by_kind() -> [u64; 5] {
         out[4] += e.digest_unions.values().map(|s| s.bytes).sum::<u64>();
     }
     out
+}
+
+/// Bytes a set takes in memory: the set, its list of containers, each container's values, and
+/// some allocator rounding per allocation. Serialized sizes count only the values, which
+/// undercounts the many small sets of digests several times over (the process grew to two and a
+/// half times what the budget counted).
+pub fn set_bytes(set: &RoaringBitmap) -> u64 {
+    const SET: u64 = std::mem::size_of::<RoaringBitmap>() as u64;
+    /// A container: its key and the handle of its values (`roaring`'s `Container`).
+    const CONTAINER: u64 = 40;
+    /// What the allocator adds to an allocation, about (size classes, headers).
+    const ALLOCATION: u64 = 16;
+    if set.is_empty() {
+        return SET;
+    }
+    let stats = set.statistics();
+    let containers = u64::from(stats.n_containers);
+    SET + ALLOCATION
+        + containers * (CONTAINER + ALLOCATION)
+        + 2 * u64::from(stats.n_values_array_containers)
+        + 8192 * u64::from(stats.n_bitset_containers)
+        + stats.n_bytes_run_containers
 }
 
 /// Which segments, with which deletes, a searcher sees.
@@ -203,7 +240,7 @@ impl SnapshotCache {
     /// snapshots first, then the least recently used half of this one.
     fn charge(&self, bytes: u64) {
         let total = CHARGED.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        if total <= BUDGET_BYTES {
+        if total <= budget() {
             return;
         }
         let others: Vec<Arc<SnapshotCache>> = CACHES
@@ -214,7 +251,7 @@ impl SnapshotCache {
             .collect();
         for other in others {
             other.clear();
-            if CHARGED.load(Ordering::Relaxed) <= BUDGET_BYTES {
+            if CHARGED.load(Ordering::Relaxed) <= budget() {
                 return;
             }
         }
@@ -249,7 +286,7 @@ impl SnapshotCache {
     }
 
     pub fn put_word(&self, word: &str, docs: Arc<RoaringBitmap>) {
-        let bytes = docs.serialized_size() as u64;
+        let bytes = set_bytes(&docs);
         self.insert(|e| &mut e.words, word.to_string(), docs, bytes);
     }
 
@@ -290,7 +327,7 @@ impl SnapshotCache {
     }
 
     pub fn put_union(&self, key: &str, docs: Arc<RoaringBitmap>) {
-        let bytes = docs.serialized_size() as u64;
+        let bytes = set_bytes(&docs);
         self.insert(|e| &mut e.unions, key.to_string(), docs, bytes);
     }
 

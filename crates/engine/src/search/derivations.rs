@@ -689,7 +689,7 @@ impl<'a> QueryBuilder<'a> {
                         .union();
                     let docs = Arc::new(docs);
                     if union.set(docs.clone()).is_ok() {
-                        let bytes = docs.serialized_size() as u64;
+                        let bytes = super::cache::set_bytes(&docs);
                         self.ctx.cache.charge_derivations(&found.key, bytes);
                     }
                     docs
@@ -729,7 +729,7 @@ impl<'a> QueryBuilder<'a> {
         let one = one | &zero;
         let two = two | &one;
         let levels = [Arc::new(zero), Arc::new(one), Arc::new(two)];
-        let bytes = levels.iter().map(|l| l.serialized_size() as u64).sum();
+        let bytes = levels.iter().map(|l| super::cache::set_bytes(l)).sum();
         if found.levels.set(levels).is_ok() {
             self.ctx.cache.charge_derivations(&found.key, bytes);
         }

@@ -49,14 +49,15 @@ pub struct Digest {
 }
 
 impl Digest {
-    /// Bytes the sets take, for the cache budget.
+    /// Bytes the sets take in memory, with the lists holding them, for the cache budget.
     pub fn bytes(&self) -> u64 {
         let sets = self
             .ranks
             .iter()
             .chain(self.rank_positions.iter().flatten())
             .chain([&self.starts, &self.whole, &self.far, &self.far_ranks]);
-        sets.map(|s| s.serialized_size() as u64).sum()
+        let lists = std::mem::size_of::<Vec<RoaringBitmap>>() * (self.rank_positions.len() + 1);
+        sets.map(super::cache::set_bytes).sum::<u64>() + lists as u64
     }
 
     /// The union of several digests.

@@ -11,6 +11,7 @@ mod digest;
 pub mod distinct;
 pub mod facet_search;
 pub mod facets;
+pub mod first_keystrokes;
 mod id_order;
 pub mod matching_words;
 pub mod pins;

@@ -57,6 +57,18 @@ impl PrefixTops {
         )
     }
 
+    /// Every prefix with an entry, with the summed document frequencies of its top words (a
+    /// measure of how much of the index the prefix reaches).
+    pub fn prefixes(&self) -> impl Iterator<Item = (&[u8], u64)> {
+        self.prefixes.iter().map(|(prefix, &(from, to))| {
+            let reach = self.entries[from as usize..to as usize]
+                .iter()
+                .map(|&(freq, _, _)| u64::from(freq))
+                .sum();
+            (&prefix[..], reach)
+        })
+    }
+
     fn size(&self) -> usize {
         self.entries.len() * 12 + self.bytes.len() + self.prefixes.len() * 48 + 64
     }

@@ -644,6 +644,89 @@ fn warm_and_wait(index: &Index) {
     }
 }
 
+/// Warming the first keystrokes (what a merge and a restart do in the background) searches
+/// the one- and two-character prefixes that the short-prefix tables list, so that the
+/// snapshot's cache holds their derivations before anyone types them; prefixes with few words
+/// are left to the first search. On a snapshot that a commit has replaced, it stops at once.
+#[test]
+fn warming_fills_the_snapshot_cache_for_the_first_keystrokes() {
+    use crate::search::first_keystrokes::{Warmed, WARMED_PREFIX_CHARS};
+    let index = two_segment_index(
+        IndexSettings {
+            searchable_attributes: Some(vec!["title".to_string()]),
+            ..IndexSettings::default()
+        },
+        |i| json!({"id": i, "title": format!("word{} common", i % 700)}),
+    );
+    let ctx = SearchContext::new(&index.index).unwrap();
+    let derived = |prefix: &str| {
+        ctx.cache
+            .derivations(&(prefix.to_string(), true, 0))
+            .is_some()
+    };
+    assert!(!derived("w") && !derived("wo"));
+
+    // (Without a cache limit: tests running beside this one fill the process's caches.)
+    let warmed = index
+        .index
+        .warm_first_keystrokes_in(&ctx, u64::MAX)
+        .unwrap();
+    // 700 words start with "w", "wo" and "wor"; only "common" with "c".
+    assert_eq!(WARMED_PREFIX_CHARS, 2);
+    assert_eq!(
+        warmed,
+        Warmed {
+            prefixes: 2,
+            left: 0
+        }
+    );
+    assert!(derived("w") && derived("wo"));
+    assert!(!derived("wor") && !derived("c"));
+    // A search of the warmed prefix finds everything at hand and answers as before.
+    let result = index.index.search(&request("w")).unwrap();
+    assert_eq!(result.hits.len(), 20);
+
+    let payload = index._dir.path().join("one.ndjson");
+    std::fs::write(&payload, r#"{"id": 9000, "title": "wombat"}"#).unwrap();
+    let mut batch = index.index.write(false).unwrap();
+    batch
+        .add_documents(&payload, AddMethod::Replace, None)
+        .unwrap();
+    batch.commit(3, Default::default()).unwrap();
+    let stale = index
+        .index
+        .warm_first_keystrokes_in(&ctx, u64::MAX)
+        .unwrap();
+    assert_eq!(
+        stale,
+        Warmed {
+            prefixes: 0,
+            left: 2
+        }
+    );
+    // Nor does it fill caches past its share of their budget.
+    let ctx = SearchContext::new(&index.index).unwrap();
+    let full = index.index.warm_first_keystrokes_in(&ctx, 0).unwrap();
+    assert_eq!(
+        full,
+        Warmed {
+            prefixes: 0,
+            left: 2
+        }
+    );
+    let room = index
+        .index
+        .warm_first_keystrokes_in(&ctx, u64::MAX)
+        .unwrap();
+    assert_eq!(
+        room,
+        Warmed {
+            prefixes: 2,
+            left: 0
+        }
+    );
+}
+
 /// A commit (or a merge) that leaves segments behind drops their tables at once instead of
 /// leaving them to the budget: sustained reindexing replaced every segment over and over, and
 /// the tables of segments nothing could read any more grew the process until the budgets.

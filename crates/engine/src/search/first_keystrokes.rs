@@ -1,0 +1,126 @@
+//! Warming a new snapshot for the first keystrokes of search-as-you-type. Every session starts
+//! with a one-letter query, then two letters; on a snapshot no search has touched, such a prefix
+//! stands for thousands of words whose documents and digests are read and united while the user
+//! waits (tens of milliseconds for "s" on PyPI, against about one once cached). These prefixes
+//! come from the index, not from any query log: the short-prefix tables already list, per
+//! segment, the prefixes of one and two characters with many words. Once a merge (or a restart)
+//! leaves a snapshot that will serve for a while, a background thread searches each of them once,
+//! so that the snapshot's cache holds what their first keystrokes need.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use super::cache;
+use super::context::SearchContext;
+use super::prefix_tops::ready_prefix_tops;
+use super::SearchRequest;
+use crate::error::Result;
+use crate::index::Index;
+
+/// Longest prefix warmed, in characters.
+pub const WARMED_PREFIX_CHARS: usize = 2;
+/// How long warming waits for a segment's short-prefix table, read in the background.
+const TABLE_WAIT: Duration = Duration::from_secs(60);
+/// Longest a warm-up may search; it stops there with the most used prefixes done.
+const WARM_TIME: Duration = Duration::from_secs(10);
+/// The share of the search caches' budget past which a warm-up stops: an idle server does not
+/// fill its caches for searches that may never come.
+const WARM_SHARE_OF_CACHE: u64 = 4;
+
+/// What a warm-up did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Warmed {
+    /// Prefixes searched.
+    pub prefixes: usize,
+    /// Prefixes left because a newer snapshot replaced the one being warmed (a commit or a
+    /// merge came), the caches held their share of the budget, or the time was up.
+    pub left: usize,
+}
+
+impl Index {
+    /// Searches, once each, the prefixes of up to [`WARMED_PREFIX_CHARS`] characters that
+    /// the current snapshot's short-prefix tables list, one-letter prefixes first and the most
+    /// used first within a length. Blocks (call it from a background thread); stops early when
+    /// the index publishes a newer snapshot.
+    pub fn warm_first_keystrokes(&self) -> Result<Warmed> {
+        let ctx = SearchContext::new(self)?;
+        self.warm_first_keystrokes_in(&ctx, cache::budget() / WARM_SHARE_OF_CACHE)
+    }
+
+    /// [`Index::warm_first_keystrokes`], logging what it did (for the merge thread and the
+    /// startup warm-up, which have no caller to report to).
+    pub fn warm_first_keystrokes_logged(&self) {
+        let began = Instant::now();
+        match self.warm_first_keystrokes() {
+            Ok(warmed) => tracing::info!(
+                path = %self.path().display(),
+                prefixes = warmed.prefixes,
+                left = warmed.left,
+                duration_ms = began.elapsed().as_millis() as u64,
+                "warmed the first keystrokes"
+            ),
+            // An index deleted meanwhile, or a snapshot whose files a later merge removed.
+            Err(e) => tracing::debug!(
+                error = %e,
+                path = %self.path().display(),
+                "warming the first keystrokes"
+            ),
+        }
+    }
+
+    /// The same on the snapshot of `ctx`, stopping once the search caches hold `cache_limit`
+    /// bytes.
+    pub(crate) fn warm_first_keystrokes_in(
+        &self,
+        ctx: &SearchContext,
+        cache_limit: u64,
+    ) -> Result<Warmed> {
+        let began = Instant::now();
+        let mut reach: HashMap<String, u64> = HashMap::new();
+        for view in ctx.segments() {
+            let table = loop {
+                if let Some(table) = ready_prefix_tops(ctx, view) {
+                    break table;
+                }
+                if began.elapsed() > TABLE_WAIT {
+                    return Ok(Warmed::default());
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            for (prefix, documents) in table.prefixes() {
+                let Ok(prefix) = std::str::from_utf8(prefix) else {
+                    continue;
+                };
+                if prefix.chars().count() <= WARMED_PREFIX_CHARS {
+                    *reach.entry(prefix.to_string()).or_default() += documents;
+                }
+            }
+        }
+        let mut prefixes: Vec<(String, u64)> = reach.into_iter().collect();
+        prefixes.sort_by(|a, b| {
+            (a.0.chars().count(), std::cmp::Reverse(a.1), &a.0).cmp(&(
+                b.0.chars().count(),
+                std::cmp::Reverse(b.1),
+                &b.0,
+            ))
+        });
+        let snapshot = ctx.searcher.generation().generation_id();
+        let mut warmed = Warmed::default();
+        for (done, (prefix, _)) in prefixes.iter().enumerate() {
+            let replaced = self.searcher().generation().generation_id() != snapshot;
+            let full = cache::usage().0 >= cache_limit;
+            if replaced || full || began.elapsed() > WARM_TIME {
+                warmed.left = prefixes.len() - done;
+                break;
+            }
+            let request = SearchRequest {
+                query: Some(prefix.clone()),
+                limit: 20,
+                ..Default::default()
+            };
+            self.search_in(ctx, &request)?;
+            warmed.prefixes += 1;
+        }
+        Ok(warmed)
+    }
+}
