@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod relevance;
 pub mod search_load;
 pub mod system;
+pub mod wire;
 
 use std::time::Duration;
 

@@ -14,6 +14,20 @@ use serde::Serialize;
 
 use crate::client::Endpoint;
 use crate::metrics::LatencySummary;
+use crate::wire::WireClient;
+
+/// Which HTTP client the load threads drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum HttpClient {
+    /// The measuring thread writes each request and reads its answer on its own socket
+    /// (`wire.rs`); `https://` URLs fall back to reqwest.
+    #[default]
+    Wire,
+    /// reqwest's blocking client, which hands each request to a runtime thread (the client of
+    /// the figures measured before 2026-12-04).
+    Reqwest,
+}
 
 /// How a load run is shaped.
 #[derive(Debug, Clone)]
@@ -22,6 +36,36 @@ pub struct LoadConfig {
     pub duration: Duration,
     pub warmup: Duration,
     pub request_timeout: Duration,
+    pub http_client: HttpClient,
+}
+
+/// One load thread's connection, through either client.
+enum Connection {
+    Wire(WireClient),
+    Reqwest(reqwest::blocking::Client, String),
+}
+
+impl Connection {
+    /// Sends one body; answers the status and body, or the transport error as text.
+    fn post(&mut self, path: &str, body: &Bytes) -> std::result::Result<(u16, Bytes), String> {
+        match self {
+            Connection::Wire(client) => client
+                .post_json(path, body)
+                .map(|reply| (reply.status, Bytes::from(reply.body)))
+                .map_err(|e| format!("{e:#}")),
+            Connection::Reqwest(client, url) => client
+                .post(url.as_str())
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone())
+                .send()
+                .and_then(|r| {
+                    let status = r.status().as_u16();
+                    // Read the whole answer so the connection is reused.
+                    r.bytes().map(|b| (status, b))
+                })
+                .map_err(|e| e.to_string()),
+        }
+    }
 }
 
 /// What a load run measured. Only requests started inside the measured window count.
@@ -64,7 +108,15 @@ pub fn run(
     let next = Arc::new(AtomicUsize::new(0));
     // Build every client before starting the clock.
     let clients = (0..config.connections)
-        .map(|_| endpoint.client(config.request_timeout))
+        .map(|_| {
+            let wire = (config.http_client == HttpClient::Wire)
+                .then(|| WireClient::new(endpoint, config.request_timeout))
+                .flatten();
+            Ok(match wire {
+                Some(wire) => Connection::Wire(wire),
+                None => Connection::Reqwest(endpoint.client(config.request_timeout)?, url.clone()),
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
     let start = Instant::now();
     let measure_from = start + config.warmup;
@@ -72,8 +124,8 @@ pub fn run(
 
     let handles: Vec<_> = clients
         .into_iter()
-        .map(|client| {
-            let (bodies, next, url) = (bodies.clone(), next.clone(), url.clone());
+        .map(|mut client| {
+            let (bodies, next, path) = (bodies.clone(), next.clone(), path.to_string());
             std::thread::spawn(move || {
                 let mut out = ThreadResult {
                     latencies_us: Vec::with_capacity(1 << 16),
@@ -86,26 +138,16 @@ pub fn run(
                         break;
                     }
                     let i = next.fetch_add(1, Ordering::Relaxed) % bodies.len();
-                    let result = client
-                        .post(&url)
-                        .header(CONTENT_TYPE, "application/json")
-                        .body(bodies[i].clone())
-                        .send()
-                        .and_then(|r| {
-                            let status = r.status();
-                            // Read the whole answer so the connection is reused.
-                            r.bytes().map(|b| (status, b))
-                        });
+                    let result = client.post(&path, &bodies[i]);
                     let elapsed = t0.elapsed();
                     let measured = t0 >= measure_from;
                     let error = match result {
-                        Ok((status, _)) if status.as_u16() == 200 => None,
+                        Ok((200, _)) => None,
                         Ok((status, body)) => Some(format!(
-                            "HTTP {}: {}",
-                            status.as_u16(),
+                            "HTTP {status}: {}",
                             String::from_utf8_lossy(&body[..body.len().min(300)])
                         )),
-                        Err(e) => Some(e.to_string()),
+                        Err(e) => Some(e),
                     };
                     match error {
                         None if measured => out

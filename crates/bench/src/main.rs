@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use quarry_bench::client::{Api, Endpoint};
 use quarry_bench::index::{self, IndexOptions};
-use quarry_bench::load::LoadConfig;
+use quarry_bench::load::{HttpClient, LoadConfig};
 use quarry_bench::parse_duration;
 use quarry_bench::relevance::{self, RelevanceOptions};
 use quarry_bench::search_load::{self, Run, REQUEST_TIMEOUT};
@@ -148,6 +148,11 @@ struct LoadShape {
     /// Unmeasured time before it.
     #[arg(long, default_value = "3s", value_parser = parse_duration)]
     warmup: Duration,
+    /// `wire`: each load thread writes its requests and reads the answers on its own socket;
+    /// `reqwest`: through reqwest's blocking client, which adds two thread hand-offs to every
+    /// request (the client of the figures measured before 2026-12-04).
+    #[arg(long, value_enum, default_value = "wire")]
+    http_client: HttpClient,
 }
 
 impl LoadShape {
@@ -157,6 +162,7 @@ impl LoadShape {
             duration: self.duration,
             warmup: self.warmup,
             request_timeout: REQUEST_TIMEOUT,
+            http_client: self.http_client,
         }
     }
 }

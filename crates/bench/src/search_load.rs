@@ -25,6 +25,7 @@ pub struct LoadReport {
     pub connections: usize,
     pub duration_seconds: f64,
     pub warmup_seconds: f64,
+    pub http_client: crate::load::HttpClient,
     #[serde(flatten)]
     pub result: LoadResult,
 }
@@ -90,6 +91,7 @@ pub fn run(api: &Api, run: Run<'_>) -> Result<LoadReport> {
         connections: run.config.connections,
         duration_seconds: run.config.duration.as_secs_f64(),
         warmup_seconds: run.config.warmup.as_secs_f64(),
+        http_client: run.config.http_client,
         result,
     })
 }
@@ -97,14 +99,15 @@ pub fn run(api: &Api, run: Run<'_>) -> Result<LoadReport> {
 pub fn print(r: &LoadReport) {
     println!("== {}: index `{}`", r.command, r.index);
     println!(
-        "parameters: url={} engine={} source={} distinct_requests={} connections={} duration={}s warmup={}s",
+        "parameters: url={} engine={} source={} distinct_requests={} connections={} duration={}s warmup={}s client={:?}",
         r.url,
         r.engine_version.as_deref().unwrap_or("?"),
         r.source,
         r.distinct_requests,
         r.connections,
         r.duration_seconds,
-        r.warmup_seconds
+        r.warmup_seconds,
+        r.http_client
     );
     let res = &r.result;
     println!(

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use quarry_bench::client::{Api, Endpoint};
 use quarry_bench::index::{self, IndexOptions};
-use quarry_bench::load::LoadConfig;
+use quarry_bench::load::{HttpClient, LoadConfig};
 use quarry_bench::relevance::{self, RelevanceOptions};
 use quarry_bench::search_load::{self, Run};
 
@@ -163,23 +163,31 @@ fn benchmarks_against_a_real_quarry() {
         duration: Duration::from_millis(700),
         warmup: Duration::from_millis(200),
         request_timeout: Duration::from_secs(10),
+        http_client: Default::default(),
     };
     let keys =
         search_load::keystroke_bodies(&shared.join("queries/movies.dev.keystrokes.txt")).unwrap();
-    let r = search_load::run(
-        &api,
-        Run {
-            command: "keystrokes",
-            index: "movies",
-            source: "movies keystrokes".into(),
-            bodies: keys,
-            config: config.clone(),
-        },
-    )
-    .unwrap();
-    assert!(r.result.requests > 0);
-    assert_eq!(r.result.errors, 0, "{:?}", r.result.error_samples);
-    assert!(r.result.latency.is_some());
+    // Both clients: the load threads' own sockets (the default) and reqwest's.
+    for http_client in [HttpClient::Wire, HttpClient::Reqwest] {
+        let r = search_load::run(
+            &api,
+            Run {
+                command: "keystrokes",
+                index: "movies",
+                source: "movies keystrokes".into(),
+                bodies: keys.clone(),
+                config: LoadConfig {
+                    http_client,
+                    ..config.clone()
+                },
+            },
+        )
+        .unwrap();
+        assert!(r.result.requests > 0);
+        assert_eq!(r.result.errors, 0, "{:?}", r.result.error_samples);
+        assert!(r.result.latency.is_some());
+        assert_eq!(r.http_client, http_client);
+    }
 
     // Filters, facets and sort are not served by Quarry yet: a plain body with formatting.
     let body = r#"{"q":"love","limit":20,"attributesToHighlight":["title"]}"#;
