@@ -76,7 +76,7 @@ pub struct Cli {
 
     /// Memory the search caches of every index together may hold for the sets searches share
     /// (word documents, derivations, digests); the warm-up after a merge or a restart fills at
-    /// most a quarter of it. See `quarry_search_cache_bytes`.
+    /// most an eighth of it per index. See `quarry_search_cache_bytes`.
     #[arg(long, env = "QUARRY_SEARCH_CACHE_SIZE", default_value = "1GiB")]
     pub search_cache_size: ByteSize,
 

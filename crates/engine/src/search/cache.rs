@@ -204,6 +204,11 @@ impl Drop for SnapshotCache {
 }
 
 impl SnapshotCache {
+    /// Bytes this snapshot's cache holds.
+    pub fn bytes(&self) -> u64 {
+        self.entries.lock().bytes
+    }
+
     /// The cache of the searcher's snapshot, created if new.
     pub fn of(searcher: &Searcher) -> Arc<SnapshotCache> {
         let key: SnapshotKey = searcher

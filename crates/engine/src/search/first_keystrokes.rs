@@ -23,9 +23,21 @@ pub const WARMED_PREFIX_CHARS: usize = 2;
 const TABLE_WAIT: Duration = Duration::from_secs(60);
 /// Longest a warm-up may search; it stops there with the most used prefixes done.
 const WARM_TIME: Duration = Duration::from_secs(10);
-/// The share of the search caches' budget past which a warm-up stops: an idle server does not
-/// fill its caches for searches that may never come.
-const WARM_SHARE_OF_CACHE: u64 = 4;
+/// A warm-up stops once the snapshot it warms holds this share of the search caches' budget
+/// (an idle server does not fill its caches for searches that may never come, and every index
+/// gets its part: a share for all of them together would go to the first ones warmed)...
+const SNAPSHOT_SHARE: u64 = 8;
+/// ... or once all the caches together hold this share of it.
+const TOTAL_SHARE: u64 = 2;
+
+/// Where a warm-up stops filling the caches.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WarmLimits {
+    /// Bytes the warmed snapshot's cache may hold.
+    pub snapshot: u64,
+    /// Bytes all snapshots' caches together may hold.
+    pub total: u64,
+}
 
 /// What a warm-up did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -33,7 +45,7 @@ pub struct Warmed {
     /// Prefixes searched.
     pub prefixes: usize,
     /// Prefixes left because a newer snapshot replaced the one being warmed (a commit or a
-    /// merge came), the caches held their share of the budget, or the time was up.
+    /// merge came), the caches held their shares of the budget, or the time was up.
     pub left: usize,
 }
 
@@ -44,7 +56,11 @@ impl Index {
     /// the index publishes a newer snapshot.
     pub fn warm_first_keystrokes(&self) -> Result<Warmed> {
         let ctx = SearchContext::new(self)?;
-        self.warm_first_keystrokes_in(&ctx, cache::budget() / WARM_SHARE_OF_CACHE)
+        let limits = WarmLimits {
+            snapshot: cache::budget() / SNAPSHOT_SHARE,
+            total: cache::budget() / TOTAL_SHARE,
+        };
+        self.warm_first_keystrokes_in(&ctx, limits)
     }
 
     /// [`Index::warm_first_keystrokes`], logging what it did (for the merge thread and the
@@ -68,12 +84,11 @@ impl Index {
         }
     }
 
-    /// The same on the snapshot of `ctx`, stopping once the search caches hold `cache_limit`
-    /// bytes.
+    /// The same on the snapshot of `ctx`, within `limits`.
     pub(crate) fn warm_first_keystrokes_in(
         &self,
         ctx: &SearchContext,
-        cache_limit: u64,
+        limits: WarmLimits,
     ) -> Result<Warmed> {
         let began = Instant::now();
         let mut reach: HashMap<String, u64> = HashMap::new();
@@ -108,7 +123,7 @@ impl Index {
         let mut warmed = Warmed::default();
         for (done, (prefix, _)) in prefixes.iter().enumerate() {
             let replaced = self.searcher().generation().generation_id() != snapshot;
-            let full = cache::usage().0 >= cache_limit;
+            let full = ctx.cache.bytes() >= limits.snapshot || cache::usage().0 >= limits.total;
             if replaced || full || began.elapsed() > WARM_TIME {
                 warmed.left = prefixes.len() - done;
                 break;

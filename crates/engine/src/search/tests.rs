@@ -650,7 +650,7 @@ fn warm_and_wait(index: &Index) {
 /// are left to the first search. On a snapshot that a commit has replaced, it stops at once.
 #[test]
 fn warming_fills_the_snapshot_cache_for_the_first_keystrokes() {
-    use crate::search::first_keystrokes::{Warmed, WARMED_PREFIX_CHARS};
+    use crate::search::first_keystrokes::{WarmLimits, Warmed, WARMED_PREFIX_CHARS};
     let index = two_segment_index(
         IndexSettings {
             searchable_attributes: Some(vec!["title".to_string()]),
@@ -666,10 +666,14 @@ fn warming_fills_the_snapshot_cache_for_the_first_keystrokes() {
     };
     assert!(!derived("w") && !derived("wo"));
 
-    // (Without a cache limit: tests running beside this one fill the process's caches.)
+    // (Without limits: tests running beside this one fill the process's caches.)
+    let unlimited = WarmLimits {
+        snapshot: u64::MAX,
+        total: u64::MAX,
+    };
     let warmed = index
         .index
-        .warm_first_keystrokes_in(&ctx, u64::MAX)
+        .warm_first_keystrokes_in(&ctx, unlimited)
         .unwrap();
     // 700 words start with "w", "wo" and "wor"; only "common" with "c".
     assert_eq!(WARMED_PREFIX_CHARS, 2);
@@ -686,16 +690,20 @@ fn warming_fills_the_snapshot_cache_for_the_first_keystrokes() {
     let result = index.index.search(&request("w")).unwrap();
     assert_eq!(result.hits.len(), 20);
 
-    let payload = index._dir.path().join("one.ndjson");
-    std::fs::write(&payload, r#"{"id": 9000, "title": "wombat"}"#).unwrap();
-    let mut batch = index.index.write(false).unwrap();
-    batch
-        .add_documents(&payload, AddMethod::Replace, None)
-        .unwrap();
-    batch.commit(3, Default::default()).unwrap();
+    let commit = |id: u64, task: u32| {
+        let payload = index._dir.path().join("one.ndjson");
+        let line = json!({"id": id, "title": "wombat"}).to_string();
+        std::fs::write(&payload, line).unwrap();
+        let mut batch = index.index.write(false).unwrap();
+        batch
+            .add_documents(&payload, AddMethod::Replace, None)
+            .unwrap();
+        batch.commit(task, Default::default()).unwrap();
+    };
+    commit(9000, 3);
     let stale = index
         .index
-        .warm_first_keystrokes_in(&ctx, u64::MAX)
+        .warm_first_keystrokes_in(&ctx, unlimited)
         .unwrap();
     assert_eq!(
         stale,
@@ -704,25 +712,57 @@ fn warming_fills_the_snapshot_cache_for_the_first_keystrokes() {
             left: 2
         }
     );
-    // Nor does it fill caches past its share of their budget.
+
+    // Nor does it fill caches past its shares of their budget: the snapshot's own share, and
+    // all caches' together.
     let ctx = SearchContext::new(&index.index).unwrap();
-    let full = index.index.warm_first_keystrokes_in(&ctx, 0).unwrap();
-    assert_eq!(
-        full,
-        Warmed {
-            prefixes: 0,
-            left: 2
-        }
-    );
+    for limits in [
+        WarmLimits {
+            snapshot: 0,
+            ..unlimited
+        },
+        WarmLimits {
+            total: 0,
+            ..unlimited
+        },
+    ] {
+        let full = index.index.warm_first_keystrokes_in(&ctx, limits).unwrap();
+        assert_eq!(
+            full,
+            Warmed {
+                prefixes: 0,
+                left: 2
+            }
+        );
+    }
     let room = index
         .index
-        .warm_first_keystrokes_in(&ctx, u64::MAX)
+        .warm_first_keystrokes_in(&ctx, unlimited)
         .unwrap();
     assert_eq!(
         room,
         Warmed {
             prefixes: 2,
             left: 0
+        }
+    );
+    // On a new snapshot, the first prefix fills a one-byte share: the second is left.
+    drop(ctx);
+    commit(9001, 4);
+    let ctx = SearchContext::new(&index.index).unwrap();
+    let one_byte = WarmLimits {
+        snapshot: 1,
+        ..unlimited
+    };
+    let partial = index
+        .index
+        .warm_first_keystrokes_in(&ctx, one_byte)
+        .unwrap();
+    assert_eq!(
+        partial,
+        Warmed {
+            prefixes: 1,
+            left: 1
         }
     );
 }
