@@ -10,6 +10,7 @@
 #          target/release/quarry
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/serve-copy.sh
 db="$(realpath "$1")"
 corpus="$2"
 rounds="$3"
@@ -23,15 +24,10 @@ copy="$(mktemp -d)"
 trap 'rm -rf "$copy"' EXIT
 for round in $(seq 1 "$rounds"); do
   for binary in "$@"; do
-    rm -rf "$copy/db"
-    cp -r "$db" "$copy/db"
-    "$binary" --db-path "$copy/db" --http-addr "127.0.0.1:$port" --log-level warn >/dev/null 2>&1 &
-    server=$!
-    until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do sleep 0.1; done
+    serve_copy "$binary" "$db" "$copy" "$port"
     result="$("$bench" --url "http://127.0.0.1:$port" --json keystrokes --corpus "$corpus" \
       --connections "$connections" --duration "${seconds}s" --warmup 3s)"
-    kill -INT "$server"
-    wait "$server" || true
+    stop_server
     echo "$result" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)

@@ -11,6 +11,7 @@
 #   e.g. scripts/cold-pass.sh /tmp/sbs/quarry.db pypi 6 /tmp/old/quarry target/release/quarry
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/serve-copy.sh
 db="$(realpath "$1")"
 corpus="$2"
 settle="$3"
@@ -20,11 +21,7 @@ port=7797
 copy="$(mktemp -d)"
 trap 'rm -rf "$copy"' EXIT
 for binary in "$@"; do
-  rm -rf "$copy/db"
-  cp -r "$db" "$copy/db"
-  "$binary" --db-path "$copy/db" --http-addr "127.0.0.1:$port" --log-level warn >/dev/null 2>&1 &
-  server=$!
-  until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do sleep 0.1; done
+  serve_copy "$binary" "$db" "$copy" "$port"
   sleep "$settle"
   rss_kb="$(awk '/^VmRSS/ {print $2}' "/proc/$server/status")"
   python3 - "$port" "$corpus" "$log" "$binary" "$rss_kb" <<'PY'
@@ -51,6 +48,5 @@ print("%s: RSS before %.0f MB; %d searches, total %.0f ms, p50 %.0f us, p99 %.0f
           binary, int(rss_kb) / 1024, n, sum(spent) / 1e3, spent[n // 2],
           spent[n * 99 // 100], spent[-1] / 1e3, one_letter / 1e3))
 PY
-  kill -INT "$server"
-  wait "$server" || true
+  stop_server
 done
