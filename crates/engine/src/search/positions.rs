@@ -117,6 +117,13 @@ impl MatchCache {
         if missing.is_empty() {
             return Ok(());
         }
+        // Each missing document's slot is its rank among them: occurrences are found word by
+        // word, each word's documents ascending, and gathered per slot at the end.
+        let order: Vec<u32> = missing.iter().collect();
+        let slot_from = |at: &mut usize, doc: u32| {
+            *at += order[*at..].partition_point(|&d| d < doc);
+            *at as u32
+        };
         let mut found: Vec<(u32, Occurrence)> = Vec::new();
         let mut buffers: Vec<Vec<u32>> = Vec::new();
         let mut starts = Vec::new();
@@ -140,11 +147,11 @@ impl MatchCache {
                 let exact = d.is_exact();
                 // The letters typed for this derivation, to tell how much a match completes them.
                 let typed = query.letters_typed(d.covers);
-                let mut record = |doc: u32, start: u32, end: u32, extra: u8| {
+                let mut record = |slot: u32, start: u32, end: u32, extra: u8| {
                     for &term in &covered {
                         let typos = d.typos;
                         found.push((
-                            doc,
+                            slot,
                             Occurrence {
                                 term,
                                 start,
@@ -172,15 +179,17 @@ impl MatchCache {
                             let Some(mut cursor) = ctx.postings(view, word)? else {
                                 continue;
                             };
+                            let mut at = 0;
                             for doc in &word_targets {
                                 let local = doc - view.base;
                                 if cursor.doc() > local || cursor.seek(local) != local {
                                     continue;
                                 }
+                                let slot = slot_from(&mut at, doc);
                                 cursor.positions(&mut buffers[0]);
                                 for &p in &buffers[0] {
                                     if d.filter.as_deref().is_none_or(|f| f.allows(p)) {
-                                        record(doc, p, p, extra);
+                                        record(slot, p, p, extra);
                                     }
                                 }
                             }
@@ -196,11 +205,13 @@ impl MatchCache {
                             });
                         }
                         buffers.resize(seq.len().max(buffers.len()), Vec::new());
+                        let mut at = 0;
                         for doc in &targets {
                             let local = doc - view.base;
                             if !positions_at(&mut cursors, &mut buffers, local) {
                                 continue;
                             }
+                            let slot = slot_from(&mut at, doc);
                             let lists: Vec<Option<&[u32]>> = seq
                                 .iter()
                                 .zip(&buffers)
@@ -208,28 +219,43 @@ impl MatchCache {
                                 .collect();
                             sequence_starts(&lists, d.filter.as_deref(), &mut starts);
                             for &s in &starts {
-                                record(doc, s, s + span - 1, 0);
+                                record(slot, s, s + span - 1, 0);
                             }
                         }
                     }
                 }
             }
         }
-        // `found` is one ascending run of documents per (segment, derivation, word): a stable
-        // sort merges the runs instead of sorting from scratch; each document's few
-        // occurrences are then put in order on their own.
-        found.sort_by_key(|(doc, _)| *doc);
-        let mut i = 0;
-        while i < found.len() {
-            let doc = found[i].0;
-            let begin = self.occurrences.len() as u32;
-            while i < found.len() && found[i].0 == doc {
-                self.occurrences.push(found[i].1);
-                i += 1;
+        // A counting sort by slot: each document's occurrences together, documents ascending,
+        // each document's in the order they were found (as a stable sort by document would
+        // leave them; sorting the whole list was a fifth of this function on two-word
+        // keystrokes ending in a short prefix). Each document's few occurrences are then put in
+        // order on their own.
+        if let Some(&(_, filler)) = found.first() {
+            let mut bounds = vec![0u32; order.len() + 1];
+            for (slot, _) in &found {
+                bounds[*slot as usize + 1] += 1;
             }
-            self.occurrences[begin as usize..].sort_unstable_by_key(|o| (o.term, o.start, o.typos));
-            self.spans
-                .insert(doc, (begin, self.occurrences.len() as u32));
+            for i in 1..bounds.len() {
+                bounds[i] += bounds[i - 1];
+            }
+            let base = self.occurrences.len();
+            self.occurrences.resize(base + found.len(), filler);
+            let mut next = bounds.clone();
+            for (slot, occurrence) in found {
+                let at = &mut next[slot as usize];
+                self.occurrences[base + *at as usize] = occurrence;
+                *at += 1;
+            }
+            for (slot, &doc) in order.iter().enumerate() {
+                let (begin, end) = (base as u32 + bounds[slot], base as u32 + bounds[slot + 1]);
+                if begin == end {
+                    continue;
+                }
+                self.occurrences[begin as usize..end as usize]
+                    .sort_unstable_by_key(|o| (o.term, o.start, o.typos));
+                self.spans.insert(doc, (begin, end));
+            }
         }
         self.done |= missing;
         Ok(())
