@@ -39,10 +39,7 @@ fn warm_in_background(indexes: Vec<Arc<Index>>) {
         .name("quarry-warm".into())
         .spawn(move || {
             for index in indexes {
-                if let Err(e) = index.warm_segment_tables() {
-                    tracing::debug!(error = %e, path = %index.path().display(), "warming an index's tables");
-                }
-                index.warm_first_keystrokes_logged();
+                index.warm();
             }
         });
     if let Err(e) = spawned {

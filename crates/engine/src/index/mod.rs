@@ -431,13 +431,10 @@ impl Index {
                             duration_ms = began.elapsed().as_millis() as u64,
                             "merged segments"
                         );
-                        // The merged segment is new to every per-segment cache.
-                        if let Err(e) = index.warm_segment_tables() {
-                            tracing::debug!(error = %e, path = %path, "warming a merged segment");
-                        }
-                        // The next merge may start while the snapshot warms.
+                        // The merged segment is new to every per-segment cache and its
+                        // snapshot to the search caches; the next merge may start meanwhile.
                         drop(claim);
-                        index.warm_first_keystrokes_logged();
+                        index.warm();
                     }
                     // A rollback or a closed writer cancels a merge; the segments stay as
                     // they were and the next idle moment tries again.

@@ -50,37 +50,34 @@ pub struct Warmed {
 }
 
 impl Index {
-    /// Searches, once each, the prefixes of up to [`WARMED_PREFIX_CHARS`] characters that
-    /// the current snapshot's short-prefix tables list, one-letter prefixes first and the most
-    /// used first within a length. Blocks (call it from a background thread); stops early when
-    /// the index publishes a newer snapshot.
-    pub fn warm_first_keystrokes(&self) -> Result<Warmed> {
-        let ctx = SearchContext::new(self)?;
+    /// Readies the current snapshot for its first searches, logging what it did (the merge
+    /// thread and the restart warm-up call it; it blocks): the per-segment tables
+    /// ([`Index::warm_segment_tables`]), then a search of each prefix of up to
+    /// [`WARMED_PREFIX_CHARS`] characters that the short-prefix tables list, one-letter
+    /// prefixes first and the widest first within a length, until a newer snapshot comes or
+    /// the caches hold their shares of the budget.
+    pub fn warm(&self) {
+        let path = self.path().display();
+        if let Err(e) = self.warm_segment_tables() {
+            tracing::debug!(error = %e, path = %path, "warming the segment tables");
+        }
+        let began = Instant::now();
         let limits = WarmLimits {
             snapshot: cache::budget() / SNAPSHOT_SHARE,
             total: cache::budget() / TOTAL_SHARE,
         };
-        self.warm_first_keystrokes_in(&ctx, limits)
-    }
-
-    /// [`Index::warm_first_keystrokes`], logging what it did (for the merge thread and the
-    /// startup warm-up, which have no caller to report to).
-    pub fn warm_first_keystrokes_logged(&self) {
-        let began = Instant::now();
-        match self.warm_first_keystrokes() {
+        let warmed =
+            SearchContext::new(self).and_then(|ctx| self.warm_first_keystrokes_in(&ctx, limits));
+        match warmed {
             Ok(warmed) => tracing::info!(
-                path = %self.path().display(),
+                path = %path,
                 prefixes = warmed.prefixes,
                 left = warmed.left,
                 duration_ms = began.elapsed().as_millis() as u64,
                 "warmed the first keystrokes"
             ),
             // An index deleted meanwhile, or a snapshot whose files a later merge removed.
-            Err(e) => tracing::debug!(
-                error = %e,
-                path = %self.path().display(),
-                "warming the first keystrokes"
-            ),
+            Err(e) => tracing::debug!(error = %e, path = %path, "warming the first keystrokes"),
         }
     }
 
@@ -112,13 +109,14 @@ impl Index {
             }
         }
         let mut prefixes: Vec<(String, u64)> = reach.into_iter().collect();
-        prefixes.sort_by(|a, b| {
-            (a.0.chars().count(), std::cmp::Reverse(a.1), &a.0).cmp(&(
-                b.0.chars().count(),
-                std::cmp::Reverse(b.1),
-                &b.0,
-            ))
-        });
+        let order = |(prefix, reach): &(String, u64)| {
+            (
+                prefix.chars().count(),
+                std::cmp::Reverse(*reach),
+                prefix.clone(),
+            )
+        };
+        prefixes.sort_by_cached_key(order);
         let snapshot = ctx.searcher.generation().generation_id();
         let mut warmed = Warmed::default();
         for (done, (prefix, _)) in prefixes.iter().enumerate() {

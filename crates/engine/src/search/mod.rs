@@ -200,7 +200,8 @@ impl Index {
     /// build while the user waits: each segment's value ends (digests need them), the column
     /// and value order of each sortable attribute, and its short-prefix table (read on that
     /// table's background thread). Tables are kept by segment
-    /// id, so segments already warm cost a lookup. Called after a background merge.
+    /// id, so segments already warm cost a lookup. Part of [`Index::warm`], after a background
+    /// merge and a restart.
     pub fn warm_segment_tables(&self) -> Result<()> {
         let ctx = SearchContext::new(self)?;
         for view in ctx.segments() {
