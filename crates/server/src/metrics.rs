@@ -155,17 +155,10 @@ fn render(state: &AppState) -> String {
         &mut out,
         "quarry_search_cache_bytes",
         "gauge",
-        "Bytes of document sets the snapshots' search caches hold (as serialized), by kind; \
-         all kinds share one budget.",
+        "Bytes of document sets the snapshots' search caches hold in memory, by kind; all \
+         kinds share one budget (--search-cache-size).",
     );
-    let kinds = [
-        "word_documents",
-        "derivations",
-        "document_unions",
-        "word_digests",
-        "digest_unions",
-    ];
-    for (kind, bytes) in kinds.iter().zip(search_cache::usage_by_kind()) {
+    for (kind, bytes) in search_cache::usage_by_kind() {
         let _ = writeln!(out, "quarry_search_cache_bytes{{kind=\"{kind}\"}} {bytes}");
     }
     header(

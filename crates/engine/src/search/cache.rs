@@ -58,17 +58,24 @@ pub fn usage() -> (u64, u64) {
     )
 }
 
-/// Bytes held by kind of entry, over every snapshot cache: word documents, derivations (with
-/// the unions filled in them), unions of documents, word digests, unions of digests.
-pub fn usage_by_kind() -> [u64; 5] {
-    let mut out = [0u64; 5];
+/// Bytes held by kind of entry, over every snapshot cache, each with its name: word documents,
+/// derivations (with the unions filled in them), unions of documents, word digests, unions of
+/// digests.
+pub fn usage_by_kind() -> [(&'static str, u64); 5] {
+    let mut out = [
+        ("word_documents", 0),
+        ("derivations", 0),
+        ("document_unions", 0),
+        ("word_digests", 0),
+        ("digest_unions", 0),
+    ];
     for (_, cache) in CACHES.lock().iter() {
         let e = cache.entries.lock();
-        out[0] += e.words.values().map(|s| s.bytes).sum::<u64>();
-        out[1] += e.derivations.values().map(|s| s.bytes).sum::<u64>();
-        out[2] += e.unions.values().map(|s| s.bytes).sum::<u64>();
-        out[3] += e.digests.values().map(|s| s.bytes).sum::<u64>();
-        out[4] += e.digest_unions.values().map(|s| s.bytes).sum::<u64>();
+        out[0].1 += e.words.values().map(|s| s.bytes).sum::<u64>();
+        out[1].1 += e.derivations.values().map(|s| s.bytes).sum::<u64>();
+        out[2].1 += e.unions.values().map(|s| s.bytes).sum::<u64>();
+        out[3].1 += e.digests.values().map(|s| s.bytes).sum::<u64>();
+        out[4].1 += e.digest_unions.values().map(|s| s.bytes).sum::<u64>();
     }
     out
 }

@@ -198,10 +198,11 @@ fn keystrokes(corpus: &str, index: &Index) {
         std::fs::write(out, lines.join("\n")).unwrap();
     }
     let (bytes, evictions) = super::cache::usage();
-    let kinds = super::cache::usage_by_kind().map(|b| b >> 20);
+    let kinds = super::cache::usage_by_kind().map(|(kind, b)| format!("{kind} {}", b >> 20));
     eprintln!(
-        "{corpus:<9} search caches: {} MiB, {evictions} evictions; MiB by kind (words, derivations, unions, digests, digest unions): {kinds:?}",
-        bytes >> 20
+        "{corpus:<9} search caches: {} MiB, {evictions} evictions; MiB by kind: {}",
+        bytes >> 20,
+        kinds.join(", ")
     );
     times.sort();
     let at = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)].0;
