@@ -80,6 +80,8 @@ pub struct LoadResult {
     /// Latencies of successful answers.
     pub latency: Option<LatencySummary>,
     pub measured_seconds: f64,
+    /// The client the load threads used (`https://` URLs always go through reqwest).
+    pub http_client: HttpClient,
     /// Up to a few distinct error descriptions, for the report.
     pub error_samples: Vec<String>,
 }
@@ -113,11 +115,15 @@ pub fn run(
                 .then(|| WireClient::new(endpoint, config.request_timeout))
                 .flatten();
             Ok(match wire {
-                Some(wire) => Connection::Wire(wire),
+                Some(client) => Connection::Wire(client),
                 None => Connection::Reqwest(endpoint.client(config.request_timeout)?, url.clone()),
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let http_client = match clients.first() {
+        Some(Connection::Wire(_)) => HttpClient::Wire,
+        _ => HttpClient::Reqwest,
+    };
     let start = Instant::now();
     let measure_from = start + config.warmup;
     let end = measure_from + config.duration;
@@ -194,6 +200,7 @@ pub fn run(
         qps: latencies.len() as f64 / seconds,
         latency: LatencySummary::from_sorted_us(&latencies),
         measured_seconds: seconds,
+        http_client,
         error_samples,
     })
 }

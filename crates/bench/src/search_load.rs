@@ -25,7 +25,6 @@ pub struct LoadReport {
     pub connections: usize,
     pub duration_seconds: f64,
     pub warmup_seconds: f64,
-    pub http_client: crate::load::HttpClient,
     #[serde(flatten)]
     pub result: LoadResult,
 }
@@ -91,7 +90,6 @@ pub fn run(api: &Api, run: Run<'_>) -> Result<LoadReport> {
         connections: run.config.connections,
         duration_seconds: run.config.duration.as_secs_f64(),
         warmup_seconds: run.config.warmup.as_secs_f64(),
-        http_client: run.config.http_client,
         result,
     })
 }
@@ -107,7 +105,7 @@ pub fn print(r: &LoadReport) {
         r.connections,
         r.duration_seconds,
         r.warmup_seconds,
-        r.http_client
+        r.result.http_client
     );
     let res = &r.result;
     println!(

@@ -186,7 +186,7 @@ fn benchmarks_against_a_real_quarry() {
         assert!(r.result.requests > 0);
         assert_eq!(r.result.errors, 0, "{:?}", r.result.error_samples);
         assert!(r.result.latency.is_some());
-        assert_eq!(r.http_client, http_client);
+        assert_eq!(r.result.http_client, http_client);
     }
 
     // Filters, facets and sort are not served by Quarry yet: a plain body with formatting.
