@@ -2,7 +2,10 @@
 //! query order, come first. The cost of a document is the sum, over consecutive terms, of the
 //! smallest distance between their matches, minus one: adjacent words in order cost 0, the
 //! reverse order costs one more, words farther apart are capped at 7, as are
-//! words in different attributes.
+//! words in different attributes. One word standing for two terms at once counts as adjacent
+//! only when it is one match of both ("sunflower" for "sun flower"): a word matched by each term
+//! on its own ("django" for both "django" and the prefix "d") is not a pair, as one word is never
+//! next to itself.
 //!
 //! The digests of the derivations (`search/digest.rs`) know, attribute by attribute, the
 //! documents at each of the first word positions, which is enough to cost every pair whose
@@ -33,19 +36,23 @@ pub struct ProximityRule {
     sets: Option<SetBuckets>,
 }
 
-fn pair_cost(a: &Occurrence, b: &Occurrence) -> u32 {
+/// The cost of a pair of matches of consecutive terms; `None` when they overlap without being one
+/// match of both terms (the same word found by each term on its own), which is no pair.
+fn pair_cost(a: &Occurrence, b: &Occurrence) -> Option<u32> {
     if a.start >> 16 != b.start >> 16 {
-        return MAX_PAIR_COST;
+        return Some(MAX_PAIR_COST);
     }
     let distance = if b.start > a.end {
         b.start - a.end
     } else if a.start > b.end {
         a.start - b.end + 1
-    } else {
-        // Overlapping matches: one word standing for both terms ("sunflower" for "sun flower").
+    } else if a.covers & (1 << b.term) != 0 {
+        // One match standing for both terms ("sunflower" for "sun flower").
         1
+    } else {
+        return None;
     };
-    distance.min(MAX_PAIR_COST + 1) - 1
+    Some(distance.min(MAX_PAIR_COST + 1) - 1)
 }
 /// The proximity cost of one document over the active terms.
 pub fn document_cost(occurrences: &[Occurrence], scope: Scope, terms: &[u8]) -> u32 {
@@ -57,7 +64,10 @@ pub fn document_cost(occurrences: &[Occurrence], scope: Scope, terms: &[u8]) -> 
         let mut best = MAX_PAIR_COST;
         'pairs: for a in left.iter().filter(|o| o.usable(scope)) {
             for b in right.iter().filter(|o| o.usable(scope)) {
-                best = best.min(pair_cost(a, b));
+                let Some(cost) = pair_cost(a, b) else {
+                    continue;
+                };
+                best = best.min(cost);
                 if best == 0 {
                     break 'pairs;
                 }
@@ -69,9 +79,14 @@ pub fn document_cost(occurrences: &[Occurrence], scope: Scope, terms: &[u8]) -> 
 }
 
 /// The documents where `left` and `right` have matches in the same attribute that cost exactly
-/// `k` as a pair (see `pair_cost`): `right` from `k + 1` words after `left` (or at the same
-/// place, for 0) or `k` words before it.
-fn pair_at(left: &TermSlots, right: &TermSlots, k: u32) -> RoaringBitmap {
+/// `k` as a pair (see `pair_cost`): `right` from `k + 1` words after `left`, or `k` words before
+/// it (`k >= 1`), or, for 0, a match of a derivation covering both terms (`joint`).
+fn pair_at(
+    left: &TermSlots,
+    right: &TermSlots,
+    joint: Option<&TermSlots>,
+    k: u32,
+) -> RoaringBitmap {
     let mut found = RoaringBitmap::new();
     let k = i64::from(k);
     for (rank, positions) in left.shape().enumerate() {
@@ -79,13 +94,19 @@ fn pair_at(left: &TermSlots, right: &TermSlots, k: u32) -> RoaringBitmap {
             let Some(here) = left.at(rank, p).filter(|h| !h.is_empty()) else {
                 continue;
             };
-            let before = if k == 0 { p } else { p - k };
-            for there in [right.at(rank, p + k + 1), right.at(rank, before)]
-                .into_iter()
-                .flatten()
-            {
+            let before = (k > 0).then(|| right.at(rank, p - k)).flatten();
+            for there in [right.at(rank, p + k + 1), before].into_iter().flatten() {
                 if !there.is_empty() {
                     found |= here & there;
+                }
+            }
+        }
+    }
+    if let (0, Some(joint)) = (k, joint) {
+        for (rank, positions) in joint.shape().enumerate() {
+            for p in 0..positions {
+                if let Some(both) = joint.at(rank, p as i64) {
+                    found |= both;
                 }
             }
         }
@@ -146,11 +167,20 @@ fn from_digests(
     };
     let pairs = slots
         .windows(2)
-        .map(|pair| {
+        .zip(per_term.windows(2))
+        .map(|(pair, digests)| {
             let (left, right) = (pair[0].clone(), pair[1].clone());
+            // Derivations of both terms at once (a concatenation): their matches are pairs.
+            let joint: Vec<_> = digests[0]
+                .derivations
+                .iter()
+                .filter(|(i, _)| digests[1].derivations.iter().any(|(j, _)| i == j))
+                .cloned()
+                .collect();
+            let joint = (!joint.is_empty()).then(|| TermSlots::new(&joint, universe));
             TermCost {
                 max: MAX_PAIR_COST,
-                reach: Box::new(move |k| pair_at(&left, &right, k)),
+                reach: Box::new(move |k| pair_at(&left, &right, joint.as_ref(), k)),
             }
         })
         .collect();
@@ -235,7 +265,19 @@ mod tests {
             (occ(0, 0), occ(1, 1 << 16), 7),
         ];
         for (a, b, expected) in cases {
-            assert_eq!(pair_cost(&a, &b), expected, "{a:?} {b:?}");
+            assert_eq!(pair_cost(&a, &b), Some(expected), "{a:?} {b:?}");
         }
+    }
+
+    #[test]
+    fn one_word_is_a_pair_only_as_one_match_of_both_terms() {
+        // "django" found by the term "django" and by the prefix "d": not next to itself.
+        assert_eq!(pair_cost(&occ(0, 4), &occ(1, 4)), None);
+        // "sunflower" for "sun flower": one match covering both terms.
+        let glued = |term| Occurrence {
+            covers: 0b11,
+            ..occ(term, 4)
+        };
+        assert_eq!(pair_cost(&glued(0), &glued(1)), Some(0));
     }
 }
