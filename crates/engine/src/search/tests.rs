@@ -321,6 +321,32 @@ fn proximity_rule_prefers_close_words_in_order() {
 }
 
 #[test]
+fn one_word_found_by_two_terms_is_no_pair() {
+    // "django" is found by the term "django" and by the prefix "d", but it is not next to
+    // itself: the title where a "d" word comes three words later is closer.
+    let index = titles(
+        with_rules(vec![RankingRule::Words, RankingRule::Proximity]),
+        &["django", "django for web developers"],
+    );
+    check(&index, &[("django d", &[2, 1])]);
+}
+
+#[test]
+fn exactness_ranks_whole_values_before_the_many_that_start_with_the_query() {
+    let docs = [
+        json!({"id": 1, "title": "odoo addon account"}),
+        json!({"id": 2, "title": "odoo api"}),
+        json!({"id": 3, "title": "odoo addon sale"}),
+        json!({"id": 4, "title": "odoo apps"}),
+        json!({"id": 5, "title": "odoo"}),
+        // A value of two words, but not the query: it ties with 1 and 3, costed apart from them.
+        json!({"id": 6, "title": ["odoo addon crm", "big apps"]}),
+    ];
+    let index = build(IndexSettings::default(), &docs);
+    check(&index, &[("odoo a", &[2, 4, 1, 3, 6, 5])]);
+}
+
+#[test]
 fn attribute_rules_prefer_important_attributes_then_early_positions() {
     let docs = [
         json!({"id": 1, "title": "nothing here", "overview": "the knight"}),

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use roaring::RoaringBitmap;
 
-use super::cost::{active_terms, cost_from_matches, per_term, CostBuckets};
+use super::cost::{active_terms, cost_from_matches, per_term, CostBuckets, CHUNK};
 use super::{Bucket, Detail, MatchType, RankCtx, RankingRule, TermDigests};
 use crate::analysis::HARD_SEPARATOR_GAP;
 use crate::error::Result;
@@ -593,8 +593,15 @@ impl RankingRule for ExactnessRule {
         if self.single.is_none() {
             self.several = SeveralTerms::new(ctx, universe, mask, &self.terms)?;
             let span = self.terms.len() as u32;
-            if span >= 2 && one_word_per_term(ctx, mask) {
-                let maybe = with_value_of(ctx, universe, span)?;
+            // A universe beyond a chunk is costed chunk by chunk (see `CostBuckets`), in the
+            // same order either way only if it is one stream.
+            if span >= 2 && universe.len() <= u64::from(CHUNK) && one_word_per_term(ctx, mask) {
+                // Documents the sets cost are in no class of a run, let alone a whole value.
+                let candidates = match &self.several {
+                    Some(several) => Cow::Owned(universe & &several.needs_positions),
+                    None => Cow::Borrowed(universe),
+                };
+                let maybe = with_value_of(ctx, &candidates, span)?;
                 let mut first = WholeFirst {
                     maybe: CostBuckets::default(),
                     heads: [None, None],
@@ -626,18 +633,18 @@ impl RankingRule for ExactnessRule {
             document_cost(occurrences, ends, scope, terms)
         };
         let several = &self.several;
-        let cost_chunk =
-            |ctx: &mut RankCtx<'_>, chunk: &RoaringBitmap, out: &mut Vec<(u32, u32)>| match several
-            {
-                Some(several) => {
-                    let read = chunk & &several.needs_positions;
-                    cost_from_matches(ctx, &read, mask, true, &cost, out)?;
-                    several.cost_by_sets(ctx, &(chunk - &read), out);
-                    out.sort_unstable_by_key(|(doc, _)| *doc);
-                    Ok(())
-                }
-                None => cost_from_matches(ctx, chunk, mask, true, &cost, out),
-            };
+        let cost_chunk = |ctx: &mut RankCtx<'_>,
+                          chunk: &RoaringBitmap,
+                          out: &mut Vec<(u32, u32)>| match several {
+            Some(several) => {
+                let read = chunk & &several.needs_positions;
+                cost_from_matches(ctx, &read, mask, true, &cost, out)?;
+                several.cost_by_sets(ctx, &(chunk - &read), out);
+                out.sort_unstable_by_key(|(doc, _)| *doc);
+                Ok(())
+            }
+            None => cost_from_matches(ctx, chunk, mask, true, &cost, out),
+        };
         let next = match (&mut self.single, &mut self.whole_first) {
             (Some(single), _) => single.next(ctx, universe)?,
             (None, Some(first)) => first.next(ctx, universe, &mut self.buckets, cost_chunk)?,
