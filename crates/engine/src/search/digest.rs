@@ -331,6 +331,10 @@ fn union_of_words(ctx: &SearchContext, query: &Query, words: &[u32]) -> Result<D
     Ok(Digest::union(parts.iter().map(|d| d.as_ref())))
 }
 
+/// How much smaller than the universe a set must be for [`TermSlots::meet`] to skip the
+/// universe's slot.
+const MEET_RATIO: u64 = 8;
+
 /// Where one term's matches are within a universe, attribute by attribute and position by
 /// position (`Digest::rank_positions` of its derivations in play, united and restricted to the
 /// universe, each slot when first asked), and the documents of the universe where a match lies
@@ -379,6 +383,34 @@ impl TermSlots {
     /// How many ranks, and positions of each rank, may hold matches.
     pub fn shape(&self) -> impl Iterator<Item = usize> + '_ {
         self.slots.iter().map(Vec::len)
+    }
+
+    /// The documents of `within` (part of the universe) with a match at `position` of attribute
+    /// `rank`. Restricting a slot to the universe costs about the universe's size, and pays when
+    /// the slot is asked for again and again; a `within` much smaller than the universe meets the
+    /// digests' slots directly instead, for about its own size (a rare word's few early positions
+    /// against a one-letter prefix's slots, each as large as the index).
+    pub fn meet(
+        &self,
+        rank: usize,
+        position: i64,
+        within: &RoaringBitmap,
+    ) -> Option<RoaringBitmap> {
+        let at = usize::try_from(position).ok()?;
+        let cell = self.slots.get(rank)?.get(at)?;
+        if let Some(docs) = cell.get() {
+            return Some(docs & within);
+        }
+        if within.len() * MEET_RATIO >= self.universe.len() {
+            return Some(self.at(rank, position)? & within);
+        }
+        let mut docs = RoaringBitmap::new();
+        for digest in &self.digests {
+            if let Some(slot) = digest.rank_positions.get(rank).and_then(|p| p.get(at)) {
+                docs |= within & slot;
+            }
+        }
+        Some(docs)
     }
 
     /// The documents of the universe with a match at `position` of attribute `rank`.

@@ -94,10 +94,10 @@ fn pair_at(
             let Some(here) = left.at(rank, p).filter(|h| !h.is_empty()) else {
                 continue;
             };
-            let before = (k > 0).then(|| right.at(rank, p - k)).flatten();
-            for there in [right.at(rank, p + k + 1), before].into_iter().flatten() {
-                if !there.is_empty() {
-                    found |= here & there;
+            let before = (k > 0).then_some(p - k);
+            for there in [Some(p + k + 1), before].into_iter().flatten() {
+                if let Some(both) = right.meet(rank, there, here) {
+                    found |= both;
                 }
             }
         }
