@@ -114,15 +114,18 @@ fn pair_at(
     found
 }
 
-/// The documents of the universe with a match within the last positions the digests keep, close
+/// The documents of `within` with a match within the last positions the digests keep, close
 /// enough to one beyond them to cost less than the most.
-fn late_matches(term: &TermSlots) -> RoaringBitmap {
+fn late_matches(term: &TermSlots, within: &RoaringBitmap) -> RoaringBitmap {
     let mut late = RoaringBitmap::new();
+    if within.is_empty() {
+        return late;
+    }
     let first = POSITION_SLOTS.saturating_sub(MAX_PAIR_COST as usize + 1);
     let ranks: Vec<usize> = term.shape().collect();
     for (rank, positions) in ranks.into_iter().enumerate() {
         for position in first..positions {
-            if let Some(docs) = term.at(rank, position as i64) {
+            if let Some(docs) = term.meet(rank, position as i64, within) {
                 late |= docs;
             }
         }
@@ -156,9 +159,9 @@ fn from_digests(
         if left.far.is_empty() && right.far.is_empty() {
             continue;
         }
-        let (left_late, right_late) = (late_matches(left), late_matches(right));
-        now |= &left.far & (&right.far | &right_late);
-        now |= &right.far & (&left.far | &left_late);
+        now |= &left.far & &right.far;
+        now |= late_matches(right, &left.far);
+        now |= late_matches(left, &right.far);
     }
     let far = Far {
         now,
