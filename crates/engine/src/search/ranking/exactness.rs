@@ -13,18 +13,13 @@
 //! several terms must follow each other, which positions tell, but only where the first term's
 //! word starts a value: every other document is in the last classes, which only count the
 //! words it contains, and those are set operations too (`SeveralTerms`).
-//!
-//! With several terms, a run of them is a whole value only in a document with a value of as many
-//! words as there are terms (when each term is one word): the value ends tell which documents
-//! have one without reading a position. Those are costed first (`WholeFirst`), and the others
-//! only once the page needs documents of a class where no value is the query.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use roaring::RoaringBitmap;
 
-use super::cost::{active_terms, cost_from_matches, per_term, CostBuckets, CHUNK};
+use super::cost::{active_terms, cost_from_matches, per_term, CostBuckets};
 use super::{Bucket, Detail, MatchType, RankCtx, RankingRule, TermDigests};
 use crate::analysis::HARD_SEPARATOR_GAP;
 use crate::error::Result;
@@ -43,11 +38,7 @@ const NO_EXACT_MATCH: u32 = 4;
 pub struct ExactnessRule {
     mask: u16,
     terms: Vec<u8>,
-    /// With several terms: every document, or those `whole_first` does not hold.
     buckets: CostBuckets,
-    /// With several terms of one word each: the documents that may have the query as a whole
-    /// value, costed before the others.
-    whole_first: Option<WholeFirst>,
     /// With one term whose derivations all have digests: its classes from sets.
     single: Option<SingleTerm>,
     /// With several terms: which documents need positions, and the words for the others.
@@ -478,103 +469,6 @@ pub fn document_cost(occurrences: &[Occurrence], ends: &[u32], scope: Scope, ter
     class(NO_EXACT_MATCH + missing, extra)
 }
 
-/// The buckets of several terms from two groups of documents costed apart: those with a value of
-/// as many words as there are terms (`maybe`), the only ones that can be in the first two
-/// classes (a value that is the query), and the others, costed only once `maybe` has no
-/// document left below the third class. The two streams are merged by cost, so the buckets are
-/// those of costing every document at once.
-struct WholeFirst {
-    maybe: CostBuckets,
-    /// The next bucket of each stream (`maybe`, the others), once asked for.
-    heads: [Option<(u32, RoaringBitmap)>; 2],
-    /// Whether each stream has no bucket left.
-    done: [bool; 2],
-}
-
-impl WholeFirst {
-    /// The next cheapest documents of `universe` over both streams; `others` holds the documents
-    /// outside `maybe`, and `cost` costs a chunk of either.
-    fn next(
-        &mut self,
-        ctx: &mut RankCtx<'_>,
-        universe: &RoaringBitmap,
-        others: &mut CostBuckets,
-        mut cost: impl FnMut(&mut RankCtx<'_>, &RoaringBitmap, &mut Vec<(u32, u32)>) -> Result<()>,
-    ) -> Result<Option<(u32, RoaringBitmap)>> {
-        loop {
-            if self.heads[0].is_none() && !self.done[0] {
-                self.heads[0] = self.maybe.next(ctx, universe, &mut cost)?;
-                self.done[0] = self.heads[0].is_none();
-            }
-            // Documents outside `maybe` have no value that is the query: the third class or
-            // later. They are costed only when `maybe` has nothing cheaper.
-            let others_needed = self.heads[0]
-                .as_ref()
-                .is_none_or(|(c, _)| *c >= WHOLE_CLASSES * CLASS);
-            if others_needed && self.heads[1].is_none() && !self.done[1] {
-                self.heads[1] = others.next(ctx, universe, &mut cost)?;
-                self.done[1] = self.heads[1].is_none();
-            }
-            let cheapest = match (&self.heads[0], &self.heads[1]) {
-                (None, None) => return Ok(None),
-                (Some((a, _)), Some((b, _))) => *a.min(b),
-                (Some((a, _)), None) => *a,
-                (None, Some((b, _))) => *b,
-            };
-            let mut docs = RoaringBitmap::new();
-            for head in &mut self.heads {
-                if head.as_ref().is_some_and(|(c, _)| *c == cheapest) {
-                    if let Some((_, part)) = head.take() {
-                        docs |= part;
-                    }
-                }
-            }
-            // A held bucket may have lost documents since (distinct excludes some).
-            docs &= universe;
-            if !docs.is_empty() {
-                return Ok(Some((cheapest, docs)));
-            }
-        }
-    }
-}
-
-/// The classes where a value is the query (as typed, then completed or corrected).
-const WHOLE_CLASSES: u32 = 2;
-
-/// The documents of `universe` with a value of exactly `span` words: the only ones where a run
-/// of `span` words can be a whole value. Read from the value ends alone.
-fn with_value_of(ctx: &RankCtx<'_>, universe: &RoaringBitmap, span: u32) -> Result<RoaringBitmap> {
-    let mut found = Vec::new();
-    for view in ctx.search.segments() {
-        let range = view.range();
-        if universe.range(range.clone()).next().is_none() {
-            continue;
-        }
-        let value_ends = ctx.search.value_ends(view)?;
-        for doc in universe.range(range) {
-            let ends = value_ends.of(doc - view.base);
-            // An end marker follows the last word of its value.
-            let whole = ends.iter().any(|&end| {
-                u32::from(word_position_of(end)) >= span && starts_value(end - span, ends)
-            });
-            if whole {
-                found.push(doc);
-            }
-        }
-    }
-    Ok(RoaringBitmap::from_sorted_iter(found).unwrap_or_default())
-}
-
-/// Whether every run of the active terms spans one word per term: each derivation in play is one
-/// word for one term (no phrase, split or concatenation).
-fn one_word_per_term(ctx: &RankCtx<'_>, mask: u16) -> bool {
-    ctx.query
-        .derivations
-        .iter()
-        .filter(|d| d.covers & mask != 0)
-        .all(|d| d.covers.count_ones() == 1 && matches!(d.shape, Shape::Any(_)))
-}
-
 impl RankingRule for ExactnessRule {
     fn name(&self) -> &'static str {
         "exactness"
@@ -589,30 +483,9 @@ impl RankingRule for ExactnessRule {
             }
             _ => None,
         };
-        self.whole_first = None;
         if self.single.is_none() {
             self.several = SeveralTerms::new(ctx, universe, mask, &self.terms)?;
-            let span = self.terms.len() as u32;
-            // A universe beyond a chunk is costed chunk by chunk (see `CostBuckets`), in the
-            // same order either way only if it is one stream.
-            if span >= 2 && universe.len() <= u64::from(CHUNK) && one_word_per_term(ctx, mask) {
-                // Documents the sets cost are in no class of a run, let alone a whole value.
-                let candidates = match &self.several {
-                    Some(several) => Cow::Owned(universe & &several.needs_positions),
-                    None => Cow::Borrowed(universe),
-                };
-                let maybe = with_value_of(ctx, &candidates, span)?;
-                let mut first = WholeFirst {
-                    maybe: CostBuckets::default(),
-                    heads: [None, None],
-                    done: [false, false],
-                };
-                first.maybe.start(&maybe, false);
-                self.buckets.start(&(universe - &maybe), false);
-                self.whole_first = Some(first);
-            } else {
-                self.buckets.start(universe, false);
-            }
+            self.buckets.start(universe, false);
         }
         Ok(())
     }
@@ -620,7 +493,6 @@ impl RankingRule for ExactnessRule {
     fn end(&mut self) {
         self.single = None;
         self.several = None;
-        self.whole_first = None;
     }
 
     fn next_bucket(
@@ -632,23 +504,18 @@ impl RankingRule for ExactnessRule {
         let cost = |occurrences: &[Occurrence], ends: &[u32], scope: Scope| {
             document_cost(occurrences, ends, scope, terms)
         };
-        let several = &self.several;
-        let cost_chunk = |ctx: &mut RankCtx<'_>,
-                          chunk: &RoaringBitmap,
-                          out: &mut Vec<(u32, u32)>| match several {
-            Some(several) => {
+        let next = match (&mut self.single, &self.several) {
+            (Some(single), _) => single.next(ctx, universe)?,
+            (None, Some(several)) => self.buckets.next(ctx, universe, |ctx, chunk, out| {
                 let read = chunk & &several.needs_positions;
                 cost_from_matches(ctx, &read, mask, true, &cost, out)?;
                 several.cost_by_sets(ctx, &(chunk - &read), out);
                 out.sort_unstable_by_key(|(doc, _)| *doc);
                 Ok(())
-            }
-            None => cost_from_matches(ctx, chunk, mask, true, &cost, out),
-        };
-        let next = match (&mut self.single, &mut self.whole_first) {
-            (Some(single), _) => single.next(ctx, universe)?,
-            (None, Some(first)) => first.next(ctx, universe, &mut self.buckets, cost_chunk)?,
-            (None, None) => self.buckets.next(ctx, universe, cost_chunk)?,
+            })?,
+            (None, None) => self
+                .buckets
+                .next_by_matches(ctx, universe, mask, true, cost)?,
         };
         let max = terms.len() as u32;
         Ok(next.map(|(cost, docs)| {
