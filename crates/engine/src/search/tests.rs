@@ -339,7 +339,8 @@ fn exactness_ranks_whole_values_before_the_many_that_start_with_the_query() {
         json!({"id": 3, "title": "odoo addon sale"}),
         json!({"id": 4, "title": "odoo apps"}),
         json!({"id": 5, "title": "odoo"}),
-        // A value of two words, but not the query: it ties with 1 and 3, costed apart from them.
+        // A value of two words, but not the query: it ties with 1 and 3 (a value starts with
+        // the query, "addon" completing "a" by four letters).
         json!({"id": 6, "title": ["odoo addon crm", "big apps"]}),
     ];
     let index = build(IndexSettings::default(), &docs);
