@@ -404,37 +404,34 @@ impl TermSlots {
         if within.len() * MEET_RATIO >= self.universe.len() {
             return Some(self.at(rank, position)? & within);
         }
-        let mut docs = RoaringBitmap::new();
-        for digest in &self.digests {
-            if let Some(slot) = digest.rank_positions.get(rank).and_then(|p| p.get(at)) {
-                docs |= within & slot;
-            }
-        }
-        Some(docs)
+        Some(self.gather(rank, at, within))
     }
 
     /// The documents of the universe with a match at `position` of attribute `rank`.
     pub fn at(&self, rank: usize, position: i64) -> Option<&RoaringBitmap> {
         let position = usize::try_from(position).ok()?;
         let cell = self.slots.get(rank)?.get(position)?;
-        Some(cell.get_or_init(|| {
-            // One intersection per digest holding the slot (a disjointness test first would
-            // walk both sets twice whenever they meet).
-            let mut docs: Option<RoaringBitmap> = None;
-            for digest in &self.digests {
-                if let Some(slot) = digest
-                    .rank_positions
-                    .get(rank)
-                    .and_then(|p| p.get(position))
-                {
-                    let found = slot & &self.universe;
-                    match &mut docs {
-                        Some(docs) => *docs |= found,
-                        None => docs = Some(found),
-                    }
+        Some(cell.get_or_init(|| self.gather(rank, position, &self.universe)))
+    }
+
+    /// The documents of `within` at `position` of attribute `rank` in any of the digests: one
+    /// intersection per digest holding the slot (a disjointness test first would walk both sets
+    /// twice whenever they meet).
+    fn gather(&self, rank: usize, position: usize, within: &RoaringBitmap) -> RoaringBitmap {
+        let mut docs: Option<RoaringBitmap> = None;
+        for digest in &self.digests {
+            if let Some(slot) = digest
+                .rank_positions
+                .get(rank)
+                .and_then(|p| p.get(position))
+            {
+                let found = slot & within;
+                match &mut docs {
+                    Some(docs) => *docs |= found,
+                    None => docs = Some(found),
                 }
             }
-            docs.unwrap_or_default()
-        }))
+        }
+        docs.unwrap_or_default()
     }
 }

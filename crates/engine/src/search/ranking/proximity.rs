@@ -20,7 +20,7 @@ use roaring::RoaringBitmap;
 use super::cost::{active_terms, per_term, CostBuckets, Far, SetBuckets, TermCost};
 use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
 use crate::error::Result;
-use crate::search::digest::{TermSlots, POSITION_SLOTS};
+use crate::search::digest::{union, TermSlots, POSITION_SLOTS};
 use crate::search::positions::Occurrence;
 use crate::search::positions::Scope;
 
@@ -54,6 +54,7 @@ fn pair_cost(a: &Occurrence, b: &Occurrence) -> Option<u32> {
     };
     Some(distance.min(MAX_PAIR_COST + 1) - 1)
 }
+
 /// The proximity cost of one document over the active terms.
 pub fn document_cost(occurrences: &[Occurrence], scope: Scope, terms: &[u8]) -> u32 {
     let mut slices: [&[Occurrence]; 16] = [&[]; 16];
@@ -80,13 +81,9 @@ pub fn document_cost(occurrences: &[Occurrence], scope: Scope, terms: &[u8]) -> 
 
 /// The documents where `left` and `right` have matches in the same attribute that cost exactly
 /// `k` as a pair (see `pair_cost`): `right` from `k + 1` words after `left`, or `k` words before
-/// it (`k >= 1`), or, for 0, a match of a derivation covering both terms (`joint`).
-fn pair_at(
-    left: &TermSlots,
-    right: &TermSlots,
-    joint: Option<&TermSlots>,
-    k: u32,
-) -> RoaringBitmap {
+/// it (`k >= 1`), or, for 0, the documents of `joint` (a match of a derivation covering both
+/// terms).
+fn pair_at(left: &TermSlots, right: &TermSlots, joint: &RoaringBitmap, k: u32) -> RoaringBitmap {
     let mut found = RoaringBitmap::new();
     let k = i64::from(k);
     for (rank, positions) in left.shape().enumerate() {
@@ -102,14 +99,8 @@ fn pair_at(
             }
         }
     }
-    if let (0, Some(joint)) = (k, joint) {
-        for (rank, positions) in joint.shape().enumerate() {
-            for p in 0..positions {
-                if let Some(both) = joint.at(rank, p as i64) {
-                    found |= both;
-                }
-            }
-        }
+    if k == 0 {
+        found |= joint;
     }
     found
 }
@@ -173,17 +164,17 @@ fn from_digests(
         .zip(per_term.windows(2))
         .map(|(pair, digests)| {
             let (left, right) = (pair[0].clone(), pair[1].clone());
-            // Derivations of both terms at once (a concatenation): their matches are pairs.
-            let joint: Vec<_> = digests[0]
+            // Derivations of both terms at once (a concatenation): each of their matches is a
+            // pair. A match beyond the slots puts the document in both terms' `far`, so in
+            // `now`, costed from positions; the sets only need the documents with a match.
+            let shared = digests[0]
                 .derivations
                 .iter()
-                .filter(|(i, _)| digests[1].derivations.iter().any(|(j, _)| i == j))
-                .cloned()
-                .collect();
-            let joint = (!joint.is_empty()).then(|| TermSlots::new(&joint, universe));
+                .filter(|(i, _)| digests[1].derivations.iter().any(|(j, _)| i == j));
+            let joint = union(shared.flat_map(|(_, d)| &d.ranks)) & universe;
             TermCost {
                 max: MAX_PAIR_COST,
-                reach: Box::new(move |k| pair_at(&left, &right, joint.as_ref(), k)),
+                reach: Box::new(move |k| pair_at(&left, &right, &joint, k)),
             }
         })
         .collect();
