@@ -3,15 +3,17 @@
 # directory (one holding the PyPI index, e.g. left by bench-side-by-side.sh), every body of
 # BODIES (one JSON search per line, by default crates/bench/requests/pypi-answers.ndjson:
 # filters, complements, ranges, sorts both ways with offsets, facets, ranking details) is sent
-# to /indexes/pypi/search, and the responses' text, without processingTimeMs, is compared byte
-# for byte (so the order of keys counts too). Prints "same answers" or the differing lines,
-# and exits non-zero when they differ.
+# to /indexes/$SAME_INDEX/search, and the responses' text, without processingTimeMs, is
+# compared byte for byte (so the order of keys counts too). Prints "same answers" or the
+# differing lines, and exits non-zero when they differ.
 #
 #   scripts/same-answers.sh DB BINARY_A BINARY_B [BODIES]
+# SAME_INDEX picks the index (default pypi; e.g. debian with a Debian body file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 db="$(realpath "$1")"
 bodies="$(realpath "${4:-crates/bench/requests/pypi-answers.ndjson}")"
+index="${SAME_INDEX:-pypi}"
 port=7797
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
@@ -21,8 +23,8 @@ for side in a b; do
   server=$!
   until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do sleep 0.2; done
   while IFS= read -r body; do
-    curl -s "http://127.0.0.1:$port/indexes/pypi/search" -H 'content-type: application/json' \
-      -d "$body" | sed -E 's/"processingTimeMs":[0-9]+//'
+    curl -s "http://127.0.0.1:$port/indexes/$index/search" \
+      -H 'content-type: application/json' -d "$body" | sed -E 's/"processingTimeMs":[0-9]+//'
     echo
   done <"$bodies" >"$out/$side.json"
   kill -INT "$server"

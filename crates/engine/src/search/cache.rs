@@ -116,8 +116,18 @@ pub struct CachedDerivations {
     /// Under what this is cached.
     pub key: DerivationsKey,
     pub exact: Option<String>,
+    /// The document frequency of `exact` (0 without it).
+    pub exact_freq: u64,
+    /// The most frequent words that the word is a strict prefix of, most frequent first.
     pub prefixes: Vec<String>,
+    /// Their document frequencies.
+    pub prefix_freqs: Vec<u64>,
     pub typos: Vec<(String, u8)>,
+    /// For a prefix with typos allowed, every word the dictionary walk found (before keeping
+    /// the most frequent), with its document frequency, when they were few: the same word
+    /// without a prefix (once a space follows it) finds its words among them
+    /// (`derivations::found_before`).
+    pub walked: Option<Vec<(String, u64)>>,
     /// The live documents of `exact`, then of each prefix, then of each typo'd word.
     pub docs: Vec<Arc<RoaringBitmap>>,
     /// Per group (prefixes, words with one typo, with two), the union of its words' documents.
@@ -310,7 +320,13 @@ impl SnapshotCache {
     pub fn put_derivations(&self, key: DerivationsKey, found: Arc<CachedDerivations>) {
         // The words' documents are charged as words (`put_word`).
         let bytes = found.prefixes.iter().map(|p| p.len() as u64).sum::<u64>()
-            + found.typos.iter().map(|t| t.0.len() as u64).sum::<u64>();
+            + found.typos.iter().map(|t| t.0.len() as u64).sum::<u64>()
+            + found
+                .walked
+                .iter()
+                .flatten()
+                .map(|w| w.0.len() as u64 + 32)
+                .sum::<u64>();
         self.insert(|e| &mut e.derivations, key, found, bytes);
     }
 

@@ -295,15 +295,32 @@ struct TypoAutomaton<'a> {
     max: &'a DFA,
     first: &'a [u8],
     two: bool,
+    /// The query word's bytes and, when the words below its parent (the word without its last
+    /// letter) are known already ([`KnownParent`]), the parent's length: the walk then leaves
+    /// that part of the dictionary, the parent itself included, except the branch of the last
+    /// letter's first byte.
+    word: &'a [u8],
+    cut_at: Option<usize>,
 }
 
 const FIRST_MISMATCH: u8 = u8::MAX;
+/// `TypoState::along` once the path left the query word's own bytes.
+const OFF_THE_WORD: u8 = u8::MAX;
 
 #[derive(Clone)]
 struct TypoState {
     one: u32,
     max: u32,
     first: u8,
+    /// How many bytes of the query word the path spells exactly, or [`OFF_THE_WORD`].
+    along: u8,
+}
+
+impl TypoAutomaton<'_> {
+    /// Whether `s` is the parent's node, whose subtree is known (see `cut_at`).
+    fn at_cut(&self, s: &TypoState) -> bool {
+        self.cut_at.is_some_and(|at| usize::from(s.along) == at)
+    }
 }
 
 impl tantivy_fst::Automaton for TypoAutomaton<'_> {
@@ -314,10 +331,14 @@ impl tantivy_fst::Automaton for TypoAutomaton<'_> {
             one: self.one.initial_state(),
             max: self.max.initial_state(),
             first: 0,
+            along: 0,
         }
     }
 
     fn is_match(&self, s: &TypoState) -> bool {
+        if self.at_cut(s) {
+            return false;
+        }
         if s.first == FIRST_MISMATCH {
             self.two && matches!(self.one.distance(s.one), Distance::Exact(_))
         } else {
@@ -335,6 +356,19 @@ impl tantivy_fst::Automaton for TypoAutomaton<'_> {
     }
 
     fn accept(&self, s: &TypoState, byte: u8) -> TypoState {
+        let along = match self.word.get(usize::from(s.along)) {
+            Some(&expected) if s.along != OFF_THE_WORD && expected == byte => s.along + 1,
+            _ => OFF_THE_WORD,
+        };
+        if along == OFF_THE_WORD && self.at_cut(s) {
+            // Below the parent, off the last letter's branch: known, not walked.
+            return TypoState {
+                one: SINK_STATE,
+                max: SINK_STATE,
+                first: FIRST_MISMATCH,
+                along,
+            };
+        }
         let first = match s.first {
             FIRST_MISMATCH => FIRST_MISMATCH,
             n if usize::from(n) < self.first.len() => {
@@ -354,6 +388,7 @@ impl tantivy_fst::Automaton for TypoAutomaton<'_> {
             },
             max: self.max.transition(s.max, byte),
             first,
+            along,
         }
     }
 }
@@ -399,6 +434,193 @@ pub(super) fn find_derivations(
     is_prefix: bool,
     max_typos: u8,
 ) -> Result<CachedDerivations> {
+    if max_typos == 0 {
+        return find_derivations_below(ctx, word, is_prefix, 0, None);
+    }
+    if let Some(before) = found_before(ctx, word, is_prefix, max_typos) {
+        return Ok(derivations_among(word, is_prefix, max_typos, &before));
+    }
+    let parent = if is_prefix {
+        known_parent(ctx, word)
+    } else {
+        None
+    };
+    find_derivations_below(ctx, word, is_prefix, max_typos, parent.as_ref())
+}
+
+/// At most how many words a typo walk keeps as it found them ([`CachedDerivations::walked`]).
+/// Walks with two typos find few words (five for `pastedepl` on PyPI) but cost
+/// milliseconds, most of it in the dictionary's branches one or two typos away that lead
+/// nowhere.
+const WALKED_KEPT: usize = 1024;
+
+/// The prefix walk of `word` that the cache keeps every word of, with at least `max_typos`
+/// typos allowed: a word within `k` typos of `word` is found by the prefix walk too (its
+/// completion is nothing), so the walk without a prefix, once the user has typed the word and
+/// a space after it, is a filter of that one. (With a prefix, the walk of the keystroke before
+/// does not hold every word of the next one: the automata do not count a completion after a
+/// dropped letter as free, so `acorn` is two typos from `abeco` and three from `abec`.)
+fn found_before(
+    ctx: &SearchContext,
+    word: &str,
+    is_prefix: bool,
+    max_typos: u8,
+) -> Option<Arc<CachedDerivations>> {
+    if is_prefix {
+        return None;
+    }
+    (max_typos..=2).find_map(|t| {
+        ctx.cache
+            .derivations(&(word.to_string(), true, t))
+            .filter(|d| d.walked.is_some())
+    })
+}
+
+/// The derivations of `word` among the words `before` walked: exactly those its own walk
+/// would find, classified the same way.
+fn derivations_among(
+    word: &str,
+    is_prefix: bool,
+    max_typos: u8,
+    before: &CachedDerivations,
+) -> CachedDerivations {
+    let dfas = TypoDfas::new(word, is_prefix, max_typos);
+    let mut found: HashMap<Vec<u8>, Found> = HashMap::new();
+    for (text, doc_freq) in before.walked.iter().flatten() {
+        if let Some(typos) = dfas.typos(word, text.as_bytes()) {
+            found.insert(
+                text.as_bytes().to_vec(),
+                Found {
+                    typos,
+                    doc_freq: *doc_freq,
+                },
+            );
+        }
+    }
+    keep_most_frequent(word, found, is_prefix)
+}
+
+/// The automata of a typo walk: one typo, and two when allowed.
+struct TypoDfas {
+    one: DFA,
+    two: Option<DFA>,
+    /// The bytes of the word's first letter.
+    first_len: usize,
+}
+
+impl TypoDfas {
+    fn new(word: &str, is_prefix: bool, max_typos: u8) -> TypoDfas {
+        let build = |distance: u8| {
+            if is_prefix {
+                builder(distance).build_prefix_dfa(word)
+            } else {
+                builder(distance).build_dfa(word)
+            }
+        };
+        TypoDfas {
+            one: build(1),
+            two: (max_typos >= 2).then(|| build(2)),
+            first_len: word.chars().next().map_or(0, char::len_utf8),
+        }
+    }
+
+    fn max(&self) -> &DFA {
+        self.two.as_ref().unwrap_or(&self.one)
+    }
+
+    fn first<'w>(&self, word: &'w str) -> &'w [u8] {
+        &word.as_bytes()[..self.first_len]
+    }
+
+    /// The typos of dictionary word `key` for the query `word`, or `None` when the walk does
+    /// not find it: a first letter wrong counts as two (allowed only with two typos), and then
+    /// nothing else may differ.
+    fn typos(&self, word: &str, key: &[u8]) -> Option<u8> {
+        let first = self.first(word);
+        if key.starts_with(first) {
+            return match self.max().eval(key) {
+                Distance::Exact(d) => Some(d),
+                Distance::AtLeast(_) => None,
+            };
+        }
+        if self.two.is_none() || first.starts_with(key) {
+            return None;
+        }
+        match self.one.eval(key) {
+            Distance::Exact(_) => Some(2),
+            Distance::AtLeast(_) => None,
+        }
+    }
+}
+
+/// What a prefix word's typo walk can take from the previous keystroke instead of walking it
+/// again. With a typo allowed, every word that extends the query word without its last letter
+/// (its parent: `code` for `codeu`) is within one typo of it (the last letter left out), so the
+/// walk enumerated that whole part of the dictionary (every `code...` word) to keep the most
+/// frequent; the parent's own derivations, cached by the keystroke before, already list the
+/// most frequent words extending it. They stand for the part off the last letter's branch
+/// when none of them lies in that branch (else the ones after them would be needed) and the
+/// snapshot has one segment (with several, those lists keep each segment's most frequent).
+pub(super) struct KnownParent {
+    /// The parent's length in bytes.
+    len: usize,
+    /// The parent itself if it is a word, then the most frequent words extending it, with
+    /// their document frequencies.
+    words: Vec<(u64, String)>,
+}
+
+/// The [`KnownParent`] of a prefix query word, when the cache has the parent's derivations
+/// and they can stand for that part of the walk.
+fn known_parent(ctx: &SearchContext, word: &str) -> Option<KnownParent> {
+    if ctx.segments().len() != 1 {
+        return None;
+    }
+    let last = word.chars().next_back()?;
+    let len = word.len() - last.len_utf8();
+    let parent = &word[..len];
+    let cached = (0..=2u8).find_map(|t| ctx.cache.derivations(&(parent.to_string(), true, t)))?;
+    KnownParent::from_derivations(&cached, word)
+}
+
+impl KnownParent {
+    /// The part of `parent`'s derivations that can stand for the walk below it for `word`
+    /// (`parent` is `word` without its last letter).
+    pub(super) fn from_derivations(parent: &CachedDerivations, word: &str) -> Option<KnownParent> {
+        let last = word.chars().next_back()?;
+        let len = word.len() - last.len_utf8();
+        if len == 0 || word.len() >= usize::from(OFF_THE_WORD) {
+            return None;
+        }
+        let branch = word.as_bytes()[len];
+        if parent.prefix_freqs.len() != parent.prefixes.len()
+            || parent
+                .prefixes
+                .iter()
+                .any(|w| w.as_bytes().get(len) == Some(&branch))
+        {
+            return None;
+        }
+        let exact = parent.exact.iter().map(|w| (parent.exact_freq, w.clone()));
+        let longer = parent
+            .prefix_freqs
+            .iter()
+            .copied()
+            .zip(parent.prefixes.iter().cloned());
+        Some(KnownParent {
+            len,
+            words: exact.chain(longer).collect(),
+        })
+    }
+}
+
+/// [`find_derivations`], with the words below the parent taken from `parent` when given.
+pub(super) fn find_derivations_below(
+    ctx: &SearchContext,
+    word: &str,
+    is_prefix: bool,
+    max_typos: u8,
+    parent: Option<&KnownParent>,
+) -> Result<CachedDerivations> {
     let mut found: HashMap<Vec<u8>, Found> = HashMap::new();
     if max_typos == 0 {
         let freq = ctx.doc_freq(word)?;
@@ -436,56 +658,68 @@ pub(super) fn find_derivations(
                 }
             }
         }
-    } else {
-        let one = if is_prefix {
-            builder(1).build_prefix_dfa(word)
-        } else {
-            builder(1).build_dfa(word)
+        return Ok(keep_most_frequent(word, found, false));
+    }
+    let dfas = TypoDfas::new(word, is_prefix, max_typos);
+    for view in ctx.segments() {
+        let automaton = TypoAutomaton {
+            one: &dfas.one,
+            max: dfas.max(),
+            first: dfas.first(word),
+            two: dfas.two.is_some(),
+            word: word.as_bytes(),
+            cut_at: parent.map(|p| p.len),
         };
-        let two = (max_typos >= 2).then(|| {
-            if is_prefix {
-                builder(2).build_prefix_dfa(word)
-            } else {
-                builder(2).build_dfa(word)
-            }
-        });
-        let max = two.as_ref().unwrap_or(&one);
-        let first_len = word.chars().next().map_or(0, char::len_utf8);
-        let first = &word.as_bytes()[..first_len];
-        for view in ctx.segments() {
-            let automaton = TypoAutomaton {
-                one: &one,
-                max,
-                first,
-                two: two.is_some(),
+        let mut stream = view.inverted.terms().search(automaton).into_stream()?;
+        while stream.advance() {
+            let key = stream.key();
+            let Some(typos) = dfas.typos(word, key) else {
+                continue;
             };
-            let mut stream = view.inverted.terms().search(automaton).into_stream()?;
-            while stream.advance() {
-                let key = stream.key();
-                let typos = if !key.starts_with(first) {
-                    2
-                } else {
-                    match max.eval(key) {
-                        Distance::Exact(d) => d,
-                        Distance::AtLeast(_) => continue,
-                    }
-                };
-                let entry = found
-                    .entry(key.to_vec())
-                    .or_insert(Found { typos, doc_freq: 0 });
-                entry.doc_freq += u64::from(stream.value().doc_freq);
-            }
+            let entry = found
+                .entry(key.to_vec())
+                .or_insert(Found { typos, doc_freq: 0 });
+            entry.doc_freq += u64::from(stream.value().doc_freq);
         }
     }
+    // A prefix walk that went everywhere is kept when it found few words (`found_before`).
+    let complete = is_prefix && parent.is_none();
+    // One typo each: the last letter left out, the rest of the word spelled as typed.
+    for (doc_freq, text) in parent.map(|p| p.words.as_slice()).unwrap_or_default() {
+        found.insert(
+            text.as_bytes().to_vec(),
+            Found {
+                typos: 1,
+                doc_freq: *doc_freq,
+            },
+        );
+    }
+    Ok(keep_most_frequent(word, found, complete))
+}
+
+/// The derivations out of every word found for `word`: the word itself, its most frequent
+/// prefix completions and its most frequent typo'd words (fewer typos first); with
+/// `keep_walked`, every word found too when they are at most [`WALKED_KEPT`].
+fn keep_most_frequent(
+    word: &str,
+    found: HashMap<Vec<u8>, Found>,
+    keep_walked: bool,
+) -> CachedDerivations {
+    let mut walked = (keep_walked && found.len() <= WALKED_KEPT).then(Vec::new);
     let mut exact = None;
+    let mut exact_freq = 0;
     let mut prefixes: Vec<(u64, String)> = Vec::new();
     let mut typos: Vec<(u8, u64, String)> = Vec::new();
     for (key, f) in found {
         let Ok(text) = String::from_utf8(key) else {
             continue;
         };
+        if let Some(walked) = &mut walked {
+            walked.push((text.clone(), f.doc_freq));
+        }
         if text == word {
             exact = Some(text);
+            exact_freq = f.doc_freq;
         } else if f.typos == 0 {
             prefixes.push((f.doc_freq, text));
         } else {
@@ -500,12 +734,15 @@ pub(super) fn find_derivations(
             .then_with(|| a.2.cmp(&b.2))
     });
     typos.truncate(MAX_TYPO_DERIVATIONS);
-    Ok(CachedDerivations {
+    CachedDerivations {
         exact,
+        exact_freq,
+        prefix_freqs: prefixes.iter().map(|p| p.0).collect(),
         prefixes: prefixes.into_iter().map(|p| p.1).collect(),
         typos: typos.into_iter().map(|t| (t.2, t.0)).collect(),
+        walked,
         ..Default::default()
-    })
+    }
 }
 
 /// The most frequent words of one segment that `word` is a strict prefix of, walking every such
@@ -1209,5 +1446,101 @@ mod tests {
             }
         }
         assert!(kept > 0);
+    }
+
+    /// What a typo walk finds, as compared: the word, its kept prefixes and typo'd words with
+    /// their frequencies.
+    fn kept(d: &CachedDerivations) -> (Option<String>, u64, Vec<(String, u64)>, Vec<(String, u8)>) {
+        let prefixes = d
+            .prefixes
+            .iter()
+            .cloned()
+            .zip(d.prefix_freqs.iter().copied());
+        (
+            d.exact.clone(),
+            d.exact_freq,
+            prefixes.collect(),
+            d.typos.clone(),
+        )
+    }
+
+    /// Typo derivations taken from what a previous keystroke found (the parent's most frequent
+    /// completions standing for the walk below the parent; the words of the prefix walk for
+    /// the same word without a prefix) are exactly those of a full walk: for every beginning
+    /// of one word in fifteen of the Debian keystroke log, with one typo and two.
+    #[test]
+    fn derivations_from_the_keystroke_before_are_those_of_a_full_walk() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let index = crate::search::ranking_equivalence::corpus_index("debian", 6_000, dir.path());
+        // One segment, as `known_parent` requires (and as idle merges leave an index).
+        let mut batch = index.write(false).unwrap();
+        batch.merge_all_segments().unwrap();
+        batch.commit(2, Default::default()).unwrap();
+        let ctx = SearchContext::new(&index).unwrap();
+        assert_eq!(ctx.segments().len(), 1);
+        let log = std::fs::read_to_string(
+            crate::search::ranking_equivalence::shared().join("queries/debian.dev.keystrokes.txt"),
+        )
+        .unwrap();
+        let mut words: Vec<&str> = log
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 3)
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        let (mut from_walked, mut from_parent, mut fallbacks) = (0, 0, 0);
+        for word in words.iter().step_by(15) {
+            let word = word.to_lowercase();
+            let ends: Vec<usize> = word
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([word.len()])
+                .collect();
+            for pair in ends.windows(2).skip(2) {
+                let (parent, typed) = (&word[..pair[0]], &word[..pair[1]]);
+                for typos in 1..=2u8 {
+                    let walk = find_derivations_below(&ctx, typed, true, typos, None).unwrap();
+                    // Without a prefix, among the prefix walk of the word itself.
+                    if walk.walked.is_some() {
+                        from_walked += 1;
+                        let whole =
+                            find_derivations_below(&ctx, typed, false, typos, None).unwrap();
+                        let among = derivations_among(typed, false, typos, &walk);
+                        assert_eq!(kept(&among), kept(&whole), "{typed:?} whole, {typos} typos");
+                    }
+                    for parent_typos in 0..=2u8 {
+                        let derived =
+                            find_derivations_below(&ctx, parent, true, parent_typos, None).unwrap();
+                        match KnownParent::from_derivations(&derived, typed) {
+                            Some(known) => {
+                                from_parent += 1;
+                                let cut =
+                                    find_derivations_below(&ctx, typed, true, typos, Some(&known))
+                                        .unwrap();
+                                assert_eq!(
+                                    kept(&cut),
+                                    kept(&walk),
+                                    "{typed:?} below {parent:?} ({parent_typos}), {typos} typos"
+                                );
+                                assert!(cut.walked.is_none(), "a cut walk is not every word");
+                            }
+                            None => fallbacks += 1,
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            from_walked > 500,
+            "only {from_walked} words with their prefix walk kept"
+        );
+        assert!(
+            from_parent > 500,
+            "only {from_parent} keystrokes below a known parent"
+        );
+        assert!(
+            fallbacks > 0,
+            "no parent listed a word of the branch walked"
+        );
     }
 }

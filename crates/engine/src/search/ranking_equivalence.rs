@@ -13,7 +13,7 @@ use super::{SearchRequest, SearchResult};
 use crate::index::Index;
 use crate::settings::{IndexSettings, RankingRule};
 
-fn shared() -> PathBuf {
+pub(super) fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
 }
 
