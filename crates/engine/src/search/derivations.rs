@@ -1448,9 +1448,12 @@ mod tests {
         assert!(kept > 0);
     }
 
+    /// The word and its frequency, the kept prefixes with theirs, the kept typo'd words.
+    type Kept = (Option<String>, u64, Vec<(String, u64)>, Vec<(String, u8)>);
+
     /// What a typo walk finds, as compared: the word, its kept prefixes and typo'd words with
     /// their frequencies.
-    fn kept(d: &CachedDerivations) -> (Option<String>, u64, Vec<(String, u64)>, Vec<(String, u8)>) {
+    fn kept(d: &CachedDerivations) -> Kept {
         let prefixes = d
             .prefixes
             .iter()
