@@ -126,7 +126,7 @@ pub struct CachedDerivations {
     /// For a prefix with typos allowed, every word the dictionary walk found (before keeping
     /// the most frequent), with its document frequency, when they were few: the same word
     /// without a prefix (once a space follows it) finds its words among them
-    /// (`derivations::found_before`).
+    /// (`derivations::prefix_walk_kept`).
     pub walked: Option<Vec<(String, u64)>>,
     /// The live documents of `exact`, then of each prefix, then of each typo'd word.
     pub docs: Vec<Arc<RoaringBitmap>>,

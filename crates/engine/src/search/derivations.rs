@@ -291,10 +291,7 @@ fn builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
 /// letter counts as two, as in Meilisearch: with one typo allowed the first letter must be
 /// right; with two, a word whose first letter differs may have no other typo.
 struct TypoAutomaton<'a> {
-    one: &'a DFA,
-    max: &'a DFA,
-    first: &'a [u8],
-    two: bool,
+    dfas: &'a TypoDfas,
     /// The query word's bytes and, when the words below its parent (the word without its last
     /// letter) are known already ([`KnownParent`]), the parent's length: the walk then leaves
     /// that part of the dictionary, the parent itself included, except the branch of the last
@@ -328,8 +325,8 @@ impl tantivy_fst::Automaton for TypoAutomaton<'_> {
 
     fn start(&self) -> TypoState {
         TypoState {
-            one: self.one.initial_state(),
-            max: self.max.initial_state(),
+            one: self.dfas.one.initial_state(),
+            max: self.dfas.max().initial_state(),
             first: 0,
             along: 0,
         }
@@ -340,24 +337,25 @@ impl tantivy_fst::Automaton for TypoAutomaton<'_> {
             return false;
         }
         if s.first == FIRST_MISMATCH {
-            self.two && matches!(self.one.distance(s.one), Distance::Exact(_))
+            self.dfas.two.is_some() && matches!(self.dfas.one.distance(s.one), Distance::Exact(_))
         } else {
-            usize::from(s.first) >= self.first.len()
-                && matches!(self.max.distance(s.max), Distance::Exact(_))
+            usize::from(s.first) >= self.dfas.first.len()
+                && matches!(self.dfas.max().distance(s.max), Distance::Exact(_))
         }
     }
 
     fn can_match(&self, s: &TypoState) -> bool {
         if s.first == FIRST_MISMATCH {
-            self.two && s.one != SINK_STATE
+            self.dfas.two.is_some() && s.one != SINK_STATE
         } else {
             s.max != SINK_STATE
         }
     }
 
     fn accept(&self, s: &TypoState, byte: u8) -> TypoState {
+        // Only a walk with a cut follows the word's own path.
         let along = match self.word.get(usize::from(s.along)) {
-            Some(&expected) if s.along != OFF_THE_WORD && expected == byte => s.along + 1,
+            Some(&expected) if self.cut_at.is_some() && expected == byte => s.along + 1,
             _ => OFF_THE_WORD,
         };
         if along == OFF_THE_WORD && self.at_cut(s) {
@@ -371,8 +369,8 @@ impl tantivy_fst::Automaton for TypoAutomaton<'_> {
         }
         let first = match s.first {
             FIRST_MISMATCH => FIRST_MISMATCH,
-            n if usize::from(n) < self.first.len() => {
-                if self.first[usize::from(n)] == byte {
+            n if usize::from(n) < self.dfas.first.len() => {
+                if self.dfas.first[usize::from(n)] == byte {
                     n + 1
                 } else {
                     FIRST_MISMATCH
@@ -381,12 +379,12 @@ impl tantivy_fst::Automaton for TypoAutomaton<'_> {
             n => n,
         };
         TypoState {
-            one: if self.two {
-                self.one.transition(s.one, byte)
+            one: if self.dfas.two.is_some() {
+                self.dfas.one.transition(s.one, byte)
             } else {
                 s.one
             },
-            max: self.max.transition(s.max, byte),
+            max: self.dfas.max().transition(s.max, byte),
             first,
             along,
         }
@@ -437,15 +435,14 @@ pub(super) fn find_derivations(
     if max_typos == 0 {
         return find_derivations_below(ctx, word, is_prefix, 0, None);
     }
-    if let Some(before) = found_before(ctx, word, is_prefix, max_typos) {
-        return Ok(derivations_among(word, is_prefix, max_typos, &before));
+    if !is_prefix {
+        if let Some(before) = prefix_walk_kept(ctx, word, max_typos) {
+            return Ok(derivations_among(word, max_typos, &before));
+        }
+        return find_derivations_below(ctx, word, false, max_typos, None);
     }
-    let parent = if is_prefix {
-        known_parent(ctx, word)
-    } else {
-        None
-    };
-    find_derivations_below(ctx, word, is_prefix, max_typos, parent.as_ref())
+    let parent = known_parent(ctx, word);
+    find_derivations_below(ctx, word, true, max_typos, parent.as_ref())
 }
 
 /// At most how many words a typo walk keeps as it found them ([`CachedDerivations::walked`]).
@@ -458,17 +455,14 @@ const WALKED_KEPT: usize = 1024;
 /// typos allowed: a word within `k` typos of `word` is found by the prefix walk too (its
 /// completion is nothing), so the walk without a prefix, once the user has typed the word and
 /// a space after it, is a filter of that one. (With a prefix, the walk of the keystroke before
-/// does not hold every word of the next one: the automata do not count a completion after a
-/// dropped letter as free, so `acorn` is two typos from `abeco` and three from `abec`.)
-fn found_before(
+/// does not hold every word of the next one: the prefix automata do not make every completion
+/// of a word they accept free, `ac` being two typos from `abec` and `aco` three, so `acorn` is
+/// found for `abeco` but not for `abec`.)
+fn prefix_walk_kept(
     ctx: &SearchContext,
     word: &str,
-    is_prefix: bool,
     max_typos: u8,
 ) -> Option<Arc<CachedDerivations>> {
-    if is_prefix {
-        return None;
-    }
     (max_typos..=2).find_map(|t| {
         ctx.cache
             .derivations(&(word.to_string(), true, t))
@@ -476,18 +470,13 @@ fn found_before(
     })
 }
 
-/// The derivations of `word` among the words `before` walked: exactly those its own walk
-/// would find, classified the same way.
-fn derivations_among(
-    word: &str,
-    is_prefix: bool,
-    max_typos: u8,
-    before: &CachedDerivations,
-) -> CachedDerivations {
-    let dfas = TypoDfas::new(word, is_prefix, max_typos);
+/// The derivations of `word` without a prefix among the words its prefix walk found
+/// (`before`): exactly those its own walk would find, classified the same way.
+fn derivations_among(word: &str, max_typos: u8, before: &CachedDerivations) -> CachedDerivations {
+    let dfas = TypoDfas::new(word, false, max_typos);
     let mut found: HashMap<Vec<u8>, Found> = HashMap::new();
     for (text, doc_freq) in before.walked.iter().flatten() {
-        if let Some(typos) = dfas.typos(word, text.as_bytes()) {
+        if let Some(typos) = dfas.typos(text.as_bytes()) {
             found.insert(
                 text.as_bytes().to_vec(),
                 Found {
@@ -497,15 +486,15 @@ fn derivations_among(
             );
         }
     }
-    keep_most_frequent(word, found, is_prefix)
+    keep_most_frequent(word, found, false)
 }
 
 /// The automata of a typo walk: one typo, and two when allowed.
 struct TypoDfas {
     one: DFA,
     two: Option<DFA>,
-    /// The bytes of the word's first letter.
-    first_len: usize,
+    /// The word's first letter.
+    first: Vec<u8>,
 }
 
 impl TypoDfas {
@@ -520,7 +509,10 @@ impl TypoDfas {
         TypoDfas {
             one: build(1),
             two: (max_typos >= 2).then(|| build(2)),
-            first_len: word.chars().next().map_or(0, char::len_utf8),
+            first: word
+                .chars()
+                .next()
+                .map_or_else(Vec::new, |c| c.to_string().into_bytes()),
         }
     }
 
@@ -528,15 +520,11 @@ impl TypoDfas {
         self.two.as_ref().unwrap_or(&self.one)
     }
 
-    fn first<'w>(&self, word: &'w str) -> &'w [u8] {
-        &word.as_bytes()[..self.first_len]
-    }
-
-    /// The typos of dictionary word `key` for the query `word`, or `None` when the walk does
-    /// not find it: a first letter wrong counts as two (allowed only with two typos), and then
+    /// The typos of dictionary word `key` for the query word, or `None` when the walk does not
+    /// find it: a first letter wrong counts as two (allowed only with two typos), and then
     /// nothing else may differ.
-    fn typos(&self, word: &str, key: &[u8]) -> Option<u8> {
-        let first = self.first(word);
+    fn typos(&self, key: &[u8]) -> Option<u8> {
+        let first = self.first.as_slice();
         if key.starts_with(first) {
             return match self.max().eval(key) {
                 Distance::Exact(d) => Some(d),
@@ -575,28 +563,30 @@ fn known_parent(ctx: &SearchContext, word: &str) -> Option<KnownParent> {
     if ctx.segments().len() != 1 {
         return None;
     }
-    let last = word.chars().next_back()?;
-    let len = word.len() - last.len_utf8();
-    let parent = &word[..len];
+    let parent = parent_of(word)?;
     let cached = (0..=2u8).find_map(|t| ctx.cache.derivations(&(parent.to_string(), true, t)))?;
     KnownParent::from_derivations(&cached, word)
+}
+
+/// `word` without its last letter, unless that leaves nothing.
+fn parent_of(word: &str) -> Option<&str> {
+    let last = word.chars().next_back()?;
+    Some(&word[..word.len() - last.len_utf8()]).filter(|p| !p.is_empty())
 }
 
 impl KnownParent {
     /// The part of `parent`'s derivations that can stand for the walk below it for `word`
     /// (`parent` is `word` without its last letter).
     pub(super) fn from_derivations(parent: &CachedDerivations, word: &str) -> Option<KnownParent> {
-        let last = word.chars().next_back()?;
-        let len = word.len() - last.len_utf8();
-        if len == 0 || word.len() >= usize::from(OFF_THE_WORD) {
+        let len = parent_of(word)?.len();
+        if word.len() >= usize::from(OFF_THE_WORD) {
             return None;
         }
         let branch = word.as_bytes()[len];
-        if parent.prefix_freqs.len() != parent.prefixes.len()
-            || parent
-                .prefixes
-                .iter()
-                .any(|w| w.as_bytes().get(len) == Some(&branch))
+        if parent
+            .prefixes
+            .iter()
+            .any(|w| w.as_bytes().get(len) == Some(&branch))
         {
             return None;
         }
@@ -663,17 +653,14 @@ pub(super) fn find_derivations_below(
     let dfas = TypoDfas::new(word, is_prefix, max_typos);
     for view in ctx.segments() {
         let automaton = TypoAutomaton {
-            one: &dfas.one,
-            max: dfas.max(),
-            first: dfas.first(word),
-            two: dfas.two.is_some(),
+            dfas: &dfas,
             word: word.as_bytes(),
             cut_at: parent.map(|p| p.len),
         };
         let mut stream = view.inverted.terms().search(automaton).into_stream()?;
         while stream.advance() {
             let key = stream.key();
-            let Some(typos) = dfas.typos(word, key) else {
+            let Some(typos) = dfas.typos(key) else {
                 continue;
             };
             let entry = found
@@ -682,7 +669,7 @@ pub(super) fn find_derivations_below(
             entry.doc_freq += u64::from(stream.value().doc_freq);
         }
     }
-    // A prefix walk that went everywhere is kept when it found few words (`found_before`).
+    // A prefix walk that went everywhere is kept when it found few words (`prefix_walk_kept`).
     let complete = is_prefix && parent.is_none();
     // One typo each: the last letter left out, the rest of the word spelled as typed.
     for (doc_freq, text) in parent.map(|p| p.words.as_slice()).unwrap_or_default() {
@@ -1508,7 +1495,7 @@ mod tests {
                         from_walked += 1;
                         let whole =
                             find_derivations_below(&ctx, typed, false, typos, None).unwrap();
-                        let among = derivations_among(typed, false, typos, &walk);
+                        let among = derivations_among(typed, typos, &walk);
                         assert_eq!(kept(&among), kept(&whole), "{typed:?} whole, {typos} typos");
                     }
                     for parent_typos in 0..=2u8 {

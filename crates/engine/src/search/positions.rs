@@ -301,8 +301,8 @@ impl MatchCache {
 /// The index of the first value of `sorted[from..]` that is not below `target`, found by steps
 /// doubling from `from`, then a binary search within the last step: the documents of one word
 /// come in ascending order, each usually a few places after the one before, where a binary
-/// search over all the rest took a dozen probes per document (a sixth of reading the positions
-/// of a one-typo word's twenty thousand documents).
+/// search over all the rest took a dozen probes per document (18% of perf's samples of a warm
+/// `codeu` search on PyPI).
 fn gallop(sorted: &[u32], from: usize, target: u32) -> usize {
     let (mut low, mut high, mut step) = (from, from, 1);
     while high < sorted.len() && sorted[high] < target {
