@@ -172,6 +172,18 @@ fn render(state: &AppState) -> String {
         "quarry_search_cache_evictions_total {}",
         search_cache::usage().1
     );
+    header(
+        &mut out,
+        "quarry_search_answers_reused_total",
+        "counter",
+        "Searches answered with the kept answer of the same request on the same snapshot (an \
+         empty query or one of one or two letters).",
+    );
+    let _ = writeln!(
+        out,
+        "quarry_search_answers_reused_total {}",
+        search_cache::answers_reused()
+    );
 
     let writer = state.scheduler.writer_metrics();
     header(

@@ -743,3 +743,75 @@ fn hits_written_from_stored_bytes_read_as_hits_built_field_by_field() {
     assert_eq!(written["results"].as_array().unwrap().len(), searches.len());
     assert_same_text(&written, &built, "multi-search");
 }
+
+/// The ids of a search's hits.
+fn hit_ids(result: &Value) -> Vec<u64> {
+    result["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_u64().unwrap())
+        .collect()
+}
+
+/// Empty and one- or two-letter queries are answered again from the answer kept for the same
+/// request on the same snapshot: repeated, they answer the same; after a settings change (which
+/// leaves the documents alone), an addition and a deletion, they answer what the index now
+/// holds, never what was kept before.
+#[test]
+fn kept_answers_of_short_queries_follow_changes() {
+    let s = server();
+    let uid = unique_uid("search_kept_answers");
+    s.add_documents(&uid, some_movies(300));
+    let dates = |result: &Value| -> Vec<i64> {
+        result["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["release_ts"].as_i64().unwrap())
+            .collect()
+    };
+    let newest_first = |dates: &[i64]| dates.windows(2).all(|w| w[0] >= w[1]);
+    let short = [json!({"q": "s"}), json!({"q": "th", "limit": 5}), json!({})];
+    let first: Vec<Value> = short.iter().map(|b| s.search(&uid, b.clone())).collect();
+    for (body, answer) in short.iter().zip(&first) {
+        let again = s.search(&uid, body.clone());
+        assert_eq!(again["hits"], answer["hits"], "{body}");
+        assert_eq!(again["estimatedTotalHits"], answer["estimatedTotalHits"]);
+    }
+    assert!(
+        !newest_first(&dates(&first[0])),
+        "the default order is not by date"
+    );
+
+    let task = s
+        .patch(
+            &format!("/indexes/{uid}/settings"),
+            json!({"rankingRules": ["release_ts:desc", "words", "typo", "proximity"]}),
+        )
+        .task_uid();
+    s.wait_ok(task);
+    let by_date = s.search(&uid, json!({"q": "s"}));
+    assert!(newest_first(&dates(&by_date)), "{:?}", dates(&by_date));
+    assert_eq!(
+        by_date["estimatedTotalHits"],
+        first[0]["estimatedTotalHits"]
+    );
+
+    let newest = dates(&by_date)[0] + 1;
+    s.add_documents(
+        &uid,
+        json!([{"id": 999_999_001u64, "title": "Sunrise again", "release_ts": newest}]),
+    );
+    let added = s.search(&uid, json!({"q": "s"}));
+    assert_eq!(hit_ids(&added)[0], 999_999_001);
+    let placeholder = s.search(&uid, json!({}));
+    assert_eq!(placeholder["estimatedTotalHits"], 301);
+
+    let task = s
+        .delete(&format!("/indexes/{uid}/documents/999999001"))
+        .task_uid();
+    s.wait_ok(task);
+    assert_eq!(s.search(&uid, json!({"q": "s"}))["hits"], by_date["hits"]);
+    assert_eq!(s.search(&uid, json!({}))["estimatedTotalHits"], 300);
+}

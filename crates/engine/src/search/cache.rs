@@ -16,6 +16,7 @@ use roaring::RoaringBitmap;
 use tantivy::index::SegmentId;
 use tantivy::Searcher;
 
+use super::answers::CachedAnswer;
 use super::digest::Digest;
 
 /// The caches' maps: keys are words and groups of words, looked up several times per query
@@ -48,6 +49,13 @@ pub fn budget() -> u64 {
 static CHARGED: AtomicU64 = AtomicU64::new(0);
 /// How many times a cache had to drop entries to stay within budget.
 static EVICTIONS: AtomicU64 = AtomicU64::new(0);
+/// How many searches were answered from a kept answer (`answers.rs`).
+static ANSWERS_REUSED: AtomicU64 = AtomicU64::new(0);
+
+/// How many searches were answered from a kept answer so far (for metrics).
+pub fn answers_reused() -> u64 {
+    ANSWERS_REUSED.load(Ordering::Relaxed)
+}
 
 /// Bytes the caches hold now, and how many evictions happened so far (for the relevance and
 /// keystroke harness, and metrics).
@@ -60,14 +68,15 @@ pub fn usage() -> (u64, u64) {
 
 /// Bytes held by kind of entry, over every snapshot cache, each with its name: word documents,
 /// derivations (with the unions filled in them), unions of documents, word digests, unions of
-/// digests.
-pub fn usage_by_kind() -> [(&'static str, u64); 5] {
+/// digests, whole answers.
+pub fn usage_by_kind() -> [(&'static str, u64); 6] {
     let mut out = [
         ("word_documents", 0),
         ("derivations", 0),
         ("document_unions", 0),
         ("word_digests", 0),
         ("digest_unions", 0),
+        ("answers", 0),
     ];
     for (_, cache) in CACHES.lock().iter() {
         let e = cache.entries.lock();
@@ -76,6 +85,7 @@ pub fn usage_by_kind() -> [(&'static str, u64); 5] {
         out[2].1 += e.unions.values().map(|s| s.bytes).sum::<u64>();
         out[3].1 += e.digests.values().map(|s| s.bytes).sum::<u64>();
         out[4].1 += e.digest_unions.values().map(|s| s.bytes).sum::<u64>();
+        out[5].1 += e.answers.values().map(|s| s.bytes).sum::<u64>();
     }
     out
 }
@@ -157,6 +167,7 @@ struct Entries {
     unions: HashMap<String, Slot<Arc<RoaringBitmap>>>,
     digests: HashMap<String, Slot<Arc<Digest>>>,
     digest_unions: HashMap<String, Slot<Arc<Digest>>>,
+    answers: HashMap<String, Slot<Arc<CachedAnswer>>>,
     bytes: u64,
     /// Counts uses, to tell the least recently used entries.
     clock: u64,
@@ -183,6 +194,7 @@ impl Entries {
         uses.extend(self.unions.values().map(|s| s.used));
         uses.extend(self.digests.values().map(|s| s.used));
         uses.extend(self.digest_unions.values().map(|s| s.used));
+        uses.extend(self.answers.values().map(|s| s.used));
         if uses.is_empty() {
             return 0;
         }
@@ -204,6 +216,7 @@ impl Entries {
         prune(&mut self.unions, cutoff, &mut freed);
         prune(&mut self.digests, cutoff, &mut freed);
         prune(&mut self.digest_unions, cutoff, &mut freed);
+        prune(&mut self.answers, cutoff, &mut freed);
         self.bytes = before.saturating_sub(freed);
         before - self.bytes
     }
@@ -384,5 +397,20 @@ impl SnapshotCache {
     pub fn put_digest_union(&self, key: &str, digest: Arc<Digest>) {
         let bytes = digest.bytes();
         self.insert(|e| &mut e.digest_unions, key.to_string(), digest, bytes);
+    }
+
+    /// The kept answer of a search (`answers.rs`), under its request's key.
+    pub(crate) fn answer(&self, key: &str) -> Option<Arc<CachedAnswer>> {
+        let entries = &mut *self.entries.lock();
+        Entries::get(&mut entries.answers, &mut entries.clock, key)
+    }
+
+    /// Counts a search answered from a kept answer.
+    pub(crate) fn count_answer_reused(&self) {
+        ANSWERS_REUSED.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn put_answer(&self, key: String, answer: Arc<CachedAnswer>, bytes: u64) {
+        self.insert(|e| &mut e.answers, key, answer, bytes);
     }
 }

@@ -3,6 +3,7 @@
 //! the candidates with the ranking rules, bucket by bucket, fetching only the documents of the
 //! requested page.
 
+mod answers;
 pub mod cache;
 pub mod columns;
 mod context;
@@ -34,6 +35,7 @@ use std::time::Instant;
 use roaring::RoaringBitmap;
 use serde_json::{Map, Value};
 
+pub use answers::ANSWERED_QUERY_CHARS;
 pub use context::{AttributeFilter, Scan, SearchContext};
 pub use derivations::{allowed_typos, DerivationKind, Query, Shape};
 pub use id_order::documents_in_id_order;
@@ -226,8 +228,39 @@ impl Index {
         self.search_in(&ctx, request)
     }
 
-    /// Runs a search in a given snapshot (several searches can then share document ids).
+    /// Runs a search in a given snapshot (several searches can then share document ids). The
+    /// answers of the requests every user sends alike (an empty query, one or two letters) are
+    /// kept in the snapshot's cache and given again to the same request (`answers.rs`).
     pub fn search_in(&self, ctx: &SearchContext, request: &SearchRequest) -> Result<SearchResult> {
+        // Only the production ranking keeps answers: tests compare the other modes with it.
+        let key = match ranking::ranking_mode() {
+            ranking::RankingMode::Fast => answers::answer_key(request),
+            _ => None,
+        };
+        let Some(key) = key else {
+            return self.compute_answer(ctx, request);
+        };
+        if let Some(kept) = ctx.cache.answer(&key) {
+            if Arc::ptr_eq(&kept.state, &ctx.state) {
+                ctx.cache.count_answer_reused();
+                return Ok(kept.result.clone());
+            }
+        }
+        let result = self.compute_answer(ctx, request)?;
+        // A search stopped by its deadline is not the answer to keep.
+        if !result.degraded {
+            let bytes = answers::answer_bytes(&key, &result);
+            let kept = answers::CachedAnswer {
+                state: ctx.state.clone(),
+                result: result.clone(),
+            };
+            ctx.cache.put_answer(key, Arc::new(kept), bytes);
+        }
+        Ok(result)
+    }
+
+    /// Ranks the candidates of `request` and reads its page of hits and its facets.
+    fn compute_answer(&self, ctx: &SearchContext, request: &SearchRequest) -> Result<SearchResult> {
         let analyzer = Analyzer::new(&ctx.settings);
         let facet_names = match &request.facets {
             Some(names) => Some(facets::resolve_facets(

@@ -1140,3 +1140,91 @@ fn filters_within_the_candidates_select_what_they_select_over_the_index() {
         }
     }
 }
+
+/// What a search answers, to compare a kept answer with one computed again: the hits' stored
+/// documents, the hit count, the facets, the matching words.
+fn answer_of(result: &SearchResult) -> (Vec<Vec<u8>>, u64, String, String) {
+    let hits = result.hits.iter().map(|h| h.source.to_vec()).collect();
+    let facets = format!("{:?}", result.facets.as_ref().map(|f| &f.distribution));
+    let words = format!("{:?}", result.matching_words.words);
+    (hits, result.candidates, facets, words)
+}
+
+/// The answers kept for empty and one- or two-letter queries are those the search computes,
+/// through a settings change that leaves the documents (and so the snapshot's segments) alone,
+/// an addition and a deletion; longer queries are not kept.
+#[test]
+fn kept_answers_follow_every_change_of_documents_and_settings() {
+    let docs: Vec<Value> = ["salt", "sea shell", "shore", "sun", "moon", "shell"]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({"id": i + 1, "title": t, "rank": (i * 7) % 5}))
+        .collect();
+    let settings = IndexSettings {
+        filterable_attributes: vec![crate::settings::FilterableRule::Field("rank".into())],
+        ..Default::default()
+    };
+    let index = build(settings, &docs);
+    let faceted = SearchRequest {
+        facets: Some(vec!["rank".into()]),
+        ..request("")
+    };
+    let requests = [
+        request(""),
+        request("s"),
+        request("sh"),
+        faceted,
+        request("sea"),
+    ];
+    let check = |stage: &str| {
+        let ctx = SearchContext::new(&index.index).unwrap();
+        for r in &requests {
+            let computed = answer_of(&index.index.compute_answer(&ctx, r).unwrap());
+            for time in ["first", "again"] {
+                let given = answer_of(&index.index.search_in(&ctx, r).unwrap());
+                assert_eq!(given, computed, "{stage}, {time} search of {:?}", r.query);
+            }
+        }
+        let kept = |q: &str| {
+            let key = answers::answer_key(&request(q));
+            key.is_some_and(|k| ctx.cache.answer(&k).is_some())
+        };
+        assert!(kept("s") && kept("sh") && kept(""), "{stage}");
+        assert!(!kept("sea"), "{stage}");
+    };
+    check("start");
+    let by_rank = vec![3, 2, 4, 1, 6];
+    assert_ne!(
+        search(&index, "s"),
+        by_rank,
+        "the default rules do not order by rank"
+    );
+
+    // New ranking rules: a new state on the same segments.
+    let segments = index.index.segment_ids();
+    let mut settings = index.index.settings();
+    settings.ranking_rules = vec![RankingRule::Desc("rank".into()), RankingRule::Words];
+    let mut batch = index.index.write(false).unwrap();
+    batch.set_settings(settings).unwrap();
+    batch.commit(2, Default::default()).unwrap();
+    // Nothing reindexed: only the state tells the kept answers from new ones.
+    assert_eq!(index.index.segment_ids(), segments);
+    check("ranking rules changed");
+    assert_eq!(search(&index, "s"), by_rank, "by rank, then id");
+
+    let payload = index._dir.path().join("more.ndjson");
+    std::fs::write(&payload, r#"{"id": 7, "title": "sand", "rank": 9}"#).unwrap();
+    let mut batch = index.index.write(false).unwrap();
+    batch
+        .add_documents(&payload, AddMethod::Replace, None)
+        .unwrap();
+    batch.commit(3, Default::default()).unwrap();
+    check("document added");
+    assert_eq!(search(&index, "s")[0], 7);
+
+    let mut batch = index.index.write(false).unwrap();
+    batch.delete_documents(&["7".to_string()]).unwrap();
+    batch.commit(4, Default::default()).unwrap();
+    check("document deleted");
+    assert_eq!(search(&index, "s"), by_rank);
+}
