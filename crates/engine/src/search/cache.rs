@@ -297,7 +297,8 @@ impl SnapshotCache {
 
     /// Inserts `value` in the map `map` picks, under the entries' lock, then charges the bytes
     /// outside it (charging may empty other caches, whose locks must not be taken while holding
-    /// this one).
+    /// this one). An entry it replaces (two searches that computed the same value at once, an
+    /// answer computed again under a new state) is no longer charged.
     fn insert<K: Eq + Hash, T>(
         &self,
         map: fn(&mut Entries) -> &mut HashMap<K, Slot<T>>,
@@ -305,13 +306,17 @@ impl SnapshotCache {
         value: T,
         bytes: u64,
     ) {
-        {
+        let replaced = {
             let mut entries = self.entries.lock();
             entries.clock += 1;
             let used = entries.clock;
-            map(&mut entries).insert(key, Slot { value, bytes, used });
-            entries.bytes += bytes;
-        }
+            let replaced = map(&mut entries)
+                .insert(key, Slot { value, bytes, used })
+                .map_or(0, |old| old.bytes);
+            entries.bytes = entries.bytes + bytes - replaced;
+            replaced
+        };
+        CHARGED.fetch_sub(replaced, Ordering::Relaxed);
         self.charge(bytes);
     }
 
@@ -412,5 +417,26 @@ impl SnapshotCache {
 
     pub(crate) fn put_answer(&self, key: String, answer: Arc<CachedAnswer>, bytes: u64) {
         self.insert(|e| &mut e.answers, key, answer, bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value inserted again under the same key replaces the first, which stops counting.
+    #[test]
+    fn a_replaced_entry_is_no_longer_charged() {
+        let cache = SnapshotCache {
+            entries: Mutex::new(Entries::default()),
+        };
+        let docs = Arc::new((0..1000u32).collect::<RoaringBitmap>());
+        cache.put_word("word", docs.clone());
+        let once = cache.bytes();
+        assert_eq!(once, set_bytes(&docs));
+        cache.put_word("word", docs.clone());
+        assert_eq!(cache.bytes(), once);
+        cache.put_word("other", docs);
+        assert_eq!(cache.bytes(), 2 * once);
     }
 }
