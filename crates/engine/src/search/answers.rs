@@ -2,8 +2,7 @@
 //! each query with one letter, then two: across all users there are a few hundred such
 //! prefixes, they come back all day (one keystroke in eight of PyPI's log, 194 distinct
 //! among 800), and they are the searches with the most candidates to rank (a warm "s" on PyPI
-//! ranks hundreds of thousands of documents, milliseconds where a longer query takes a tenth of
-//! one). The page that loads before any keystroke (an empty query, often with facets) is the
+//! ranks 320,670 documents in 1.1 ms over HTTP, where "numpy" takes 0.37 ms). The page that loads before any keystroke (an empty query, often with facets) is the
 //! same for every visitor too. Their answers are kept in the snapshot's cache, so a later
 //! identical request on the same snapshot and settings is answered without ranking again; any
 //! write or settings change is a new snapshot or state, which never sees them. Longer queries
@@ -13,7 +12,7 @@
 use std::sync::Arc;
 
 use super::first_keystrokes::WARMED_PREFIX_CHARS;
-use super::{SearchRequest, SearchResult};
+use super::{SearchContext, SearchRequest, SearchResult};
 use crate::index::IndexState;
 
 /// Longest query, in characters, whose answer is kept: the prefixes the warm-up searches
@@ -45,10 +44,35 @@ pub(crate) fn answer_key(request: &SearchRequest) -> Option<String> {
     Some(format!("{keyed:?}"))
 }
 
+/// The answer kept for the request of `key` on the snapshot and state of `ctx`, if any
+/// (counted as reused).
+pub(crate) fn kept(ctx: &SearchContext, key: &str) -> Option<Arc<CachedAnswer>> {
+    let kept = ctx
+        .cache
+        .answer(key)
+        .filter(|kept| Arc::ptr_eq(&kept.state, &ctx.state))?;
+    super::cache::count_answer_reused();
+    Some(kept)
+}
+
+/// Keeps `result`, the answer of the request of `key` on the snapshot and state of `ctx`,
+/// unless the search stopped at its deadline (not the answer to give again).
+pub(crate) fn keep(ctx: &SearchContext, key: String, result: &SearchResult) {
+    if result.degraded {
+        return;
+    }
+    let bytes = answer_bytes(&key, result);
+    let kept = CachedAnswer {
+        state: ctx.state.clone(),
+        result: result.clone(),
+    };
+    ctx.cache.put_answer(key, Arc::new(kept), bytes);
+}
+
 /// Bytes an answer is charged in the cache: its documents' stored bytes (usually shared with
 /// the source cache, counted anyway), each hit's fields, the facet distribution as written,
 /// the candidates kept, and the key.
-pub(crate) fn answer_bytes(key: &str, result: &SearchResult) -> u64 {
+fn answer_bytes(key: &str, result: &SearchResult) -> u64 {
     const HIT: u64 = 128;
     let hits: u64 = result
         .hits

@@ -57,6 +57,11 @@ pub fn answers_reused() -> u64 {
     ANSWERS_REUSED.load(Ordering::Relaxed)
 }
 
+/// Counts a search answered from a kept answer.
+pub(crate) fn count_answer_reused() {
+    ANSWERS_REUSED.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Bytes the caches hold now, and how many evictions happened so far (for the relevance and
 /// keystroke harness, and metrics).
 pub fn usage() -> (u64, u64) {
@@ -408,11 +413,6 @@ impl SnapshotCache {
     pub(crate) fn answer(&self, key: &str) -> Option<Arc<CachedAnswer>> {
         let entries = &mut *self.entries.lock();
         Entries::get(&mut entries.answers, &mut entries.clock, key)
-    }
-
-    /// Counts a search answered from a kept answer.
-    pub(crate) fn count_answer_reused(&self) {
-        ANSWERS_REUSED.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn put_answer(&self, key: String, answer: Arc<CachedAnswer>, bytes: u64) {

@@ -552,9 +552,9 @@ impl TypoDfas {
 pub(super) struct KnownParent {
     /// The parent's length in bytes.
     len: usize,
-    /// The parent itself if it is a word, then the most frequent words extending it, with
-    /// their document frequencies.
-    words: Vec<(u64, String)>,
+    /// The parent's derivations: the parent itself if it is a word, then the most frequent
+    /// words extending it, with their document frequencies.
+    derivations: Arc<CachedDerivations>,
 }
 
 /// The [`KnownParent`] of a prefix query word, when the cache has the parent's derivations
@@ -565,7 +565,7 @@ fn known_parent(ctx: &SearchContext, word: &str) -> Option<KnownParent> {
     }
     let parent = parent_of(word)?;
     let cached = (0..=2u8).find_map(|t| ctx.cache.derivations(&(parent.to_string(), true, t)))?;
-    KnownParent::from_derivations(&cached, word)
+    KnownParent::from_derivations(cached, word)
 }
 
 /// `word` without its last letter, unless that leaves nothing.
@@ -577,7 +577,10 @@ fn parent_of(word: &str) -> Option<&str> {
 impl KnownParent {
     /// The part of `parent`'s derivations that can stand for the walk below it for `word`
     /// (`parent` is `word` without its last letter).
-    pub(super) fn from_derivations(parent: &CachedDerivations, word: &str) -> Option<KnownParent> {
+    pub(super) fn from_derivations(
+        parent: Arc<CachedDerivations>,
+        word: &str,
+    ) -> Option<KnownParent> {
         let len = parent_of(word)?.len();
         if word.len() >= usize::from(OFF_THE_WORD) {
             return None;
@@ -590,16 +593,22 @@ impl KnownParent {
         {
             return None;
         }
-        let exact = parent.exact.iter().map(|w| (parent.exact_freq, w.clone()));
-        let longer = parent
+        Some(KnownParent {
+            len,
+            derivations: parent,
+        })
+    }
+
+    /// The parent if it is a word, then the words extending it, with document frequencies.
+    fn words(&self) -> impl Iterator<Item = (u64, &str)> {
+        let d = &self.derivations;
+        let exact = d.exact.as_deref().map(|w| (d.exact_freq, w));
+        let longer = d
             .prefix_freqs
             .iter()
             .copied()
-            .zip(parent.prefixes.iter().cloned());
-        Some(KnownParent {
-            len,
-            words: exact.chain(longer).collect(),
-        })
+            .zip(d.prefixes.iter().map(String::as_str));
+        exact.into_iter().chain(longer)
     }
 }
 
@@ -672,14 +681,8 @@ pub(super) fn find_derivations_below(
     // A prefix walk that went everywhere is kept when it found few words (`prefix_walk_kept`).
     let complete = is_prefix && parent.is_none();
     // One typo each: the last letter left out, the rest of the word spelled as typed.
-    for (doc_freq, text) in parent.map(|p| p.words.as_slice()).unwrap_or_default() {
-        found.insert(
-            text.as_bytes().to_vec(),
-            Found {
-                typos: 1,
-                doc_freq: *doc_freq,
-            },
-        );
+    for (doc_freq, text) in parent.into_iter().flat_map(KnownParent::words) {
+        found.insert(text.as_bytes().to_vec(), Found { typos: 1, doc_freq });
     }
     Ok(keep_most_frequent(word, found, complete))
 }
@@ -1501,7 +1504,7 @@ mod tests {
                     for parent_typos in 0..=2u8 {
                         let derived =
                             find_derivations_below(&ctx, parent, true, parent_typos, None).unwrap();
-                        match KnownParent::from_derivations(&derived, typed) {
+                        match KnownParent::from_derivations(Arc::new(derived), typed) {
                             Some(known) => {
                                 from_parent += 1;
                                 let cut =

@@ -240,22 +240,11 @@ impl Index {
         let Some(key) = key else {
             return self.compute_answer(ctx, request);
         };
-        if let Some(kept) = ctx.cache.answer(&key) {
-            if Arc::ptr_eq(&kept.state, &ctx.state) {
-                ctx.cache.count_answer_reused();
-                return Ok(kept.result.clone());
-            }
+        if let Some(kept) = answers::kept(ctx, &key) {
+            return Ok(kept.result.clone());
         }
         let result = self.compute_answer(ctx, request)?;
-        // A search stopped by its deadline is not the answer to keep.
-        if !result.degraded {
-            let bytes = answers::answer_bytes(&key, &result);
-            let kept = answers::CachedAnswer {
-                state: ctx.state.clone(),
-                result: result.clone(),
-            };
-            ctx.cache.put_answer(key, Arc::new(kept), bytes);
-        }
+        answers::keep(ctx, key, &result);
         Ok(result)
     }
 
