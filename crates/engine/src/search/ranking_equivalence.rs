@@ -209,10 +209,13 @@ fn sorting_by_walking_values_matches_the_reference() {
 }
 
 /// With several terms, exactness reads positions only where the first term starts a value next
-/// to the second (from digests) and costs the other documents from their words' sets. Runs that
-/// start a later value of an array, within the positions digests keep and beyond them, runs in
-/// the middle of a value, words completed or corrected: both rule orders (exactness straight
-/// after the words and typo rules, and the default) must rank as the reference does.
+/// to the second (from digests) in a document with an attribute of several values, costs runs
+/// in documents of one value per attribute from the digests' first positions, and the other
+/// documents from their words' sets. Runs that start a later value of an array, within the
+/// positions digests keep and beyond them, runs in the middle of a value, runs in both
+/// attributes (whole in one, completed in the other), words completed or corrected: both rule
+/// orders (exactness straight after the words and typo rules, and the default) must rank as
+/// the reference does.
 #[test]
 fn exactness_of_several_terms_matches_the_reference() {
     let filler: Vec<String> = (0..7).map(|i| format!("filler{i} a b c d")).collect();
@@ -230,6 +233,15 @@ fn exactness_of_several_terms_matches_the_reference() {
         json!({"id": 11, "title": "a story", "tags": filler.iter().cloned().chain(["the river boat".to_string()]).collect::<Vec<_>>()}),
         json!({"id": 12, "title": "a mill", "tags": ["old mill", "a river boat yard"]}),
         json!({"id": 13, "title": "river bank boat"}),
+        // One value per attribute: runs read from the digests' first positions.
+        json!({"id": 14, "title": "a mill", "tags": "river boat"}),
+        json!({"id": 15, "title": "river boats", "tags": "river boat"}),
+        json!({"id": 16, "title": "river boatyard", "tags": "rivers boat yard"}),
+        json!({"id": 17, "title": "rivr boats and more", "tags": "the river boat"}),
+        json!({"id": 18, "title": "river bank boat", "tags": "river bo"}),
+        json!({"id": 19, "title": "river barje house"}),
+        json!({"id": 20, "title": "river barge house"}),
+        json!({"id": 21, "title": "river boat shed", "tags": "river boathouse"}),
     ];
     let lines: Vec<String> = docs.iter().map(Value::to_string).collect();
     let queries: Vec<String> = [
@@ -241,6 +253,7 @@ fn exactness_of_several_terms_matches_the_reference() {
         "boat river",
         "the river b",
         "river bank b",
+        "river barge",
     ]
     .map(String::from)
     .to_vec();
@@ -255,6 +268,11 @@ fn exactness_of_several_terms_matches_the_reference() {
             ],
         ),
         ("default rules", RankingRule::defaults()),
+        // Typo'd words count as completed ones of no letters added.
+        (
+            "exactness before typo",
+            vec![RankingRule::Words, RankingRule::Exactness],
+        ),
     ] {
         let settings = IndexSettings {
             searchable_attributes: Some(vec!["title".into(), "tags".into()]),

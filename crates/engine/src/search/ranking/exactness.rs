@@ -16,6 +16,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use roaring::RoaringBitmap;
 
@@ -24,8 +25,9 @@ use super::{Bucket, Detail, MatchType, RankCtx, RankingRule, TermDigests};
 use crate::analysis::HARD_SEPARATOR_GAP;
 use crate::error::Result;
 use crate::index::word_position_of;
+use crate::search::context::sorted_set;
 use crate::search::derivations::Shape;
-use crate::search::digest::{union, word_digest, Digest, POSITION_SLOTS};
+use crate::search::digest::{union, word_digest, Digest, POSITION_SLOTS, PROXIMITY_RANKS};
 use crate::search::positions::Occurrence;
 use crate::search::positions::Scope;
 
@@ -215,6 +217,8 @@ struct TermWords {
     /// Every word that may count for the term, by the letters it adds to what was typed, fewest
     /// first.
     by_extra: Vec<(u32, Vec<u32>)>,
+    /// The same for the words of `exact` alone.
+    exact_by_extra: Vec<(u32, Vec<u32>)>,
 }
 
 /// Several terms: a document reaches the first four classes (a value equal to or starting with
@@ -225,10 +229,178 @@ struct TermWords {
 /// words are chosen under the typo limit of the rule's level, which the bucket sort keeps from
 /// `start` to the last `next_bucket` of a bucket.
 struct SeveralTerms {
-    /// Documents costed from positions: where the first term starts a value, and those of
-    /// derivations sets cannot place (sequences, matches restricted to some attributes).
+    /// Documents costed from positions: those of derivations sets cannot place (sequences,
+    /// matches restricted to some attributes).
     needs_positions: RoaringBitmap,
+    /// Documents where the first term may start a value next to the second ([`run_starts`]):
+    /// costed from the digests' first positions when each of their attributes holds one value
+    /// ([`RunDigests`]), else from positions.
+    runs: RoaringBitmap,
+    /// The digest of every word of the terms, when all are at hand.
+    run_digests: Option<RunDigests>,
     terms: Vec<TermWords>,
+}
+
+/// The runs of several terms at the start of a value, from the words' digests, for documents
+/// whose every attribute holds a single value (so values start only at an attribute's first
+/// position) within the ranks digests keep positions of: there a run is the terms' words at
+/// positions 0, 1, 2... of one attribute, which the digests' first slots tell, and where the
+/// value ends tells whether it is the whole value. A long name like `odoo-addon-account-...`
+/// under `odoo a` is such a run: reading the positions of the 150 words of `a` in each of
+/// thousands of such documents was most of that keystroke.
+struct RunDigests {
+    digests: std::collections::HashMap<u32, Arc<Digest>>,
+}
+
+impl RunDigests {
+    /// `None` unless the digest of every word is at hand (reading one would cost a pass over
+    /// the word's postings; positions are cheaper then), but always in the tests' digest mode.
+    fn new(ctx: &RankCtx<'_>, terms: &[TermWords]) -> Result<Option<RunDigests>> {
+        if terms.len() > POSITION_SLOTS {
+            return Ok(None);
+        }
+        let always = super::ranking_mode() == super::RankingMode::DigestsAlways;
+        let mut digests = std::collections::HashMap::new();
+        for term in terms {
+            for (_, words) in &term.by_extra {
+                for &w in words {
+                    let word = &ctx.query.words[w as usize];
+                    if !always && !ctx.search.cache.has_digest(word) {
+                        return Ok(None);
+                    }
+                    digests.insert(w, word_digest(ctx.search, word)?);
+                }
+            }
+        }
+        Ok(Some(RunDigests { digests }))
+    }
+
+    /// Splits `docs` into those whose values all start at an attribute's first position
+    /// within [`PROXIMITY_RANKS`] (one value end per attribute at most), and the others.
+    fn single_valued(
+        &self,
+        ctx: &mut RankCtx<'_>,
+        docs: &RoaringBitmap,
+    ) -> Result<(RoaringBitmap, RoaringBitmap)> {
+        ctx.matches.ensure_ends(ctx.search, docs)?;
+        let mut placed = Vec::new();
+        let mut others = Vec::new();
+        for doc in docs {
+            let ends = ctx.matches.value_ends(doc);
+            let single = ends.iter().all(|m| (m >> 16) < PROXIMITY_RANKS as u32)
+                && ends.windows(2).all(|pair| pair[0] >> 16 != pair[1] >> 16);
+            if single { &mut placed } else { &mut others }.push(doc);
+        }
+        Ok((sorted_set(&placed), sorted_set(&others)))
+    }
+
+    /// The documents of `docs` with the terms' words at positions `0..terms` of attribute
+    /// `rank`, by the letters those words add in all (each position's fewest).
+    fn runs_at<'t>(
+        &self,
+        levels: impl Iterator<Item = &'t [(u32, Vec<u32>)]>,
+        rank: usize,
+        docs: &RoaringBitmap,
+    ) -> BTreeMap<u32, RoaringBitmap> {
+        let mut groups: BTreeMap<u32, RoaringBitmap> = BTreeMap::new();
+        groups.insert(0, docs.clone());
+        for (position, term_levels) in levels.enumerate() {
+            let mut left = union(groups.values());
+            let mut found: Vec<(u32, RoaringBitmap)> = Vec::new();
+            for (extra, words) in term_levels {
+                if left.is_empty() {
+                    break;
+                }
+                // Each word's slot met with the few documents left, rather than the union
+                // of the slots (most of a frequent word's documents are not in play).
+                let mut at = RoaringBitmap::new();
+                for w in words {
+                    if let Some(slot) = self
+                        .digests
+                        .get(w)
+                        .and_then(|d| d.rank_positions.get(rank)?.get(position))
+                    {
+                        at |= slot & &left;
+                    }
+                }
+                if !at.is_empty() {
+                    left -= &at;
+                    found.push((*extra, at));
+                }
+            }
+            let mut next: BTreeMap<u32, RoaringBitmap> = BTreeMap::new();
+            for (sum, group) in &groups {
+                for (extra, at) in &found {
+                    let both = group & at;
+                    if !both.is_empty() {
+                        *next.entry(sum + extra).or_default() |= both;
+                    }
+                }
+            }
+            groups = next;
+            if groups.is_empty() {
+                break;
+            }
+        }
+        groups
+    }
+
+    /// Costs the documents of `docs` (from [`Self::single_valued`]) with a run as
+    /// [`document_cost`] would, and returns those without one (costed by sets).
+    fn cost(
+        &self,
+        ctx: &RankCtx<'_>,
+        terms: &SeveralTerms,
+        docs: &RoaringBitmap,
+        out: &mut Vec<(u32, u32)>,
+    ) -> RoaringBitmap {
+        let ranks = self
+            .digests
+            .values()
+            .map(|d| d.rank_positions.len())
+            .max()
+            .unwrap_or(0);
+        let length = terms.terms.len() as u32;
+        // Per document, the best run of exact words, then of any words, as `best_run` keeps.
+        let mut best: [std::collections::HashMap<u32, (bool, u32)>; 2] = Default::default();
+        for (kept, exact_only) in best.iter_mut().zip([true, false]) {
+            for rank in 0..ranks {
+                let levels = terms.terms.iter().map(|t| {
+                    if exact_only {
+                        t.exact_by_extra.as_slice()
+                    } else {
+                        t.by_extra.as_slice()
+                    }
+                });
+                for (extra, group) in self.runs_at(levels, rank, docs) {
+                    let end = (rank as u32) << 16 | length;
+                    for doc in &group {
+                        let whole = ctx.matches.value_ends(doc).binary_search(&end).is_ok();
+                        let entry = kept.entry(doc).or_insert((whole, extra));
+                        if (whole && !entry.0) || (whole == entry.0 && extra < entry.1) {
+                            *entry = (whole, extra);
+                        }
+                    }
+                }
+            }
+        }
+        let class = |c: u32, extra: u32| c * CLASS + extra.min(CLASS - 1);
+        let mut without = Vec::new();
+        for doc in docs {
+            let cost = match (best[0].get(&doc), best[1].get(&doc)) {
+                (Some(&(true, extra)), _) => class(0, extra),
+                (_, Some(&(true, extra))) => class(1, extra),
+                (Some(&(false, extra)), _) => class(2, extra),
+                (_, Some(&(false, extra))) => class(3, extra),
+                _ => {
+                    without.push(doc);
+                    continue;
+                }
+            };
+            out.push((doc, cost));
+        }
+        sorted_set(&without)
+    }
 }
 
 /// A superset of the documents where a word of the first term starts a value and a word of the
@@ -295,13 +467,15 @@ impl SeveralTerms {
         let Some(firsts) = ctx.term_digests(&terms[..2], mask, true)? else {
             return Ok(None);
         };
-        let mut needs_positions = run_starts(&firsts[0], &firsts[1]);
+        let runs = run_starts(&firsts[0], &firsts[1]);
+        let mut needs_positions = RoaringBitmap::new();
         let query = ctx.query;
         let limit = ctx.typo_limit;
         let mut per_term = Vec::with_capacity(terms.len());
         for &term in terms {
             let mut exact = Vec::new();
             let mut by_extra: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+            let mut exact_by_extra: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
             for d in &query.derivations {
                 let usable =
                     d.covers & (1 << term) != 0 && d.covers & !mask == 0 && d.typos <= limit;
@@ -319,6 +493,7 @@ impl SeveralTerms {
                     let extra = letters.saturating_sub(typed).min(255) as u32;
                     if d.is_exact() {
                         exact.push(w);
+                        exact_by_extra.entry(extra).or_default().push(w);
                     }
                     by_extra.entry(extra).or_default().push(w);
                 }
@@ -326,12 +501,45 @@ impl SeveralTerms {
             per_term.push(TermWords {
                 exact,
                 by_extra: by_extra.into_iter().collect(),
+                exact_by_extra: exact_by_extra.into_iter().collect(),
             });
         }
+        let run_digests = RunDigests::new(ctx, &per_term)?;
         Ok(Some(SeveralTerms {
             needs_positions,
+            runs,
+            run_digests,
             terms: per_term,
         }))
+    }
+
+    /// Costs the documents of `chunk` into `out`: from positions where sets cannot tell, from
+    /// the digests' first positions where a run may start a value, from the words' sets for
+    /// the rest.
+    fn cost(
+        &self,
+        ctx: &mut RankCtx<'_>,
+        chunk: &RoaringBitmap,
+        mask: u16,
+        cost: &impl Fn(&[Occurrence], &[u32], Scope) -> u32,
+        out: &mut Vec<(u32, u32)>,
+    ) -> Result<()> {
+        let mut read = chunk & &self.needs_positions;
+        let mut by_sets = chunk - &read;
+        let runs = &by_sets & &self.runs;
+        by_sets -= &runs;
+        match &self.run_digests {
+            Some(digests) if !runs.is_empty() => {
+                let (placed, unplaced) = digests.single_valued(ctx, &runs)?;
+                read |= unplaced;
+                by_sets |= digests.cost(ctx, self, &placed, out);
+            }
+            _ => read |= runs,
+        }
+        cost_from_matches(ctx, &read, mask, true, cost, out)?;
+        self.cost_by_sets(ctx, &by_sets, out);
+        out.sort_unstable_by_key(|(doc, _)| *doc);
+        Ok(())
     }
 
     /// Costs the documents of `docs` (none of them in `needs_positions`) as [`document_cost`]
@@ -507,11 +715,7 @@ impl RankingRule for ExactnessRule {
         let next = match (&mut self.single, &self.several) {
             (Some(single), _) => single.next(ctx, universe)?,
             (None, Some(several)) => self.buckets.next(ctx, universe, |ctx, chunk, out| {
-                let read = chunk & &several.needs_positions;
-                cost_from_matches(ctx, &read, mask, true, &cost, out)?;
-                several.cost_by_sets(ctx, &(chunk - &read), out);
-                out.sort_unstable_by_key(|(doc, _)| *doc);
-                Ok(())
+                several.cost(ctx, chunk, mask, &cost, out)
             })?,
             (None, None) => self
                 .buckets
