@@ -1010,12 +1010,26 @@ impl<'a> QueryBuilder<'a> {
                 }
                 Ok(docs)
             }
-            Shape::Sequence(words) => Ok(Arc::new(sequence_docs(
-                self.ctx,
-                &self.query,
-                words,
-                filter,
-            )?)),
+            Shape::Sequence(words) => {
+                // A word cut in two (`pythono` as `python o`) or a phrase: its documents come
+                // from positions, and every later keystroke of the query asks again. Kept with
+                // the unions (the key cannot be a union's: those have no `\u{2}`).
+                let key = filter.is_none().then(|| {
+                    let names: Vec<&str> = words
+                        .iter()
+                        .map(|w| w.map_or("\u{3}", |w| self.query.words[w as usize].as_str()))
+                        .collect();
+                    format!("\u{2}{}", names.join("\u{1}"))
+                });
+                if let Some(docs) = key.as_deref().and_then(|k| self.ctx.cache.union(k)) {
+                    return Ok(docs);
+                }
+                let docs = Arc::new(sequence_docs(self.ctx, &self.query, words, filter)?);
+                if let Some(key) = key {
+                    self.ctx.cache.put_union(&key, docs.clone());
+                }
+                Ok(docs)
+            }
         }
     }
 

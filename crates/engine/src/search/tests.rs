@@ -1228,3 +1228,45 @@ fn kept_answers_follow_every_change_of_documents_and_settings() {
     check("document deleted");
     assert_eq!(search(&index, "s"), by_rank);
 }
+
+/// The documents of a word cut in two (`sunflower` as `sun flower`) come from positions; they
+/// are kept in the snapshot's cache for the next keystrokes, and a write (a new snapshot)
+/// reads them again with the documents added or deleted.
+#[test]
+fn documents_of_split_words_are_kept_per_snapshot() {
+    let index = titles(
+        IndexSettings::default(),
+        &["sunflower fields", "sun flower", "a sun and a flower"],
+    );
+    let key = "\u{2}sun\u{1}flower";
+    let sorted_hits = |ctx: &SearchContext| {
+        let mut found = ids(&index.index.search_in(ctx, &request("sunflower ")).unwrap());
+        found.sort_unstable();
+        found
+    };
+    let ctx = SearchContext::new(&index.index).unwrap();
+    assert!(ctx.cache.union(key).is_none());
+    assert_eq!(sorted_hits(&ctx), [1, 2]);
+    assert!(
+        ctx.cache.union(key).is_some(),
+        "kept after the first search"
+    );
+    assert_eq!(sorted_hits(&ctx), [1, 2], "the same from the cache");
+
+    let payload = index._dir.path().join("more.ndjson");
+    std::fs::write(&payload, r#"{"id": 4, "title": "the sun flower shop"}"#).unwrap();
+    let mut batch = index.index.write(false).unwrap();
+    batch
+        .add_documents(&payload, AddMethod::Replace, None)
+        .unwrap();
+    batch.commit(2, Default::default()).unwrap();
+    let ctx = SearchContext::new(&index.index).unwrap();
+    assert_eq!(sorted_hits(&ctx), [1, 2, 4]);
+
+    let mut batch = index.index.write(false).unwrap();
+    batch.delete_documents(&["2".to_string()]).unwrap();
+    batch.commit(3, Default::default()).unwrap();
+    let ctx = SearchContext::new(&index.index).unwrap();
+    assert_eq!(sorted_hits(&ctx), [1, 4]);
+    assert!(ctx.cache.union(key).is_some());
+}
