@@ -130,6 +130,16 @@ impl Query {
             .sum()
     }
 
+    /// A cache key naming some words of the query in order, `None` (a position left free in a
+    /// sequence) as `\u{3}`: word texts joined by `\u{1}`, which no word holds.
+    pub fn words_key(&self, words: impl IntoIterator<Item = Option<u32>>) -> String {
+        let names: Vec<&str> = words
+            .into_iter()
+            .map(|w| w.map_or("\u{3}", |w| self.words[w as usize].as_str()))
+            .collect();
+        names.join("\u{1}")
+    }
+
     /// A bit per term, all set.
     pub fn all_terms(&self) -> u16 {
         if self.terms.len() >= 16 {
@@ -973,64 +983,56 @@ impl<'a> QueryBuilder<'a> {
             }
             Shape::Any(words) => {
                 // Unions of many words (prefixes, typos) are what keystrokes repeat most.
-                let key = (filter.is_none() && words.len() > 2).then(|| {
-                    let names: Vec<&str> = words
-                        .iter()
-                        .map(|w| self.query.words[*w as usize].as_str())
-                        .collect();
-                    names.join("\u{1}")
-                });
-                if let Some(docs) = key.as_deref().and_then(|k| self.ctx.cache.union(k)) {
-                    return Ok(docs);
-                }
-                let mut docs = RoaringBitmap::new();
-                match filter {
-                    None => {
+                let key = (filter.is_none() && words.len() > 2)
+                    .then(|| self.query.words_key(words.iter().map(|w| Some(*w))));
+                self.kept_docs(key, || {
+                    let Some(filter) = filter else {
                         // One pass over all the sets: merging them pairwise re-copies the
                         // growing union once per word.
-                        docs = words
+                        return Ok(words
                             .iter()
                             .map(|w| self.query.word_docs[*w as usize].as_ref())
-                            .union();
-                    }
-                    Some(filter) => {
-                        for w in words {
-                            for view in self.ctx.segments() {
-                                let word = &self.query.words[*w as usize];
-                                if let Some(info) = view.inverted.terms().get(word.as_bytes())? {
-                                    self.ctx.push_docs(view, &info, Some(filter), &mut docs)?;
-                                }
+                            .union());
+                    };
+                    let mut docs = RoaringBitmap::new();
+                    for w in words {
+                        for view in self.ctx.segments() {
+                            let word = &self.query.words[*w as usize];
+                            if let Some(info) = view.inverted.terms().get(word.as_bytes())? {
+                                self.ctx.push_docs(view, &info, Some(filter), &mut docs)?;
                             }
                         }
                     }
-                }
-                let docs = Arc::new(docs);
-                if let Some(key) = key {
-                    self.ctx.cache.put_union(&key, docs.clone());
-                }
-                Ok(docs)
+                    Ok(docs)
+                })
             }
             Shape::Sequence(words) => {
                 // A word cut in two (`pythono` as `python o`) or a phrase: its documents come
                 // from positions, and every later keystroke of the query asks again. Kept with
                 // the unions (the key cannot be a union's: those have no `\u{2}`).
-                let key = filter.is_none().then(|| {
-                    let names: Vec<&str> = words
-                        .iter()
-                        .map(|w| w.map_or("\u{3}", |w| self.query.words[w as usize].as_str()))
-                        .collect();
-                    format!("\u{2}{}", names.join("\u{1}"))
-                });
-                if let Some(docs) = key.as_deref().and_then(|k| self.ctx.cache.union(k)) {
-                    return Ok(docs);
-                }
-                let docs = Arc::new(sequence_docs(self.ctx, &self.query, words, filter)?);
-                if let Some(key) = key {
-                    self.ctx.cache.put_union(&key, docs.clone());
-                }
-                Ok(docs)
+                let key = filter
+                    .is_none()
+                    .then(|| format!("\u{2}{}", self.query.words_key(words.iter().copied())));
+                self.kept_docs(key, || sequence_docs(self.ctx, &self.query, words, filter))
             }
         }
+    }
+
+    /// The documents kept under `key` in the snapshot's cache, else those `compute` finds, kept
+    /// there for the next searches (without a key, computed every time).
+    fn kept_docs(
+        &self,
+        key: Option<String>,
+        compute: impl FnOnce() -> Result<RoaringBitmap>,
+    ) -> Result<Arc<RoaringBitmap>> {
+        if let Some(docs) = key.as_deref().and_then(|k| self.ctx.cache.union(k)) {
+            return Ok(docs);
+        }
+        let docs = Arc::new(compute()?);
+        if let Some(key) = key {
+            self.ctx.cache.put_union(&key, docs.clone());
+        }
+        Ok(docs)
     }
 
     pub fn build(mut self, parsed: &ParsedQuery) -> Result<Query> {

@@ -309,11 +309,7 @@ fn derivation_digest(ctx: &SearchContext, query: &Query, words: &[u32]) -> Resul
     if let [word] = words {
         return word_digest(ctx, &query.words[*word as usize]);
     }
-    let key: String = words
-        .iter()
-        .map(|w| query.words[*w as usize].as_str())
-        .collect::<Vec<_>>()
-        .join("\u{1}");
+    let key = query.words_key(words.iter().map(|w| Some(*w)));
     if let Some(found) = ctx.cache.digest_union(&key) {
         return Ok(found);
     }

@@ -265,10 +265,12 @@ impl RunDigests {
             for (_, words) in &term.by_extra {
                 for &w in words {
                     let word = &ctx.query.words[w as usize];
-                    if !always && !ctx.search.cache.has_digest(word) {
-                        return Ok(None);
-                    }
-                    digests.insert(w, word_digest(ctx.search, word)?);
+                    let digest = match ctx.search.cache.digest(word) {
+                        Some(digest) => digest,
+                        None if always => word_digest(ctx.search, word)?,
+                        None => return Ok(None),
+                    };
+                    digests.insert(w, digest);
                 }
             }
         }
