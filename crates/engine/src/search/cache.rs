@@ -149,11 +149,18 @@ pub struct CachedDerivations {
     pub unions: [std::sync::OnceLock<Arc<RoaringBitmap>>; 3],
     /// Per group, the union of its words' digests.
     pub digests: [std::sync::OnceLock<Arc<Digest>>; 3],
+    /// Per group, per segment of the snapshot, its words' term ordinals in that segment's
+    /// dictionary, ascending, each with the word's place in the group: how a few documents'
+    /// forward words are matched against the group (`positions.rs`).
+    pub forward_ords: [std::sync::OnceLock<Arc<GroupOrds>>; 3],
     /// The documents of all the word's groups up to each typo level (exact word and prefixes;
     /// then also one typo; then also two), set by the first search whose derivations of the
     /// word are unrestricted: the words and typo rules start from these on every search.
     pub levels: std::sync::OnceLock<[Arc<RoaringBitmap>; 3]>,
 }
+
+/// Per segment of a snapshot, a group's words as (term ordinal, place in the group), ascending.
+pub type GroupOrds = Vec<Vec<(u32, u32)>>;
 
 /// The key of a word's cached derivations.
 pub type DerivationsKey = (String, bool, u8);

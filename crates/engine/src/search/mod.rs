@@ -13,6 +13,7 @@ pub mod distinct;
 pub mod facet_search;
 pub mod facets;
 pub mod first_keystrokes;
+mod forward_words;
 mod id_order;
 pub mod matching_words;
 pub mod pins;
@@ -188,26 +189,28 @@ impl AttributeRanks {
 }
 
 /// Drops the per-segment tables (columns, value orders, id orders, value ends, prefix tops,
-/// cached documents) of segments no snapshot holds any more.
+/// forward words, cached documents) of segments no snapshot holds any more.
 pub(crate) fn forget_segment_tables(gone: &std::collections::HashSet<tantivy::index::SegmentId>) {
     columns::forget(gone);
     id_order::forget(gone);
     crate::index::source_cache::forget(gone);
     value_ends::forget(gone);
     prefix_tops::forget(gone);
+    forward_words::forget(gone);
 }
 
 impl Index {
     /// Builds the per-segment tables that the first searches of new segments would otherwise
     /// build while the user waits: each segment's value ends (digests need them), the column
-    /// and value order of each sortable attribute, and its short-prefix table (read on that
-    /// table's background thread). Tables are kept by segment
+    /// and value order of each sortable attribute, its short-prefix table and the words of
+    /// each of its documents (both read on the tables' background thread). Tables are kept by segment
     /// id, so segments already warm cost a lookup. Part of [`Index::warm`], after a background
     /// merge and a restart.
     pub fn warm_segment_tables(&self) -> Result<()> {
         let ctx = SearchContext::new(self)?;
         for view in ctx.segments() {
             prefix_tops::ready_prefix_tops(&ctx, view);
+            forward_words::ready_forward_words(&ctx, view);
             ctx.value_ends(view)?;
             // A sort over many documents walks the field's value order (read with its column).
             let segment = ctx.segment_reader(view).segment_id();

@@ -5,13 +5,15 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use roaring::RoaringBitmap;
 use tantivy::postings::Postings;
 use tantivy::DocSet;
 
-use super::context::SearchContext;
-use super::derivations::{sequence_starts, Query, Shape};
+use super::context::{SearchContext, SegmentView};
+use super::derivations::{sequence_starts, Derivation, Query, Shape};
+use super::forward_words::ready_forward_words;
 use crate::error::Result;
 
 /// What a ranking rule may count: the terms still in play, and the most typos one match may
@@ -71,6 +73,139 @@ impl Hasher for DocIdHasher {
 }
 
 type DocMap<V> = HashMap<u32, V, BuildHasherDefault<DocIdHasher>>;
+
+/// Derivations of at least this many words may find their words in the targets through the
+/// segment's forward words (`forward_words.rs`) instead of one set intersection per word.
+const FORWARD_MIN_WORDS: usize = 8;
+/// The forward words serve when the targets hold at most this many words (of the segment's
+/// average document) per word of the derivation and per container the targets span: a word
+/// looked up in a document costs a binary search among the derivation's words, and a set
+/// intersection per word costs about a merge of small arrays per container. Measured with
+/// callgrind on PyPI (a dozen words a document, targets spread over 14 containers: the lookups
+/// win) and Debian (60 words a document, one container: the intersections win unless the
+/// targets are a handful).
+const FORWARD_LOOKUPS_PER_CONTAINER: u64 = 16;
+
+/// The documents of `targets` (of one segment) each word of a derivation occurs in, through the
+/// segment's forward words, in the order of `words`; `None` when intersecting each word's
+/// documents costs less, or the table is not ready (the caller intersects).
+fn targets_by_word(
+    ctx: &SearchContext,
+    view: &SegmentView,
+    query: &Query,
+    d: &Derivation,
+    words: &[u32],
+    targets: &RoaringBitmap,
+) -> Result<Option<Vec<Vec<u32>>>> {
+    // The reference path of the ranking tests intersects sets, so that both ways are checked.
+    if words.len() < FORWARD_MIN_WORDS
+        || super::ranking::ranking_mode() == super::ranking::RankingMode::Reference
+    {
+        return Ok(None);
+    }
+    let Some(forward) = ready_forward_words(ctx, view) else {
+        return Ok(None);
+    };
+    // A set intersection per word costs about the number of containers (ranges of 2^16 ids)
+    // the targets span; looking the targets' words up costs about how many words they hold.
+    let span = match (targets.min(), targets.max()) {
+        (Some(low), Some(high)) => u64::from((high >> 16) - (low >> 16) + 1).min(targets.len()),
+        _ => return Ok(None),
+    };
+    if targets.len() * forward.words_per_document()
+        > words.len() as u64 * span * FORWARD_LOOKUPS_PER_CONTAINER
+    {
+        return Ok(None);
+    }
+    let kept;
+    let fresh;
+    // A group's words are the same list, in the same order, in every query that has it (as
+    // for its kept unions and digests), so their ordinals are kept with it.
+    let group = d
+        .group
+        .as_ref()
+        .and_then(|(found, group)| Some((found, found.forward_ords.get(*group)?)));
+    let by_ord: &[(u32, u32)] = match group {
+        Some((found, slot)) => {
+            kept = match slot.get() {
+                Some(ords) => ords.clone(),
+                None => {
+                    let ords = Arc::new(
+                        ctx.segments()
+                            .iter()
+                            .map(|v| words_by_ord(v, query, words))
+                            .collect::<Result<Vec<_>>>()?,
+                    );
+                    if slot.set(ords.clone()).is_ok() {
+                        let bytes = ords.iter().map(|o| o.len() as u64 * 8 + 24).sum();
+                        ctx.cache.charge_derivations(&found.key, bytes);
+                    }
+                    ords
+                }
+            };
+            match kept.get(view.ord as usize) {
+                Some(ords) => ords,
+                None => return Ok(None),
+            }
+        }
+        None => {
+            fresh = words_by_ord(view, query, words)?;
+            &fresh
+        }
+    };
+    let mut lists = vec![Vec::new(); words.len()];
+    for doc in targets {
+        for ord in forward.of(doc - view.base) {
+            if let Ok(at) = by_ord.binary_search_by_key(ord, |&(o, _)| o) {
+                lists[by_ord[at].1 as usize].push(doc);
+            }
+        }
+    }
+    Ok(Some(lists))
+}
+
+/// The term ordinals of `words` in one segment's dictionary, ascending, each with the word's
+/// place in `words` (words the segment lacks are left out).
+fn words_by_ord(view: &SegmentView, query: &Query, words: &[u32]) -> Result<Vec<(u32, u32)>> {
+    let terms = view.inverted.terms();
+    let mut by_ord = Vec::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        if let Some(ord) = terms.term_ord(query.words[*w as usize].as_bytes())? {
+            if let Ok(ord) = u32::try_from(ord) {
+                by_ord.push((ord, i as u32));
+            }
+        }
+    }
+    by_ord.sort_unstable();
+    Ok(by_ord)
+}
+
+/// The documents one word's positions are read for, ascending: a set, or a list found through
+/// the forward words.
+enum WordTargets<'a> {
+    Set(roaring::bitmap::Iter<'a>),
+    Listed(std::slice::Iter<'a, u32>),
+}
+
+impl WordTargets<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            WordTargets::Set(docs) => docs.len() == 0,
+            WordTargets::Listed(docs) => docs.len() == 0,
+        }
+    }
+}
+
+impl Iterator for WordTargets<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        match self {
+            WordTargets::Set(docs) => docs.next(),
+            WordTargets::Listed(docs) => docs.next().copied(),
+        }
+    }
+}
 
 /// Occurrences read so far, per document.
 #[derive(Default)]
@@ -169,15 +304,18 @@ impl MatchCache {
                         if buffers.is_empty() {
                             buffers.push(Vec::new());
                         }
-                        for w in words {
+                        let listed = targets_by_word(ctx, view, query, d, words, &targets)?;
+                        for (i, w) in words.iter().enumerate() {
                             // A derivation of one word matches that word's documents: the
                             // targets are all its documents here (no set to intersect).
                             let shared;
-                            let word_targets = if words.len() == 1 {
-                                &targets
-                            } else {
-                                shared = &targets & query.word_docs[*w as usize].as_ref();
-                                &shared
+                            let word_targets = match &listed {
+                                Some(lists) => WordTargets::Listed(lists[i].iter()),
+                                None if words.len() == 1 => WordTargets::Set(targets.iter()),
+                                None => {
+                                    shared = &targets & query.word_docs[*w as usize].as_ref();
+                                    WordTargets::Set(shared.iter())
+                                }
                             };
                             if word_targets.is_empty() {
                                 continue;

@@ -1,0 +1,204 @@
+//! Which words each document of a segment holds, as term ordinals of the segment's dictionary.
+//! Reading positions for a few documents (`MatchCache::ensure`) must first find which words of a
+//! derivation each of them holds; a one-letter prefix stands for 150 words, and intersecting
+//! each word's documents with a few hundred documents spread over the whole index was most of
+//! what the slowest keystrokes ("django d") cost. With this table, the words of each of those
+//! documents (a dozen in a PyPI summary) are looked up among the derivation's words instead.
+//!
+//! One pass over the segment's postings (documents only) builds the table. A segment never
+//! changes its documents' words, so a table serves every snapshot holding the segment, from a
+//! process-wide cache keyed by segment id within a byte budget. It is read on the background
+//! thread of the segment tables: a search that finds it not ready intersects sets as before.
+//! Ids are the segment's own doc ids, deleted ones included.
+
+use std::sync::{Arc, LazyLock};
+
+use tantivy::index::SegmentId;
+use tantivy::schema::IndexRecordOption;
+use tantivy::InvertedIndexReader;
+
+use super::context::{SearchContext, SegmentView};
+use super::segment_tables::SegmentTables;
+use crate::error::{EngineError, Result};
+
+/// Bytes of tables kept at once, over every index and segment.
+const BUDGET_BYTES: usize = 256 * 1024 * 1024;
+
+/// The words of every document of one segment.
+#[derive(Debug, Default)]
+pub struct ForwardWords {
+    /// Document `d`'s words are `ords[starts[d]..starts[d + 1]]`.
+    starts: Vec<u32>,
+    /// Term ordinals, ascending per document.
+    ords: Vec<u32>,
+}
+
+impl ForwardWords {
+    /// The term ordinals of the words of a document (segment doc id), ascending.
+    pub fn of(&self, doc: u32) -> &[u32] {
+        let (Some(&from), Some(&to)) = (
+            self.starts.get(doc as usize),
+            self.starts.get(doc as usize + 1),
+        ) else {
+            return &[];
+        };
+        &self.ords[from as usize..to as usize]
+    }
+
+    /// How many words a document holds on average (rounded up; at least 1).
+    pub fn words_per_document(&self) -> u64 {
+        let docs = self.starts.len().saturating_sub(1).max(1) as u64;
+        (self.ords.len() as u64).div_ceil(docs).max(1)
+    }
+
+    fn size(&self) -> usize {
+        (self.starts.len() + self.ords.len()) * 4 + 64
+    }
+
+    /// Two passes over every term's documents: one counts each document's words, the other
+    /// writes them. Terms come in ordinal order, so each document's list is ascending.
+    fn read(inverted: &InvertedIndexReader, max_doc: u32) -> Result<ForwardWords> {
+        let mut counts = vec![0u32; max_doc as usize + 1];
+        for_each_term_docs(inverted, |_, docs| {
+            for &doc in docs {
+                if let Some(count) = counts.get_mut(doc as usize + 1) {
+                    *count += 1;
+                }
+            }
+        })?;
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        let total = *counts.last().unwrap_or(&0) as usize;
+        let starts = counts;
+        let mut next = starts.clone();
+        let mut ords = vec![0u32; total];
+        for_each_term_docs(inverted, |ord, docs| {
+            for &doc in docs {
+                if let Some(at) = next.get_mut(doc as usize) {
+                    ords[*at as usize] = ord;
+                    *at += 1;
+                }
+            }
+        })?;
+        Ok(ForwardWords { starts, ords })
+    }
+}
+
+/// Calls `each` with every term's ordinal and its documents, block by block (128 at a time).
+fn for_each_term_docs(
+    inverted: &InvertedIndexReader,
+    mut each: impl FnMut(u32, &[u32]),
+) -> Result<()> {
+    let mut stream = inverted.terms().stream()?;
+    while stream.advance() {
+        let ord = u32::try_from(stream.term_ord())
+            .map_err(|_| EngineError::Corrupted("a segment with more than 2^32 words".into()))?;
+        let mut postings =
+            inverted.read_block_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)?;
+        let mut remaining = postings.doc_freq() as usize;
+        while remaining > 0 {
+            let block = postings.docs();
+            if block.is_empty() {
+                break;
+            }
+            each(ord, block);
+            remaining = remaining.saturating_sub(block.len());
+            postings.advance();
+        }
+    }
+    Ok(())
+}
+
+static CACHE: LazyLock<SegmentTables<SegmentId, ForwardWords>> =
+    LazyLock::new(|| SegmentTables::new(BUDGET_BYTES));
+
+/// Drops the tables of segments no snapshot holds any more.
+pub(super) fn forget(gone: &std::collections::HashSet<SegmentId>) {
+    CACHE.forget(|segment| gone.contains(segment));
+}
+
+/// The table of the segment when it is ready. The first ask queues its reading in the
+/// background and gets `None`: the search intersects sets meanwhile.
+pub fn ready_forward_words(ctx: &SearchContext, view: &SegmentView) -> Option<Arc<ForwardWords>> {
+    let segment = ctx.segment_reader(view).segment_id();
+    let inverted = view.inverted.clone();
+    let max_doc = view.max_doc;
+    CACHE.get_or_read_in_background(
+        segment,
+        move || {
+            let began = std::time::Instant::now();
+            let table = ForwardWords::read(&inverted, max_doc)?;
+            tracing::debug!(
+                %segment,
+                documents = max_doc,
+                words = table.ords.len(),
+                bytes = table.size(),
+                ms = began.elapsed().as_millis() as u64,
+                "forward words read"
+            );
+            Ok(table)
+        },
+        ForwardWords::size,
+    )
+}
+
+/// Reads the tables of every segment of an index now, so that tests use them from their first
+/// search.
+#[cfg(test)]
+pub(super) fn read_now(index: &crate::index::Index) {
+    let ctx = SearchContext::new(index).unwrap();
+    for view in ctx.segments() {
+        let segment = ctx.segment_reader(view).segment_id();
+        let inverted = view.inverted.clone();
+        CACHE
+            .get_or_read(
+                segment,
+                || ForwardWords::read(&inverted, view.max_doc),
+                ForwardWords::size,
+            )
+            .unwrap();
+        assert!(CACHE.is_ready(&segment));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On a real corpus, a document's words in the table are exactly the terms whose postings
+    /// hold it: every (term, document) pair of the postings is in the table, and nothing else.
+    #[test]
+    fn tables_hold_exactly_the_words_of_each_document() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let index = crate::search::ranking_equivalence::corpus_index("debian", 3000, dir.path());
+        read_now(&index);
+        let ctx = SearchContext::new(&index).unwrap();
+        let mut checked = 0u64;
+        for view in ctx.segments() {
+            let table = ready_forward_words(&ctx, view).expect("read above");
+            let mut pairs = 0u64;
+            for_each_term_docs(&view.inverted, |ord, docs| {
+                for &doc in docs {
+                    assert!(
+                        table.of(doc).binary_search(&ord).is_ok(),
+                        "term {ord} in {doc}"
+                    );
+                    pairs += 1;
+                }
+            })
+            .unwrap();
+            let listed: u64 = (0..view.max_doc).map(|d| table.of(d).len() as u64).sum();
+            assert_eq!(listed, pairs);
+            for d in 0..view.max_doc {
+                assert!(table.of(d).windows(2).all(|w| w[0] < w[1]));
+            }
+            assert!(
+                table.words_per_document() > 10,
+                "Debian descriptions are long"
+            );
+            checked += pairs;
+        }
+        assert!(checked > 100_000);
+    }
+}
