@@ -23,6 +23,10 @@ use crate::error::{EngineError, Result};
 
 /// Bytes of tables kept at once, over every index and segment.
 const BUDGET_BYTES: usize = 256 * 1024 * 1024;
+/// Largest table of one segment (32 M words in all: about 3 M PyPI packages, or 650,000
+/// Debian descriptions). A larger segment gets none and its searches intersect sets: the cache
+/// keeps its newest table even past the budget, and such a table would be most of it.
+const MAX_TABLE_BYTES: usize = BUDGET_BYTES / 2;
 
 /// The words of every document of one segment.
 #[derive(Debug, Default)]
@@ -31,6 +35,9 @@ pub struct ForwardWords {
     starts: Vec<u32>,
     /// Term ordinals, ascending per document.
     ords: Vec<u32>,
+    /// The segment holds too many words for a table ([`MAX_TABLE_BYTES`]): this one is empty
+    /// and stands in the cache so that the segment is not counted again.
+    too_large: bool,
 }
 
 impl ForwardWords {
@@ -57,7 +64,11 @@ impl ForwardWords {
 
     /// Two passes over every term's documents: one counts each document's words, the other
     /// writes them. Terms come in ordinal order, so each document's list is ascending.
-    fn read(inverted: &InvertedIndexReader, max_doc: u32) -> Result<ForwardWords> {
+    fn read(
+        inverted: &InvertedIndexReader,
+        max_doc: u32,
+        max_bytes: usize,
+    ) -> Result<ForwardWords> {
         let mut counts = vec![0u32; max_doc as usize + 1];
         for_each_term_docs(inverted, |_, docs| {
             for &doc in docs {
@@ -70,6 +81,12 @@ impl ForwardWords {
             counts[i] += counts[i - 1];
         }
         let total = *counts.last().unwrap_or(&0) as usize;
+        if (total + counts.len()) * 4 > max_bytes {
+            return Ok(ForwardWords {
+                too_large: true,
+                ..ForwardWords::default()
+            });
+        }
         let starts = counts;
         let mut next = starts.clone();
         let mut ords = vec![0u32; total];
@@ -81,7 +98,11 @@ impl ForwardWords {
                 }
             }
         })?;
-        Ok(ForwardWords { starts, ords })
+        Ok(ForwardWords {
+            starts,
+            ords,
+            too_large: false,
+        })
     }
 }
 
@@ -119,28 +140,32 @@ pub(super) fn forget(gone: &std::collections::HashSet<SegmentId>) {
 }
 
 /// The table of the segment when it is ready. The first ask queues its reading in the
-/// background and gets `None`: the search intersects sets meanwhile.
+/// background and gets `None`: the search intersects sets meanwhile (and always, for a segment
+/// too large for a table).
 pub fn ready_forward_words(ctx: &SearchContext, view: &SegmentView) -> Option<Arc<ForwardWords>> {
     let segment = ctx.segment_reader(view).segment_id();
     let inverted = view.inverted.clone();
     let max_doc = view.max_doc;
-    CACHE.get_or_read_in_background(
-        segment,
-        move || {
-            let began = std::time::Instant::now();
-            let table = ForwardWords::read(&inverted, max_doc)?;
-            tracing::debug!(
-                %segment,
-                documents = max_doc,
-                words = table.ords.len(),
-                bytes = table.size(),
-                ms = began.elapsed().as_millis() as u64,
-                "forward words read"
-            );
-            Ok(table)
-        },
-        ForwardWords::size,
-    )
+    CACHE
+        .get_or_read_in_background(
+            segment,
+            move || {
+                let began = std::time::Instant::now();
+                let table = ForwardWords::read(&inverted, max_doc, MAX_TABLE_BYTES)?;
+                tracing::debug!(
+                    %segment,
+                    documents = max_doc,
+                    words = table.ords.len(),
+                    bytes = table.size(),
+                    ms = began.elapsed().as_millis() as u64,
+                    too_large = table.too_large,
+                    "forward words read"
+                );
+                Ok(table)
+            },
+            ForwardWords::size,
+        )
+        .filter(|table| !table.too_large)
 }
 
 /// Reads the tables of every segment of an index now, so that tests use them from their first
@@ -154,7 +179,7 @@ pub(super) fn read_now(index: &crate::index::Index) {
         CACHE
             .get_or_read(
                 segment,
-                || ForwardWords::read(&inverted, view.max_doc),
+                || ForwardWords::read(&inverted, view.max_doc, MAX_TABLE_BYTES),
                 ForwardWords::size,
             )
             .unwrap();
@@ -198,6 +223,13 @@ mod tests {
                 "Debian descriptions are long"
             );
             checked += pairs;
+            // Below the room it needs, a segment gets an empty table marked too large, which
+            // searches never use.
+            let needed = table.size() - 64;
+            let refused = ForwardWords::read(&view.inverted, view.max_doc, needed - 1).unwrap();
+            assert!(refused.too_large && refused.ords.is_empty());
+            let fits = ForwardWords::read(&view.inverted, view.max_doc, needed).unwrap();
+            assert!(!fits.too_large && fits.ords == table.ords);
         }
         assert!(checked > 100_000);
     }
