@@ -1,9 +1,10 @@
 //! A process-wide cache of tables read once per segment (facet columns, value ends, prefix
-//! tops): a segment never changes its documents' values, positions or dictionary, so a table
+//! tops, forward words): a segment never changes its documents' values, positions or dictionary, so a table
 //! serves every snapshot holding the segment. Each table is read outside the cache's lock, once
 //! even when first asked for concurrently, and tables are dropped oldest first past a byte
 //! budget. A table a search can do without (it has a slower way to the same answer) may be read
-//! on a background thread instead, so that no search waits for it.
+//! on a background thread instead, so that no search waits for it; one whose segment is
+//! forgotten (merged away) before its turn comes is not read.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
@@ -139,24 +140,56 @@ where
             return Some(table.clone());
         }
         if first {
-            in_background(Box::new(move || match read() {
-                Ok(table) => {
-                    self.fill(key, &slot, table, size);
+            in_background(Box::new(move || {
+                // A segment merged away or dropped while its read waited in the queue
+                // (`forget`) is not read at all: no snapshot will ask for it again.
+                if !self.holds(&key, &slot) {
+                    return;
                 }
-                Err(error) => {
-                    tracing::warn!(%error, "a segment table could not be read");
-                    let mut inner = self.inner.lock();
-                    if inner
-                        .slots
-                        .get(&key)
-                        .is_some_and(|current| Arc::ptr_eq(current, &slot))
-                    {
-                        inner.slots.remove(&key);
-                    }
-                }
+                self.read_into(key, slot, read, size);
             }));
         }
         None
+    }
+
+    /// Whether `slot` is still the slot of `key` (not forgotten since).
+    fn holds(&self, key: &K, slot: &Slot<V>) -> bool {
+        self.inner
+            .lock()
+            .slots
+            .get(key)
+            .is_some_and(|current| Arc::ptr_eq(current, slot))
+    }
+
+    /// Reads a table on the background thread and puts it in its slot; a failed read is
+    /// forgotten, so a later ask queues it again.
+    fn read_into(
+        &self,
+        key: K,
+        slot: Slot<V>,
+        read: impl FnOnce() -> Result<V>,
+        size: fn(&V) -> usize,
+    ) {
+        match read() {
+            Ok(table) => {
+                // Forgotten while it was read: dropped here rather than counted against the
+                // budget until older tables push it out.
+                if self.holds(&key, &slot) {
+                    self.fill(key, &slot, table, size);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "a segment table could not be read");
+                let mut inner = self.inner.lock();
+                if inner
+                    .slots
+                    .get(&key)
+                    .is_some_and(|current| Arc::ptr_eq(current, &slot))
+                {
+                    inner.slots.remove(&key);
+                }
+            }
+        }
     }
 }
 
@@ -213,5 +246,71 @@ mod tests {
         assert_eq!(big.len(), 50);
         tables.get_or_read(3, || read(50), Vec::len).unwrap();
         assert_eq!(reads.get(), 4);
+    }
+
+    #[test]
+    fn a_table_forgotten_while_queued_is_not_read() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let tables: &'static SegmentTables<u32, Vec<u8>> =
+            Box::leak(Box::new(SegmentTables::new(1 << 20)));
+        static READS: AtomicUsize = AtomicUsize::new(0);
+        // The background thread reads one table at a time, in order: the first read holds it
+        // until key 1 has been queued and forgotten.
+        let (release, held) = mpsc::channel::<()>();
+        let first = tables.get_or_read_in_background(
+            0,
+            move || {
+                held.recv().ok();
+                Ok(vec![0])
+            },
+            Vec::len,
+        );
+        assert!(first.is_none());
+        let queued = tables.get_or_read_in_background(
+            1,
+            || {
+                READS.fetch_add(1, Ordering::SeqCst);
+                Ok(vec![1])
+            },
+            Vec::len,
+        );
+        assert!(queued.is_none());
+        tables.forget(|key| *key == 1);
+        let (done, finished) = mpsc::channel::<()>();
+        tables.get_or_read_in_background(
+            2,
+            move || {
+                done.send(()).ok();
+                Ok(vec![2])
+            },
+            Vec::len,
+        );
+        release.send(()).unwrap();
+        finished.recv().unwrap();
+        assert_eq!(
+            READS.load(Ordering::SeqCst),
+            0,
+            "a forgotten segment's table was read"
+        );
+        // Asked again, the table is queued anew and read.
+        tables.get_or_read_in_background(
+            1,
+            || {
+                READS.fetch_add(1, Ordering::SeqCst);
+                Ok(vec![1])
+            },
+            Vec::len,
+        );
+        let (done, finished) = mpsc::channel::<()>();
+        tables.get_or_read_in_background(
+            3,
+            move || {
+                done.send(()).ok();
+                Ok(vec![3])
+            },
+            Vec::len,
+        );
+        finished.recv().unwrap();
+        assert_eq!(READS.load(Ordering::SeqCst), 1);
     }
 }
