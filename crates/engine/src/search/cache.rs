@@ -123,6 +123,34 @@ type SnapshotKey = Vec<(SegmentId, Option<u64>)>;
 /// Snapshot caches, least recently used first.
 static CACHES: Mutex<Vec<(SnapshotKey, Arc<SnapshotCache>)>> = Mutex::new(Vec::new());
 
+/// Drops the caches of the snapshots that hold a segment of `gone` (merged away, emptied by a
+/// commit, or of a deleted index): no search will start on such a snapshot again, and after a
+/// merge the warm-up fills the new snapshot's cache, so each merge of a sustained reindexing
+/// left one more dead cache until the budget pushed them out (about 135 MB each for PyPI).
+/// Searches still running on one keep it until they end.
+pub fn forget_snapshots_with(gone: &std::collections::HashSet<SegmentId>) {
+    let dropped = {
+        let mut caches = CACHES.lock();
+        let (dropped, kept) = split_snapshots(std::mem::take(&mut *caches), gone);
+        *caches = kept;
+        dropped
+    };
+    // Freed (and uncharged, `Drop`) outside the lock.
+    drop(dropped);
+}
+
+type Snapshots = Vec<(SnapshotKey, Arc<SnapshotCache>)>;
+
+/// The snapshots holding a segment of `gone`, and the others, each in their order.
+fn split_snapshots(
+    caches: Snapshots,
+    gone: &std::collections::HashSet<SegmentId>,
+) -> (Snapshots, Snapshots) {
+    caches
+        .into_iter()
+        .partition(|(key, _)| key.iter().any(|(segment, _)| gone.contains(segment)))
+}
+
 /// The derivations of one query word, as found in the dictionary, with what searches derive
 /// from them: each word's documents, and (filled when first needed) the unions of the words of
 /// each group, documents and digests alike. What is filled later is charged to this entry.
@@ -445,5 +473,38 @@ mod tests {
         assert_eq!(cache.bytes(), once);
         cache.put_word("other", docs);
         assert_eq!(cache.bytes(), 2 * once);
+    }
+
+    /// Snapshots holding a forgotten segment are dropped, with or without deletes; the others
+    /// stay, in their order.
+    #[test]
+    fn snapshots_of_forgotten_segments_are_dropped() {
+        let [a, b, c] = [
+            SegmentId::generate_random(),
+            SegmentId::generate_random(),
+            SegmentId::generate_random(),
+        ];
+        let cache = || {
+            Arc::new(SnapshotCache {
+                entries: Mutex::new(Entries::default()),
+            })
+        };
+        let caches = vec![
+            (vec![(a, None), (b, None)], cache()),
+            (vec![(c, None)], cache()),
+            (vec![(a, Some(3))], cache()),
+            (vec![(b, None), (c, Some(1))], cache()),
+        ];
+        let gone = std::collections::HashSet::from([a]);
+        let (dropped, kept) = split_snapshots(caches, &gone);
+        let keys = |list: &Snapshots| list.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            keys(&dropped),
+            vec![vec![(a, None), (b, None)], vec![(a, Some(3))]]
+        );
+        assert_eq!(
+            keys(&kept),
+            vec![vec![(c, None)], vec![(b, None), (c, Some(1))]]
+        );
     }
 }

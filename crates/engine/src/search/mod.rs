@@ -189,7 +189,8 @@ impl AttributeRanks {
 }
 
 /// Drops the per-segment tables (columns, value orders, id orders, value ends, prefix tops,
-/// forward words, cached documents) of segments no snapshot holds any more.
+/// forward words, cached documents) of segments no snapshot holds any more, and the search
+/// caches of the snapshots that held them.
 pub(crate) fn forget_segment_tables(gone: &std::collections::HashSet<tantivy::index::SegmentId>) {
     columns::forget(gone);
     id_order::forget(gone);
@@ -197,6 +198,7 @@ pub(crate) fn forget_segment_tables(gone: &std::collections::HashSet<tantivy::in
     value_ends::forget(gone);
     prefix_tops::forget(gone);
     forward_words::forget(gone);
+    cache::forget_snapshots_with(gone);
 }
 
 impl Index {
