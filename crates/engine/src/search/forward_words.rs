@@ -18,7 +18,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::InvertedIndexReader;
 
 use super::context::{SearchContext, SegmentView};
-use super::segment_tables::SegmentTables;
+use super::segment_tables::{DocLists, SegmentTables};
 use crate::error::{EngineError, Result};
 
 /// Bytes of tables kept at once, over every index and segment.
@@ -28,13 +28,10 @@ const BUDGET_BYTES: usize = 256 * 1024 * 1024;
 /// keeps its newest table even past the budget, and such a table would be most of it.
 const MAX_TABLE_BYTES: usize = BUDGET_BYTES / 2;
 
-/// The words of every document of one segment.
+/// The words of every document of one segment: term ordinals, ascending per document.
 #[derive(Debug, Default)]
 pub struct ForwardWords {
-    /// Document `d`'s words are `ords[starts[d]..starts[d + 1]]`.
-    starts: Vec<u32>,
-    /// Term ordinals, ascending per document.
-    ords: Vec<u32>,
+    words: DocLists,
     /// The segment holds too many words for a table ([`MAX_TABLE_BYTES`]): this one is empty
     /// and stands in the cache so that the segment is not counted again.
     too_large: bool,
@@ -43,23 +40,17 @@ pub struct ForwardWords {
 impl ForwardWords {
     /// The term ordinals of the words of a document (segment doc id), ascending.
     pub fn of(&self, doc: u32) -> &[u32] {
-        let (Some(&from), Some(&to)) = (
-            self.starts.get(doc as usize),
-            self.starts.get(doc as usize + 1),
-        ) else {
-            return &[];
-        };
-        &self.ords[from as usize..to as usize]
+        self.words.of(doc)
     }
 
     /// How many words a document holds on average (rounded up; at least 1).
     pub fn words_per_document(&self) -> u64 {
-        let docs = self.starts.len().saturating_sub(1).max(1) as u64;
-        (self.ords.len() as u64).div_ceil(docs).max(1)
+        let docs = self.words.documents().max(1) as u64;
+        (self.words.total() as u64).div_ceil(docs).max(1)
     }
 
     fn size(&self) -> usize {
-        (self.starts.len() + self.ords.len()) * 4 + 64
+        self.words.bytes()
     }
 
     /// Two passes over every term's documents: one counts each document's words, the other
@@ -99,8 +90,7 @@ impl ForwardWords {
             }
         })?;
         Ok(ForwardWords {
-            starts,
-            ords,
+            words: DocLists::new(starts, ords),
             too_large: false,
         })
     }
@@ -155,7 +145,7 @@ pub fn ready_forward_words(ctx: &SearchContext, view: &SegmentView) -> Option<Ar
                 tracing::debug!(
                     %segment,
                     documents = max_doc,
-                    words = table.ords.len(),
+                    words = table.words.total(),
                     bytes = table.size(),
                     ms = began.elapsed().as_millis() as u64,
                     too_large = table.too_large,
@@ -227,9 +217,9 @@ mod tests {
             // searches never use.
             let needed = table.size() - 64;
             let refused = ForwardWords::read(&view.inverted, view.max_doc, needed - 1).unwrap();
-            assert!(refused.too_large && refused.ords.is_empty());
+            assert!(refused.too_large && refused.words.total() == 0);
             let fits = ForwardWords::read(&view.inverted, view.max_doc, needed).unwrap();
-            assert!(!fits.too_large && fits.ords == table.ords);
+            assert!(!fits.too_large && (0..view.max_doc).all(|d| fits.of(d) == table.of(d)));
         }
         assert!(checked > 100_000);
     }

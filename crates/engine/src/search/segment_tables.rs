@@ -18,6 +18,48 @@ use crate::error::Result;
 
 type Slot<V> = Arc<OnceLock<Arc<V>>>;
 
+/// A list of numbers per document of a segment, in one allocation: document `d`'s list is
+/// `items[starts[d]..starts[d + 1]]`. The layout of the value ends and the forward words.
+#[derive(Debug, Default)]
+pub struct DocLists {
+    starts: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl DocLists {
+    /// `starts` has one entry per document and one more, non-decreasing, the last one at most
+    /// `items.len()`.
+    pub fn new(starts: Vec<u32>, items: Vec<u32>) -> DocLists {
+        DocLists { starts, items }
+    }
+
+    /// The list of a document (segment doc id); empty beyond the segment.
+    pub fn of(&self, doc: u32) -> &[u32] {
+        let (Some(&from), Some(&to)) = (
+            self.starts.get(doc as usize),
+            self.starts.get(doc as usize + 1),
+        ) else {
+            return &[];
+        };
+        &self.items[from as usize..to as usize]
+    }
+
+    /// How many documents have a list.
+    pub fn documents(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    /// How many numbers all the lists hold.
+    pub fn total(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Bytes held, with a little for the structure.
+    pub fn bytes(&self) -> usize {
+        (self.starts.len() + self.items.len()) * 4 + 64
+    }
+}
+
 /// Tables of type `V` under keys `K` (a segment id, with what the table is of).
 pub struct SegmentTables<K, V> {
     budget_bytes: usize,
@@ -154,11 +196,7 @@ where
 
     /// Whether `slot` is still the slot of `key` (not forgotten since).
     fn holds(&self, key: &K, slot: &Slot<V>) -> bool {
-        self.inner
-            .lock()
-            .slots
-            .get(key)
-            .is_some_and(|current| Arc::ptr_eq(current, slot))
+        holds(&self.inner.lock(), key, slot)
     }
 
     /// Reads a table on the background thread and puts it in its slot; a failed read is
@@ -181,16 +219,20 @@ where
             Err(error) => {
                 tracing::warn!(%error, "a segment table could not be read");
                 let mut inner = self.inner.lock();
-                if inner
-                    .slots
-                    .get(&key)
-                    .is_some_and(|current| Arc::ptr_eq(current, &slot))
-                {
+                if holds(&inner, &key, &slot) {
                     inner.slots.remove(&key);
                 }
             }
         }
     }
+}
+
+/// Whether `slot` is the slot of `key` in `inner`.
+fn holds<K: Hash + Eq, V>(inner: &Inner<K, V>, key: &K, slot: &Slot<V>) -> bool {
+    inner
+        .slots
+        .get(key)
+        .is_some_and(|current| Arc::ptr_eq(current, slot))
 }
 
 type Job = Box<dyn FnOnce() + Send>;

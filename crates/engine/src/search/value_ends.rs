@@ -14,36 +14,28 @@ use std::sync::{Arc, LazyLock};
 use tantivy::index::SegmentId;
 
 use super::context::{SearchContext, SegmentView};
-use super::segment_tables::SegmentTables;
+use super::segment_tables::{DocLists, SegmentTables};
 use crate::analysis::END_OF_VALUE;
 use crate::error::Result;
 
 /// Bytes of tables kept at once, over every index and segment.
 const BUDGET_BYTES: usize = 256 * 1024 * 1024;
 
-/// The value ends of every document of one segment.
+/// The value ends of every document of one segment: packed positions right after the last
+/// word of each value, ascending per document.
 #[derive(Debug, Default)]
 pub struct ValueEnds {
-    /// Document `d`'s ends are `positions[starts[d]..starts[d + 1]]`.
-    starts: Vec<u32>,
-    /// Packed positions right after the last word of each value, ascending per document.
-    positions: Vec<u32>,
+    ends: DocLists,
 }
 
 impl ValueEnds {
     /// The ends of the values of a document (segment doc id), ascending.
     pub fn of(&self, doc: u32) -> &[u32] {
-        let (Some(&from), Some(&to)) = (
-            self.starts.get(doc as usize),
-            self.starts.get(doc as usize + 1),
-        ) else {
-            return &[];
-        };
-        &self.positions[from as usize..to as usize]
+        self.ends.of(doc)
     }
 
     fn bytes(&self) -> usize {
-        (self.starts.len() + self.positions.len()) * 4 + 64
+        self.ends.bytes()
     }
 
     /// Reads the table from the marker's postings: one pass over its documents and positions.
@@ -58,7 +50,9 @@ impl ValueEnds {
             }
         })?;
         starts.resize(view.max_doc as usize + 1, positions.len() as u32);
-        Ok(ValueEnds { starts, positions })
+        Ok(ValueEnds {
+            ends: DocLists::new(starts, positions),
+        })
     }
 }
 
