@@ -296,8 +296,32 @@ mod tests {
         let tables: &'static SegmentTables<u32, Vec<u8>> =
             Box::leak(Box::new(SegmentTables::new(1 << 20)));
         static READS: AtomicUsize = AtomicUsize::new(0);
-        // The background thread reads one table at a time, in order: the first read holds it
-        // until key 1 has been queued and forgotten.
+        let queue_counted = |key: u32| {
+            let queued = tables.get_or_read_in_background(
+                key,
+                || {
+                    READS.fetch_add(1, Ordering::SeqCst);
+                    Ok(vec![1])
+                },
+                Vec::len,
+            );
+            assert!(queued.is_none());
+        };
+        // The background thread reads one table at a time, in order: a read queued after the
+        // others ends once they have.
+        let wait_for_queue = |key: u32| {
+            let (done, finished) = mpsc::channel::<()>();
+            tables.get_or_read_in_background(
+                key,
+                move || {
+                    done.send(()).ok();
+                    Ok(vec![2])
+                },
+                Vec::len,
+            );
+            finished.recv().unwrap();
+        };
+        // The first read holds the thread until key 1 has been queued and forgotten.
         let (release, held) = mpsc::channel::<()>();
         let first = tables.get_or_read_in_background(
             0,
@@ -308,51 +332,18 @@ mod tests {
             Vec::len,
         );
         assert!(first.is_none());
-        let queued = tables.get_or_read_in_background(
-            1,
-            || {
-                READS.fetch_add(1, Ordering::SeqCst);
-                Ok(vec![1])
-            },
-            Vec::len,
-        );
-        assert!(queued.is_none());
+        queue_counted(1);
         tables.forget(|key| *key == 1);
-        let (done, finished) = mpsc::channel::<()>();
-        tables.get_or_read_in_background(
-            2,
-            move || {
-                done.send(()).ok();
-                Ok(vec![2])
-            },
-            Vec::len,
-        );
         release.send(()).unwrap();
-        finished.recv().unwrap();
+        wait_for_queue(2);
         assert_eq!(
             READS.load(Ordering::SeqCst),
             0,
             "a forgotten segment's table was read"
         );
         // Asked again, the table is queued anew and read.
-        tables.get_or_read_in_background(
-            1,
-            || {
-                READS.fetch_add(1, Ordering::SeqCst);
-                Ok(vec![1])
-            },
-            Vec::len,
-        );
-        let (done, finished) = mpsc::channel::<()>();
-        tables.get_or_read_in_background(
-            3,
-            move || {
-                done.send(()).ok();
-                Ok(vec![3])
-            },
-            Vec::len,
-        );
-        finished.recv().unwrap();
+        queue_counted(1);
+        wait_for_queue(3);
         assert_eq!(READS.load(Ordering::SeqCst), 1);
     }
 }
