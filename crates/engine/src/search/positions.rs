@@ -82,7 +82,7 @@ const FORWARD_MIN_WORDS: usize = 8;
 /// looked up in a document costs a binary search among the derivation's words, and a set
 /// intersection per word costs about a merge of small arrays per container. Measured with
 /// callgrind on PyPI (a dozen words a document, targets spread over 14 containers: the lookups
-/// win) and Debian (60 words a document, one container: the intersections win unless the
+/// win) and Debian (49 words a document, one container: the intersections win unless the
 /// targets are a handful).
 const FORWARD_LOOKUPS_PER_CONTAINER: u64 = 16;
 
