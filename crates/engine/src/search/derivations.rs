@@ -172,16 +172,17 @@ impl Query {
             } else {
                 0
             };
-            out[cost] |= d.docs.as_ref();
+            // Restricted before they are united: a universe is often a small part of a frequent
+            // word's documents, and uniting those in full cost more than the ranking after it.
+            out[cost] |= d.docs.as_ref() & universe;
         }
         let (zero, rest) = out.split_at_mut(1);
         rest[0] |= &zero[0];
         let (one, two) = rest.split_at_mut(1);
         two[0] |= &one[0];
-        for (k, out) in out.iter_mut().enumerate() {
-            *out &= universe;
-            // The cached unions are intersected where they lie, not copied first.
-            if let Some(levels) = levels {
+        if let Some(levels) = levels {
+            for (k, out) in out.iter_mut().enumerate() {
+                // The cached unions are intersected where they lie, not copied first.
                 *out |= levels[k].as_ref() & universe;
             }
         }

@@ -130,6 +130,26 @@ pub fn union<'a>(sets: impl IntoIterator<Item = &'a RoaringBitmap>) -> RoaringBi
     }
 }
 
+/// The documents of `universe` in any of `sets`. Each set is restricted first: a prefix's
+/// derivations each hold a large `far` set (every document with one of its words late in a long
+/// value), and uniting them before restricting walked all of them in full for a universe that
+/// is often a small part of the index.
+pub fn union_within<'a>(
+    sets: impl IntoIterator<Item = &'a RoaringBitmap>,
+    universe: &RoaringBitmap,
+) -> RoaringBitmap {
+    let restricted: Vec<RoaringBitmap> = sets
+        .into_iter()
+        .map(|set| set & universe)
+        .filter(|set| !set.is_empty())
+        .collect();
+    match restricted.len() {
+        0 => RoaringBitmap::new(),
+        1 => restricted.into_iter().next().unwrap_or_default(),
+        _ => union(&restricted),
+    }
+}
+
 /// Appends `doc` to a sorted list unless it is already its last element.
 fn push_once(list: &mut Vec<u32>, doc: u32) {
     if list.last() != Some(&doc) {
@@ -350,8 +370,8 @@ pub struct TermSlots {
 impl TermSlots {
     pub fn new(derivations: &[(usize, Arc<Digest>)], universe: &RoaringBitmap) -> TermSlots {
         let digests: Vec<Arc<Digest>> = derivations.iter().map(|(_, d)| d.clone()).collect();
-        let far = union(digests.iter().map(|d| &d.far)) & universe;
-        let far_ranks = union(digests.iter().map(|d| &d.far_ranks)) & universe;
+        let far = union_within(digests.iter().map(|d| &d.far), universe);
+        let far_ranks = union_within(digests.iter().map(|d| &d.far_ranks), universe);
         let ranks = digests
             .iter()
             .map(|d| d.rank_positions.len())

@@ -27,7 +27,9 @@ use crate::error::Result;
 use crate::index::word_position_of;
 use crate::search::context::sorted_set;
 use crate::search::derivations::Shape;
-use crate::search::digest::{union, word_digest, Digest, POSITION_SLOTS, PROXIMITY_RANKS};
+use crate::search::digest::{
+    union, union_within, word_digest, Digest, POSITION_SLOTS, PROXIMITY_RANKS,
+};
 use crate::search::positions::Occurrence;
 use crate::search::positions::Scope;
 
@@ -408,12 +410,17 @@ impl RunDigests {
 /// A superset of the documents where a word of the first term starts a value and a word of the
 /// second term follows it (what a run of the terms needs, see [`best_run`]): the first term's
 /// value starts, within the documents with the two words side by side at a position the digests
-/// keep, or with either word somewhere they do not keep.
-fn run_starts(first: &TermDigests, second: &TermDigests) -> RoaringBitmap {
+/// keep, or with either word somewhere they do not keep. Only documents of `universe` are
+/// looked at: the rule costs no other.
+fn run_starts(
+    first: &TermDigests,
+    second: &TermDigests,
+    universe: &RoaringBitmap,
+) -> RoaringBitmap {
     let firsts = || first.derivations.iter().map(|(_, d)| d.as_ref());
     let seconds = || second.derivations.iter().map(|(_, d)| d.as_ref());
-    let starts = union(firsts().map(|d| &d.starts));
-    let mut found = union(firsts().chain(seconds()).map(|d| &d.far)) & &starts;
+    let starts = union_within(firsts().map(|d| &d.starts), universe);
+    let mut found = union_within(firsts().chain(seconds()).map(|d| &d.far), &starts);
     let ranks = firsts().map(|d| d.rank_positions.len()).max().unwrap_or(0);
     for rank in 0..ranks {
         for position in 0..POSITION_SLOTS - 1 {
@@ -469,7 +476,7 @@ impl SeveralTerms {
         let Some(firsts) = ctx.term_digests(&terms[..2], mask, true)? else {
             return Ok(None);
         };
-        let runs = run_starts(&firsts[0], &firsts[1]);
+        let runs = run_starts(&firsts[0], &firsts[1], universe);
         let mut needs_positions = RoaringBitmap::new();
         let query = ctx.query;
         let limit = ctx.typo_limit;
