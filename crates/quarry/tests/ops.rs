@@ -454,6 +454,7 @@ fn metrics_and_json_logs_after_traffic() {
         "document_unions",
         "word_digests",
         "digest_unions",
+        "proximity_pairs",
     ] {
         assert!(cached(kind).is_some(), "{kind}");
     }

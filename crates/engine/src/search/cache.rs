@@ -73,8 +73,8 @@ pub fn usage() -> (u64, u64) {
 
 /// Bytes held by kind of entry, over every snapshot cache, each with its name: word documents,
 /// derivations (with the unions filled in them), unions of documents, word digests, unions of
-/// digests, whole answers.
-pub fn usage_by_kind() -> [(&'static str, u64); 6] {
+/// digests, whole answers, proximity pairs.
+pub fn usage_by_kind() -> [(&'static str, u64); 7] {
     let mut out = [
         ("word_documents", 0),
         ("derivations", 0),
@@ -82,6 +82,7 @@ pub fn usage_by_kind() -> [(&'static str, u64); 6] {
         ("word_digests", 0),
         ("digest_unions", 0),
         ("answers", 0),
+        ("proximity_pairs", 0),
     ];
     for (_, cache) in CACHES.lock().iter() {
         let e = cache.entries.lock();
@@ -91,6 +92,7 @@ pub fn usage_by_kind() -> [(&'static str, u64); 6] {
         out[3].1 += e.digests.values().map(|s| s.bytes).sum::<u64>();
         out[4].1 += e.digest_unions.values().map(|s| s.bytes).sum::<u64>();
         out[5].1 += e.answers.values().map(|s| s.bytes).sum::<u64>();
+        out[6].1 += e.pairs.values().map(|s| s.bytes).sum::<u64>();
     }
     out
 }
@@ -190,6 +192,19 @@ pub struct CachedDerivations {
 /// Per segment of a snapshot, a group's words as (term ordinal, place in the group), ascending.
 pub type GroupOrds = Vec<Vec<(u32, u32)>>;
 
+/// The documents where a word of one digest is at a given distance from a word of another in
+/// the same attribute, at positions both digests keep (`proximity::adjacent`). Each digest is
+/// held weakly: the key is the two digests' addresses, which a weak reference keeps from being
+/// reused, without keeping a digest the cache has let go of in memory.
+pub struct CachedPair {
+    pub left: std::sync::Weak<Digest>,
+    pub right: std::sync::Weak<Digest>,
+    pub docs: Arc<RoaringBitmap>,
+}
+
+/// Two digests' addresses and a distance, as `proximity.rs` numbers them.
+type PairKey = (usize, usize, u32);
+
 /// The key of a word's cached derivations.
 pub type DerivationsKey = (String, bool, u8);
 
@@ -208,6 +223,7 @@ struct Entries {
     digests: HashMap<String, Slot<Arc<Digest>>>,
     digest_unions: HashMap<String, Slot<Arc<Digest>>>,
     answers: HashMap<String, Slot<Arc<CachedAnswer>>>,
+    pairs: HashMap<PairKey, Slot<Arc<CachedPair>>>,
     bytes: u64,
     /// Counts uses, to tell the least recently used entries.
     clock: u64,
@@ -235,6 +251,7 @@ impl Entries {
         uses.extend(self.digests.values().map(|s| s.used));
         uses.extend(self.digest_unions.values().map(|s| s.used));
         uses.extend(self.answers.values().map(|s| s.used));
+        uses.extend(self.pairs.values().map(|s| s.used));
         if uses.is_empty() {
             return 0;
         }
@@ -257,6 +274,7 @@ impl Entries {
         prune(&mut self.digests, cutoff, &mut freed);
         prune(&mut self.digest_unions, cutoff, &mut freed);
         prune(&mut self.answers, cutoff, &mut freed);
+        prune(&mut self.pairs, cutoff, &mut freed);
         self.bytes = before.saturating_sub(freed);
         before - self.bytes
     }
@@ -302,6 +320,14 @@ impl SnapshotCache {
         });
         caches.push((key, cache.clone()));
         cache
+    }
+
+    /// A cache of no snapshot, for tests of what is kept in it.
+    #[cfg(test)]
+    pub(crate) fn detached() -> SnapshotCache {
+        SnapshotCache {
+            entries: Mutex::new(Entries::default()),
+        }
     }
 
     /// Empties this cache.
@@ -453,6 +479,35 @@ impl SnapshotCache {
     pub(crate) fn put_answer(&self, key: String, answer: Arc<CachedAnswer>, bytes: u64) {
         self.insert(|e| &mut e.answers, key, answer, bytes);
     }
+
+    /// The documents kept for two digests at distance `k` (see [`CachedPair`]).
+    pub fn pair(
+        &self,
+        left: &Arc<Digest>,
+        right: &Arc<Digest>,
+        k: u32,
+    ) -> Option<Arc<RoaringBitmap>> {
+        let key = (Arc::as_ptr(left) as usize, Arc::as_ptr(right) as usize, k);
+        let entries = &mut *self.entries.lock();
+        Entries::get(&mut entries.pairs, &mut entries.clock, &key).map(|pair| pair.docs.clone())
+    }
+
+    pub fn put_pair(
+        &self,
+        left: &Arc<Digest>,
+        right: &Arc<Digest>,
+        k: u32,
+        docs: Arc<RoaringBitmap>,
+    ) {
+        let key = (Arc::as_ptr(left) as usize, Arc::as_ptr(right) as usize, k);
+        let bytes = set_bytes(&docs) + std::mem::size_of::<CachedPair>() as u64;
+        let pair = CachedPair {
+            left: Arc::downgrade(left),
+            right: Arc::downgrade(right),
+            docs,
+        };
+        self.insert(|e| &mut e.pairs, key, Arc::new(pair), bytes);
+    }
 }
 
 #[cfg(test)]
@@ -473,6 +528,23 @@ mod tests {
         assert_eq!(cache.bytes(), once);
         cache.put_word("other", docs);
         assert_eq!(cache.bytes(), 2 * once);
+    }
+
+    /// A pair of digests is kept under both digests, in order, and its distance, and charged
+    /// as its set (`proximity::adjacent` fills it).
+    #[test]
+    fn pairs_are_kept_per_digests_and_distance() {
+        let cache = SnapshotCache::detached();
+        let (a, b) = (Arc::new(Digest::default()), Arc::new(Digest::default()));
+        let docs = Arc::new((0..500u32).map(|d| d * 7).collect::<RoaringBitmap>());
+        cache.put_pair(&a, &b, 0, docs.clone());
+        assert!(Arc::ptr_eq(&cache.pair(&a, &b, 0).unwrap(), &docs));
+        assert!(cache.pair(&b, &a, 0).is_none());
+        assert!(cache.pair(&a, &b, 1).is_none());
+        assert_eq!(
+            cache.bytes(),
+            set_bytes(&docs) + std::mem::size_of::<CachedPair>() as u64
+        );
     }
 
     /// Snapshots holding a forgotten segment are dropped, with or without deletes; the others

@@ -10,17 +10,21 @@
 //! The digests of the derivations (`search/digest.rs`) know, attribute by attribute, the
 //! documents at each of the first word positions, which is enough to cost every pair whose
 //! matches all lie there: "at most `k` apart" is a union of intersections of those sets, and
-//! the buckets are sums over pairs (`SumOfCosts`). A document with a match further away (a long
-//! description) is costed from its positions, as before, and joins the bucket of its cost.
+//! the buckets are sums over pairs (`SumOfCosts`). For two derivations (a word, a prefix's group
+//! of words), the documents at each distance depend on nothing else, so they are computed over
+//! the whole snapshot once and kept in its cache (`adjacent`): a later search meets them with its
+//! universe. A document with a match further away (a long description) is costed from its
+//! positions, as before, and joins the bucket of its cost.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use roaring::RoaringBitmap;
 
 use super::cost::{active_terms, per_term, CostBuckets, Far, SetBuckets, TermCost};
 use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
 use crate::error::Result;
-use crate::search::digest::{union, TermSlots, POSITION_SLOTS};
+use crate::search::cache::SnapshotCache;
+use crate::search::digest::{union, union_within, Digest, TermSlots, POSITION_SLOTS};
 use crate::search::positions::Occurrence;
 use crate::search::positions::Scope;
 
@@ -79,30 +83,40 @@ pub fn document_cost(occurrences: &[Occurrence], scope: Scope, terms: &[u8]) -> 
     total
 }
 
-/// The documents where `left` and `right` have matches in the same attribute that cost exactly
-/// `k` as a pair (see `pair_cost`): `right` from `k + 1` words after `left`, or `k` words before
-/// it (`k >= 1`), or, for 0, the documents of `joint` (a match of a derivation covering both
-/// terms).
-fn pair_at(left: &TermSlots, right: &TermSlots, joint: &RoaringBitmap, k: u32) -> RoaringBitmap {
-    let mut found = RoaringBitmap::new();
-    let k = i64::from(k);
-    for (rank, positions) in left.shape().enumerate() {
-        for p in 0..positions as i64 {
-            let Some(here) = left.at(rank, p).filter(|h| !h.is_empty()) else {
+/// The documents where a word of `left` and a word of `right` are in the same attribute at a
+/// distance that costs exactly `k` as a pair (`right` from `k + 1` words after `left`, or `k`
+/// words before it when `k >= 1`; see [`pair_cost`]), at positions both digests keep, over the
+/// whole snapshot. It depends on the two digests only, so it is kept in the
+/// snapshot's cache and every later search with the same two derivations (any user typing
+/// `django d`, whatever else the query holds) meets it with its universe instead of meeting
+/// slot by slot: the lazy form of a word-and-prefix pair index, filled by the searches that need it.
+fn adjacent(
+    cache: &SnapshotCache,
+    left: &Arc<Digest>,
+    right: &Arc<Digest>,
+    k: u32,
+) -> Arc<RoaringBitmap> {
+    if let Some(docs) = cache.pair(left, right, k) {
+        return docs;
+    }
+    let mut docs = RoaringBitmap::new();
+    for (lefts, rights) in left.rank_positions.iter().zip(&right.rank_positions) {
+        for (p, here) in lefts.iter().enumerate() {
+            if here.is_empty() {
                 continue;
-            };
-            let before = (k > 0).then_some(p - k);
-            for there in [Some(p + k + 1), before].into_iter().flatten() {
-                if let Some(both) = right.meet(rank, there, here) {
-                    found |= both;
+            }
+            let after = p + k as usize + 1;
+            let before = (k > 0).then(|| p.checked_sub(k as usize)).flatten();
+            for there in [Some(after), before].into_iter().flatten() {
+                if let Some(next) = rights.get(there).filter(|n| !n.is_empty()) {
+                    docs |= here & next;
                 }
             }
         }
     }
-    if k == 0 {
-        found |= joint;
-    }
-    found
+    let docs = Arc::new(docs);
+    cache.put_pair(left, right, k, docs.clone());
+    docs
 }
 
 /// The documents of `within` with a match within the last positions the digests keep, close
@@ -136,9 +150,9 @@ fn from_digests(
     let Some(per_term) = ctx.term_digests(terms, mask, false)? else {
         return Ok(None);
     };
-    let slots: Vec<Rc<TermSlots>> = per_term
+    let slots: Vec<TermSlots> = per_term
         .iter()
-        .map(|t| Rc::new(TermSlots::new(&t.derivations, universe)))
+        .map(|t| TermSlots::new(&t.derivations, universe))
         .collect();
     // A match beyond the digests' positions can only be close to a match of the next (or
     // previous) term that is also beyond them, or within the last `MAX_PAIR_COST + 1` positions
@@ -159,11 +173,9 @@ fn from_digests(
         later: RoaringBitmap::new(),
         from: 0,
     };
-    let pairs = slots
+    let pairs = per_term
         .windows(2)
-        .zip(per_term.windows(2))
-        .map(|(pair, digests)| {
-            let (left, right) = (pair[0].clone(), pair[1].clone());
+        .map(|digests| {
             // Derivations of both terms at once (a concatenation): each of their matches is a
             // pair. A match beyond the slots puts the document in both terms' `far`, so in
             // `now`, costed from positions; the sets only need the documents with a match.
@@ -172,9 +184,32 @@ fn from_digests(
                 .iter()
                 .filter(|(i, _)| digests[1].derivations.iter().any(|(j, _)| i == j));
             let joint = union(shared.flat_map(|(_, d)| &d.ranks)) & universe;
+            // Each derivation of one term with each of the next: their pairs' sets are kept.
+            let digest_pairs: Vec<(Arc<Digest>, Arc<Digest>)> = digests[0]
+                .derivations
+                .iter()
+                .flat_map(|(_, l)| {
+                    digests[1]
+                        .derivations
+                        .iter()
+                        .map(|(_, r)| (l.clone(), r.clone()))
+                })
+                .collect();
+            let cache = ctx.search.cache.clone();
+            let within = universe.clone();
             TermCost {
                 max: MAX_PAIR_COST,
-                reach: Box::new(move |k| pair_at(&left, &right, &joint, k)),
+                reach: Box::new(move |k| {
+                    let sets: Vec<Arc<RoaringBitmap>> = digest_pairs
+                        .iter()
+                        .map(|(l, r)| adjacent(&cache, l, r, k))
+                        .collect();
+                    let mut found = union_within(sets.iter().map(|s| s.as_ref()), &within);
+                    if k == 0 {
+                        found |= &joint;
+                    }
+                    found
+                }),
             }
         })
         .collect();
@@ -261,6 +296,80 @@ mod tests {
         for (a, b, expected) in cases {
             assert_eq!(pair_cost(&a, &b), Some(expected), "{a:?} {b:?}");
         }
+    }
+
+    /// A digest holding `placed` (document, rank, position) at the positions digests keep.
+    fn digest_of(placed: &[(u32, usize, usize)]) -> Arc<Digest> {
+        let mut digest = Digest::default();
+        for &(doc, rank, position) in placed {
+            if digest.rank_positions.len() <= rank {
+                digest.rank_positions.resize(rank + 1, Vec::new());
+            }
+            let slots = &mut digest.rank_positions[rank];
+            if slots.len() <= position {
+                slots.resize(position + 1, RoaringBitmap::new());
+            }
+            slots[position].insert(doc);
+        }
+        Arc::new(digest)
+    }
+
+    /// The kept pairs of two digests hold, for each distance, exactly the documents where some
+    /// match of one word and one of the other cost that much as a pair (`pair_cost`, the
+    /// positions path's measure), over pseudo-random placements in three attributes; a second
+    /// search finds the same sets in the cache instead of computing them again.
+    #[test]
+    fn kept_pairs_are_the_documents_at_each_pair_cost() {
+        let mut seed = 0x2545_f491_u64;
+        let mut next = |below: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            ((seed >> 33) % below) as usize
+        };
+        let (mut lefts, mut rights) = (Vec::new(), Vec::new());
+        for doc in 0..400u32 {
+            for _ in 0..1 + next(3) {
+                lefts.push((doc, next(3), next(POSITION_SLOTS as u64)));
+            }
+            for _ in 0..next(4) {
+                let placed = (doc, next(3), next(POSITION_SLOTS as u64));
+                // Two different words never share a position.
+                if !lefts.contains(&placed) {
+                    rights.push(placed);
+                }
+            }
+        }
+        let (left, right) = (digest_of(&lefts), digest_of(&rights));
+        let cache = SnapshotCache::detached();
+        let occurrence = |term, &(_, rank, position): &(u32, usize, usize)| Occurrence {
+            term,
+            start: ((rank as u32) << 16) | position as u32,
+            end: ((rank as u32) << 16) | position as u32,
+            typos: 0,
+            exact: true,
+            extra: 0,
+            covers: 1 << term,
+        };
+        for k in 0..MAX_PAIR_COST {
+            let expected: RoaringBitmap = (0..400u32)
+                .filter(|doc| {
+                    lefts.iter().filter(|l| l.0 == *doc).any(|l| {
+                        rights.iter().filter(|r| r.0 == *doc).any(|r| {
+                            l.1 == r.1 && pair_cost(&occurrence(0, l), &occurrence(1, r)) == Some(k)
+                        })
+                    })
+                })
+                .collect();
+            let kept = adjacent(&cache, &left, &right, k);
+            assert_eq!(*kept, expected, "distance {k}");
+            assert!(
+                !kept.is_empty() || k > 3,
+                "distance {k} has no pair to check"
+            );
+            assert!(Arc::ptr_eq(&kept, &adjacent(&cache, &left, &right, k)));
+        }
+        // The other order is another pair of the cache.
+        let reversed = adjacent(&cache, &right, &left, 0);
+        assert!(!Arc::ptr_eq(&reversed, &adjacent(&cache, &left, &right, 0)));
     }
 
     #[test]
