@@ -42,28 +42,21 @@ fn removal_order(query: &Query, strategy: MatchingStrategy) -> Vec<usize> {
 }
 
 fn level_docs(query: &Query, mask: u16) -> RoaringBitmap {
-    // Smallest first, and no term's documents copied: the first two meet where they lie (a
-    // frequent word's set is large, and copying it cost more than the intersection).
-    let mut sets: Vec<_> = (0..query.terms.len())
-        .filter(|term| mask & (1 << term) != 0)
-        .map(|term| query.term_docs(term, mask))
-        .collect();
-    sets.sort_by_key(|docs| docs.len());
-    let mut sets = sets.into_iter();
-    let Some(first) = sets.next() else {
-        return RoaringBitmap::new();
-    };
-    let Some(second) = sets.next() else {
-        return first.into_owned();
-    };
-    let mut acc = first.as_ref() & second.as_ref();
-    for docs in sets {
-        if acc.is_empty() {
+    let mut acc: Option<RoaringBitmap> = None;
+    for term in 0..query.terms.len() {
+        if mask & (1 << term) == 0 {
+            continue;
+        }
+        let docs = query.term_docs(term, mask);
+        acc = Some(match acc {
+            None => docs.into_owned(),
+            Some(a) => a & docs.as_ref(),
+        });
+        if acc.as_ref().is_some_and(RoaringBitmap::is_empty) {
             break;
         }
-        acc &= docs.as_ref();
     }
-    acc
+    acc.unwrap_or_default()
 }
 
 impl WordsRule {
