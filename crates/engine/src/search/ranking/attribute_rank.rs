@@ -144,17 +144,16 @@ fn from_digests(
             .into_iter()
             .map(|(i, digest)| (digest, query.derivations[i].filter.clone()))
             .collect();
-        let within = universe.clone();
         costs.push(TermCost {
             max: worst,
-            reach: Box::new(move |rank| {
+            reach: Box::new(move |rank, within| {
                 let mut found = RoaringBitmap::new();
                 let allowed = sources
                     .iter()
                     .filter(|(_, f)| f.as_ref().is_none_or(|f| f.allows(rank << 16)));
                 for (digest, _) in allowed {
                     if let Some(docs) = digest.ranks.get(rank as usize) {
-                        found |= docs & &within;
+                        found |= docs & within;
                     }
                 }
                 found

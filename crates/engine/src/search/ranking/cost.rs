@@ -162,9 +162,10 @@ pub fn per_term<'o>(occurrences: &'o [Occurrence], mask: u16, out: &mut [&'o [Oc
     }
 }
 
-/// Gives, for a cost `k`, documents with a cost of at most `k` for one term, including at least
-/// those of cost exactly `k` (it may give documents beyond the universe).
-pub type Reach = Box<dyn FnMut(u32) -> RoaringBitmap>;
+/// Gives, for a cost `k`, the documents of the universe it is handed (the levels' own, so no
+/// rule keeps a copy) with a cost of at most `k` for one term, including at least those of cost
+/// exactly `k`.
+pub type Reach = Box<dyn FnMut(u32, &RoaringBitmap) -> RoaringBitmap>;
 
 /// One term's cost, as sets: `reach` is asked for `k = 0, 1, 2...` in turn, up to `max`, which
 /// every document has at most.
@@ -191,7 +192,7 @@ impl TermLevels {
             let fresh = if level >= self.cost.max {
                 universe - &self.seen
             } else {
-                let mut fresh = (self.cost.reach)(level) & universe;
+                let mut fresh = (self.cost.reach)(level, universe);
                 fresh -= &self.seen;
                 fresh
             };

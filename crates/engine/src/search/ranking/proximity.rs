@@ -183,7 +183,7 @@ fn from_digests(
                 .derivations
                 .iter()
                 .filter(|(i, _)| digests[1].derivations.iter().any(|(j, _)| i == j));
-            let joint = union(shared.flat_map(|(_, d)| &d.ranks)) & universe;
+            let joint = union(shared.flat_map(|(_, d)| &d.ranks));
             // Each derivation of one term with each of the next: their pairs' sets are kept.
             let digest_pairs: Vec<(Arc<Digest>, Arc<Digest>)> = digests[0]
                 .derivations
@@ -196,17 +196,16 @@ fn from_digests(
                 })
                 .collect();
             let cache = ctx.search.cache.clone();
-            let within = universe.clone();
             TermCost {
                 max: MAX_PAIR_COST,
-                reach: Box::new(move |k| {
+                reach: Box::new(move |k, within| {
                     let sets: Vec<Arc<RoaringBitmap>> = digest_pairs
                         .iter()
                         .map(|(l, r)| adjacent(&cache, l, r, k))
                         .collect();
-                    let mut found = union_within(sets.iter().map(|s| s.as_ref()), &within);
-                    if k == 0 {
-                        found |= &joint;
+                    let mut found = union_within(sets.iter().map(|s| s.as_ref()), within);
+                    if k == 0 && !joint.is_empty() {
+                        found |= &joint & within;
                     }
                     found
                 }),

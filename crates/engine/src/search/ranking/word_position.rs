@@ -95,7 +95,7 @@ fn from_digests(
         far.later |= &slots.far;
         costs.push(TermCost {
             max: max_position_cost(),
-            reach: Box::new(move |cost| {
+            reach: Box::new(move |cost, within| {
                 let first = if cost == 0 {
                     0
                 } else {
@@ -115,7 +115,8 @@ fn from_digests(
                         }
                     }
                 }
-                found
+                // The slots hold the rule's universe; the levels' leaves out the far documents.
+                found & within
             }),
         });
     }
