@@ -580,24 +580,18 @@ fn scan_terms(
 }
 
 static CACHE: LazyLock<SegmentTables<(SegmentId, String), FieldColumn>> =
-    LazyLock::new(|| SegmentTables::new(BUDGET_BYTES));
+    LazyLock::new(|| SegmentTables::of_segments(BUDGET_BYTES));
 
 /// Bytes of value orders kept at once, over every index and segment.
 const ORDER_BUDGET_BYTES: usize = 256 * 1024 * 1024;
 
 static ORDERS: LazyLock<SegmentTables<(SegmentId, String), ValueOrder>> =
-    LazyLock::new(|| SegmentTables::new(ORDER_BUDGET_BYTES));
+    LazyLock::new(|| SegmentTables::of_segments(ORDER_BUDGET_BYTES));
 
 /// Whether the value order of `field` in the segment is at hand.
 #[cfg(test)]
 pub(super) fn value_order_is_ready(segment: SegmentId, field: &str) -> bool {
     ORDERS.is_ready(&(segment, field.to_string()))
-}
-
-/// Drops the columns and value orders of segments no snapshot holds any more.
-pub(super) fn forget(gone: &std::collections::HashSet<SegmentId>) {
-    CACHE.forget(|(segment, _)| gone.contains(segment));
-    ORDERS.forget(|(segment, _)| gone.contains(segment));
 }
 
 /// The documents of the segment in the order of their values of `field` (`column` being the

@@ -122,12 +122,7 @@ fn for_each_term_docs(
 }
 
 static CACHE: LazyLock<SegmentTables<SegmentId, ForwardWords>> =
-    LazyLock::new(|| SegmentTables::new(BUDGET_BYTES));
-
-/// Drops the tables of segments no snapshot holds any more.
-pub(super) fn forget(gone: &std::collections::HashSet<SegmentId>) {
-    CACHE.forget(|segment| gone.contains(segment));
-}
+    LazyLock::new(|| SegmentTables::of_segments(BUDGET_BYTES));
 
 /// The table of the segment when it is ready. The first ask queues its reading in the
 /// background and gets `None`: the search intersects sets meanwhile (and always, for a segment

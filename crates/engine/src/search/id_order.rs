@@ -113,12 +113,7 @@ fn compare_ids(a: &[u8], b: &[u8]) -> Ordering {
 }
 
 static CACHE: LazyLock<SegmentTables<SegmentId, IdOrder>> =
-    LazyLock::new(|| SegmentTables::new(BUDGET_BYTES));
-
-/// Drops the id orders of segments no snapshot holds any more.
-pub(super) fn forget(gone: &std::collections::HashSet<SegmentId>) {
-    CACHE.forget(|segment| gone.contains(segment));
-}
+    LazyLock::new(|| SegmentTables::of_segments(BUDGET_BYTES));
 
 fn id_order(ctx: &SearchContext, view: &SegmentView) -> Result<Arc<IdOrder>> {
     let segment = ctx.segment_reader(view).segment_id();

@@ -192,12 +192,8 @@ impl AttributeRanks {
 /// forward words, cached documents) of segments no snapshot holds any more, and the search
 /// caches of the snapshots that held them.
 pub(crate) fn forget_segment_tables(gone: &std::collections::HashSet<tantivy::index::SegmentId>) {
-    columns::forget(gone);
-    id_order::forget(gone);
+    segment_tables::forget_segments(gone);
     crate::index::source_cache::forget(gone);
-    value_ends::forget(gone);
-    prefix_tops::forget(gone);
-    forward_words::forget(gone);
     cache::forget_snapshots_with(gone);
 }
 

@@ -172,12 +172,7 @@ impl Group {
 }
 
 static CACHE: LazyLock<SegmentTables<SegmentId, PrefixTops>> =
-    LazyLock::new(|| SegmentTables::new(BUDGET_BYTES));
-
-/// Drops the prefix tables of segments no snapshot holds any more.
-pub(super) fn forget(gone: &std::collections::HashSet<SegmentId>) {
-    CACHE.forget(|segment| gone.contains(segment));
-}
+    LazyLock::new(|| SegmentTables::of_segments(BUDGET_BYTES));
 
 /// The prefix table of the segment when it is ready. The first ask queues its reading in the
 /// background and gets `None`: the search walks the dictionary meanwhile, so no search pays for

@@ -4,7 +4,9 @@
 //! even when first asked for concurrently, and tables are dropped oldest first past a byte
 //! budget. A table a search can do without (it has a slower way to the same answer) may be read
 //! on a background thread instead, so that no search waits for it; one whose segment is
-//! forgotten (merged away) before its turn comes is not read.
+//! forgotten (merged away) before its turn comes is not read. Every cache of tables keyed by
+//! segment is registered when made, so that one call (`forget_segments`) drops the tables of
+//! the segments no snapshot holds any more, whichever module keeps them.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
@@ -13,6 +15,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, LazyLock, OnceLock};
 
 use parking_lot::Mutex;
+use tantivy::index::SegmentId;
 
 use crate::error::Result;
 
@@ -63,7 +66,50 @@ impl DocLists {
 /// Tables of type `V` under keys `K` (a segment id, with what the table is of).
 pub struct SegmentTables<K, V> {
     budget_bytes: usize,
-    inner: Mutex<Inner<K, V>>,
+    inner: Arc<Mutex<Inner<K, V>>>,
+}
+
+/// A key of a table of one segment.
+pub trait OfSegment {
+    fn segment(&self) -> &SegmentId;
+}
+
+impl OfSegment for SegmentId {
+    fn segment(&self) -> &SegmentId {
+        self
+    }
+}
+
+/// A table of one attribute of a segment (facet columns, value orders).
+impl OfSegment for (SegmentId, String) {
+    fn segment(&self) -> &SegmentId {
+        &self.0
+    }
+}
+
+/// A cache of segment tables, as [`forget_segments`] sees it.
+trait ForgetSegments: Send + Sync {
+    fn forget_segments(&self, gone: &std::collections::HashSet<SegmentId>);
+}
+
+impl<K: OfSegment + Hash + Eq + Send, V: Send + Sync> ForgetSegments for Mutex<Inner<K, V>> {
+    fn forget_segments(&self, gone: &std::collections::HashSet<SegmentId>) {
+        self.lock().forget(|key| gone.contains(key.segment()));
+    }
+}
+
+/// Every cache made by [`SegmentTables::of_segments`].
+static REGISTERED: Mutex<Vec<Arc<dyn ForgetSegments>>> = Mutex::new(Vec::new());
+
+/// Drops, from every cache of segment tables, the tables of the segments of `gone` (merged
+/// away, emptied by a commit, or of a deleted index) now, instead of when the budget pushes
+/// them out: a segment is never seen again once no snapshot holds it. A search still using
+/// one keeps its copy.
+pub fn forget_segments(gone: &std::collections::HashSet<SegmentId>) {
+    let caches: Vec<Arc<dyn ForgetSegments>> = REGISTERED.lock().clone();
+    for cache in caches {
+        cache.forget_segments(gone);
+    }
 }
 
 struct Inner<K, V> {
@@ -74,17 +120,46 @@ struct Inner<K, V> {
     bytes: usize,
 }
 
+impl<K: Hash + Eq, V> Inner<K, V> {
+    /// Drops the tables whose keys `gone` picks.
+    fn forget(&mut self, gone: impl Fn(&K) -> bool) {
+        self.slots.retain(|key, _| !gone(key));
+        let mut freed = 0;
+        self.order.retain(|(key, bytes)| {
+            let keep = !gone(key);
+            if !keep {
+                freed += bytes;
+            }
+            keep
+        });
+        self.bytes -= freed;
+    }
+}
+
+impl<K, V> SegmentTables<K, V>
+where
+    K: OfSegment + Hash + Eq + Clone + Send + 'static,
+    V: Send + Sync + 'static,
+{
+    /// [`SegmentTables::new`], registered so that [`forget_segments`] reaches its tables.
+    pub fn of_segments(budget_bytes: usize) -> Self {
+        let tables = SegmentTables::new(budget_bytes);
+        REGISTERED.lock().push(tables.inner.clone());
+        tables
+    }
+}
+
 impl<K: Hash + Eq + Clone, V> SegmentTables<K, V> {
     /// An empty cache keeping at most `budget_bytes` (as `size` counts them) of tables, except
     /// that the newest table is always kept.
     pub fn new(budget_bytes: usize) -> Self {
         SegmentTables {
             budget_bytes,
-            inner: Mutex::new(Inner {
+            inner: Arc::new(Mutex::new(Inner {
                 slots: HashMap::new(),
                 order: VecDeque::new(),
                 bytes: 0,
-            }),
+            })),
         }
     }
 
@@ -121,21 +196,11 @@ impl<K: Hash + Eq + Clone, V> SegmentTables<K, V> {
         Ok(self.fill(key, &slot, read()?, size))
     }
 
-    /// Drops the tables whose keys `gone` picks (segments merged away or dropped by a commit)
-    /// now, instead of when the budget pushes them out: a segment is never seen again once
-    /// no snapshot holds it. A search still using one keeps its copy.
+    /// Drops the tables whose keys `gone` picks (what [`forget_segments`] does to the
+    /// registered caches).
+    #[cfg(test)]
     pub fn forget(&self, gone: impl Fn(&K) -> bool) {
-        let mut inner = self.inner.lock();
-        inner.slots.retain(|key, _| !gone(key));
-        let mut freed = 0;
-        inner.order.retain(|(key, bytes)| {
-            let keep = !gone(key);
-            if !keep {
-                freed += bytes;
-            }
-            keep
-        });
-        inner.bytes -= freed;
+        self.inner.lock().forget(gone);
     }
 
     /// Puts a table read for `key` in its slot (unless another read filled it first) and
@@ -288,6 +353,29 @@ mod tests {
         assert_eq!(big.len(), 50);
         tables.get_or_read(3, || read(50), Vec::len).unwrap();
         assert_eq!(reads.get(), 4);
+    }
+
+    /// One call drops a gone segment's tables from every registered cache, whatever its key
+    /// (a segment, or a segment and an attribute); other segments' tables stay.
+    #[test]
+    fn gone_segments_leave_every_registered_cache() {
+        let (gone, kept) = (SegmentId::generate_random(), SegmentId::generate_random());
+        let by_segment: SegmentTables<SegmentId, Vec<u8>> = SegmentTables::of_segments(1 << 20);
+        let by_field: SegmentTables<(SegmentId, String), Vec<u8>> =
+            SegmentTables::of_segments(1 << 20);
+        for segment in [gone, kept] {
+            by_segment
+                .get_or_read(segment, || Ok(vec![1]), Vec::len)
+                .unwrap();
+            by_field
+                .get_or_read((segment, "year".into()), || Ok(vec![1]), Vec::len)
+                .unwrap();
+        }
+        forget_segments(&std::collections::HashSet::from([gone]));
+        assert!(!by_segment.is_ready(&gone));
+        assert!(!by_field.is_ready(&(gone, "year".into())));
+        assert!(by_segment.is_ready(&kept));
+        assert!(by_field.is_ready(&(kept, "year".into())));
     }
 
     #[test]

@@ -57,12 +57,7 @@ impl ValueEnds {
 }
 
 static CACHE: LazyLock<SegmentTables<SegmentId, ValueEnds>> =
-    LazyLock::new(|| SegmentTables::new(BUDGET_BYTES));
-
-/// Drops the value ends of segments no snapshot holds any more.
-pub(super) fn forget(gone: &std::collections::HashSet<SegmentId>) {
-    CACHE.forget(|segment| gone.contains(segment));
-}
+    LazyLock::new(|| SegmentTables::of_segments(BUDGET_BYTES));
 
 /// The value ends of the segment, read the first time they are asked for. Concurrent first uses
 /// read them once.
