@@ -205,6 +205,10 @@ pub struct CachedPair {
 /// Two digests' addresses and a distance, as `proximity.rs` numbers them.
 type PairKey = (usize, usize, u32);
 
+fn pair_key(left: &Arc<Digest>, right: &Arc<Digest>, k: u32) -> PairKey {
+    (Arc::as_ptr(left) as usize, Arc::as_ptr(right) as usize, k)
+}
+
 /// The key of a word's cached derivations.
 pub type DerivationsKey = (String, bool, u8);
 
@@ -487,8 +491,8 @@ impl SnapshotCache {
         right: &Arc<Digest>,
         k: u32,
     ) -> Option<Arc<RoaringBitmap>> {
-        let key = (Arc::as_ptr(left) as usize, Arc::as_ptr(right) as usize, k);
         let entries = &mut *self.entries.lock();
+        let key = pair_key(left, right, k);
         Entries::get(&mut entries.pairs, &mut entries.clock, &key).map(|pair| pair.docs.clone())
     }
 
@@ -499,7 +503,7 @@ impl SnapshotCache {
         k: u32,
         docs: Arc<RoaringBitmap>,
     ) {
-        let key = (Arc::as_ptr(left) as usize, Arc::as_ptr(right) as usize, k);
+        let key = pair_key(left, right, k);
         let bytes = set_bytes(&docs) + std::mem::size_of::<CachedPair>() as u64;
         let pair = CachedPair {
             left: Arc::downgrade(left),
