@@ -13,6 +13,7 @@ pub mod distinct;
 pub mod facet_search;
 pub mod facets;
 pub mod first_keystrokes;
+mod forward_positions;
 mod forward_words;
 mod id_order;
 pub mod matching_words;
@@ -201,7 +202,8 @@ impl Index {
     /// Builds the per-segment tables that the first searches of new segments would otherwise
     /// build while the user waits: each segment's value ends (digests need them), the column
     /// and value order of each sortable attribute, its short-prefix table and the words of
-    /// each of its documents (both read on the tables' background thread). Tables are kept by segment
+    /// each of its documents, with their positions when documents are long (read on the tables'
+    /// background thread). Tables are kept by segment
     /// id, so segments already warm cost a lookup. Part of [`Index::warm`], after a background
     /// merge and a restart.
     pub fn warm_segment_tables(&self) -> Result<()> {
@@ -209,6 +211,7 @@ impl Index {
         for view in ctx.segments() {
             prefix_tops::ready_prefix_tops(&ctx, view);
             forward_words::ready_forward_words(&ctx, view);
+            forward_positions::ready_forward_positions(&ctx, view);
             ctx.value_ends(view)?;
             // A sort over many documents walks the field's value order (read with its column).
             let segment = ctx.segment_reader(view).segment_id();

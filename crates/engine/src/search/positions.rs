@@ -11,8 +11,10 @@ use roaring::RoaringBitmap;
 use tantivy::postings::Postings;
 use tantivy::DocSet;
 
+use super::cache::GroupOrds;
 use super::context::{SearchContext, SegmentView};
 use super::derivations::{sequence_starts, Derivation, Query, Shape};
+use super::forward_positions::{ready_forward_positions, ForwardPositions};
 use super::forward_words::ready_forward_words;
 use crate::error::Result;
 
@@ -117,41 +119,9 @@ fn targets_by_word(
     {
         return Ok(None);
     }
-    let kept;
-    let fresh;
-    // A group's words are the same list, in the same order, in every query that has it (as
-    // for its kept unions and digests), so their ordinals are kept with it.
-    let group = d
-        .group
-        .as_ref()
-        .and_then(|(found, group)| Some((found, found.forward_ords.get(*group)?)));
-    let by_ord: &[(u32, u32)] = match group {
-        Some((found, slot)) => {
-            kept = match slot.get() {
-                Some(ords) => ords.clone(),
-                None => {
-                    let ords = Arc::new(
-                        ctx.segments()
-                            .iter()
-                            .map(|v| words_by_ord(v, query, words))
-                            .collect::<Result<Vec<_>>>()?,
-                    );
-                    if slot.set(ords.clone()).is_ok() {
-                        let bytes = ords.iter().map(|o| o.len() as u64 * 8 + 24).sum();
-                        ctx.cache.charge_derivations(&found.key, bytes);
-                    }
-                    ords
-                }
-            };
-            match kept.get(view.ord as usize) {
-                Some(ords) => ords,
-                None => return Ok(None),
-            }
-        }
-        None => {
-            fresh = words_by_ord(view, query, words)?;
-            &fresh
-        }
+    let ords = derivation_ords(ctx, view, query, d, words)?;
+    let Some(by_ord) = ords.get() else {
+        return Ok(None);
     };
     let mut lists = vec![Vec::new(); words.len()];
     for doc in targets {
@@ -162,6 +132,59 @@ fn targets_by_word(
         }
     }
     Ok(Some(lists))
+}
+
+/// A derivation's words as term ordinals of one segment: kept with its group, or found now.
+enum DerivationOrds {
+    Kept(Arc<GroupOrds>, usize),
+    Fresh(Vec<(u32, u32)>),
+}
+
+impl DerivationOrds {
+    /// (term ordinal, place in the derivation's words), ascending; `None` when the kept
+    /// ordinals have no list for the segment.
+    fn get(&self) -> Option<&[(u32, u32)]> {
+        match self {
+            DerivationOrds::Kept(kept, segment) => kept.get(*segment).map(Vec::as_slice),
+            DerivationOrds::Fresh(ords) => Some(ords),
+        }
+    }
+}
+
+/// The term ordinals of a derivation's `words` in the dictionary of segment `view`. A group's
+/// words are the same list, in the same order, in every query that has it (as for its kept
+/// unions and digests), so their ordinals in every segment are kept with it.
+fn derivation_ords(
+    ctx: &SearchContext,
+    view: &SegmentView,
+    query: &Query,
+    d: &Derivation,
+    words: &[u32],
+) -> Result<DerivationOrds> {
+    let group = d
+        .group
+        .as_ref()
+        .and_then(|(found, group)| Some((found, found.forward_ords.get(*group)?)));
+    let Some((found, slot)) = group else {
+        return Ok(DerivationOrds::Fresh(words_by_ord(view, query, words)?));
+    };
+    let kept = match slot.get() {
+        Some(ords) => ords.clone(),
+        None => {
+            let ords = Arc::new(
+                ctx.segments()
+                    .iter()
+                    .map(|v| words_by_ord(v, query, words))
+                    .collect::<Result<Vec<_>>>()?,
+            );
+            if slot.set(ords.clone()).is_ok() {
+                let bytes = ords.iter().map(|o| o.len() as u64 * 8 + 24).sum();
+                ctx.cache.charge_derivations(&found.key, bytes);
+            }
+            ords
+        }
+    };
+    Ok(DerivationOrds::Kept(kept, view.ord as usize))
 }
 
 /// The term ordinals of `words` in one segment's dictionary, ascending, each with the word's
@@ -273,7 +296,19 @@ impl MatchCache {
             if in_segment.is_empty() {
                 continue;
             }
+            // With the segment's word positions in memory, every one-word derivation is found
+            // in one scan of each document's words.
+            let scanned = match ForwardScan::new(ctx, view, query)? {
+                Some(scan) => {
+                    scan.record(query, &in_segment, &order, &mut found);
+                    true
+                }
+                None => false,
+            };
             for d in &query.derivations {
+                if scanned && matches!(d.shape, Shape::Any(_)) {
+                    continue;
+                }
                 let targets = &in_segment & d.docs.as_ref();
                 if targets.is_empty() {
                     continue;
@@ -399,8 +434,11 @@ impl MatchCache {
                 if begin == end {
                     continue;
                 }
-                self.occurrences[begin as usize..end as usize]
-                    .sort_unstable_by_key(|o| (o.term, o.start, o.typos));
+                // Every field in the key: the order is then the same whichever way (postings or
+                // forward positions) and in whatever order the occurrences were found.
+                self.occurrences[begin as usize..end as usize].sort_unstable_by_key(|o| {
+                    (o.term, o.start, o.typos, o.end, o.exact, o.extra, o.covers)
+                });
                 self.spans.insert(doc, (begin, end));
             }
         }
@@ -433,6 +471,134 @@ impl MatchCache {
         }
         self.ends_done |= missing;
         Ok(())
+    }
+}
+
+/// The one-word derivations of a query in the dictionary of one segment that has its word
+/// positions in memory (`forward_positions.rs`), to find their occurrences in a scan of each
+/// document's words instead of reading each word's postings.
+struct ForwardScan {
+    table: Arc<ForwardPositions>,
+    base: u32,
+    /// The ordinals of the derivations' words, a bit each (up to the largest)...
+    bits: Vec<u64>,
+    /// ... how many bits are set in the words before each...
+    ranks: Vec<u32>,
+    /// ... and, per ordinal in that order, where its entries start (one more at the end).
+    starts: Vec<u32>,
+    /// Per ordinal, ascending: (derivation, letters the word has beyond those typed).
+    entries: Vec<(u32, u8)>,
+}
+
+impl ForwardScan {
+    /// `None` when the segment has no table ready, or for the reference path of the ranking
+    /// tests, which reads postings so that both ways are checked.
+    fn new(ctx: &SearchContext, view: &SegmentView, query: &Query) -> Result<Option<ForwardScan>> {
+        if super::ranking::ranking_mode() == super::ranking::RankingMode::Reference {
+            return Ok(None);
+        }
+        let Some(table) = ready_forward_positions(ctx, view) else {
+            return Ok(None);
+        };
+        let mut by_ord = Vec::new();
+        for (i, d) in query.derivations.iter().enumerate() {
+            let Shape::Any(words) = &d.shape else {
+                continue;
+            };
+            let typed = query.letters_typed(d.covers);
+            let ords = derivation_ords(ctx, view, query, d, words)?;
+            for &(ord, at) in ords.get().unwrap_or_default() {
+                let word = &query.words[words[at as usize] as usize];
+                let extra = word.chars().count().saturating_sub(typed).min(255) as u8;
+                by_ord.push((ord, i as u32, extra));
+            }
+        }
+        by_ord.sort_unstable();
+        let top = by_ord.last().map_or(0, |e| e.0 as usize);
+        let mut bits = vec![0u64; top / 64 + 1];
+        let mut starts = Vec::new();
+        for (at, &(ord, _, _)) in by_ord.iter().enumerate() {
+            let word = &mut bits[ord as usize / 64];
+            if *word & (1 << (ord % 64)) == 0 {
+                *word |= 1 << (ord % 64);
+                starts.push(at as u32);
+            }
+        }
+        starts.push(by_ord.len() as u32);
+        let mut ranks = Vec::with_capacity(bits.len());
+        let mut before = 0;
+        for word in &bits {
+            ranks.push(before);
+            before += word.count_ones();
+        }
+        Ok(Some(ForwardScan {
+            table,
+            base: view.base,
+            bits,
+            ranks,
+            starts,
+            entries: by_ord.into_iter().map(|(_, d, extra)| (d, extra)).collect(),
+        }))
+    }
+
+    /// Adds to `found` every occurrence of a one-word derivation in the documents of `docs`
+    /// (all in this segment), each under its document's place in `order`.
+    fn record(
+        &self,
+        query: &Query,
+        docs: &RoaringBitmap,
+        order: &[u32],
+        found: &mut Vec<(u32, Occurrence)>,
+    ) {
+        let mut at = 0;
+        for doc in docs {
+            let (ords, positions) = self.table.of(doc - self.base);
+            let mut slot = None;
+            for (k, &ord) in ords.iter().enumerate() {
+                // A document's ordinals ascend: past the last word of the query, nothing more.
+                let Some(&word) = self.bits.get(ord as usize / 64) else {
+                    break;
+                };
+                let bit = 1u64 << (ord % 64);
+                if word & bit == 0 {
+                    continue;
+                }
+                let rank =
+                    (self.ranks[ord as usize / 64] + (word & (bit - 1)).count_ones()) as usize;
+                let entries = self.starts[rank] as usize..self.starts[rank + 1] as usize;
+                let position = positions[k];
+                for &(i, extra) in &self.entries[entries] {
+                    // A live document with one of the words where the filter allows is one of
+                    // the derivation's documents (the union of its words' documents, found with
+                    // the same filter): no need to ask its set.
+                    let d = &query.derivations[i as usize];
+                    if d.filter.as_deref().is_some_and(|f| !f.allows(position)) {
+                        continue;
+                    }
+                    let slot = *slot.get_or_insert_with(|| {
+                        at = gallop(order, at, doc);
+                        at as u32
+                    });
+                    let mut terms = d.covers;
+                    while terms != 0 {
+                        let term = terms.trailing_zeros() as u8;
+                        terms &= terms - 1;
+                        found.push((
+                            slot,
+                            Occurrence {
+                                term,
+                                start: position,
+                                end: position,
+                                typos: d.typos,
+                                exact: d.is_exact(),
+                                extra,
+                                covers: d.covers,
+                            },
+                        ));
+                    }
+                }
+            }
+        }
     }
 }
 

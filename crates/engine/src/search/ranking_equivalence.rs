@@ -60,8 +60,11 @@ fn outcome(result: &SearchResult) -> Vec<(Value, Value)> {
 
 fn compare(index: &Index, corpus: &str, queries: &[String], shape: impl Fn(&mut SearchRequest)) {
     // The fast paths find a derivation's words in a few documents through the forward words
-    // (`forward_words.rs`) when they are ready; the reference intersects sets.
+    // (`forward_words.rs`), and their occurrences through the forward positions
+    // (`forward_positions.rs`), when they are ready; the reference intersects sets and reads
+    // postings.
     super::forward_words::read_now(index);
+    super::forward_positions::read_now(index);
     let mut checked = 0;
     for q in queries {
         let mut request = SearchRequest {

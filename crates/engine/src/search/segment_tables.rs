@@ -1,5 +1,5 @@
 //! A process-wide cache of tables read once per segment (facet columns, value ends, prefix
-//! tops, forward words): a segment never changes its documents' values, positions or dictionary, so a table
+//! tops, forward words, forward positions): a segment never changes its documents' values, positions or dictionary, so a table
 //! serves every snapshot holding the segment. Each table is read outside the cache's lock, once
 //! even when first asked for concurrently, and tables are dropped oldest first past a byte
 //! budget. A table a search can do without (it has a slower way to the same answer) may be read
