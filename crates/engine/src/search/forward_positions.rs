@@ -77,6 +77,12 @@ impl ForwardPositions {
             none: true,
             ..ForwardPositions::default()
         };
+        // The segment's token count answers for short documents without reading any postings
+        // (after every merge of a sustained reindexing of PyPI, that pass cost 0.2 s).
+        let few = |positions: u64| positions <= u64::from(max_doc) * MIN_POSITIONS_PER_DOCUMENT;
+        if few(inverted.total_num_tokens()) {
+            return Ok(none);
+        }
         let mut counts = vec![0u32; max_doc as usize + 1];
         let mut stream = inverted.terms().stream()?;
         while stream.advance() {
@@ -103,9 +109,7 @@ impl ForwardPositions {
                 .ok_or_else(|| EngineError::Corrupted("a segment with 2^32 positions".into()))?;
         }
         let total = *counts.last().unwrap_or(&0) as usize;
-        if total as u64 <= u64::from(max_doc) * MIN_POSITIONS_PER_DOCUMENT
-            || (2 * total + counts.len()) * 4 > max_bytes
-        {
+        if few(total as u64) || (2 * total + counts.len()) * 4 > max_bytes {
             return Ok(none);
         }
         let starts = counts;
