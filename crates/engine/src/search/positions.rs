@@ -1,7 +1,8 @@
 //! Where the query terms occur inside documents, for the rules that look at positions
 //! (proximity, attribute, word position, exactness). Positions are read only for the documents
-//! of the bucket being split, postings are walked once per call in document order, and what was
-//! read is kept for the rules that come next in the chain.
+//! of the bucket being split: from the segment's forward positions when it has them (long
+//! documents), else from postings walked once per call in document order. What was read is kept
+//! for the rules that come next in the chain.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -234,6 +235,8 @@ impl Iterator for WordTargets<'_> {
 /// of two or three terms on long texts finds about that many in each (8.7 on average in the
 /// documents read for Debian's 60 slowest keystrokes).
 const OCCURRENCES_RESERVED_PER_DOCUMENT: usize = 8;
+/// At most that much room made beforehand (20 MB), however many documents are read.
+const MAX_OCCURRENCES_RESERVED: usize = 1 << 20;
 
 /// Occurrences read so far, per document.
 #[derive(Default)]
@@ -289,8 +292,9 @@ impl MatchCache {
         };
         // Room for a few occurrences a document from the start: growing the list by doubling
         // copied it over and over (5% of Debian's slowest keystrokes, in reallocations).
-        let mut found: Vec<(u32, Occurrence)> =
-            Vec::with_capacity(order.len() * OCCURRENCES_RESERVED_PER_DOCUMENT);
+        let mut found: Vec<(u32, Occurrence)> = Vec::with_capacity(
+            (order.len() * OCCURRENCES_RESERVED_PER_DOCUMENT).min(MAX_OCCURRENCES_RESERVED),
+        );
         let mut buffers: Vec<Vec<u32>> = Vec::new();
         let mut starts = Vec::new();
         for view in ctx.segments() {
