@@ -15,13 +15,14 @@
 
 use std::sync::{Arc, LazyLock};
 
+use tantivy::index::SegmentId;
 use tantivy::postings::Postings;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocSet, InvertedIndexReader, TERMINATED};
 
 use super::context::{SearchContext, SegmentView};
 use super::digest::POSITION_SLOTS;
-use super::segment_tables::SegmentTables;
+use super::segment_tables::{ready_postings_table, PostingsTable, SegmentTables};
 use crate::error::{EngineError, Result};
 
 /// Bytes of tables kept at once, over every index and segment.
@@ -147,58 +148,44 @@ impl ForwardPositions {
     }
 }
 
-static CACHE: LazyLock<SegmentTables<tantivy::index::SegmentId, ForwardPositions>> =
+impl PostingsTable for ForwardPositions {
+    const NAME: &'static str = "forward positions";
+    const MAX_BYTES: usize = MAX_TABLE_BYTES;
+
+    fn read(inverted: &InvertedIndexReader, max_doc: u32, max_bytes: usize) -> Result<Self> {
+        ForwardPositions::read(inverted, max_doc, max_bytes)
+    }
+
+    fn size(&self) -> usize {
+        ForwardPositions::size(self)
+    }
+
+    fn is_none(&self) -> bool {
+        self.none
+    }
+
+    fn entries(&self) -> usize {
+        self.ords.len()
+    }
+}
+
+static CACHE: LazyLock<SegmentTables<SegmentId, ForwardPositions>> =
     LazyLock::new(|| SegmentTables::of_segments(BUDGET_BYTES));
 
-/// The table of the segment when it is ready and the segment has one. The first ask queues its
-/// reading in the background and gets `None`: the search reads postings meanwhile (and always,
-/// for a segment without a table).
+/// The table of the segment when it is ready and the segment has one; else the search reads
+/// postings ([`ready_postings_table`]).
 pub fn ready_forward_positions(
     ctx: &SearchContext,
     view: &SegmentView,
 ) -> Option<Arc<ForwardPositions>> {
-    let segment = ctx.segment_reader(view).segment_id();
-    let inverted = view.inverted.clone();
-    let max_doc = view.max_doc;
-    CACHE
-        .get_or_read_in_background(
-            segment,
-            move || {
-                let began = std::time::Instant::now();
-                let table = ForwardPositions::read(&inverted, max_doc, MAX_TABLE_BYTES)?;
-                tracing::debug!(
-                    %segment,
-                    documents = max_doc,
-                    positions = table.ords.len(),
-                    bytes = table.size(),
-                    ms = began.elapsed().as_millis() as u64,
-                    none = table.none,
-                    "forward positions read"
-                );
-                Ok(table)
-            },
-            ForwardPositions::size,
-        )
-        .filter(|table| !table.none)
+    ready_postings_table(&CACHE, ctx, view)
 }
 
 /// Reads the tables of every segment of an index now, so that tests use them from their first
 /// search.
 #[cfg(test)]
 pub(super) fn read_now(index: &crate::index::Index) {
-    let ctx = SearchContext::new(index).unwrap();
-    for view in ctx.segments() {
-        let segment = ctx.segment_reader(view).segment_id();
-        let inverted = view.inverted.clone();
-        CACHE
-            .get_or_read(
-                segment,
-                || ForwardPositions::read(&inverted, view.max_doc, MAX_TABLE_BYTES),
-                ForwardPositions::size,
-            )
-            .unwrap();
-        assert!(CACHE.is_ready(&segment));
-    }
+    super::segment_tables::read_postings_tables_now(&CACHE, index);
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::InvertedIndexReader;
 
 use super::context::{SearchContext, SegmentView};
-use super::segment_tables::{DocLists, SegmentTables};
+use super::segment_tables::{ready_postings_table, DocLists, PostingsTable, SegmentTables};
 use crate::error::{EngineError, Result};
 
 /// Bytes of tables kept at once, over every index and segment.
@@ -121,55 +121,41 @@ fn for_each_term_docs(
     Ok(())
 }
 
+impl PostingsTable for ForwardWords {
+    const NAME: &'static str = "forward words";
+    const MAX_BYTES: usize = MAX_TABLE_BYTES;
+
+    fn read(inverted: &InvertedIndexReader, max_doc: u32, max_bytes: usize) -> Result<Self> {
+        ForwardWords::read(inverted, max_doc, max_bytes)
+    }
+
+    fn size(&self) -> usize {
+        ForwardWords::size(self)
+    }
+
+    fn is_none(&self) -> bool {
+        self.too_large
+    }
+
+    fn entries(&self) -> usize {
+        self.words.total()
+    }
+}
+
 static CACHE: LazyLock<SegmentTables<SegmentId, ForwardWords>> =
     LazyLock::new(|| SegmentTables::of_segments(BUDGET_BYTES));
 
-/// The table of the segment when it is ready. The first ask queues its reading in the
-/// background and gets `None`: the search intersects sets meanwhile (and always, for a segment
-/// too large for a table).
+/// The table of the segment when it is ready; else the search intersects sets
+/// ([`ready_postings_table`]; always, for a segment too large for a table).
 pub fn ready_forward_words(ctx: &SearchContext, view: &SegmentView) -> Option<Arc<ForwardWords>> {
-    let segment = ctx.segment_reader(view).segment_id();
-    let inverted = view.inverted.clone();
-    let max_doc = view.max_doc;
-    CACHE
-        .get_or_read_in_background(
-            segment,
-            move || {
-                let began = std::time::Instant::now();
-                let table = ForwardWords::read(&inverted, max_doc, MAX_TABLE_BYTES)?;
-                tracing::debug!(
-                    %segment,
-                    documents = max_doc,
-                    words = table.words.total(),
-                    bytes = table.size(),
-                    ms = began.elapsed().as_millis() as u64,
-                    too_large = table.too_large,
-                    "forward words read"
-                );
-                Ok(table)
-            },
-            ForwardWords::size,
-        )
-        .filter(|table| !table.too_large)
+    ready_postings_table(&CACHE, ctx, view)
 }
 
 /// Reads the tables of every segment of an index now, so that tests use them from their first
 /// search.
 #[cfg(test)]
 pub(super) fn read_now(index: &crate::index::Index) {
-    let ctx = SearchContext::new(index).unwrap();
-    for view in ctx.segments() {
-        let segment = ctx.segment_reader(view).segment_id();
-        let inverted = view.inverted.clone();
-        CACHE
-            .get_or_read(
-                segment,
-                || ForwardWords::read(&inverted, view.max_doc, MAX_TABLE_BYTES),
-                ForwardWords::size,
-            )
-            .unwrap();
-        assert!(CACHE.is_ready(&segment));
-    }
+    super::segment_tables::read_postings_tables_now(&CACHE, index);
 }
 
 #[cfg(test)]

@@ -16,6 +16,9 @@ use std::sync::{Arc, LazyLock, OnceLock};
 
 use parking_lot::Mutex;
 use tantivy::index::SegmentId;
+use tantivy::InvertedIndexReader;
+
+use super::context::{SearchContext, SegmentView};
 
 use crate::error::Result;
 
@@ -60,6 +63,80 @@ impl DocLists {
     /// Bytes held, with a little for the structure.
     pub fn bytes(&self) -> usize {
         (self.starts.len() + self.items.len()) * 4 + 64
+    }
+}
+
+/// A table read from one segment's text postings alone, kept per segment id (the forward words
+/// and the forward positions), that searches can do without.
+pub trait PostingsTable: Sized + Send + Sync + 'static {
+    /// What the table is, for the log.
+    const NAME: &'static str;
+    /// Largest table of one segment: a larger segment gets none (an empty marker).
+    const MAX_BYTES: usize;
+
+    /// Reads the table of a segment of `max_doc` documents; an empty marker (see
+    /// [`Self::is_none`]) when it would pass `max_bytes`, or the segment does not need one.
+    fn read(inverted: &InvertedIndexReader, max_doc: u32, max_bytes: usize) -> Result<Self>;
+    fn size(&self) -> usize;
+    /// Whether this is the marker of a segment without a table, which stands in the cache so
+    /// that the segment is not counted again.
+    fn is_none(&self) -> bool;
+    /// How many numbers it holds, for the log.
+    fn entries(&self) -> usize;
+}
+
+/// The table of a segment when it is ready and the segment has one. The first ask queues its
+/// reading on the background thread and gets `None`: the search does without it meanwhile
+/// (and always, for a segment without a table).
+pub fn ready_postings_table<T: PostingsTable>(
+    cache: &'static SegmentTables<SegmentId, T>,
+    ctx: &SearchContext,
+    view: &SegmentView,
+) -> Option<Arc<T>> {
+    let segment = ctx.segment_reader(view).segment_id();
+    let inverted = view.inverted.clone();
+    let max_doc = view.max_doc;
+    cache
+        .get_or_read_in_background(
+            segment,
+            move || {
+                let began = std::time::Instant::now();
+                let table = T::read(&inverted, max_doc, T::MAX_BYTES)?;
+                tracing::debug!(
+                    table = T::NAME,
+                    %segment,
+                    documents = max_doc,
+                    entries = table.entries(),
+                    bytes = table.size(),
+                    ms = began.elapsed().as_millis() as u64,
+                    none = table.is_none(),
+                    "segment table read"
+                );
+                Ok(table)
+            },
+            T::size,
+        )
+        .filter(|table| !table.is_none())
+}
+
+/// Reads the tables of every segment of an index now, so that tests use them from their first
+/// search.
+#[cfg(test)]
+pub fn read_postings_tables_now<T: PostingsTable>(
+    cache: &SegmentTables<SegmentId, T>,
+    index: &crate::index::Index,
+) {
+    let ctx = SearchContext::new(index).unwrap();
+    for view in ctx.segments() {
+        let segment = ctx.segment_reader(view).segment_id();
+        cache
+            .get_or_read(
+                segment,
+                || T::read(&view.inverted, view.max_doc, T::MAX_BYTES),
+                T::size,
+            )
+            .unwrap();
+        assert!(cache.is_ready(&segment));
     }
 }
 
