@@ -22,7 +22,9 @@ use tantivy::{DocSet, InvertedIndexReader, TERMINATED};
 
 use super::context::{SearchContext, SegmentView};
 use super::digest::POSITION_SLOTS;
-use super::segment_tables::{ready_postings_table, PostingsTable, SegmentTables};
+use super::segment_tables::{
+    for_each_term_block, ready_postings_table, DocLists, PostingsTable, SegmentTables,
+};
 use crate::error::{EngineError, Result};
 
 /// Bytes of tables kept at once, over every index and segment.
@@ -39,9 +41,9 @@ const MIN_POSITIONS_PER_DOCUMENT: u64 = POSITION_SLOTS as u64;
 /// ascending, each ordinal's positions ascending.
 #[derive(Debug, Default)]
 pub struct ForwardPositions {
-    /// Document `d`'s pairs are at `starts[d]..starts[d + 1]` of `ords` and `positions`.
-    starts: Vec<u32>,
-    ords: Vec<u32>,
+    /// Per document, the term ordinal of each of its pairs...
+    ords: DocLists,
+    /// ... and the pair's position, laid out alongside.
     positions: Vec<u32>,
     /// The segment has none (too many positions, or too few per document): this empty one
     /// stands in the cache so that the segment is not counted again.
@@ -52,28 +54,23 @@ impl ForwardPositions {
     /// The term ordinals and the packed positions (attribute rank << 16 | word position) of a
     /// document (segment doc id), pair by pair.
     pub fn of(&self, doc: u32) -> (&[u32], &[u32]) {
-        let (Some(&from), Some(&to)) = (
-            self.starts.get(doc as usize),
-            self.starts.get(doc as usize + 1),
-        ) else {
-            return (&[], &[]);
-        };
-        let range = from as usize..to as usize;
-        (&self.ords[range.clone()], &self.positions[range])
+        let range = self.ords.range(doc);
+        (&self.ords.items()[range.clone()], &self.positions[range])
     }
+}
+
+impl PostingsTable for ForwardPositions {
+    const NAME: &'static str = "forward positions";
+    const MAX_BYTES: usize = MAX_TABLE_BYTES;
 
     fn size(&self) -> usize {
-        (self.starts.len() + self.ords.len() + self.positions.len()) * 4 + 64
+        self.ords.bytes() + self.positions.len() * 4
     }
 
     /// Two passes over every term's postings: one counts each document's positions (term
     /// frequencies), the other writes them. Terms come in ordinal order, so each document's
     /// pairs are ordered by ordinal, then position.
-    fn read(
-        inverted: &InvertedIndexReader,
-        max_doc: u32,
-        max_bytes: usize,
-    ) -> Result<ForwardPositions> {
+    fn read(inverted: &InvertedIndexReader, max_doc: u32, max_bytes: usize) -> Result<Self> {
         let none = ForwardPositions {
             none: true,
             ..ForwardPositions::default()
@@ -85,25 +82,13 @@ impl ForwardPositions {
             return Ok(none);
         }
         let mut counts = vec![0u32; max_doc as usize + 1];
-        let mut stream = inverted.terms().stream()?;
-        while stream.advance() {
-            let mut postings = inverted
-                .read_block_postings_from_terminfo(stream.value(), IndexRecordOption::WithFreqs)?;
-            let mut remaining = postings.doc_freq() as usize;
-            while remaining > 0 {
-                let docs = postings.docs();
-                if docs.is_empty() {
-                    break;
+        for_each_term_block(inverted, IndexRecordOption::WithFreqs, |_, docs, freqs| {
+            for (doc, freq) in docs.iter().zip(freqs) {
+                if let Some(count) = counts.get_mut(*doc as usize + 1) {
+                    *count += freq;
                 }
-                for (doc, freq) in docs.iter().zip(postings.freqs()) {
-                    if let Some(count) = counts.get_mut(*doc as usize + 1) {
-                        *count += freq;
-                    }
-                }
-                remaining = remaining.saturating_sub(docs.len());
-                postings.advance();
             }
-        }
+        })?;
         for i in 1..counts.len() {
             counts[i] = counts[i - 1]
                 .checked_add(counts[i])
@@ -140,24 +125,10 @@ impl ForwardPositions {
             }
         }
         Ok(ForwardPositions {
-            starts,
-            ords,
+            ords: DocLists::new(starts, ords),
             positions,
             none: false,
         })
-    }
-}
-
-impl PostingsTable for ForwardPositions {
-    const NAME: &'static str = "forward positions";
-    const MAX_BYTES: usize = MAX_TABLE_BYTES;
-
-    fn read(inverted: &InvertedIndexReader, max_doc: u32, max_bytes: usize) -> Result<Self> {
-        ForwardPositions::read(inverted, max_doc, max_bytes)
-    }
-
-    fn size(&self) -> usize {
-        ForwardPositions::size(self)
     }
 
     fn is_none(&self) -> bool {
@@ -165,7 +136,7 @@ impl PostingsTable for ForwardPositions {
     }
 
     fn entries(&self) -> usize {
-        self.ords.len()
+        self.positions.len()
     }
 }
 
@@ -236,7 +207,7 @@ mod tests {
             // Below the room it needs, a segment gets none, which searches never use.
             let needed = table.size() - 64;
             let refused = ForwardPositions::read(&view.inverted, view.max_doc, needed - 1).unwrap();
-            assert!(refused.none && refused.ords.is_empty());
+            assert!(refused.none && refused.positions.is_empty());
             let fits = ForwardPositions::read(&view.inverted, view.max_doc, needed).unwrap();
             assert!(!fits.none && fits.positions == table.positions);
         }

@@ -18,8 +18,10 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::InvertedIndexReader;
 
 use super::context::{SearchContext, SegmentView};
-use super::segment_tables::{ready_postings_table, DocLists, PostingsTable, SegmentTables};
-use crate::error::{EngineError, Result};
+use super::segment_tables::{
+    for_each_term_block, ready_postings_table, DocLists, PostingsTable, SegmentTables,
+};
+use crate::error::Result;
 
 /// Bytes of tables kept at once, over every index and segment.
 const BUDGET_BYTES: usize = 256 * 1024 * 1024;
@@ -48,6 +50,11 @@ impl ForwardWords {
         let docs = self.words.documents().max(1) as u64;
         (self.words.total() as u64).div_ceil(docs).max(1)
     }
+}
+
+impl PostingsTable for ForwardWords {
+    const NAME: &'static str = "forward words";
+    const MAX_BYTES: usize = MAX_TABLE_BYTES;
 
     fn size(&self) -> usize {
         self.words.bytes()
@@ -55,13 +62,9 @@ impl ForwardWords {
 
     /// Two passes over every term's documents: one counts each document's words, the other
     /// writes them. Terms come in ordinal order, so each document's list is ascending.
-    fn read(
-        inverted: &InvertedIndexReader,
-        max_doc: u32,
-        max_bytes: usize,
-    ) -> Result<ForwardWords> {
+    fn read(inverted: &InvertedIndexReader, max_doc: u32, max_bytes: usize) -> Result<Self> {
         let mut counts = vec![0u32; max_doc as usize + 1];
-        for_each_term_docs(inverted, |_, docs| {
+        for_each_term_block(inverted, IndexRecordOption::Basic, |_, docs, _| {
             for &doc in docs {
                 if let Some(count) = counts.get_mut(doc as usize + 1) {
                     *count += 1;
@@ -81,7 +84,7 @@ impl ForwardWords {
         let starts = counts;
         let mut next = starts.clone();
         let mut ords = vec![0u32; total];
-        for_each_term_docs(inverted, |ord, docs| {
+        for_each_term_block(inverted, IndexRecordOption::Basic, |ord, docs, _| {
             for &doc in docs {
                 if let Some(at) = next.get_mut(doc as usize) {
                     ords[*at as usize] = ord;
@@ -93,44 +96,6 @@ impl ForwardWords {
             words: DocLists::new(starts, ords),
             too_large: false,
         })
-    }
-}
-
-/// Calls `each` with every term's ordinal and its documents, block by block (128 at a time).
-fn for_each_term_docs(
-    inverted: &InvertedIndexReader,
-    mut each: impl FnMut(u32, &[u32]),
-) -> Result<()> {
-    let mut stream = inverted.terms().stream()?;
-    while stream.advance() {
-        let ord = u32::try_from(stream.term_ord())
-            .map_err(|_| EngineError::Corrupted("a segment with more than 2^32 words".into()))?;
-        let mut postings =
-            inverted.read_block_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)?;
-        let mut remaining = postings.doc_freq() as usize;
-        while remaining > 0 {
-            let block = postings.docs();
-            if block.is_empty() {
-                break;
-            }
-            each(ord, block);
-            remaining = remaining.saturating_sub(block.len());
-            postings.advance();
-        }
-    }
-    Ok(())
-}
-
-impl PostingsTable for ForwardWords {
-    const NAME: &'static str = "forward words";
-    const MAX_BYTES: usize = MAX_TABLE_BYTES;
-
-    fn read(inverted: &InvertedIndexReader, max_doc: u32, max_bytes: usize) -> Result<Self> {
-        ForwardWords::read(inverted, max_doc, max_bytes)
-    }
-
-    fn size(&self) -> usize {
-        ForwardWords::size(self)
     }
 
     fn is_none(&self) -> bool {
@@ -174,7 +139,7 @@ mod tests {
         for view in ctx.segments() {
             let table = ready_forward_words(&ctx, view).expect("read above");
             let mut pairs = 0u64;
-            for_each_term_docs(&view.inverted, |ord, docs| {
+            for_each_term_block(&view.inverted, IndexRecordOption::Basic, |ord, docs, _| {
                 for &doc in docs {
                     assert!(
                         table.of(doc).binary_search(&ord).is_ok(),

@@ -16,11 +16,12 @@ use std::sync::{Arc, LazyLock, OnceLock};
 
 use parking_lot::Mutex;
 use tantivy::index::SegmentId;
+use tantivy::schema::IndexRecordOption;
 use tantivy::InvertedIndexReader;
 
 use super::context::{SearchContext, SegmentView};
 
-use crate::error::Result;
+use crate::error::{EngineError, Result};
 
 type Slot<V> = Arc<OnceLock<Arc<V>>>;
 
@@ -41,13 +42,24 @@ impl DocLists {
 
     /// The list of a document (segment doc id); empty beyond the segment.
     pub fn of(&self, doc: u32) -> &[u32] {
-        let (Some(&from), Some(&to)) = (
+        &self.items[self.range(doc)]
+    }
+
+    /// Where a document's list lies in the items (and in any list laid out alongside them);
+    /// empty beyond the segment.
+    pub fn range(&self, doc: u32) -> std::ops::Range<usize> {
+        match (
             self.starts.get(doc as usize),
             self.starts.get(doc as usize + 1),
-        ) else {
-            return &[];
-        };
-        &self.items[from as usize..to as usize]
+        ) {
+            (Some(&from), Some(&to)) => from as usize..to as usize,
+            _ => 0..0,
+        }
+    }
+
+    /// Every list, one after the other (see [`Self::range`]).
+    pub fn items(&self) -> &[u32] {
+        &self.items
     }
 
     /// How many documents have a list.
@@ -64,6 +76,33 @@ impl DocLists {
     pub fn bytes(&self) -> usize {
         (self.starts.len() + self.items.len()) * 4 + 64
     }
+}
+
+/// Calls `each` with every term's ordinal, its documents and, when `option` reads them, their
+/// term frequencies (else an empty list), block by block (128 documents at a time).
+pub fn for_each_term_block(
+    inverted: &InvertedIndexReader,
+    option: IndexRecordOption,
+    mut each: impl FnMut(u32, &[u32], &[u32]),
+) -> Result<()> {
+    let with_freqs = option.has_freq();
+    let mut stream = inverted.terms().stream()?;
+    while stream.advance() {
+        let ord = u32::try_from(stream.term_ord())
+            .map_err(|_| EngineError::Corrupted("a segment with more than 2^32 words".into()))?;
+        let mut postings = inverted.read_block_postings_from_terminfo(stream.value(), option)?;
+        let mut remaining = postings.doc_freq() as usize;
+        while remaining > 0 {
+            let docs = postings.docs();
+            if docs.is_empty() {
+                break;
+            }
+            each(ord, docs, if with_freqs { postings.freqs() } else { &[] });
+            remaining = remaining.saturating_sub(docs.len());
+            postings.advance();
+        }
+    }
+    Ok(())
 }
 
 /// A table read from one segment's text postings alone, kept per segment id (the forward words
