@@ -16,6 +16,7 @@ use super::cache::CachedDerivations;
 use super::context::{prefix_upper_bound, AttributeFilter, SearchContext, SegmentView};
 use super::prefix_tops::{ready_prefix_tops, MAX_PREFIX_CHARS};
 use super::query::{ParsedQuery, QueryPart};
+use super::typo_dictionary::{ready_typo_dictionary, TypoDictionary};
 use crate::analysis::Analyzer;
 use crate::error::Result;
 use crate::settings::IndexSettings;
@@ -623,6 +624,25 @@ impl KnownParent {
     }
 }
 
+/// Calls `each` with every word of a segment's dictionary the automaton matches and its
+/// document frequency: from the copy of the dictionary when given, else from tantivy's stream.
+fn walk_typos(
+    view: &SegmentView,
+    automaton: &TypoAutomaton,
+    dictionary: Option<Arc<TypoDictionary>>,
+    each: &mut dyn FnMut(&[u8], u32),
+) -> Result<()> {
+    if let Some(dictionary) = dictionary {
+        dictionary.walk(automaton, each);
+        return Ok(());
+    }
+    let mut stream = view.inverted.terms().search(automaton).into_stream()?;
+    while stream.advance() {
+        each(stream.key(), stream.value().doc_freq);
+    }
+    Ok(())
+}
+
 /// [`find_derivations`], with the words below the parent taken from `parent` when given.
 pub(super) fn find_derivations_below(
     ctx: &SearchContext,
@@ -677,17 +697,15 @@ pub(super) fn find_derivations_below(
             word: word.as_bytes(),
             cut_at: parent.map(|p| p.len),
         };
-        let mut stream = view.inverted.terms().search(automaton).into_stream()?;
-        while stream.advance() {
-            let key = stream.key();
-            let Some(typos) = dfas.typos(key) else {
-                continue;
-            };
-            let entry = found
-                .entry(key.to_vec())
-                .or_insert(Found { typos, doc_freq: 0 });
-            entry.doc_freq += u64::from(stream.value().doc_freq);
-        }
+        let mut add = |key: &[u8], doc_freq: u32| {
+            if let Some(typos) = dfas.typos(key) {
+                let entry = found
+                    .entry(key.to_vec())
+                    .or_insert(Found { typos, doc_freq: 0 });
+                entry.doc_freq += u64::from(doc_freq);
+            }
+        };
+        walk_typos(view, &automaton, ready_typo_dictionary(ctx, view), &mut add)?;
     }
     // A prefix walk that went everywhere is kept when it found few words (`prefix_walk_kept`).
     let complete = is_prefix && parent.is_none();
@@ -1453,6 +1471,89 @@ mod tests {
             }
         }
         assert!(kept > 0);
+    }
+
+    /// Every word a typo walk finds, with its document frequency, in the order found.
+    fn walked(
+        view: &SegmentView,
+        automaton: &TypoAutomaton,
+        dictionary: Option<Arc<TypoDictionary>>,
+    ) -> Vec<(Vec<u8>, u32)> {
+        let mut words = Vec::new();
+        walk_typos(view, automaton, dictionary, &mut |key, freq| {
+            words.push((key.to_vec(), freq))
+        })
+        .unwrap();
+        words
+    }
+
+    /// The copy of a segment's dictionary and tantivy's stream give a typo walk the same words,
+    /// with the same frequencies, in the same order: for every beginning of three letters or
+    /// more of one word in five of the Debian keystroke log, with and without a prefix, one typo and two, and with the
+    /// walk below the parent cut off.
+    #[test]
+    fn typo_walks_find_the_same_words_in_the_copy_and_in_the_stream() {
+        use crate::search::segment_tables::PostingsTable;
+        let dir = tempfile::TempDir::new().unwrap();
+        let index = crate::search::ranking_equivalence::corpus_index("debian", 6_000, dir.path());
+        let ctx = SearchContext::new(&index).unwrap();
+        let copies: Vec<Arc<TypoDictionary>> = ctx
+            .segments()
+            .iter()
+            .map(|view| {
+                let copy = TypoDictionary::read(&view.inverted, view.max_doc, usize::MAX);
+                Arc::new(copy.unwrap())
+            })
+            .collect();
+        let log = std::fs::read_to_string(
+            crate::search::ranking_equivalence::shared().join("queries/debian.dev.keystrokes.txt"),
+        )
+        .unwrap();
+        let mut words: Vec<String> = log
+            .split(|c: char| !c.is_alphanumeric())
+            .map(str::to_lowercase)
+            .filter(|w| !w.is_empty())
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        let (mut walks, mut found, mut cut) = (0, 0, 0);
+        for word in words.iter().step_by(5) {
+            let ends = word.char_indices().map(|(i, c)| i + c.len_utf8()).skip(2);
+            for end in ends {
+                let typed = &word[..end];
+                let parent = parent_of(typed).map(str::len);
+                for (is_prefix, typos) in [(true, 1), (true, 2), (false, 1), (false, 2)] {
+                    let dfas = TypoDfas::new(typed, is_prefix, typos);
+                    let cuts = if is_prefix {
+                        vec![None, parent]
+                    } else {
+                        vec![None]
+                    };
+                    for cut_at in cuts {
+                        let automaton = TypoAutomaton {
+                            dfas: &dfas,
+                            word: typed.as_bytes(),
+                            cut_at,
+                        };
+                        for (view, copy) in ctx.segments().iter().zip(&copies) {
+                            let streamed = walked(view, &automaton, None);
+                            let stepped = walked(view, &automaton, Some(copy.clone()));
+                            assert_eq!(
+                                stepped, streamed,
+                                "{typed:?}, prefix {is_prefix}, {typos} typos, cut {cut_at:?}"
+                            );
+                            walks += 1;
+                            found += streamed.len();
+                            cut += usize::from(cut_at.is_some());
+                        }
+                    }
+                }
+            }
+        }
+        eprintln!("{walks} walks, {found} words found, {cut} walks with a cut");
+        assert!(walks > 20_000, "only {walks} walks");
+        assert!(found > 1_000_000, "only {found} words found");
+        assert!(cut > 5_000, "only {cut} walks with a cut");
     }
 
     /// The word and its frequency, the kept prefixes with theirs, the kept typo'd words.

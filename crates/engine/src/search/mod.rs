@@ -29,6 +29,7 @@ mod relevance;
 mod segment_tables;
 #[cfg(test)]
 mod tests;
+mod typo_dictionary;
 mod value_ends;
 
 use std::sync::Arc;
@@ -201,9 +202,9 @@ pub(crate) fn forget_segment_tables(gone: &std::collections::HashSet<tantivy::in
 impl Index {
     /// Builds the per-segment tables that the first searches of new segments would otherwise
     /// build while the user waits: each segment's value ends (digests need them), the column
-    /// and value order of each sortable attribute, its short-prefix table and the words of
-    /// each of its documents, with their positions when documents are long (read on the tables'
-    /// background thread). Tables are kept by segment
+    /// and value order of each sortable attribute, its short-prefix table, the words of each of
+    /// its documents, with their positions when documents are long, and the copy of its
+    /// dictionary the typo walks step through (read on the tables' background thread). Tables are kept by segment
     /// id, so segments already warm cost a lookup. Part of [`Index::warm`], after a background
     /// merge and a restart.
     pub fn warm_segment_tables(&self) -> Result<()> {
@@ -212,6 +213,7 @@ impl Index {
             prefix_tops::ready_prefix_tops(&ctx, view);
             forward_words::ready_forward_words(&ctx, view);
             forward_positions::ready_forward_positions(&ctx, view);
+            typo_dictionary::ready_typo_dictionary(&ctx, view);
             ctx.value_ends(view)?;
             // A sort over many documents walks the field's value order (read with its column).
             let segment = ctx.segment_reader(view).segment_id();

@@ -1,5 +1,6 @@
 //! A process-wide cache of tables read once per segment (facet columns, value ends, prefix
-//! tops, forward words, forward positions): a segment never changes its documents' values, positions or dictionary, so a table
+//! tops, forward words, forward positions, typo dictionaries): a segment never changes its
+//! documents' values, positions or dictionary, so a table
 //! serves every snapshot holding the segment. Each table is read outside the cache's lock, once
 //! even when first asked for concurrently, and tables are dropped oldest first past a byte
 //! budget. A table a search can do without (it has a slower way to the same answer) may be read
@@ -105,8 +106,9 @@ pub fn for_each_term_block(
     Ok(())
 }
 
-/// A table read from one segment's text postings alone, kept per segment id (the forward words
-/// and the forward positions), that searches can do without.
+/// A table read from one segment's text field alone (its postings or its dictionary), kept per
+/// segment id (the forward words, the forward positions, the typo dictionary), that searches
+/// can do without.
 pub trait PostingsTable: Sized + Send + Sync + 'static {
     /// What the table is, for the log.
     const NAME: &'static str;
