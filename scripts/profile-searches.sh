@@ -8,7 +8,9 @@
 #
 #   scripts/profile-searches.sh DB OUT INDEX PASSES QUERY...
 #   e.g. scripts/profile-searches.sh /tmp/sbs/quarry-1.db /tmp/cg pypi 1 "django d" "odoo a"
-# QUARRY_BIN picks the binary (default target/release/quarry), SETTLE the wait.
+# QUARRY_BIN picks the binary (default target/release/quarry), SETTLE the wait. COLD=1 skips the
+# warming pass: each query's first search is the one measured (a fresh server's cold pass, when
+# no query repeats).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 db="$1"
@@ -29,7 +31,9 @@ search() {
   curl -s -o /dev/null "http://127.0.0.1:$port/indexes/$index/search" \
     -H 'content-type: application/json' --data "$body"
 }
-for q in "$@"; do search "$q"; done
+if [ -z "${COLD:-}" ]; then
+  for q in "$@"; do search "$q"; done
+fi
 callgrind_control -i on "$server" >/dev/null
 for _ in $(seq 1 "$passes"); do
   for q in "$@"; do search "$q"; done
