@@ -192,7 +192,7 @@ impl SearchContext {
             }
             Some(filter) => {
                 let file = self.positions_file(view);
-                read_positions(view, info, file, |doc, positions| {
+                read_positions(&view.inverted, info, file, |doc, positions| {
                     if alive.is_none_or(|a| a.is_alive(doc))
                         && positions.iter().any(|p| filter.allows(*p))
                     {
@@ -399,7 +399,7 @@ impl SearchContext {
         each: impl FnMut(u32, &[u32]),
     ) -> Result<()> {
         match view.inverted.terms().get(word.as_bytes())? {
-            Some(info) => read_positions(view, &info, self.positions_file(view), each),
+            Some(info) => read_positions(&view.inverted, &info, self.positions_file(view), each),
             None => Ok(()),
         }
     }
@@ -433,18 +433,18 @@ impl SearchContext {
     }
 }
 
-/// What [`SearchContext::for_each_positions`] does with one term, given the segment's positions
-/// file if it could be opened (else positions are read through the postings).
-fn read_positions(
-    view: &SegmentView,
+/// What [`SearchContext::for_each_positions`] does with one term of a segment's text field,
+/// given the segment's positions file if it could be opened (else positions are read through
+/// the postings).
+pub(super) fn read_positions(
+    inverted: &InvertedIndexReader,
     info: &TermInfo,
     file: Option<FileSlice>,
     mut each: impl FnMut(u32, &[u32]),
 ) -> Result<()> {
     let Some(file) = file else {
-        let mut cursor = view
-            .inverted
-            .read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)?;
+        let mut cursor =
+            inverted.read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)?;
         let mut positions = Vec::new();
         let mut doc = cursor.doc();
         while doc != TERMINATED {
@@ -454,8 +454,7 @@ fn read_positions(
         }
         return Ok(());
     };
-    let mut block = view
-        .inverted
+    let mut block = inverted
         .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)?;
     let mut reader = PositionReader::open(file.read_bytes_slice(info.positions_range.clone())?)?;
     let mut offset = 0u64;
@@ -700,8 +699,10 @@ mod tests {
                 };
                 let read = |file: Option<FileSlice>| {
                     let mut out: Vec<(u32, Vec<u32>)> = Vec::new();
-                    read_positions(view, &info, file, |doc, p| out.push((doc, p.to_vec())))
-                        .unwrap();
+                    read_positions(&view.inverted, &info, file, |doc, p| {
+                        out.push((doc, p.to_vec()))
+                    })
+                    .unwrap();
                     out
                 };
                 let by_blocks = read(Some(ctx.positions_file(view).expect("positions file")));

@@ -16,7 +16,8 @@ use super::cache::CachedDerivations;
 use super::context::{prefix_upper_bound, AttributeFilter, SearchContext, SegmentView};
 use super::prefix_tops::{ready_prefix_tops, MAX_PREFIX_CHARS};
 use super::query::{ParsedQuery, QueryPart};
-use super::typo_dictionary::{ready_typo_dictionary, TypoDictionary};
+use super::segment_tables::ready_table;
+use super::typo_dictionary::TypoDictionary;
 use crate::analysis::Analyzer;
 use crate::error::Result;
 use crate::settings::IndexSettings;
@@ -705,7 +706,8 @@ pub(super) fn find_derivations_below(
                 entry.doc_freq += u64::from(doc_freq);
             }
         };
-        walk_typos(view, &automaton, ready_typo_dictionary(ctx, view), &mut add)?;
+        let dictionary = ready_table::<TypoDictionary>(ctx, view);
+        walk_typos(view, &automaton, dictionary, &mut add)?;
     }
     // A prefix walk that went everywhere is kept when it found few words (`prefix_walk_kept`).
     let complete = is_prefix && parent.is_none();
@@ -1473,6 +1475,22 @@ mod tests {
         assert!(kept > 0);
     }
 
+    /// The distinct words of the Debian keystroke log, lowercased, in order.
+    fn debian_log_words() -> Vec<String> {
+        let log = std::fs::read_to_string(
+            crate::search::ranking_equivalence::shared().join("queries/debian.dev.keystrokes.txt"),
+        )
+        .unwrap();
+        let mut words: Vec<String> = log
+            .split(|c: char| !c.is_alphanumeric())
+            .map(str::to_lowercase)
+            .filter(|w| !w.is_empty())
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        words
+    }
+
     /// Every word a typo walk finds, with its document frequency, in the order found.
     fn walked(
         view: &SegmentView,
@@ -1489,11 +1507,11 @@ mod tests {
 
     /// The copy of a segment's dictionary and tantivy's stream give a typo walk the same words,
     /// with the same frequencies, in the same order: for every beginning of three letters or
-    /// more of one word in five of the Debian keystroke log, with and without a prefix, one typo and two, and with the
-    /// walk below the parent cut off.
+    /// more of one word in five of the Debian keystroke log, with and without a prefix, one
+    /// typo and two, and with the walk below the parent cut off.
     #[test]
     fn typo_walks_find_the_same_words_in_the_copy_and_in_the_stream() {
-        use crate::search::segment_tables::PostingsTable;
+        use crate::search::segment_tables::TextFieldTable;
         let dir = tempfile::TempDir::new().unwrap();
         let index = crate::search::ranking_equivalence::corpus_index("debian", 6_000, dir.path());
         let ctx = SearchContext::new(&index).unwrap();
@@ -1505,19 +1523,8 @@ mod tests {
                 Arc::new(copy.unwrap())
             })
             .collect();
-        let log = std::fs::read_to_string(
-            crate::search::ranking_equivalence::shared().join("queries/debian.dev.keystrokes.txt"),
-        )
-        .unwrap();
-        let mut words: Vec<String> = log
-            .split(|c: char| !c.is_alphanumeric())
-            .map(str::to_lowercase)
-            .filter(|w| !w.is_empty())
-            .collect();
-        words.sort_unstable();
-        words.dedup();
         let (mut walks, mut found, mut cut) = (0, 0, 0);
-        for word in words.iter().step_by(5) {
+        for word in debian_log_words().iter().step_by(5) {
             let ends = word.char_indices().map(|(i, c)| i + c.len_utf8()).skip(2);
             for end in ends {
                 let typed = &word[..end];
@@ -1550,7 +1557,6 @@ mod tests {
                 }
             }
         }
-        eprintln!("{walks} walks, {found} words found, {cut} walks with a cut");
         assert!(walks > 20_000, "only {walks} walks");
         assert!(found > 1_000_000, "only {found} words found");
         assert!(cut > 5_000, "only {cut} walks with a cut");
@@ -1589,19 +1595,10 @@ mod tests {
         batch.commit(2, Default::default()).unwrap();
         let ctx = SearchContext::new(&index).unwrap();
         assert_eq!(ctx.segments().len(), 1);
-        let log = std::fs::read_to_string(
-            crate::search::ranking_equivalence::shared().join("queries/debian.dev.keystrokes.txt"),
-        )
-        .unwrap();
-        let mut words: Vec<&str> = log
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.chars().count() >= 3)
-            .collect();
-        words.sort_unstable();
-        words.dedup();
+        let mut words = debian_log_words();
+        words.retain(|w| w.chars().count() >= 3);
         let (mut from_walked, mut from_parent, mut fallbacks) = (0, 0, 0);
         for word in words.iter().step_by(15) {
-            let word = word.to_lowercase();
             let ends: Vec<usize> = word
                 .char_indices()
                 .map(|(i, _)| i)

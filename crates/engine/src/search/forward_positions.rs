@@ -13,18 +13,15 @@
 //! digests keep per attribute): those are where documents are far. Ids are the segment's own
 //! doc ids, deleted ones included.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use tantivy::index::SegmentId;
-use tantivy::postings::Postings;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocSet, InvertedIndexReader, TERMINATED};
+use tantivy::InvertedIndexReader;
 
-use super::context::{SearchContext, SegmentView};
+use super::context::read_positions;
 use super::digest::POSITION_SLOTS;
-use super::segment_tables::{
-    for_each_term_block, ready_postings_table, DocLists, PostingsTable, SegmentTables,
-};
+use super::segment_tables::{for_each_term_block, DocLists, SegmentTables, TextFieldTable};
 use crate::error::{EngineError, Result};
 
 /// Bytes of tables kept at once, over every index and segment.
@@ -59,9 +56,17 @@ impl ForwardPositions {
     }
 }
 
-impl PostingsTable for ForwardPositions {
+/// Read on the segment tables' background thread ([`super::segment_tables::ready_table`]): until
+/// it is ready, and always for a segment without one, the search reads postings.
+impl TextFieldTable for ForwardPositions {
     const NAME: &'static str = "forward positions";
     const MAX_BYTES: usize = MAX_TABLE_BYTES;
+
+    fn cache() -> &'static SegmentTables<SegmentId, Self> {
+        static CACHE: LazyLock<SegmentTables<SegmentId, ForwardPositions>> =
+            LazyLock::new(|| SegmentTables::of_segments(BUDGET_BYTES));
+        &CACHE
+    }
 
     fn size(&self) -> usize {
         self.ords.bytes() + self.positions.len() * 4
@@ -103,26 +108,18 @@ impl PostingsTable for ForwardPositions {
         let mut ords = vec![0u32; total];
         let mut positions = vec![0u32; total];
         let mut stream = inverted.terms().stream()?;
-        let mut buffer = Vec::new();
         while stream.advance() {
             let ord = u32::try_from(stream.term_ord())
                 .map_err(|_| EngineError::Corrupted("a segment with 2^32 words".into()))?;
-            let mut postings = inverted.read_postings_from_terminfo(
-                stream.value(),
-                IndexRecordOption::WithFreqsAndPositions,
-            )?;
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                postings.positions(&mut buffer);
+            read_positions(inverted, stream.value(), None, |doc, found| {
                 if let Some(at) = next.get_mut(doc as usize) {
                     let from = *at as usize;
-                    let to = (from + buffer.len()).min(starts[doc as usize + 1] as usize);
+                    let to = (from + found.len()).min(starts[doc as usize + 1] as usize);
                     ords[from..to].fill(ord);
-                    positions[from..to].copy_from_slice(&buffer[..to - from]);
+                    positions[from..to].copy_from_slice(&found[..to - from]);
                     *at = to as u32;
                 }
-                doc = postings.advance();
-            }
+            })?;
         }
         Ok(ForwardPositions {
             ords: DocLists::new(starts, ords),
@@ -140,28 +137,14 @@ impl PostingsTable for ForwardPositions {
     }
 }
 
-static CACHE: LazyLock<SegmentTables<SegmentId, ForwardPositions>> =
-    LazyLock::new(|| SegmentTables::of_segments(BUDGET_BYTES));
-
-/// The table of the segment when it is ready and the segment has one; else the search reads
-/// postings ([`ready_postings_table`]).
-pub fn ready_forward_positions(
-    ctx: &SearchContext,
-    view: &SegmentView,
-) -> Option<Arc<ForwardPositions>> {
-    ready_postings_table(&CACHE, ctx, view)
-}
-
-/// Reads the tables of every segment of an index now, so that tests use them from their first
-/// search.
-#[cfg(test)]
-pub(super) fn read_now(index: &crate::index::Index) {
-    super::segment_tables::read_postings_tables_now(&CACHE, index);
-}
-
 #[cfg(test)]
 mod tests {
+    use tantivy::postings::Postings;
+    use tantivy::{DocSet, TERMINATED};
+
     use super::*;
+    use crate::search::context::SearchContext;
+    use crate::search::segment_tables::{read_tables_now, ready_table};
 
     /// On a real corpus, a document's pairs in the table are exactly the positions its terms'
     /// postings hold, in (ordinal, position) order.
@@ -169,11 +152,11 @@ mod tests {
     fn tables_hold_exactly_the_positions_of_each_document() {
         let dir = tempfile::TempDir::new().unwrap();
         let index = crate::search::ranking_equivalence::corpus_index("debian", 3000, dir.path());
-        read_now(&index);
+        read_tables_now::<ForwardPositions>(&index);
         let ctx = SearchContext::new(&index).unwrap();
         let mut checked = 0u64;
         for view in ctx.segments() {
-            let table = ready_forward_positions(&ctx, view).expect("long descriptions");
+            let table = ready_table::<ForwardPositions>(&ctx, view).expect("long descriptions");
             let mut expected: Vec<Vec<(u32, u32)>> = vec![Vec::new(); view.max_doc as usize];
             let mut stream = view.inverted.terms().stream().unwrap();
             let mut buffer = Vec::new();

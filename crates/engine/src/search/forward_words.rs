@@ -11,16 +11,13 @@
 //! thread of the segment tables: a search that finds it not ready intersects sets as before.
 //! Ids are the segment's own doc ids, deleted ones included.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use tantivy::index::SegmentId;
 use tantivy::schema::IndexRecordOption;
 use tantivy::InvertedIndexReader;
 
-use super::context::{SearchContext, SegmentView};
-use super::segment_tables::{
-    for_each_term_block, ready_postings_table, DocLists, PostingsTable, SegmentTables,
-};
+use super::segment_tables::{for_each_term_block, DocLists, SegmentTables, TextFieldTable};
 use crate::error::Result;
 
 /// Bytes of tables kept at once, over every index and segment.
@@ -52,9 +49,17 @@ impl ForwardWords {
     }
 }
 
-impl PostingsTable for ForwardWords {
+/// Read on the segment tables' background thread ([`super::segment_tables::ready_table`]): until
+/// it is ready, and always for a segment too large for a table, the search intersects sets.
+impl TextFieldTable for ForwardWords {
     const NAME: &'static str = "forward words";
     const MAX_BYTES: usize = MAX_TABLE_BYTES;
+
+    fn cache() -> &'static SegmentTables<SegmentId, Self> {
+        static CACHE: LazyLock<SegmentTables<SegmentId, ForwardWords>> =
+            LazyLock::new(|| SegmentTables::of_segments(BUDGET_BYTES));
+        &CACHE
+    }
 
     fn size(&self) -> usize {
         self.words.bytes()
@@ -107,25 +112,11 @@ impl PostingsTable for ForwardWords {
     }
 }
 
-static CACHE: LazyLock<SegmentTables<SegmentId, ForwardWords>> =
-    LazyLock::new(|| SegmentTables::of_segments(BUDGET_BYTES));
-
-/// The table of the segment when it is ready; else the search intersects sets
-/// ([`ready_postings_table`]; always, for a segment too large for a table).
-pub fn ready_forward_words(ctx: &SearchContext, view: &SegmentView) -> Option<Arc<ForwardWords>> {
-    ready_postings_table(&CACHE, ctx, view)
-}
-
-/// Reads the tables of every segment of an index now, so that tests use them from their first
-/// search.
-#[cfg(test)]
-pub(super) fn read_now(index: &crate::index::Index) {
-    super::segment_tables::read_postings_tables_now(&CACHE, index);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::context::SearchContext;
+    use crate::search::segment_tables::{read_tables_now, ready_table};
 
     /// On a real corpus, a document's words in the table are exactly the terms whose postings
     /// hold it: every (term, document) pair of the postings is in the table, and nothing else.
@@ -133,11 +124,11 @@ mod tests {
     fn tables_hold_exactly_the_words_of_each_document() {
         let dir = tempfile::TempDir::new().unwrap();
         let index = crate::search::ranking_equivalence::corpus_index("debian", 3000, dir.path());
-        read_now(&index);
+        read_tables_now::<ForwardWords>(&index);
         let ctx = SearchContext::new(&index).unwrap();
         let mut checked = 0u64;
         for view in ctx.segments() {
-            let table = ready_forward_words(&ctx, view).expect("read above");
+            let table = ready_table::<ForwardWords>(&ctx, view).expect("read above");
             let mut pairs = 0u64;
             for_each_term_block(&view.inverted, IndexRecordOption::Basic, |ord, docs, _| {
                 for &doc in docs {

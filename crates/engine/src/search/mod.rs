@@ -46,6 +46,11 @@ pub use matching_words::{MatchingWord, MatchingWords};
 pub use pins::Pin;
 pub use query::{parse, parse_query, ParsedQuery, QueryPart, QueryWord, MAX_QUERY_WORDS};
 
+use forward_positions::ForwardPositions;
+use forward_words::ForwardWords;
+use segment_tables::ready_table;
+use typo_dictionary::TypoDictionary;
+
 use crate::analysis::Analyzer;
 use crate::error::{Result, UserError, UserErrorKind};
 use crate::index::{read_source, source_cache, Index};
@@ -211,9 +216,9 @@ impl Index {
         let ctx = SearchContext::new(self)?;
         for view in ctx.segments() {
             prefix_tops::ready_prefix_tops(&ctx, view);
-            forward_words::ready_forward_words(&ctx, view);
-            forward_positions::ready_forward_positions(&ctx, view);
-            typo_dictionary::ready_typo_dictionary(&ctx, view);
+            ready_table::<ForwardWords>(&ctx, view);
+            ready_table::<ForwardPositions>(&ctx, view);
+            ready_table::<TypoDictionary>(&ctx, view);
             ctx.value_ends(view)?;
             // A sort over many documents walks the field's value order (read with its column).
             let segment = ctx.segment_reader(view).segment_id();

@@ -15,8 +15,9 @@ use tantivy::DocSet;
 use super::cache::GroupOrds;
 use super::context::{SearchContext, SegmentView};
 use super::derivations::{sequence_starts, Derivation, Query, Shape};
-use super::forward_positions::{ready_forward_positions, ForwardPositions};
-use super::forward_words::ready_forward_words;
+use super::forward_positions::ForwardPositions;
+use super::forward_words::ForwardWords;
+use super::segment_tables::ready_table;
 use crate::error::Result;
 
 /// What a ranking rule may count: the terms still in play, and the most typos one match may
@@ -106,7 +107,7 @@ fn targets_by_word(
     {
         return Ok(None);
     }
-    let Some(forward) = ready_forward_words(ctx, view) else {
+    let Some(forward) = ready_table::<ForwardWords>(ctx, view) else {
         return Ok(None);
     };
     // A set intersection per word costs about the number of containers (ranges of 2^16 ids)
@@ -509,7 +510,7 @@ impl ForwardScan {
         if super::ranking::ranking_mode() == super::ranking::RankingMode::Reference {
             return Ok(None);
         }
-        let Some(table) = ready_forward_positions(ctx, view) else {
+        let Some(table) = ready_table::<ForwardPositions>(ctx, view) else {
             return Ok(None);
         };
         let mut by_ord = Vec::new();

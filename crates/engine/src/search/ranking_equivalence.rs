@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use super::forward_positions::ForwardPositions;
+use super::forward_words::ForwardWords;
 use super::ranking::{with_ranking_mode, RankingMode};
+use super::segment_tables::read_tables_now;
 use super::{SearchRequest, SearchResult};
 use crate::index::Index;
 use crate::settings::{IndexSettings, RankingRule};
@@ -63,8 +66,8 @@ fn compare(index: &Index, corpus: &str, queries: &[String], shape: impl Fn(&mut 
     // (`forward_words.rs`), and their occurrences through the forward positions
     // (`forward_positions.rs`), when they are ready; the reference intersects sets and reads
     // postings.
-    super::forward_words::read_now(index);
-    super::forward_positions::read_now(index);
+    read_tables_now::<ForwardWords>(index);
+    read_tables_now::<ForwardPositions>(index);
     let mut checked = 0;
     for q in queries {
         let mut request = SearchRequest {

@@ -109,11 +109,14 @@ pub fn for_each_term_block(
 /// A table read from one segment's text field alone (its postings or its dictionary), kept per
 /// segment id (the forward words, the forward positions, the typo dictionary), that searches
 /// can do without.
-pub trait PostingsTable: Sized + Send + Sync + 'static {
+pub trait TextFieldTable: Sized + Send + Sync + 'static {
     /// What the table is, for the log.
     const NAME: &'static str;
     /// Largest table of one segment: a larger segment gets none (an empty marker).
     const MAX_BYTES: usize;
+
+    /// The process-wide cache of this kind of table, with its own byte budget.
+    fn cache() -> &'static SegmentTables<SegmentId, Self>;
 
     /// Reads the table of a segment of `max_doc` documents; an empty marker (see
     /// [`Self::is_none`]) when it would pass `max_bytes`, or the segment does not need one.
@@ -129,15 +132,11 @@ pub trait PostingsTable: Sized + Send + Sync + 'static {
 /// The table of a segment when it is ready and the segment has one. The first ask queues its
 /// reading on the background thread and gets `None`: the search does without it meanwhile
 /// (and always, for a segment without a table).
-pub fn ready_postings_table<T: PostingsTable>(
-    cache: &'static SegmentTables<SegmentId, T>,
-    ctx: &SearchContext,
-    view: &SegmentView,
-) -> Option<Arc<T>> {
+pub fn ready_table<T: TextFieldTable>(ctx: &SearchContext, view: &SegmentView) -> Option<Arc<T>> {
     let segment = ctx.segment_reader(view).segment_id();
     let inverted = view.inverted.clone();
     let max_doc = view.max_doc;
-    cache
+    T::cache()
         .get_or_read_in_background(
             segment,
             move || {
@@ -163,21 +162,18 @@ pub fn ready_postings_table<T: PostingsTable>(
 /// Reads the tables of every segment of an index now, so that tests use them from their first
 /// search.
 #[cfg(test)]
-pub fn read_postings_tables_now<T: PostingsTable>(
-    cache: &SegmentTables<SegmentId, T>,
-    index: &crate::index::Index,
-) {
+pub fn read_tables_now<T: TextFieldTable>(index: &crate::index::Index) {
     let ctx = SearchContext::new(index).unwrap();
     for view in ctx.segments() {
         let segment = ctx.segment_reader(view).segment_id();
-        cache
+        T::cache()
             .get_or_read(
                 segment,
                 || T::read(&view.inverted, view.max_doc, T::MAX_BYTES),
                 T::size,
             )
             .unwrap();
-        assert!(cache.is_ready(&segment));
+        assert!(T::cache().is_ready(&segment));
     }
 }
 

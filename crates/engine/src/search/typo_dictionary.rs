@@ -12,15 +12,14 @@
 //! dictionary (0.33 s for PyPI) on the segment tables' background thread; a search that finds
 //! it not ready walks tantivy's stream instead, to the same words.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use fst::raw::Node;
 use tantivy::index::SegmentId;
 use tantivy::InvertedIndexReader;
 use tantivy_fst::Automaton;
 
-use super::context::{SearchContext, SegmentView};
-use super::segment_tables::{ready_postings_table, PostingsTable, SegmentTables};
+use super::segment_tables::{SegmentTables, TextFieldTable};
 use crate::error::{EngineError, Result};
 
 /// Bytes of dictionaries kept at once, over every index and segment.
@@ -102,9 +101,18 @@ fn doc_freq(output: u64) -> u32 {
     u32::try_from(output).unwrap_or(u32::MAX)
 }
 
-impl PostingsTable for TypoDictionary {
+/// Read on the segment tables' background thread ([`super::segment_tables::ready_table`]): until
+/// it is ready, and always for a segment too large for a copy, the typo walk steps through
+/// tantivy's stream.
+impl TextFieldTable for TypoDictionary {
     const NAME: &'static str = "typo dictionary";
     const MAX_BYTES: usize = MAX_TABLE_BYTES;
+
+    fn cache() -> &'static SegmentTables<SegmentId, Self> {
+        static CACHE: LazyLock<SegmentTables<SegmentId, TypoDictionary>> =
+            LazyLock::new(|| SegmentTables::of_segments(BUDGET_BYTES));
+        &CACHE
+    }
 
     /// One pass over the segment's dictionary, in order; given up once past `max_bytes`.
     fn read(inverted: &InvertedIndexReader, _max_doc: u32, max_bytes: usize) -> Result<Self> {
@@ -142,21 +150,10 @@ impl PostingsTable for TypoDictionary {
     }
 }
 
-static CACHE: LazyLock<SegmentTables<SegmentId, TypoDictionary>> =
-    LazyLock::new(|| SegmentTables::of_segments(BUDGET_BYTES));
-
-/// The copy of the segment's dictionary when it is ready; else the typo walk steps through
-/// tantivy's stream ([`ready_postings_table`]; always, for a segment too large for a copy).
-pub fn ready_typo_dictionary(
-    ctx: &SearchContext,
-    view: &SegmentView,
-) -> Option<Arc<TypoDictionary>> {
-    ready_postings_table(&CACHE, ctx, view)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::context::SearchContext;
 
     /// The copy holds every word of the segment's dictionary with its document frequency, and
     /// a segment past the size limit gets the empty marker.
