@@ -196,8 +196,8 @@ impl AttributeRanks {
 }
 
 /// Drops the per-segment tables (columns, value orders, id orders, value ends, prefix tops,
-/// forward words, cached documents) of segments no snapshot holds any more, and the search
-/// caches of the snapshots that held them.
+/// forward words and positions, typo dictionaries, cached documents) of segments no snapshot
+/// holds any more, and the search caches of the snapshots that held them.
 pub(crate) fn forget_segment_tables(gone: &std::collections::HashSet<tantivy::index::SegmentId>) {
     segment_tables::forget_segments(gone);
     crate::index::source_cache::forget(gone);
@@ -209,9 +209,9 @@ impl Index {
     /// build while the user waits: each segment's value ends (digests need them), the column
     /// and value order of each sortable attribute, its short-prefix table, the words of each of
     /// its documents, with their positions when documents are long, and the copy of its
-    /// dictionary the typo walks step through (read on the tables' background thread). Tables are kept by segment
-    /// id, so segments already warm cost a lookup. Part of [`Index::warm`], after a background
-    /// merge and a restart.
+    /// dictionary the typo walks step through (these three read on the tables' background
+    /// thread). Tables are kept by segment id, so segments already warm cost a lookup. Part of
+    /// [`Index::warm`], after a background merge and a restart.
     pub fn warm_segment_tables(&self) -> Result<()> {
         let ctx = SearchContext::new(self)?;
         for view in ctx.segments() {

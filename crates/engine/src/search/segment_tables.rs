@@ -1,9 +1,8 @@
 //! A process-wide cache of tables read once per segment (facet columns, value ends, prefix
 //! tops, forward words, forward positions, typo dictionaries): a segment never changes its
-//! documents' values, positions or dictionary, so a table
-//! serves every snapshot holding the segment. Each table is read outside the cache's lock, once
-//! even when first asked for concurrently, and tables are dropped oldest first past a byte
-//! budget. A table a search can do without (it has a slower way to the same answer) may be read
+//! documents' values, positions or dictionary, so a table serves every snapshot holding the
+//! segment. Each table is read outside the cache's lock, once even when first asked for
+//! concurrently, and tables are dropped oldest first past a byte budget. A table a search can do without (it has a slower way to the same answer) may be read
 //! on a background thread instead, so that no search waits for it; one whose segment is
 //! forgotten (merged away) before its turn comes is not read. Every cache of tables keyed by
 //! segment is registered when made, so that one call (`forget_segments`) drops the tables of

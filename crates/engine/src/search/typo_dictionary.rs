@@ -135,10 +135,11 @@ impl TextFieldTable for TypoDictionary {
     }
 
     fn size(&self) -> usize {
-        self.words
+        let bytes = self
+            .words
             .as_ref()
-            .map_or(0, |words| words.as_fst().as_bytes().len())
-            + 64
+            .map(|words| words.as_fst().as_bytes().len());
+        std::mem::size_of::<Self>() + bytes.unwrap_or(0)
     }
 
     fn is_none(&self) -> bool {
