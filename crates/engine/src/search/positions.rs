@@ -47,6 +47,21 @@ pub struct Occurrence {
 }
 
 impl Occurrence {
+    /// The order of a document's occurrences. Every field is in it: the order is then the same
+    /// whichever way (postings or forward positions) and in whatever order they were found.
+    #[allow(clippy::type_complexity)]
+    pub fn order_key(&self) -> (u8, u32, u8, u32, bool, u8, u16) {
+        (
+            self.term,
+            self.start,
+            self.typos,
+            self.end,
+            self.exact,
+            self.extra,
+            self.covers,
+        )
+    }
+
     /// Whether this match may count for a ranking rule working within `scope`.
     pub fn usable(&self, scope: Scope) -> bool {
         scope.mask & (1 << self.term) != 0
@@ -291,13 +306,17 @@ impl MatchCache {
             *at = gallop(&order, *at, doc);
             *at as u32
         };
-        // Room for a few occurrences a document from the start: growing the list by doubling
-        // copied it over and over (5% of Debian's slowest keystrokes, in reallocations).
-        let mut found: Vec<(u32, Occurrence)> = Vec::with_capacity(
-            (order.len() * OCCURRENCES_RESERVED_PER_DOCUMENT).min(MAX_OCCURRENCES_RESERVED),
-        );
+        let mut found: Vec<(u32, Occurrence)> = Vec::new();
         let mut buffers: Vec<Vec<u32>> = Vec::new();
         let mut starts = Vec::new();
+        // Without a sequence (a phrase, a split word) every occurrence of a scanned segment's
+        // documents comes from its scan, a document at a time, in order: they go straight
+        // into the cache, not through `found` and the sort by slot below.
+        let scans_complete = query
+            .derivations
+            .iter()
+            .all(|d| matches!(d.shape, Shape::Any(_)));
+        let mut scanned_alone: Vec<Occurrence> = Vec::new();
         for view in ctx.segments() {
             let range = view.range();
             let in_segment = {
@@ -309,15 +328,52 @@ impl MatchCache {
             if in_segment.is_empty() {
                 continue;
             }
+            let segment_order =
+                &order[order.partition_point(|&d| d < range.start)..][..in_segment.len() as usize];
             // With the segment's word positions in memory, every one-word derivation is found
             // in one scan of each document's words.
             let scanned = match ForwardScan::new(ctx, view, query)? {
+                Some(scan) if scans_complete => {
+                    let (occurrences, spans) = (&mut self.occurrences, &mut self.spans);
+                    occurrences.reserve(
+                        (in_segment.len() as usize * OCCURRENCES_RESERVED_PER_DOCUMENT)
+                            .min(MAX_OCCURRENCES_RESERVED),
+                    );
+                    spans.reserve(in_segment.len() as usize);
+                    scan.record(
+                        query,
+                        segment_order,
+                        occurrences,
+                        |doc, begin, occurrences| {
+                            occurrences[begin..].sort_unstable_by_key(Occurrence::order_key);
+                            spans.insert(doc, (begin as u32, occurrences.len() as u32));
+                        },
+                    );
+                    true
+                }
                 Some(scan) => {
-                    scan.record(query, &in_segment, &order, &mut found);
+                    let mut at = 0;
+                    scan.record(
+                        query,
+                        segment_order,
+                        &mut scanned_alone,
+                        |doc, _, occurrences| {
+                            let slot = slot_from(&mut at, doc);
+                            found.extend(occurrences.drain(..).map(|o| (slot, o)));
+                        },
+                    );
                     true
                 }
                 None => false,
             };
+            if !(scanned && scans_complete) && found.capacity() == 0 {
+                // Room for a few occurrences a document from the start: growing the list by
+                // doubling copied it over and over (5% of Debian's slowest keystrokes, in
+                // reallocations).
+                found.reserve(
+                    (order.len() * OCCURRENCES_RESERVED_PER_DOCUMENT).min(MAX_OCCURRENCES_RESERVED),
+                );
+            }
             for d in &query.derivations {
                 if scanned && matches!(d.shape, Shape::Any(_)) {
                     continue;
@@ -447,11 +503,8 @@ impl MatchCache {
                 if begin == end {
                     continue;
                 }
-                // Every field in the key: the order is then the same whichever way (postings or
-                // forward positions) and in whatever order the occurrences were found.
-                self.occurrences[begin as usize..end as usize].sort_unstable_by_key(|o| {
-                    (o.term, o.start, o.typos, o.end, o.exact, o.extra, o.covers)
-                });
+                self.occurrences[begin as usize..end as usize]
+                    .sort_unstable_by_key(Occurrence::order_key);
                 self.spans.insert(doc, (begin, end));
             }
         }
@@ -501,7 +554,19 @@ struct ForwardScan {
     starts: Vec<u32>,
     /// Per ordinal, ascending: (derivation, letters the word has beyond those typed).
     entries: Vec<(u32, u8)>,
+    /// The ordinals in runs (first, last), each run's ordinals at most [`RUN_GAP`] apart: a
+    /// document's ordinals between runs are skipped by galloping instead of tested one by one.
+    runs: Vec<(u32, u32)>,
 }
+
+/// How many documents ahead of its scan a document's pairs are asked for
+/// ([`ForwardPositions::prefetch`]).
+const DOCUMENTS_PREFETCHED_AHEAD: usize = 4;
+
+/// Ordinals further apart than this start a new run of [`ForwardScan::runs`]. A prefix's
+/// derivations sit together in the dictionary's order, a word's far from the others: a
+/// document's words in between (most of a long description's) are skipped.
+const RUN_GAP: u32 = 64;
 
 impl ForwardScan {
     /// `None` when the segment has no table ready, or for the reference path of the ranking
@@ -538,6 +603,13 @@ impl ForwardScan {
             }
         }
         starts.push(by_ord.len() as u32);
+        let mut runs: Vec<(u32, u32)> = Vec::new();
+        for &(ord, _, _) in &by_ord {
+            match runs.last_mut() {
+                Some((_, last)) if ord <= *last + RUN_GAP => *last = ord,
+                _ => runs.push((ord, ord)),
+            }
+        }
         let mut ranks = Vec::with_capacity(bits.len());
         let mut before = 0;
         for word in &bits {
@@ -551,54 +623,58 @@ impl ForwardScan {
             ranks,
             starts,
             entries: by_ord.into_iter().map(|(_, d, extra)| (d, extra)).collect(),
+            runs,
         }))
     }
 
-    /// Adds to `found` every occurrence of a one-word derivation in the documents of `docs`
-    /// (all in this segment), each under its document's place in `order`.
+    /// Appends to `out` every occurrence of a one-word derivation in each document of `docs`
+    /// (all in this segment), a document at a time: after each document with any, calls
+    /// `done(doc, where its occurrences begin in out, out)`.
     fn record(
         &self,
         query: &Query,
-        docs: &RoaringBitmap,
-        order: &[u32],
-        found: &mut Vec<(u32, Occurrence)>,
+        docs: &[u32],
+        out: &mut Vec<Occurrence>,
+        mut done: impl FnMut(u32, usize, &mut Vec<Occurrence>),
     ) {
-        let mut at = 0;
-        for doc in docs {
+        for (i, &doc) in docs.iter().enumerate() {
+            if let Some(&ahead) = docs.get(i + 2 * DOCUMENTS_PREFETCHED_AHEAD) {
+                self.table.prefetch_bounds(ahead - self.base);
+            }
+            if let Some(&ahead) = docs.get(i + DOCUMENTS_PREFETCHED_AHEAD) {
+                self.table.prefetch(ahead - self.base);
+            }
             let (ords, positions) = self.table.of(doc - self.base);
-            let mut slot = None;
-            for (k, &ord) in ords.iter().enumerate() {
-                // A document's ordinals ascend: past the last word of the query, nothing more.
-                let Some(&word) = self.bits.get(ord as usize / 64) else {
-                    break;
-                };
-                let bit = 1u64 << (ord % 64);
-                if word & bit == 0 {
-                    continue;
-                }
-                let rank =
-                    (self.ranks[ord as usize / 64] + (word & (bit - 1)).count_ones()) as usize;
-                let entries = self.starts[rank] as usize..self.starts[rank + 1] as usize;
-                let position = positions[k];
-                for &(i, extra) in &self.entries[entries] {
-                    // A live document with one of the words where the filter allows is one of
-                    // the derivation's documents (the union of its words' documents, found with
-                    // the same filter): no need to ask its set.
-                    let d = &query.derivations[i as usize];
-                    if d.filter.as_deref().is_some_and(|f| !f.allows(position)) {
+            let begin = out.len();
+            let mut k = 0;
+            for &(first, last) in &self.runs {
+                // A document's ordinals ascend: skip to the run's first, stop past its last.
+                k = gallop(ords, k, first);
+                while k < ords.len() && ords[k] <= last {
+                    let ord = ords[k];
+                    let position = positions[k];
+                    k += 1;
+                    let word = self.bits[ord as usize / 64];
+                    let bit = 1u64 << (ord % 64);
+                    if word & bit == 0 {
                         continue;
                     }
-                    let slot = *slot.get_or_insert_with(|| {
-                        at = gallop(order, at, doc);
-                        at as u32
-                    });
-                    let mut terms = d.covers;
-                    while terms != 0 {
-                        let term = terms.trailing_zeros() as u8;
-                        terms &= terms - 1;
-                        found.push((
-                            slot,
-                            Occurrence {
+                    let rank =
+                        (self.ranks[ord as usize / 64] + (word & (bit - 1)).count_ones()) as usize;
+                    let entries = self.starts[rank] as usize..self.starts[rank + 1] as usize;
+                    for &(i, extra) in &self.entries[entries] {
+                        // A live document with one of the words where the filter allows is one of
+                        // the derivation's documents (the union of its words' documents, found with
+                        // the same filter): no need to ask its set.
+                        let d = &query.derivations[i as usize];
+                        if d.filter.as_deref().is_some_and(|f| !f.allows(position)) {
+                            continue;
+                        }
+                        let mut terms = d.covers;
+                        while terms != 0 {
+                            let term = terms.trailing_zeros() as u8;
+                            terms &= terms - 1;
+                            out.push(Occurrence {
                                 term,
                                 start: position,
                                 end: position,
@@ -606,10 +682,16 @@ impl ForwardScan {
                                 exact: d.is_exact(),
                                 extra,
                                 covers: d.covers,
-                            },
-                        ));
+                            });
+                        }
                     }
                 }
+                if k == ords.len() {
+                    break;
+                }
+            }
+            if out.len() > begin {
+                done(doc, begin, out);
             }
         }
     }

@@ -57,6 +57,12 @@ impl DocLists {
         }
     }
 
+    /// Where a document's list starts in the items, as a reference (to ask the processor for
+    /// its cache line ahead of [`Self::range`]); `None` beyond the segment.
+    pub fn start_entry(&self, doc: u32) -> Option<&u32> {
+        self.starts.get(doc as usize)
+    }
+
     /// Every list, one after the other (see [`Self::range`]).
     pub fn items(&self) -> &[u32] {
         &self.items
