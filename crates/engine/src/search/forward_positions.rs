@@ -21,7 +21,9 @@ use tantivy::InvertedIndexReader;
 
 use super::context::read_positions;
 use super::digest::POSITION_SLOTS;
-use super::segment_tables::{for_each_term_block, DocLists, SegmentTables, TextFieldTable};
+use super::segment_tables::{
+    for_each_term_block, DocLists, SegmentTables, TextFieldTable, PER_CACHE_LINE, PREFETCHED_LINES,
+};
 use crate::error::{EngineError, Result};
 
 /// Bytes of tables kept at once, over every index and segment.
@@ -59,43 +61,28 @@ impl ForwardPositions {
     /// documents before they are scanned: a document's pairs are far from the previous
     /// one's, and waiting for them from memory was most of the time of a scan of thousands of
     /// documents (the loads of the first ordinal and position of each, in perf's samples).
+    /// Where the pairs lie is itself read from memory: [`Self::prefetch_bounds`] asks for it
+    /// further ahead.
     #[inline]
     pub fn prefetch(&self, doc: u32) {
-        // Where a document's pairs are is itself read from memory: that is asked for further
-        // ahead ([`Self::prefetch_bounds`]).
         let range = self.ords.range(doc);
-        if range.is_empty() {
-            return;
-        }
-        let ords = &self.ords.items()[range.clone()];
-        let positions = &self.positions[range];
-        for at in (0..ords.len())
-            .step_by(PAIRS_PER_LINE)
-            .take(LINES_PREFETCHED)
-        {
-            quarry_prefetch::prefetch(&ords[at]);
-            quarry_prefetch::prefetch(&positions[at]);
+        let end = range
+            .end
+            .min(range.start + PREFETCHED_LINES * PER_CACHE_LINE);
+        // A line of ordinals and the line of their positions, in turn: the first of each are
+        // read first.
+        for at in (range.start..end).step_by(PER_CACHE_LINE) {
+            quarry_prefetch::prefetch(&self.ords.items()[at]);
+            quarry_prefetch::prefetch(&self.positions[at]);
         }
     }
-}
 
-impl ForwardPositions {
     /// Asks the processor to start loading where a document's pairs lie (for a
     /// [`Self::prefetch`] of the same document a few documents later).
     pub fn prefetch_bounds(&self, doc: u32) {
-        if let Some(start) = self.ords.start_entry(doc) {
-            quarry_prefetch::prefetch(start);
-        }
+        self.ords.prefetch_bounds(doc);
     }
 }
-
-/// Pairs in a 64-byte cache line (of each of the two lists).
-const PAIRS_PER_LINE: usize = 16;
-/// Cache lines of each list loaded ahead for a document: all of them, up to 256 pairs (Debian's
-/// descriptions average 74). Over 8 of Debian's slowest keystrokes, the first 2 lines only:
-/// 19.3 / 19.7 ms; 4 lines: 16.6 / 17.1 ms; up to 16: 16.8 / 16.7 ms (no prefetch: 24.6 /
-/// 27.2 ms).
-const LINES_PREFETCHED: usize = 16;
 
 /// Read on the segment tables' background thread ([`super::segment_tables::ready_table`]): until
 /// it is ready, and always for a segment without one, the search reads postings.

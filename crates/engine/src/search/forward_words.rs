@@ -42,6 +42,16 @@ impl ForwardWords {
         self.words.of(doc)
     }
 
+    /// Asks the processor for a document's words ahead of [`Self::of`]
+    /// ([`DocLists::prefetch`]), and for where they lie further ahead.
+    #[inline]
+    pub fn prefetch(&self, doc: u32, further: Option<u32>) {
+        if let Some(further) = further {
+            self.words.prefetch_bounds(further);
+        }
+        self.words.prefetch(doc);
+    }
+
     /// How many words a document holds on average (rounded up; at least 1).
     pub fn words_per_document(&self) -> u64 {
         let docs = self.words.documents().max(1) as u64;

@@ -141,10 +141,16 @@ fn targets_by_word(
         return Ok(None);
     };
     let mut lists = vec![Vec::new(); words.len()];
-    for doc in targets {
-        for ord in forward.of(doc - view.base) {
+    // Segment doc ids, to ask for the words of the documents ahead.
+    let locals: Vec<u32> = targets.iter().map(|doc| doc - view.base).collect();
+    for (i, &local) in locals.iter().enumerate() {
+        if let Some(&ahead) = locals.get(i + DOCUMENTS_PREFETCHED_AHEAD) {
+            let further = locals.get(i + 2 * DOCUMENTS_PREFETCHED_AHEAD).copied();
+            forward.prefetch(ahead, further);
+        }
+        for ord in forward.of(local) {
             if let Ok(at) = by_ord.binary_search_by_key(ord, |&(o, _)| o) {
-                lists[by_ord[at].1 as usize].push(doc);
+                lists[by_ord[at].1 as usize].push(local + view.base);
             }
         }
     }

@@ -25,6 +25,14 @@ use crate::error::{EngineError, Result};
 
 type Slot<V> = Arc<OnceLock<Arc<V>>>;
 
+/// 32-bit numbers in a 64-byte cache line.
+pub const PER_CACHE_LINE: usize = 16;
+/// Cache lines of a list [`DocLists::prefetch`] asks for: all of them up to 256 numbers
+/// (Debian's descriptions average 74 positions). Over 8 of Debian's slowest keystrokes (sums
+/// of medians, two rounds): the first 2 lines only, 19.3 / 19.7 ms; 4 lines, 16.6 / 17.1 ms;
+/// up to 16, 16.8 / 16.7 ms; no prefetch, 24.6 / 27.2 ms.
+pub const PREFETCHED_LINES: usize = 16;
+
 /// A list of numbers per document of a segment, in one allocation: document `d`'s list is
 /// `items[starts[d]..starts[d + 1]]`. The layout of the value ends and the forward words.
 #[derive(Debug, Default)]
@@ -57,10 +65,29 @@ impl DocLists {
         }
     }
 
-    /// Where a document's list starts in the items, as a reference (to ask the processor for
-    /// its cache line ahead of [`Self::range`]); `None` beyond the segment.
-    pub fn start_entry(&self, doc: u32) -> Option<&u32> {
-        self.starts.get(doc as usize)
+    /// Asks the processor to start loading a document's list (all of it, up to
+    /// [`PREFETCHED_LINES`] cache lines), a few documents before it is read; returns where the
+    /// list lies, for lists laid out alongside. A scan of thousands of documents' lists waits
+    /// on memory more than it computes: each list is far from the previous one.
+    #[inline]
+    pub fn prefetch(&self, doc: u32) -> std::ops::Range<usize> {
+        let range = self.range(doc);
+        let end = range
+            .end
+            .min(range.start + PREFETCHED_LINES * PER_CACHE_LINE);
+        for item in self.items[range.start..end].iter().step_by(PER_CACHE_LINE) {
+            quarry_prefetch::prefetch(item);
+        }
+        range.start..end
+    }
+
+    /// Asks the processor to start loading where a document's list lies, further ahead than
+    /// [`Self::prefetch`] of the same document (which reads it).
+    #[inline]
+    pub fn prefetch_bounds(&self, doc: u32) {
+        if let Some(start) = self.starts.get(doc as usize) {
+            quarry_prefetch::prefetch(start);
+        }
     }
 
     /// Every list, one after the other (see [`Self::range`]).
