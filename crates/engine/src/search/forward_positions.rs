@@ -22,7 +22,7 @@ use tantivy::InvertedIndexReader;
 use super::context::read_positions;
 use super::digest::POSITION_SLOTS;
 use super::segment_tables::{
-    for_each_term_block, DocLists, SegmentTables, TextFieldTable, PER_CACHE_LINE, PREFETCHED_LINES,
+    for_each_term_block, DocLists, PrefetchedLists, SegmentTables, TextFieldTable, PER_CACHE_LINE,
 };
 use crate::error::{EngineError, Result};
 
@@ -56,30 +56,23 @@ impl ForwardPositions {
         let range = self.ords.range(doc);
         (&self.ords.items()[range.clone()], &self.positions[range])
     }
+}
 
-    /// Asks the processor to start loading the pairs of a document (segment doc id), a few
-    /// documents before they are scanned: a document's pairs are far from the previous
-    /// one's, and waiting for them from memory was most of the time of a scan of thousands of
-    /// documents (the loads of the first ordinal and position of each, in perf's samples).
-    /// Where the pairs lie is itself read from memory: [`Self::prefetch_bounds`] asks for it
-    /// further ahead.
+/// The scan of far documents (`positions.rs`) asks for each document's pairs ahead: waiting for
+/// them from memory was most of its time over thousands of documents.
+impl PrefetchedLists for ForwardPositions {
     #[inline]
-    pub fn prefetch(&self, doc: u32) {
-        let range = self.ords.range(doc);
-        let end = range
-            .end
-            .min(range.start + PREFETCHED_LINES * PER_CACHE_LINE);
+    fn prefetch(&self, doc: u32) {
         // A line of ordinals and the line of their positions, in turn: the first of each are
         // read first.
-        for at in (range.start..end).step_by(PER_CACHE_LINE) {
+        for at in self.ords.prefetched_range(doc).step_by(PER_CACHE_LINE) {
             quarry_prefetch::prefetch(&self.ords.items()[at]);
             quarry_prefetch::prefetch(&self.positions[at]);
         }
     }
 
-    /// Asks the processor to start loading where a document's pairs lie (for a
-    /// [`Self::prefetch`] of the same document a few documents later).
-    pub fn prefetch_bounds(&self, doc: u32) {
+    #[inline]
+    fn prefetch_bounds(&self, doc: u32) {
         self.ords.prefetch_bounds(doc);
     }
 }

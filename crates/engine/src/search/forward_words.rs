@@ -17,7 +17,9 @@ use tantivy::index::SegmentId;
 use tantivy::schema::IndexRecordOption;
 use tantivy::InvertedIndexReader;
 
-use super::segment_tables::{for_each_term_block, DocLists, SegmentTables, TextFieldTable};
+use super::segment_tables::{
+    for_each_term_block, DocLists, PrefetchedLists, SegmentTables, TextFieldTable,
+};
 use crate::error::Result;
 
 /// Bytes of tables kept at once, over every index and segment.
@@ -42,20 +44,24 @@ impl ForwardWords {
         self.words.of(doc)
     }
 
-    /// Asks the processor for a document's words ahead of [`Self::of`]
-    /// ([`DocLists::prefetch`]), and for where they lie further ahead.
-    #[inline]
-    pub fn prefetch(&self, doc: u32, further: Option<u32>) {
-        if let Some(further) = further {
-            self.words.prefetch_bounds(further);
-        }
-        self.words.prefetch(doc);
-    }
-
     /// How many words a document holds on average (rounded up; at least 1).
     pub fn words_per_document(&self) -> u64 {
         let docs = self.words.documents().max(1) as u64;
         (self.words.total() as u64).div_ceil(docs).max(1)
+    }
+}
+
+/// Finding a derivation's words in a few hundred target documents (`positions.rs`) asks for
+/// each document's words ahead.
+impl PrefetchedLists for ForwardWords {
+    #[inline]
+    fn prefetch(&self, doc: u32) {
+        self.words.prefetch(doc);
+    }
+
+    #[inline]
+    fn prefetch_bounds(&self, doc: u32) {
+        self.words.prefetch_bounds(doc);
     }
 }
 

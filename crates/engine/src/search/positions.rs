@@ -17,7 +17,7 @@ use super::context::{SearchContext, SegmentView};
 use super::derivations::{sequence_starts, Derivation, Query, Shape};
 use super::forward_positions::ForwardPositions;
 use super::forward_words::ForwardWords;
-use super::segment_tables::ready_table;
+use super::segment_tables::{prefetch_ahead, ready_table};
 use crate::error::Result;
 
 /// What a ranking rule may count: the terms still in play, and the most typos one match may
@@ -141,16 +141,13 @@ fn targets_by_word(
         return Ok(None);
     };
     let mut lists = vec![Vec::new(); words.len()];
-    // Segment doc ids, to ask for the words of the documents ahead.
-    let locals: Vec<u32> = targets.iter().map(|doc| doc - view.base).collect();
-    for (i, &local) in locals.iter().enumerate() {
-        if let Some(&ahead) = locals.get(i + DOCUMENTS_PREFETCHED_AHEAD) {
-            let further = locals.get(i + 2 * DOCUMENTS_PREFETCHED_AHEAD).copied();
-            forward.prefetch(ahead, further);
-        }
-        for ord in forward.of(local) {
+    // As a list, to ask for the words of the documents ahead.
+    let docs: Vec<u32> = targets.iter().collect();
+    for (i, &doc) in docs.iter().enumerate() {
+        prefetch_ahead(forward.as_ref(), &docs, i, view.base);
+        for ord in forward.of(doc - view.base) {
             if let Ok(at) = by_ord.binary_search_by_key(ord, |&(o, _)| o) {
-                lists[by_ord[at].1 as usize].push(local + view.base);
+                lists[by_ord[at].1 as usize].push(doc);
             }
         }
     }
@@ -565,11 +562,6 @@ struct ForwardScan {
     runs: Vec<(u32, u32)>,
 }
 
-/// How many documents ahead of its scan a document's pairs are asked for
-/// ([`ForwardPositions::prefetch`]); where they lie, twice as far. 2, 3, 8 and 16 were no better
-/// over 8 of Debian's slowest keystrokes, 16 worse.
-const DOCUMENTS_PREFETCHED_AHEAD: usize = 4;
-
 /// Ordinals further apart than this start a new run of [`ForwardScan::runs`]. A prefix's
 /// derivations sit together in the dictionary's order, a word's far from the others: a
 /// document's words in between (most of a long description's) are skipped.
@@ -645,12 +637,7 @@ impl ForwardScan {
         mut done: impl FnMut(u32, usize, &mut Vec<Occurrence>),
     ) {
         for (i, &doc) in docs.iter().enumerate() {
-            if let Some(&ahead) = docs.get(i + 2 * DOCUMENTS_PREFETCHED_AHEAD) {
-                self.table.prefetch_bounds(ahead - self.base);
-            }
-            if let Some(&ahead) = docs.get(i + DOCUMENTS_PREFETCHED_AHEAD) {
-                self.table.prefetch(ahead - self.base);
-            }
+            prefetch_ahead(self.table.as_ref(), docs, i, self.base);
             let (ords, positions) = self.table.of(doc - self.base);
             let begin = out.len();
             let mut k = 0;

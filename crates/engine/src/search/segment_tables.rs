@@ -2,11 +2,12 @@
 //! tops, forward words, forward positions, typo dictionaries): a segment never changes its
 //! documents' values, positions or dictionary, so a table serves every snapshot holding the
 //! segment. Each table is read outside the cache's lock, once even when first asked for
-//! concurrently, and tables are dropped oldest first past a byte budget. A table a search can do without (it has a slower way to the same answer) may be read
-//! on a background thread instead, so that no search waits for it; one whose segment is
-//! forgotten (merged away) before its turn comes is not read. Every cache of tables keyed by
-//! segment is registered when made, so that one call (`forget_segments`) drops the tables of
-//! the segments no snapshot holds any more, whichever module keeps them.
+//! concurrently, and tables are dropped oldest first past a byte budget. A table a search can
+//! do without (it has a slower way to the same answer) may be read on a background thread
+//! instead, so that no search waits for it; one whose segment is forgotten (merged away) before
+//! its turn comes is not read. Every cache of tables keyed by segment is registered when made,
+//! so that one call (`forget_segments`) drops the tables of the segments no snapshot holds any
+//! more, whichever module keeps them.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
@@ -24,6 +25,33 @@ use super::context::{SearchContext, SegmentView};
 use crate::error::{EngineError, Result};
 
 type Slot<V> = Arc<OnceLock<Arc<V>>>;
+
+/// A table of per-document lists that scans over thousands of documents read, asking the
+/// processor for them ahead ([`prefetch_ahead`]): each document's list is far from the previous
+/// one's, and such a scan waits on memory more than it computes (perf's samples of Debian's
+/// slowest keystrokes fell on the first loads of each document's forward positions).
+pub trait PrefetchedLists {
+    /// Asks for the lists of a document (segment doc id).
+    fn prefetch(&self, doc: u32);
+    /// Asks for where they lie, which [`Self::prefetch`] reads.
+    fn prefetch_bounds(&self, doc: u32);
+}
+
+/// How many documents ahead of a scan their lists are asked for; where they lie, twice as far.
+/// 2, 3 and 8 were no better over 8 of Debian's slowest keystrokes, 16 worse.
+pub const DOCUMENTS_PREFETCHED_AHEAD: usize = 4;
+
+/// Call before reading the lists of `docs[i]` (ascending doc ids of the table's segment, each
+/// plus `base`): asks for those of the documents ahead.
+#[inline]
+pub fn prefetch_ahead(table: &impl PrefetchedLists, docs: &[u32], i: usize, base: u32) {
+    if let Some(&further) = docs.get(i + 2 * DOCUMENTS_PREFETCHED_AHEAD) {
+        table.prefetch_bounds(further - base);
+    }
+    if let Some(&ahead) = docs.get(i + DOCUMENTS_PREFETCHED_AHEAD) {
+        table.prefetch(ahead - base);
+    }
+}
 
 /// 32-bit numbers in a 64-byte cache line.
 pub const PER_CACHE_LINE: usize = 16;
@@ -65,20 +93,27 @@ impl DocLists {
         }
     }
 
-    /// Asks the processor to start loading a document's list (all of it, up to
-    /// [`PREFETCHED_LINES`] cache lines), a few documents before it is read; returns where the
-    /// list lies, for lists laid out alongside. A scan of thousands of documents' lists waits
-    /// on memory more than it computes: each list is far from the previous one.
+    /// The part of a document's list a prefetch asks for: all of it, up to
+    /// [`PREFETCHED_LINES`] cache lines (and the same part of any list laid out alongside).
     #[inline]
-    pub fn prefetch(&self, doc: u32) -> std::ops::Range<usize> {
+    pub fn prefetched_range(&self, doc: u32) -> std::ops::Range<usize> {
         let range = self.range(doc);
-        let end = range
-            .end
-            .min(range.start + PREFETCHED_LINES * PER_CACHE_LINE);
-        for item in self.items[range.start..end].iter().step_by(PER_CACHE_LINE) {
+        range.start
+            ..range
+                .end
+                .min(range.start + PREFETCHED_LINES * PER_CACHE_LINE)
+    }
+
+    /// Asks the processor to start loading a document's list ([`Self::prefetched_range`]), a
+    /// few documents before it is read.
+    #[inline]
+    pub fn prefetch(&self, doc: u32) {
+        for item in self.items[self.prefetched_range(doc)]
+            .iter()
+            .step_by(PER_CACHE_LINE)
+        {
             quarry_prefetch::prefetch(item);
         }
-        range.start..end
     }
 
     /// Asks the processor to start loading where a document's list lies, further ahead than
