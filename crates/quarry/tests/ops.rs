@@ -455,6 +455,7 @@ fn metrics_and_json_logs_after_traffic() {
         "word_digests",
         "digest_unions",
         "proximity_pairs",
+        "proximity_far_costs",
     ] {
         assert!(cached(kind).is_some(), "{kind}");
     }

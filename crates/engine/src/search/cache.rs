@@ -73,8 +73,8 @@ pub fn usage() -> (u64, u64) {
 
 /// Bytes held by kind of entry, over every snapshot cache, each with its name: word documents,
 /// derivations (with the unions filled in them), unions of documents, word digests, unions of
-/// digests, whole answers, proximity pairs.
-pub fn usage_by_kind() -> [(&'static str, u64); 7] {
+/// digests, whole answers, proximity pairs, far documents' proximity costs.
+pub fn usage_by_kind() -> [(&'static str, u64); 8] {
     let mut out = [
         ("word_documents", 0),
         ("derivations", 0),
@@ -83,6 +83,7 @@ pub fn usage_by_kind() -> [(&'static str, u64); 7] {
         ("digest_unions", 0),
         ("answers", 0),
         ("proximity_pairs", 0),
+        ("proximity_far_costs", 0),
     ];
     for (_, cache) in CACHES.lock().iter() {
         let e = cache.entries.lock();
@@ -93,6 +94,7 @@ pub fn usage_by_kind() -> [(&'static str, u64); 7] {
         out[4].1 += e.digest_unions.values().map(|s| s.bytes).sum::<u64>();
         out[5].1 += e.answers.values().map(|s| s.bytes).sum::<u64>();
         out[6].1 += e.pairs.values().map(|s| s.bytes).sum::<u64>();
+        out[7].1 += e.far_costs.values().map(|s| s.bytes).sum::<u64>();
     }
     out
 }
@@ -209,6 +211,34 @@ fn pair_key(left: &Arc<Digest>, right: &Arc<Digest>, k: u32) -> PairKey {
     (Arc::as_ptr(left) as usize, Arc::as_ptr(right) as usize, k)
 }
 
+/// The proximity costs, for one pair of consecutive query terms, of the documents the digests
+/// cannot cost it for (a match beyond the positions they keep, `proximity::far_pair_costs`), as
+/// far as searches have costed them from positions. A pair's cost in a document depends only on
+/// the two terms' derivations (their words, and which derivations stand for both terms), not on
+/// the search's universe, so a later search costs only the documents no earlier one did. The
+/// digests of the derivations are held weakly, as in [`CachedPair`], to keep the key's
+/// addresses from being reused.
+pub struct FarPairCosts {
+    pub digests: Vec<std::sync::Weak<Digest>>,
+    /// The documents costed so far.
+    pub costed: RoaringBitmap,
+    /// `by_cost[k]`: the costed documents whose pair costs exactly `k`, below the highest cost
+    /// (the others cost the most).
+    pub by_cost: Vec<RoaringBitmap>,
+}
+
+impl FarPairCosts {
+    fn bytes(&self) -> u64 {
+        set_bytes(&self.costed)
+            + self.by_cost.iter().map(set_bytes).sum::<u64>()
+            + (std::mem::size_of::<FarPairCosts>() + 16 * self.digests.len()) as u64
+    }
+}
+
+/// The addresses of the left term's derivation digests, then the right's, then those of the
+/// derivations both terms share (one word standing for both), each list ended by a zero.
+pub type FarPairKey = Vec<usize>;
+
 /// The key of a word's cached derivations.
 pub type DerivationsKey = (String, bool, u8);
 
@@ -228,6 +258,7 @@ struct Entries {
     digest_unions: HashMap<String, Slot<Arc<Digest>>>,
     answers: HashMap<String, Slot<Arc<CachedAnswer>>>,
     pairs: HashMap<PairKey, Slot<Arc<CachedPair>>>,
+    far_costs: HashMap<FarPairKey, Slot<Arc<FarPairCosts>>>,
     bytes: u64,
     /// Counts uses, to tell the least recently used entries.
     clock: u64,
@@ -256,6 +287,7 @@ impl Entries {
         uses.extend(self.digest_unions.values().map(|s| s.used));
         uses.extend(self.answers.values().map(|s| s.used));
         uses.extend(self.pairs.values().map(|s| s.used));
+        uses.extend(self.far_costs.values().map(|s| s.used));
         if uses.is_empty() {
             return 0;
         }
@@ -279,6 +311,7 @@ impl Entries {
         prune(&mut self.digest_unions, cutoff, &mut freed);
         prune(&mut self.answers, cutoff, &mut freed);
         prune(&mut self.pairs, cutoff, &mut freed);
+        prune(&mut self.far_costs, cutoff, &mut freed);
         self.bytes = before.saturating_sub(freed);
         before - self.bytes
     }
@@ -511,6 +544,19 @@ impl SnapshotCache {
             docs,
         };
         self.insert(|e| &mut e.pairs, key, Arc::new(pair), bytes);
+    }
+
+    /// The far documents' costs kept for a pair of terms (see [`FarPairCosts`]).
+    pub fn far_costs(&self, key: &FarPairKey) -> Option<Arc<FarPairCosts>> {
+        let entries = &mut *self.entries.lock();
+        Entries::get(&mut entries.far_costs, &mut entries.clock, key)
+    }
+
+    /// Keeps `costs` for a pair of terms, replacing what was kept (a subset of it, or the same
+    /// documents costed by a search that ran at the same time).
+    pub fn put_far_costs(&self, key: FarPairKey, costs: Arc<FarPairCosts>) {
+        let bytes = costs.bytes();
+        self.insert(|e| &mut e.far_costs, key, costs, bytes);
     }
 }
 

@@ -14,16 +14,18 @@
 //! of words), the documents at each distance depend on nothing else, so they are computed over
 //! the whole snapshot once and kept in its cache (`adjacent`): a later search meets them with its
 //! universe. A document with a match further away (a long description) is costed from its
-//! positions, as before, and joins the bucket of its cost.
+//! positions, pair by pair, and those costs are kept in the snapshot's cache too
+//! (`far_pair_costs`): they depend on the two terms' derivations only, so the next search of the
+//! same pair costs only the documents no search costed before.
 
 use std::sync::Arc;
 
 use roaring::RoaringBitmap;
 
 use super::cost::{active_terms, per_term, CostBuckets, Far, SetBuckets, TermCost};
-use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
+use super::{Bucket, Detail, Rank, RankCtx, RankingRule, TermDigests};
 use crate::error::Result;
-use crate::search::cache::SnapshotCache;
+use crate::search::cache::{FarPairCosts, FarPairKey, SnapshotCache};
 use crate::search::digest::{union, union_within, Digest, TermSlots, POSITION_SLOTS};
 use crate::search::positions::Occurrence;
 use crate::search::positions::Scope;
@@ -138,9 +140,91 @@ fn late_matches(term: &TermSlots, within: &RoaringBitmap) -> RoaringBitmap {
     late
 }
 
+/// What a pair of consecutive terms' far costs are kept under: their derivations' digests (the
+/// words each term stands for), the derivations they share (one word standing for both, which
+/// makes a pair with itself), and the typo limit that chose them.
+fn far_pair_key(left: &TermDigests, right: &TermDigests, typo_limit: u8) -> FarPairKey {
+    let address = |digest: &Arc<Digest>| Arc::as_ptr(digest) as usize;
+    let mut key = Vec::with_capacity(left.derivations.len() + right.derivations.len() + 4);
+    key.extend(left.derivations.iter().map(|(_, d)| address(d)));
+    key.push(0);
+    key.extend(right.derivations.iter().map(|(_, d)| address(d)));
+    key.push(0);
+    key.extend(
+        left.derivations
+            .iter()
+            .filter(|(i, _)| right.derivations.iter().any(|(j, _)| i == j))
+            .map(|(_, d)| address(d)),
+    );
+    key.push(0);
+    key.push(usize::from(typo_limit));
+    key
+}
+
+/// The costs of the pair of terms `left`, `right` in the documents of `far` (those with a match
+/// beyond the digests' positions that could make a closer pair), from the snapshot's cache where
+/// an earlier search costed them, from positions for the rest (which then join the cache). Each
+/// document is costed on the pair alone ([`document_cost`] of the two terms), so its total is the
+/// sum over pairs, as the positions path computes it.
+fn far_pair_costs(
+    ctx: &mut RankCtx<'_>,
+    left: &TermDigests,
+    right: &TermDigests,
+    far: &RoaringBitmap,
+    mask: u16,
+) -> Result<Arc<FarPairCosts>> {
+    let key = far_pair_key(left, right, ctx.typo_limit);
+    let kept = ctx.search.cache.far_costs(&key);
+    let missing = match &kept {
+        Some(kept) => far - &kept.costed,
+        None => far.clone(),
+    };
+    if let Some(kept) = kept.as_ref().filter(|_| missing.is_empty()) {
+        return Ok(kept.clone());
+    }
+    ctx.matches.ensure(ctx.search, ctx.query, &missing)?;
+    let scope = Scope {
+        mask,
+        typo_limit: ctx.typo_limit,
+    };
+    let pair = [left.term, right.term];
+    let mut found: Vec<Vec<u32>> = vec![Vec::new(); MAX_PAIR_COST as usize];
+    for doc in &missing {
+        let cost = document_cost(ctx.matches.get(doc), scope, &pair);
+        if let Some(docs) = found.get_mut(cost as usize) {
+            docs.push(doc);
+        }
+    }
+    let mut costs = match &kept {
+        Some(kept) => FarPairCosts {
+            digests: kept.digests.clone(),
+            costed: &kept.costed | &missing,
+            by_cost: kept.by_cost.clone(),
+        },
+        None => FarPairCosts {
+            digests: left
+                .derivations
+                .iter()
+                .chain(&right.derivations)
+                .map(|(_, d)| Arc::downgrade(d))
+                .collect(),
+            costed: missing,
+            by_cost: vec![RoaringBitmap::new(); MAX_PAIR_COST as usize],
+        },
+    };
+    for (level, docs) in costs.by_cost.iter_mut().zip(found) {
+        // Documents were costed in increasing order.
+        *level |= RoaringBitmap::from_sorted_iter(docs).expect("documents in increasing order");
+    }
+    let costs = Arc::new(costs);
+    ctx.search.cache.put_far_costs(key, costs.clone());
+    Ok(costs)
+}
+
 /// The proximity buckets from the digests of the derivations in play: per pair of consecutive
-/// terms, the documents where they are within each cost, by sets; documents with a match the
-/// digests do not place are costed from their positions.
+/// terms, the documents where they are within each cost, by sets; for documents with a match
+/// the digests do not place, the pair's cost from their positions, kept per snapshot
+/// ([`far_pair_costs`]).
 fn from_digests(
     ctx: &mut RankCtx<'_>,
     universe: &RoaringBitmap,
@@ -157,25 +241,36 @@ fn from_digests(
     // A match beyond the digests' positions can only be close to a match of the next (or
     // previous) term that is also beyond them, or within the last `MAX_PAIR_COST + 1` positions
     // they keep; paired with anything earlier it costs the most, as no pair does. Only the
-    // documents where both can happen are costed from their positions (first).
-    let mut now = RoaringBitmap::new();
-    for pair in slots.windows(2) {
+    // documents where both can happen are costed from their positions, pair by pair.
+    let mut far_costs = Vec::with_capacity(slots.len().saturating_sub(1));
+    for (i, pair) in slots.windows(2).enumerate() {
         let (left, right) = (&pair[0], &pair[1]);
-        if left.far.is_empty() && right.far.is_empty() {
-            continue;
+        let mut far = &left.far & &right.far;
+        if !left.far.is_empty() || !right.far.is_empty() {
+            far |= late_matches(right, &left.far);
+            far |= late_matches(left, &right.far);
         }
-        now |= &left.far & &right.far;
-        now |= late_matches(right, &left.far);
-        now |= late_matches(left, &right.far);
+        far_costs.push(if far.is_empty() {
+            None
+        } else {
+            Some(far_pair_costs(
+                ctx,
+                &per_term[i],
+                &per_term[i + 1],
+                &far,
+                mask,
+            )?)
+        });
     }
     let far = Far {
-        now,
+        now: RoaringBitmap::new(),
         later: RoaringBitmap::new(),
         from: 0,
     };
     let pairs = per_term
         .windows(2)
-        .map(|digests| {
+        .zip(far_costs)
+        .map(|(digests, far_costs)| {
             // Derivations of both terms at once (a concatenation): each of their matches is a
             // pair. A match beyond the slots puts the document in both terms' `far`, so in
             // `now`, costed from positions; the sets only need the documents with a match.
@@ -206,6 +301,10 @@ fn from_digests(
                     let mut found = union_within(sets.iter().map(|s| s.as_ref()), within);
                     if k == 0 && !joint.is_empty() {
                         found |= &joint & within;
+                    }
+                    if let Some(level) = far_costs.as_ref().and_then(|c| c.by_cost.get(k as usize))
+                    {
+                        found |= level & within;
                     }
                     found
                 }),
