@@ -91,7 +91,8 @@ impl Hasher for DocIdHasher {
     }
 }
 
-type DocMap<V> = HashMap<u32, V, BuildHasherDefault<DocIdHasher>>;
+/// A map keyed by document id, hashed with [`DocIdHasher`].
+pub(crate) type DocMap<V> = HashMap<u32, V, BuildHasherDefault<DocIdHasher>>;
 
 /// Derivations of at least this many words may find their words in the targets through the
 /// segment's forward words (`forward_words.rs`) instead of one set intersection per word.

@@ -30,8 +30,7 @@ use crate::search::derivations::Shape;
 use crate::search::digest::{
     union, union_within, word_digest, Digest, POSITION_SLOTS, PROXIMITY_RANKS,
 };
-use crate::search::positions::Occurrence;
-use crate::search::positions::Scope;
+use crate::search::positions::{DocMap, Occurrence, Scope};
 
 /// Costs are `class * CLASS + letters completed`.
 const CLASS: u32 = 64;
@@ -251,7 +250,8 @@ struct SeveralTerms {
 /// under `odoo a` is such a run: reading the positions of the 150 words of `a` in each of
 /// thousands of such documents was most of that keystroke.
 struct RunDigests {
-    digests: std::collections::HashMap<u32, Arc<Digest>>,
+    /// By the word's index in the query's words.
+    digests: Vec<Option<Arc<Digest>>>,
 }
 
 impl RunDigests {
@@ -262,7 +262,7 @@ impl RunDigests {
             return Ok(None);
         }
         let always = super::ranking_mode() == super::RankingMode::DigestsAlways;
-        let mut digests = std::collections::HashMap::new();
+        let mut digests = vec![None; ctx.query.words.len()];
         for term in terms {
             for (_, words) in &term.by_extra {
                 for &w in words {
@@ -272,7 +272,7 @@ impl RunDigests {
                         None if always => word_digest(ctx.search, word)?,
                         None => return Ok(None),
                     };
-                    digests.insert(w, digest);
+                    digests[w as usize] = Some(digest);
                 }
             }
         }
@@ -319,9 +319,8 @@ impl RunDigests {
                 // of the slots (most of a frequent word's documents are not in play).
                 let mut at = RoaringBitmap::new();
                 for w in words {
-                    if let Some(slot) = self
-                        .digests
-                        .get(w)
+                    if let Some(slot) = self.digests[*w as usize]
+                        .as_ref()
                         .and_then(|d| d.rank_positions.get(rank)?.get(position))
                     {
                         at |= slot & &left;
@@ -360,13 +359,16 @@ impl RunDigests {
     ) -> RoaringBitmap {
         let ranks = self
             .digests
-            .values()
+            .iter()
+            .flatten()
             .map(|d| d.rank_positions.len())
             .max()
             .unwrap_or(0);
         let length = terms.terms.len() as u32;
         // Per document, the best run of exact words, then of any words, as `best_run` keeps.
-        let mut best: [std::collections::HashMap<u32, (bool, u32)>; 2] = Default::default();
+        let mut best: [DocMap<(bool, u32)>; 2] = std::array::from_fn(|_| {
+            DocMap::with_capacity_and_hasher(docs.len() as usize, Default::default())
+        });
         for (kept, exact_only) in best.iter_mut().zip([true, false]) {
             for rank in 0..ranks {
                 let levels = terms.terms.iter().map(|t| {
