@@ -552,6 +552,12 @@ impl SnapshotCache {
         Entries::get(&mut entries.far_costs, &mut entries.clock, key)
     }
 
+    /// How many pairs of terms have far costs kept here (for tests of what searches keep).
+    #[cfg(test)]
+    pub(crate) fn far_costs_kept(&self) -> usize {
+        self.entries.lock().far_costs.len()
+    }
+
     /// Keeps `costs` for a pair of terms, replacing what was kept (a subset of it, or the same
     /// documents costed by a search that ran at the same time).
     pub fn put_far_costs(&self, key: FarPairKey, costs: Arc<FarPairCosts>) {

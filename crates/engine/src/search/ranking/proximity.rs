@@ -140,9 +140,21 @@ fn late_matches(term: &TermSlots, within: &RoaringBitmap) -> RoaringBitmap {
     late
 }
 
+/// The derivations of `left` that `right` has too: one word standing for both terms (a
+/// concatenation), the only match that makes a pair with itself.
+fn shared_derivations<'t>(
+    left: &'t TermDigests,
+    right: &'t TermDigests,
+) -> impl Iterator<Item = &'t Arc<Digest>> {
+    left.derivations
+        .iter()
+        .filter(|(i, _)| right.derivations.iter().any(|(j, _)| i == j))
+        .map(|(_, d)| d)
+}
+
 /// What a pair of consecutive terms' far costs are kept under: their derivations' digests (the
-/// words each term stands for), the derivations they share (one word standing for both, which
-/// makes a pair with itself), and the typo limit that chose them.
+/// words each term stands for), the derivations they share ([`shared_derivations`]), and the
+/// typo limit that chose them.
 fn far_pair_key(left: &TermDigests, right: &TermDigests, typo_limit: u8) -> FarPairKey {
     let address = |digest: &Arc<Digest>| Arc::as_ptr(digest) as usize;
     let mut key = Vec::with_capacity(left.derivations.len() + right.derivations.len() + 4);
@@ -150,12 +162,7 @@ fn far_pair_key(left: &TermDigests, right: &TermDigests, typo_limit: u8) -> FarP
     key.push(0);
     key.extend(right.derivations.iter().map(|(_, d)| address(d)));
     key.push(0);
-    key.extend(
-        left.derivations
-            .iter()
-            .filter(|(i, _)| right.derivations.iter().any(|(j, _)| i == j))
-            .map(|(_, d)| address(d)),
-    );
+    key.extend(shared_derivations(left, right).map(address));
     key.push(0);
     key.push(usize::from(typo_limit));
     key
@@ -246,10 +253,8 @@ fn from_digests(
     for (i, pair) in slots.windows(2).enumerate() {
         let (left, right) = (&pair[0], &pair[1]);
         let mut far = &left.far & &right.far;
-        if !left.far.is_empty() || !right.far.is_empty() {
-            far |= late_matches(right, &left.far);
-            far |= late_matches(left, &right.far);
-        }
+        far |= late_matches(right, &left.far);
+        far |= late_matches(left, &right.far);
         far_costs.push(if far.is_empty() {
             None
         } else {
@@ -272,13 +277,10 @@ fn from_digests(
         .zip(far_costs)
         .map(|(digests, far_costs)| {
             // Derivations of both terms at once (a concatenation): each of their matches is a
-            // pair. A match beyond the slots puts the document in both terms' `far`, so in
-            // `now`, costed from positions; the sets only need the documents with a match.
-            let shared = digests[0]
-                .derivations
-                .iter()
-                .filter(|(i, _)| digests[1].derivations.iter().any(|(j, _)| i == j));
-            let joint = union(shared.flat_map(|(_, d)| &d.ranks));
+            // pair. A match beyond the slots puts the document in both terms' `far`, so its
+            // pair is costed from positions (`far_costs`); the sets only need the documents
+            // with a match.
+            let joint = union(shared_derivations(&digests[0], &digests[1]).flat_map(|d| &d.ranks));
             // Each derivation of one term with each of the next: their pairs' sets are kept.
             let digest_pairs: Vec<(Arc<Digest>, Arc<Digest>)> = digests[0]
                 .derivations
