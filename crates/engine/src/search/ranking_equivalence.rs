@@ -131,6 +131,41 @@ fn fast_ranking_paths_match_the_reference_on_movies_keystrokes() {
     });
 }
 
+/// Two words typed without the space between them (`toystory`), keystroke by keystroke: the word
+/// cut in two (`toy story`) is a sequence, whose documents the digest paths of the attribute,
+/// word position and exactness rules cost from positions while the sets place the others.
+#[test]
+fn fast_ranking_paths_match_the_reference_on_words_typed_together() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let index = corpus_index("movies", usize::MAX, dir.path());
+    // The first two words of films' titles, from the corpus.
+    let gz = std::fs::File::open(shared().join("data/movies.ndjson.gz")).unwrap();
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(gz));
+    let mut joined: Vec<String> = Vec::new();
+    for line in reader.lines().take(400) {
+        let movie: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        let title = movie["title"].as_str().unwrap_or_default().to_lowercase();
+        let words: Vec<&str> = title
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        if let [first, second, ..] = words.as_slice() {
+            let word = format!("{first}{second}");
+            if !joined.contains(&word) {
+                joined.push(word);
+            }
+        }
+    }
+    let queries: Vec<String> = joined
+        .iter()
+        .flat_map(|word| {
+            let chars: Vec<char> = word.chars().collect();
+            (5..=chars.len()).map(move |n| chars[..n].iter().collect::<String>())
+        })
+        .collect();
+    compare(&index, "movies", &queries, |_| {});
+}
+
 #[test]
 fn fast_ranking_paths_match_the_reference_on_debian_keystrokes() {
     // Long descriptions (words beyond the digests' positions) and tags arrays (values that start

@@ -4,8 +4,9 @@
 //! best attribute the term is found in.
 //!
 //! The sets of the derivations' digests (`search/digest.rs`) say in which attributes each word
-//! is, so the buckets are set operations (`SumOfCosts`); positions are read only when a
-//! derivation is a sequence (phrase, split) or the index has more ranks than digests keep.
+//! is, so the buckets are set operations (`SumOfCosts`); positions are read only for the
+//! documents of a sequence (phrase, split: `cligen` as `cli gen`), or for every document when
+//! the index has more ranks than digests keep.
 
 use roaring::RoaringBitmap;
 
@@ -132,10 +133,13 @@ fn from_digests(
     terms: &[u8],
     worst: u32,
 ) -> Result<Option<SetBuckets>> {
-    let Some(per_term) = ctx.term_digests(terms, mask, true)? else {
+    let mut sequences = RoaringBitmap::new();
+    let Some(per_term) =
+        ctx.term_digests_besides(terms, mask, true, Some((&mut sequences, universe)))?
+    else {
         return Ok(None);
     };
-    let query = ctx.query;
+        let query = ctx.query;
     let mut costs = Vec::with_capacity(per_term.len());
     for term in per_term {
         // Per derivation, the ranks its matches may come from.
@@ -160,22 +164,24 @@ fn from_digests(
             }),
         });
     }
-    // Digests know every attribute up to the worst: no document needs its positions read.
+    // Digests know every attribute up to the worst: only the documents of a sequence need their
+    // positions read (the sets leave them out, so the others' costs hold).
     let max_cost = worst * terms.len() as u32;
-    let none = Far {
-        now: RoaringBitmap::new(),
+    let far = Far {
+        now: sequences,
         later: RoaringBitmap::new(),
         from: max_cost,
     };
+    let terms = terms.to_vec();
     let buckets = SetBuckets::new(
         ctx,
         universe,
-        none,
+        far,
         mask,
         costs,
         max_cost,
         false,
-        Box::new(move |_, _, _| max_cost),
+        Box::new(move |occurrences, _, scope| document_cost(occurrences, scope, &terms, worst)),
     )?;
     Ok(Some(buckets))
 }

@@ -9,7 +9,8 @@
 //! completed by fewer letters come first. Known-item searches typed in a hurry land on the item.
 //!
 //! With one term in play (most keystrokes), every class is a set operation on the digests of
-//! the term's words (`search/digest.rs`: where each word starts a value or is a whole value);
+//! the term's words (`search/digest.rs`: where each word starts a value or is a whole value),
+//! but for the documents of a word cut in two (`cligen` as `cli gen`), costed from positions;
 //! several terms must follow each other, which positions tell, but only where the first term's
 //! word starts a value: every other document is in the last classes, which only count the
 //! words it contains, and those are set operations too (`SeveralTerms`).
@@ -76,6 +77,11 @@ struct SingleTerm {
     /// Every word of the term, by the letters it adds to what was typed.
     by_extra: BTreeMap<u32, Vec<u32>>,
     classes: std::vec::IntoIter<Class>,
+    /// Documents of a sequence in play (a word cut in two), which no set places: left out of
+    /// the classes, costed from their positions when the rule starts...
+    sequences: RoaringBitmap,
+    /// ... and handed out by cost among the classes.
+    costed: BTreeMap<u32, RoaringBitmap>,
 }
 
 impl SingleTerm {
@@ -83,9 +89,18 @@ impl SingleTerm {
     /// word as typed, a value that is one of its words (fewest letters added first), a value
     /// starting with the word as typed, then with one of its words, then documents containing
     /// it as typed, then the others by the fewest letters their words add. `None` when a
-    /// derivation in play needs positions.
-    fn new(ctx: &mut RankCtx<'_>, mask: u16, term: u8) -> Result<Option<SingleTerm>> {
-        let Some(per_term) = ctx.term_digests(&[term], mask, false)? else {
+    /// derivation in play other than a sequence needs positions, or the sequences' documents
+    /// are many.
+    fn new(
+        ctx: &mut RankCtx<'_>,
+        universe: &RoaringBitmap,
+        mask: u16,
+        term: u8,
+    ) -> Result<Option<SingleTerm>> {
+        let mut sequences = RoaringBitmap::new();
+        let Some(per_term) =
+            ctx.term_digests_besides(&[term], mask, false, Some((&mut sequences, universe)))?
+        else {
             return Ok(None);
         };
         let query = ctx.query;
@@ -114,10 +129,24 @@ impl SingleTerm {
         classes.push(Class::ExactAnywhere);
         classes.push(Class::AddingNone);
         classes.extend(extras.iter().filter(|e| **e > 0).map(|e| Class::Adding(*e)));
+        let mut costed: BTreeMap<u32, RoaringBitmap> = BTreeMap::new();
+        if !sequences.is_empty() {
+            let terms = [term];
+            let cost = |occurrences: &[Occurrence], ends: &[u32], scope: Scope| {
+                document_cost(occurrences, ends, scope, &terms)
+            };
+            let mut costs = Vec::with_capacity(sequences.len() as usize);
+            cost_from_matches(ctx, &sequences, mask, true, &cost, &mut costs)?;
+            for (doc, c) in costs {
+                costed.entry(c).or_default().insert(doc);
+            }
+        }
         Ok(Some(SingleTerm {
             exact,
             by_extra,
             classes: classes.into_iter(),
+            sequences,
+            costed,
         }))
     }
 
@@ -187,19 +216,41 @@ impl SingleTerm {
         })
     }
 
-    /// The next class with documents in `universe` (what is left), with its cost.
+    /// The next class with documents in `universe` (what is left), with its cost; the
+    /// sequences' documents costed from positions join the class of their cost, or come
+    /// between classes.
     fn next(
         &mut self,
         ctx: &RankCtx<'_>,
         universe: &RoaringBitmap,
     ) -> Result<Option<(u32, RoaringBitmap)>> {
-        while let Some(class) = self.classes.next() {
-            if universe.is_empty() {
-                return Ok(None);
+        while !universe.is_empty() {
+            let class = self.classes.as_slice().first().copied();
+            let positional = self.costed.first_key_value().map(|(c, _)| *c);
+            let (cost, mut docs) = match (class.map(Self::cost), positional) {
+                (None, None) => return Ok(None),
+                (Some(c), p) if p.is_none_or(|p| c <= p) => {
+                    self.classes.next();
+                    let Some(class) = class else {
+                        return Ok(None);
+                    };
+                    let docs = if self.sequences.is_empty() {
+                        self.class_docs(ctx, class, universe)?
+                    } else {
+                        self.class_docs(ctx, class, &(universe - &self.sequences))?
+                    };
+                    (c, docs)
+                }
+                (_, Some(p)) => (p, RoaringBitmap::new()),
+                (_, None) => return Ok(None),
+            };
+            if positional == Some(cost) {
+                if let Some(costed) = self.costed.remove(&cost) {
+                    docs |= costed & universe;
+                }
             }
-            let docs = self.class_docs(ctx, class, universe)?;
             if !docs.is_empty() {
-                return Ok(Some((Self::cost(class), docs)));
+                return Ok(Some((cost, docs)));
             }
         }
         Ok(None)
@@ -698,7 +749,7 @@ impl RankingRule for ExactnessRule {
         self.terms = active_terms(mask, ctx.query.terms.len()).collect();
         self.single = match self.terms.as_slice() {
             [term] if !ctx.prefer_positions(universe, &self.terms, mask) => {
-                SingleTerm::new(ctx, mask, *term)?
+                SingleTerm::new(ctx, universe, mask, *term)?
             }
             _ => None,
         };

@@ -149,6 +149,21 @@ impl RankCtx<'_> {
         mask: u16,
         filters_ok: bool,
     ) -> Result<Option<Vec<TermDigests>>> {
+        self.term_digests_besides(terms, mask, filters_ok, None)
+    }
+
+    /// The same, but a sequence (a word cut in two, a phrase) in play does not make it `None`
+    /// when `sequences` is given: its documents are added there instead, for the rule to cost
+    /// from positions (no set tells where a sequence is), and the other documents from the
+    /// digests. Only when those documents are a bucket's small part: `None` when they would be
+    /// more than [`cost::CHUNK`] of `universe`.
+    pub fn term_digests_besides(
+        &mut self,
+        terms: &[u8],
+        mask: u16,
+        filters_ok: bool,
+        mut sequences: Option<(&mut RoaringBitmap, &RoaringBitmap)>,
+    ) -> Result<Option<Vec<TermDigests>>> {
         if ranking_mode() == RankingMode::Reference {
             return Ok(None);
         }
@@ -167,7 +182,15 @@ impl RankCtx<'_> {
                 }
                 match self.digests.derivation(self.search, self.query, i)? {
                     Some(digest) => derivations.push((i, digest)),
-                    None => return Ok(None),
+                    None => match &mut sequences {
+                        Some((found, universe)) => {
+                            **found |= d.docs.as_ref() & *universe;
+                            if found.len() > u64::from(cost::CHUNK) {
+                                return Ok(None);
+                            }
+                        }
+                        None => return Ok(None),
+                    },
                 }
             }
             out.push(TermDigests { term, derivations });

@@ -74,11 +74,15 @@ fn from_digests(
     mask: u16,
     terms: &[u8],
 ) -> Result<Option<SetBuckets>> {
-    let Some(per_term) = ctx.term_digests(terms, mask, false)? else {
+    // The documents of a sequence in play (a word cut in two) are costed from positions.
+    let mut sequences = RoaringBitmap::new();
+    let Some(per_term) =
+        ctx.term_digests_besides(terms, mask, false, Some((&mut sequences, universe)))?
+    else {
         return Ok(None);
     };
     let mut far = Far {
-        now: RoaringBitmap::new(),
+        now: sequences,
         later: RoaringBitmap::new(),
         // A match beyond the digests' positions costs at least this, whatever the term's place
         // in the query.
