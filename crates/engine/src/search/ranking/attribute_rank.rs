@@ -139,7 +139,7 @@ fn from_digests(
     else {
         return Ok(None);
     };
-        let query = ctx.query;
+    let query = ctx.query;
     let mut costs = Vec::with_capacity(per_term.len());
     for term in per_term {
         // Per derivation, the ranks its matches may come from.
