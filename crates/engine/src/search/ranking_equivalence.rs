@@ -131,9 +131,10 @@ fn fast_ranking_paths_match_the_reference_on_movies_keystrokes() {
     });
 }
 
-/// Two words typed without the space between them (`toystory`), keystroke by keystroke: the word
-/// cut in two (`toy story`) is a sequence, whose documents the digest paths of the attribute,
-/// word position and exactness rules cost from positions while the sets place the others.
+/// Two words typed without the space between them (`toystory`), keystroke by keystroke, alone,
+/// then before or after another word of the title: the word cut in two (`toy story`) is a
+/// sequence, whose documents every rule's digest path costs from positions while the sets place
+/// the others.
 #[test]
 fn fast_ranking_paths_match_the_reference_on_words_typed_together() {
     let dir = tempfile::TempDir::new().unwrap();
@@ -142,6 +143,7 @@ fn fast_ranking_paths_match_the_reference_on_words_typed_together() {
     let gz = std::fs::File::open(shared().join("data/movies.ndjson.gz")).unwrap();
     let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(gz));
     let mut joined: Vec<String> = Vec::new();
+    let mut with_others: Vec<String> = Vec::new();
     for line in reader.lines().take(400) {
         let movie: Value = serde_json::from_str(&line.unwrap()).unwrap();
         let title = movie["title"].as_str().unwrap_or_default().to_lowercase();
@@ -149,20 +151,31 @@ fn fast_ranking_paths_match_the_reference_on_words_typed_together() {
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .collect();
-        if let [first, second, ..] = words.as_slice() {
+        if let [first, second, rest @ ..] = words.as_slice() {
             let word = format!("{first}{second}");
+            if let [third, ..] = rest {
+                // The next word typed letter by letter after the joined one, and the first
+                // word before the second and third joined.
+                let letters: Vec<char> = third.chars().collect();
+                with_others.extend(
+                    (1..=letters.len())
+                        .map(|n| format!("{word} {}", letters[..n].iter().collect::<String>())),
+                );
+                with_others.push(format!("{first} {second}{third}"));
+            }
             if !joined.contains(&word) {
                 joined.push(word);
             }
         }
     }
-    let queries: Vec<String> = joined
+    let mut queries: Vec<String> = joined
         .iter()
         .flat_map(|word| {
             let chars: Vec<char> = word.chars().collect();
             (5..=chars.len()).map(move |n| chars[..n].iter().collect::<String>())
         })
         .collect();
+    queries.extend(with_others);
     compare(&index, "movies", &queries, |_| {});
 }
 

@@ -133,10 +133,7 @@ fn from_digests(
     terms: &[u8],
     worst: u32,
 ) -> Result<Option<SetBuckets>> {
-    let mut sequences = RoaringBitmap::new();
-    let Some(per_term) =
-        ctx.term_digests_besides(terms, mask, true, Some((&mut sequences, universe)))?
-    else {
+    let Some((per_term, sequences)) = ctx.term_digests(terms, mask, true, universe)? else {
         return Ok(None);
     };
     let query = ctx.query;

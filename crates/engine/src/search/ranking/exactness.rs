@@ -97,10 +97,7 @@ impl SingleTerm {
         mask: u16,
         term: u8,
     ) -> Result<Option<SingleTerm>> {
-        let mut sequences = RoaringBitmap::new();
-        let Some(per_term) =
-            ctx.term_digests_besides(&[term], mask, false, Some((&mut sequences, universe)))?
-        else {
+        let Some((per_term, sequences)) = ctx.term_digests(&[term], mask, false, universe)? else {
             return Ok(None);
         };
         let query = ctx.query;
@@ -225,24 +222,22 @@ impl SingleTerm {
         universe: &RoaringBitmap,
     ) -> Result<Option<(u32, RoaringBitmap)>> {
         while !universe.is_empty() {
-            let class = self.classes.as_slice().first().copied();
             let positional = self.costed.first_key_value().map(|(c, _)| *c);
-            let (cost, mut docs) = match (class.map(Self::cost), positional) {
-                (None, None) => return Ok(None),
-                (Some(c), p) if p.is_none_or(|p| c <= p) => {
+            // The next class, unless positional documents cost less.
+            let class = self.classes.as_slice().first().copied();
+            let class = class.filter(|c| positional.is_none_or(|p| Self::cost(*c) <= p));
+            let (cost, mut docs) = match (class, positional) {
+                (Some(class), _) => {
                     self.classes.next();
-                    let Some(class) = class else {
-                        return Ok(None);
-                    };
                     let docs = if self.sequences.is_empty() {
                         self.class_docs(ctx, class, universe)?
                     } else {
                         self.class_docs(ctx, class, &(universe - &self.sequences))?
                     };
-                    (c, docs)
+                    (Self::cost(class), docs)
                 }
-                (_, Some(p)) => (p, RoaringBitmap::new()),
-                (_, None) => return Ok(None),
+                (None, Some(p)) => (p, RoaringBitmap::new()),
+                (None, None) => return Ok(None),
             };
             if positional == Some(cost) {
                 if let Some(costed) = self.costed.remove(&cost) {
@@ -526,9 +521,11 @@ impl SeveralTerms {
         {
             return Ok(None);
         }
-        let Some(firsts) = ctx.term_digests(&terms[..2], mask, true)? else {
+        // A sequence's documents (of any term) go to `needs_positions` below.
+        let Some((firsts, _)) = ctx.term_digests(&terms[..2], mask, true, universe)? else {
             return Ok(None);
         };
+
         let runs = run_starts(&firsts[0], &firsts[1], universe);
         let mut needs_positions = RoaringBitmap::new();
         let query = ctx.query;

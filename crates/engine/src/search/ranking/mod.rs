@@ -141,32 +141,22 @@ impl RankCtx<'_> {
     }
 
     /// For each term of `terms`, the digests of the derivations that may count for it within
-    /// `mask` and the current typo limit; `None` when one of them needs positions: a sequence,
-    /// or (unless `filters_ok`) a derivation restricted to some attributes.
+    /// `mask` and the current typo limit, with the documents of `universe` that a sequence in
+    /// play (a word cut in two, a phrase) may match: no set tells where a sequence is, so the
+    /// rule costs those from positions and every other document from the digests. `None` when a
+    /// derivation restricted to some attributes is in play (unless `filters_ok`), or when the
+    /// sequences' documents are more than [`cost::CHUNK`]: then the rule reads positions for all.
     pub fn term_digests(
         &mut self,
         terms: &[u8],
         mask: u16,
         filters_ok: bool,
-    ) -> Result<Option<Vec<TermDigests>>> {
-        self.term_digests_besides(terms, mask, filters_ok, None)
-    }
-
-    /// The same, but a sequence (a word cut in two, a phrase) in play does not make it `None`
-    /// when `sequences` is given: its documents are added there instead, for the rule to cost
-    /// from positions (no set tells where a sequence is), and the other documents from the
-    /// digests. Only when those documents are a bucket's small part: `None` when they would be
-    /// more than [`cost::CHUNK`] of `universe`.
-    pub fn term_digests_besides(
-        &mut self,
-        terms: &[u8],
-        mask: u16,
-        filters_ok: bool,
-        mut sequences: Option<(&mut RoaringBitmap, &RoaringBitmap)>,
-    ) -> Result<Option<Vec<TermDigests>>> {
+        universe: &RoaringBitmap,
+    ) -> Result<Option<(Vec<TermDigests>, RoaringBitmap)>> {
         if ranking_mode() == RankingMode::Reference {
             return Ok(None);
         }
+        let mut sequences = RoaringBitmap::new();
         let mut out = Vec::with_capacity(terms.len());
         for &term in terms {
             let mut derivations = Vec::new();
@@ -182,20 +172,17 @@ impl RankCtx<'_> {
                 }
                 match self.digests.derivation(self.search, self.query, i)? {
                     Some(digest) => derivations.push((i, digest)),
-                    None => match &mut sequences {
-                        Some((found, universe)) => {
-                            **found |= d.docs.as_ref() & *universe;
-                            if found.len() > u64::from(cost::CHUNK) {
-                                return Ok(None);
-                            }
+                    None => {
+                        sequences |= d.docs.as_ref() & universe;
+                        if sequences.len() > u64::from(cost::CHUNK) {
+                            return Ok(None);
                         }
-                        None => return Ok(None),
-                    },
+                    }
                 }
             }
             out.push(TermDigests { term, derivations });
         }
-        Ok(Some(out))
+        Ok(Some((out, sequences)))
     }
 }
 

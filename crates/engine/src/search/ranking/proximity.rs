@@ -238,9 +238,12 @@ fn from_digests(
     mask: u16,
     terms: &[u8],
 ) -> Result<Option<SetBuckets>> {
-    let Some(per_term) = ctx.term_digests(terms, mask, false)? else {
+    // The documents a sequence may match (a word cut in two) are costed from positions, all
+    // terms at once, and kept out of the far costs: those are kept under the digests alone.
+    let Some((per_term, sequences)) = ctx.term_digests(terms, mask, false, universe)? else {
         return Ok(None);
     };
+
     let slots: Vec<TermSlots> = per_term
         .iter()
         .map(|t| TermSlots::new(&t.derivations, universe))
@@ -255,6 +258,7 @@ fn from_digests(
         let mut far = &left.far & &right.far;
         far |= late_matches(right, &left.far);
         far |= late_matches(left, &right.far);
+        far -= &sequences;
         far_costs.push(if far.is_empty() {
             None
         } else {
@@ -268,7 +272,7 @@ fn from_digests(
         });
     }
     let far = Far {
-        now: RoaringBitmap::new(),
+        now: sequences,
         later: RoaringBitmap::new(),
         from: 0,
     };

@@ -75,10 +75,7 @@ fn from_digests(
     terms: &[u8],
 ) -> Result<Option<SetBuckets>> {
     // The documents of a sequence in play (a word cut in two) are costed from positions.
-    let mut sequences = RoaringBitmap::new();
-    let Some(per_term) =
-        ctx.term_digests_besides(terms, mask, false, Some((&mut sequences, universe)))?
-    else {
+    let Some((per_term, sequences)) = ctx.term_digests(terms, mask, false, universe)? else {
         return Ok(None);
     };
     let mut far = Far {
