@@ -363,15 +363,12 @@ pub struct TermSlots {
     slots: Vec<Vec<std::cell::OnceCell<RoaringBitmap>>>,
     /// Documents of the universe with a match beyond the slots.
     pub far: RoaringBitmap,
-    /// Of those, the documents with a match in a rank beyond the slots.
-    pub far_ranks: RoaringBitmap,
 }
 
 impl TermSlots {
     pub fn new(derivations: &[(usize, Arc<Digest>)], universe: &RoaringBitmap) -> TermSlots {
         let digests: Vec<Arc<Digest>> = derivations.iter().map(|(_, d)| d.clone()).collect();
         let far = union_within(digests.iter().map(|d| &d.far), universe);
-        let far_ranks = union_within(digests.iter().map(|d| &d.far_ranks), universe);
         let ranks = digests
             .iter()
             .map(|d| d.rank_positions.len())
@@ -392,7 +389,6 @@ impl TermSlots {
             universe: universe.clone(),
             slots,
             far,
-            far_ranks,
         }
     }
 

@@ -162,9 +162,9 @@ pub fn per_term<'o>(occurrences: &'o [Occurrence], mask: u16, out: &mut [&'o [Oc
     }
 }
 
-/// Gives, for a cost `k`, the documents of the universe it is handed (the levels' own, so no
-/// rule keeps a copy) with a cost of at most `k` for one term, including at least those of cost
-/// exactly `k`.
+/// Gives, for a cost `k`, the documents of the set it is handed (the levels' documents without
+/// a level yet, so no rule keeps a copy) with a cost of at most `k` for one term, including at
+/// least those of cost exactly `k`.
 pub type Reach = Box<dyn FnMut(u32, &RoaringBitmap) -> RoaringBitmap>;
 
 /// One term's cost, as sets: `reach` is asked for `k = 0, 1, 2...` in turn, up to `max`, which
@@ -184,17 +184,19 @@ struct TermLevels {
 }
 
 impl TermLevels {
-    /// Computes the levels up to `k` (the last one, `max`, takes every document left).
+    /// Computes the levels up to `k` (the last one, `max`, takes every document left). Each
+    /// level is asked of the documents without one yet: fewer to meet with the term's sets as
+    /// the levels fill, and none once every document has its level (a term found early in all
+    /// of them leaves the sum's later totals nothing to compute for it).
     fn reach_to(&mut self, k: u32, universe: &RoaringBitmap) {
         let k = k.min(self.cost.max);
         while self.exactly.len() <= k as usize {
             let level = self.exactly.len() as u32;
-            let fresh = if level >= self.cost.max {
-                universe - &self.seen
+            let left = universe - &self.seen;
+            let fresh = if level >= self.cost.max || left.is_empty() {
+                left
             } else {
-                let mut fresh = (self.cost.reach)(level, universe);
-                fresh -= &self.seen;
-                fresh
+                (self.cost.reach)(level, &left)
             };
             self.seen |= &fresh;
             self.exactly.push(fresh);

@@ -9,13 +9,15 @@
 //! further than they reach; the buckets up to there are set operations (`SumOfCosts`), and only
 //! the documents left after them have their positions read.
 
+use std::sync::Arc;
+
 use roaring::RoaringBitmap;
 
 use super::cost::{active_terms, per_term, CostBuckets, Far, SetBuckets, TermCost};
 use super::{Bucket, Detail, Rank, RankCtx, RankingRule};
 use crate::error::Result;
 use crate::index::word_position_of;
-use crate::search::digest::{TermSlots, POSITION_SLOTS};
+use crate::search::digest::{union_within, Digest, POSITION_SLOTS};
 use crate::search::positions::Occurrence;
 use crate::search::positions::Scope;
 
@@ -58,11 +60,9 @@ impl WordPositionRule {
 
 /// The furthest position whose cost is at most `cost`.
 fn furthest_within(cost: u32) -> u32 {
-    let mut position = 0u32;
-    while position < u32::from(u16::MAX) && position_cost(position as u16 + 1) <= cost {
-        position += 1;
-    }
-    position
+    LAST_POSITION_OF_COST
+        .get(cost as usize)
+        .map_or(u32::from(u16::MAX), |&last| u32::from(last))
 }
 
 /// The position buckets from the digests of the derivations in play: per term, the documents
@@ -91,9 +91,9 @@ fn from_digests(
     let mut costs = Vec::with_capacity(per_term.len());
     for term in &per_term {
         let shift = u32::from(term.term);
-        let slots = TermSlots::new(&term.derivations, universe);
-        far.now |= &slots.far_ranks;
-        far.later |= &slots.far;
+        let digests: Vec<Arc<Digest>> = term.derivations.iter().map(|(_, d)| d.clone()).collect();
+        far.now |= union_within(digests.iter().map(|d| &d.far_ranks), universe);
+        far.later |= union_within(digests.iter().map(|d| &d.far), universe);
         costs.push(TermCost {
             max: max_position_cost(),
             reach: Box::new(move |cost, within| {
@@ -103,21 +103,20 @@ fn from_digests(
                     furthest_within(cost - 1) + shift + 1
                 };
                 let last = (furthest_within(cost) + shift).min(POSITION_SLOTS as u32 - 1);
-                if first > last {
-                    return RoaringBitmap::new();
-                }
                 let mut found = RoaringBitmap::new();
-                let ranks: Vec<usize> = slots.shape().collect();
-                for (rank, positions) in ranks.into_iter().enumerate() {
-                    let end = (last as usize + 1).min(positions);
-                    for position in first as usize..end {
-                        if let Some(slot) = slots.at(rank, position as i64) {
-                            found |= slot;
-                        }
+                if first > last || within.is_empty() {
+                    return found;
+                }
+                // Each slot is asked for once (the levels' positions do not overlap), so it is
+                // met with the documents still without a level (fewer and fewer as the levels
+                // fill) rather than united and kept.
+                for ranks in digests.iter().flat_map(|d| &d.rank_positions) {
+                    let end = (last as usize + 1).min(ranks.len());
+                    for at in ranks.get(first as usize..end).unwrap_or(&[]) {
+                        found |= at & within;
                     }
                 }
-                // The slots hold the rule's universe; the levels' leaves out the far documents.
-                found & within
+                found
             }),
         });
     }
@@ -238,6 +237,17 @@ mod tests {
         // Costs never decrease with the position.
         for position in 1..=u16::MAX {
             assert!(position_cost(position) >= position_cost(position - 1));
+        }
+    }
+
+    #[test]
+    fn the_furthest_position_within_a_cost_is_the_last_of_its_range() {
+        for cost in 0..=max_position_cost() + 1 {
+            let furthest = (0..=u16::MAX)
+                .rev()
+                .find(|p| position_cost(*p) <= cost)
+                .unwrap();
+            assert_eq!(furthest_within(cost), u32::from(furthest), "cost {cost}");
         }
     }
 }
