@@ -179,8 +179,8 @@ struct TermLevels {
     cost: TermCost,
     /// `exactly[k]`: documents of the universe whose cost for the term is exactly `k`.
     exactly: Vec<RoaringBitmap>,
-    /// Documents of the universe with a level so far.
-    seen: RoaringBitmap,
+    /// Documents of the universe without a level so far.
+    left: RoaringBitmap,
 }
 
 impl TermLevels {
@@ -188,17 +188,17 @@ impl TermLevels {
     /// level is asked of the documents without one yet: fewer to meet with the term's sets as
     /// the levels fill, and none once every document has its level (a term found early in all
     /// of them leaves the sum's later totals nothing to compute for it).
-    fn reach_to(&mut self, k: u32, universe: &RoaringBitmap) {
+    fn reach_to(&mut self, k: u32) {
         let k = k.min(self.cost.max);
         while self.exactly.len() <= k as usize {
             let level = self.exactly.len() as u32;
-            let left = universe - &self.seen;
-            let fresh = if level >= self.cost.max || left.is_empty() {
-                left
+            let fresh = if level >= self.cost.max || self.left.is_empty() {
+                std::mem::take(&mut self.left)
             } else {
-                (self.cost.reach)(level, &left)
+                let fresh = (self.cost.reach)(level, &self.left);
+                self.left -= &fresh;
+                fresh
             };
-            self.seen |= &fresh;
             self.exactly.push(fresh);
         }
     }
@@ -213,7 +213,6 @@ impl TermLevels {
 /// over the others, for every `k`, memoized. Every set involved partitions the universe, so a
 /// page costs the levels it reaches, not the universe again for each total.
 pub struct SumOfCosts {
-    universe: RoaringBitmap,
     terms: Vec<TermLevels>,
     /// `memo[j][b]` for `j >= 2`.
     memo: Vec<Vec<Option<RoaringBitmap>>>,
@@ -223,13 +222,12 @@ impl SumOfCosts {
     pub fn new(universe: &RoaringBitmap, terms: Vec<TermCost>) -> SumOfCosts {
         let count = terms.len();
         SumOfCosts {
-            universe: universe.clone(),
             terms: terms
                 .into_iter()
                 .map(|cost| TermLevels {
                     cost,
                     exactly: Vec::new(),
-                    seen: RoaringBitmap::new(),
+                    left: universe.clone(),
                 })
                 .collect(),
             memo: vec![Vec::new(); count + 1],
@@ -239,13 +237,13 @@ impl SumOfCosts {
     /// Documents whose total over the first `j` terms (`j >= 1`) is exactly `budget`.
     fn total(&mut self, j: usize, budget: u32) -> RoaringBitmap {
         if j == 1 {
-            self.terms[0].reach_to(budget, &self.universe);
+            self.terms[0].reach_to(budget);
             return self.terms[0].exactly(budget).cloned().unwrap_or_default();
         }
         if let Some(Some(docs)) = self.memo[j].get(budget as usize) {
             return docs.clone();
         }
-        self.terms[j - 1].reach_to(budget, &self.universe);
+        self.terms[j - 1].reach_to(budget);
         let max = self.terms[j - 1].cost.max;
         let mut docs = RoaringBitmap::new();
         for k in 0..=budget.min(max) {
@@ -257,7 +255,7 @@ impl SumOfCosts {
             }
             let rest = budget - k;
             let part = if j == 2 {
-                self.terms[0].reach_to(rest, &self.universe);
+                self.terms[0].reach_to(rest);
                 match self.terms[0].exactly(rest) {
                     Some(before) => before & &self.terms[1].exactly[k as usize],
                     None => continue,
