@@ -159,8 +159,9 @@ impl Query {
         mask: u16,
         universe: &RoaringBitmap,
     ) -> [RoaringBitmap; 3] {
-        let mut out: [RoaringBitmap; 3] = Default::default();
         let levels = self.cached_levels(term, mask);
+        let mut out: [RoaringBitmap; 3] = Default::default();
+        let mut added = false;
         for d in &self.derivations {
             if d.covers & (1 << term) == 0 || d.covers & !mask != 0 {
                 continue;
@@ -177,18 +178,39 @@ impl Query {
             // Restricted before they are united: a universe is often a small part of a frequent
             // word's documents, and uniting those in full cost more than the ranking after it.
             out[cost] |= d.docs.as_ref() & universe;
+            added = true;
         }
         let (zero, rest) = out.split_at_mut(1);
         rest[0] |= &zero[0];
         let (one, two) = rest.split_at_mut(1);
         two[0] |= &one[0];
-        if let Some(levels) = levels {
-            for (k, out) in out.iter_mut().enumerate() {
-                // The cached unions are intersected where they lie, not copied first.
-                *out |= levels[k].as_ref() & universe;
+        let Some(levels) = levels else {
+            return out;
+        };
+        // The cached unions are intersected where they lie, not copied first, and a level
+        // shared with the one below it (no derivation of that many typos) is copied from it.
+        let zero = levels[0].as_ref() & universe;
+        if zero.len() == universe.len() {
+            // Every document matches the term as typed: every level is the universe.
+            return [zero.clone(), zero.clone(), zero];
+        }
+        let one = if Arc::ptr_eq(&levels[1], &levels[0]) {
+            zero.clone()
+        } else {
+            levels[1].as_ref() & universe
+        };
+        let two = if Arc::ptr_eq(&levels[2], &levels[1]) {
+            one.clone()
+        } else {
+            levels[2].as_ref() & universe
+        };
+        let mut kept = [zero, one, two];
+        if added {
+            for (kept, other) in kept.iter_mut().zip(&out) {
+                *kept |= other;
             }
         }
-        out
+        kept
     }
 
     /// Documents matching term `term` through derivations allowed by `mask`; the word's kept
@@ -983,11 +1005,27 @@ impl<'a> QueryBuilder<'a> {
         for d in pushed {
             levels[usize::from(d.typos.min(2))] |= d.docs.as_ref();
         }
+        // A level no derivation adds to is the level below it, shared: one set in memory, and
+        // `term_docs_by_typos` restricts it to a universe once (most terms allow no typo).
         let [zero, one, two] = levels;
-        let one = one | &zero;
-        let two = two | &one;
-        let levels = [Arc::new(zero), Arc::new(one), Arc::new(two)];
-        let bytes = levels.iter().map(|l| super::cache::set_bytes(l)).sum();
+        let zero = Arc::new(zero);
+        let one = if one.is_empty() {
+            zero.clone()
+        } else {
+            Arc::new(one | zero.as_ref())
+        };
+        let two = if two.is_empty() {
+            one.clone()
+        } else {
+            Arc::new(two | one.as_ref())
+        };
+        let bytes = super::cache::set_bytes(&zero)
+            + [(&one, &zero), (&two, &one)]
+                .iter()
+                .filter(|(level, below)| !Arc::ptr_eq(level, below))
+                .map(|(level, _)| super::cache::set_bytes(level))
+                .sum::<u64>();
+        let levels = [zero, one, two];
         if found.levels.set(levels).is_ok() {
             self.ctx.cache.charge_derivations(&found.key, bytes);
         }

@@ -2,7 +2,8 @@
 //! document's typos are the sum, over the terms still in play, of the fewest typos it matches
 //! each term with. Computed with set operations only: "at most `t` typos over the first `j`
 //! terms" is built from the same question for `j - 1` terms, memoized, and only the budgets the
-//! page needs are ever built.
+//! page needs are ever built. A term every document of the universe matches as typed costs
+//! nothing anywhere and is left out; one no document matches with a typo only filters.
 
 use roaring::RoaringBitmap;
 
@@ -12,7 +13,8 @@ use crate::error::Result;
 #[derive(Default)]
 pub struct TypoRule {
     mask: u16,
-    /// Per active term, its documents with at most 0, 1, 2 typos, within the universe.
+    /// Per active term that costs typos somewhere, its documents with at most 0, 1, 2 typos,
+    /// within the universe.
     terms: Vec<[RoaringBitmap; 3]>,
     /// `memo[j][t]`: documents with at most `t` typos over the first `j` active terms.
     memo: Vec<Vec<Option<RoaringBitmap>>>,
@@ -29,11 +31,19 @@ impl TypoRule {
         if let Some(docs) = &self.memo[j][budget as usize] {
             return docs.clone();
         }
-        let mut docs = RoaringBitmap::new();
-        for k in 0..=budget.min(2) {
-            let before = self.within(j - 1, budget - k);
-            docs |= before & &self.terms[j - 1][k as usize];
-        }
+        let [zero, _, two] = &self.terms[j - 1];
+        let docs = if zero.len() == two.len() {
+            // No document of the universe matches this term with a typo: the term only keeps
+            // those that match it (the levels are nested, so equal sizes mean equal sets).
+            self.within(j - 1, budget) & &self.terms[j - 1][0]
+        } else {
+            let mut docs = RoaringBitmap::new();
+            for k in 0..=budget.min(2) {
+                let before = self.within(j - 1, budget - k);
+                docs |= before & &self.terms[j - 1][k as usize];
+            }
+            docs
+        };
         self.memo[j][budget as usize] = Some(docs.clone());
         docs
     }
@@ -48,9 +58,12 @@ impl RankingRule for TypoRule {
         let query = ctx.query;
         self.mask = mask;
         self.universe = universe.clone();
+        // A term matched as typed by every document of the universe adds no typo to any
+        // (the levels hold documents of the universe only, so equal sizes mean equal sets).
         self.terms = (0..query.terms.len())
             .filter(|t| mask & (1 << t) != 0)
             .map(|t| query.term_docs_by_typos(t, mask, universe))
+            .filter(|[zero, _, _]| zero.len() != universe.len())
             .collect();
         // A term never costs more than two typos, whatever derivation matched it.
         self.max_typos = 2 * self.terms.len() as u32;
@@ -87,5 +100,126 @@ impl RankingRule for TypoRule {
     fn end(&mut self) {
         self.terms.clear();
         self.memo.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Analyzer;
+    use crate::search::context::SearchContext;
+    use crate::search::derivations::{Query, QueryBuilder};
+    use crate::search::query::parse;
+
+    /// A document's typos for the terms of `mask`, from the derivations one by one: per term,
+    /// the fewest typos of a derivation holding the document (a derivation standing for several
+    /// terms counts its typos on its first term); `None` when a term has none.
+    fn fewest_typos(query: &Query, mask: u16, doc: u32) -> Option<u32> {
+        let mut total = 0;
+        for term in (0..query.terms.len()).filter(|t| mask & (1 << t) != 0) {
+            total += query
+                .derivations
+                .iter()
+                .filter(|d| d.covers & (1 << term) != 0 && d.covers & !mask == 0)
+                .filter(|d| d.docs.contains(doc))
+                .map(|d| {
+                    if d.first_term == term {
+                        u32::from(d.typos.min(2))
+                    } else {
+                        0
+                    }
+                })
+                .min()?;
+        }
+        Some(total)
+    }
+
+    /// The rule's buckets give every document of the universe its fewest typos, whether its
+    /// terms are left out (every document matches them as typed), only filter (none matches
+    /// them with a typo) or cost typos, on the second search too (the typo levels then come
+    /// from the word's kept unions). Two universes per mask: the documents with every term (as
+    /// the words rule hands them on), and those with any (the typo rule first), where a
+    /// document lacking a term is in no bucket.
+    #[test]
+    fn buckets_hold_the_documents_with_each_count_of_typos() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let index = crate::search::ranking_equivalence::corpus_index("debian", 6_000, dir.path());
+        let ctx = SearchContext::new(&index).unwrap();
+        let analyzer = Analyzer::new(&ctx.settings);
+        let queries = [
+            "pyhton libary",
+            "web serv",
+            "librar",
+            "text edi",
+            "databse client gt",
+            "gnome",
+            "lib pyton",
+            "kernel modle",
+        ];
+        let (mut left_out, mut filters, mut costing) = (0, 0, 0);
+        for _round in 0..2 {
+            for q in queries {
+                let query = QueryBuilder::new(&ctx, &analyzer, None, None)
+                    .build(&parse(&analyzer, q))
+                    .unwrap();
+                for (mask, every) in (1..=query.all_terms()).flat_map(|m| [(m, true), (m, false)]) {
+                    let mut universe = if every {
+                        ctx.universe()
+                    } else {
+                        RoaringBitmap::new()
+                    };
+                    for term in (0..query.terms.len()).filter(|t| mask & (1 << t) != 0) {
+                        if every {
+                            universe &= query.term_docs(term, mask).as_ref();
+                        } else {
+                            universe |= query.term_docs(term, mask).as_ref();
+                        }
+                    }
+                    let mut rank_ctx = RankCtx {
+                        search: &ctx,
+                        query: &query,
+                        matches: Default::default(),
+                        digests: Default::default(),
+                        typo_limit: u8::MAX,
+                        attribute_count: 1,
+                    };
+                    let mut rule = TypoRule::default();
+                    rule.start(&mut rank_ctx, &universe, mask).unwrap();
+                    let active = mask.count_ones() as usize;
+                    left_out += active - rule.terms.len();
+                    for [zero, _, two] in &rule.terms {
+                        if zero.len() == two.len() {
+                            filters += 1;
+                        } else {
+                            costing += 1;
+                        }
+                    }
+                    let mut left = universe.clone();
+                    while let Some(bucket) = rule.next_bucket(&mut rank_ctx, &left).unwrap() {
+                        let Detail::Typo { count, .. } = bucket.detail else {
+                            panic!("not a typo bucket");
+                        };
+                        for doc in &bucket.docs {
+                            assert_eq!(
+                                fewest_typos(&query, mask, doc),
+                                Some(count),
+                                "{q:?} mask {mask} document {doc}"
+                            );
+                        }
+                        left -= &bucket.docs;
+                    }
+                    rule.end();
+                    for doc in &left {
+                        assert_eq!(fewest_typos(&query, mask, doc), None, "{q:?} mask {mask}");
+                    }
+                    assert!(!every || left.is_empty(), "{q:?} mask {mask}");
+                }
+            }
+        }
+        // Each shortcut was taken, and so was the general case.
+        assert!(
+            left_out > 0 && filters > 0 && costing > 0,
+            "{left_out} {filters} {costing}"
+        );
     }
 }
