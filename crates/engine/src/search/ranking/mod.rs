@@ -337,6 +337,10 @@ pub fn bucket_sort(
         });
     }
     let mut universes: Vec<RoaringBitmap> = vec![universe.clone()];
+    // Per level, the bucket being ranked by the levels below it when it is still to be taken
+    // out of this level's universe: only once this level is asked for another bucket, which
+    // most pages never need (see `defer_take_out`).
+    let mut descended: Vec<Option<RoaringBitmap>> = vec![None];
     // The typo limit of each level: the typo count of the typo bucket above it, if any.
     let mut typo_limits: Vec<u8> = vec![u8::MAX];
     let mut path: Vec<Detail> = Vec::new();
@@ -346,6 +350,9 @@ pub fn bucket_sort(
     while !out.is_full() {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             for level in (0..=depth).rev() {
+                if let Some(bucket) = descended[level].take() {
+                    take_out_left(&mut universes[level], &bucket, &out);
+                }
                 path.truncate(level);
                 let rest = std::mem::take(&mut universes[level]);
                 out.push_all(&rest, &path);
@@ -360,6 +367,9 @@ pub fn bucket_sort(
             });
         }
         ctx.typo_limit = typo_limits[depth];
+        if let Some(bucket) = descended[depth].take() {
+            take_out_left(&mut universes[depth], &bucket, &out);
+        }
         let bucket = rules[depth].next_bucket(ctx, &universes[depth])?;
         let Some(mut bucket) = bucket else {
             // This rule has nothing left: what remains of its universe is unranked by it.
@@ -372,15 +382,24 @@ pub fn bucket_sort(
                 break;
             }
             universes.pop();
+            descended.pop();
             typo_limits.pop();
             depth -= 1;
             continue;
         };
-        take_out(&mut universes[depth], &bucket.docs);
+        // With a threshold, what is left of the universe is counted at once.
+        let deferred =
+            scoring.threshold.is_none() && defer_take_out(&universes[depth], &bucket.docs);
+        if !deferred {
+            take_out(&mut universes[depth], &bucket.docs);
+        }
         if let Some(distinct) = &out.distinct {
             bucket.docs -= distinct.excluded();
         }
         if bucket.docs.is_empty() {
+            if deferred {
+                take_out_left(&mut universes[depth], &bucket.docs, &out);
+            }
             continue;
         }
         path.truncate(depth);
@@ -400,6 +419,9 @@ pub fn bucket_sort(
         let last = depth + 1 == rules.len();
         let skip = scoring.threshold.is_none() && out.would_skip_whole(&bucket.docs);
         if last || (!keep_details && bucket.docs.len() == 1) || skip {
+            if deferred {
+                take_out_left(&mut universes[depth], &bucket.docs, &out);
+            }
             out.push_all(&bucket.docs, &path);
             out.exclude_from(&mut universes);
             continue;
@@ -414,7 +436,11 @@ pub fn bucket_sort(
         typo_limits.push(limit);
         ctx.typo_limit = limit;
         rules[depth].start(ctx, &bucket.docs, bucket.mask)?;
+        if deferred {
+            descended[depth - 1] = Some(bucket.docs.clone());
+        }
         universes.push(bucket.docs);
+        descended.push(None);
     }
     for rule in rules.iter_mut().take(depth + 1) {
         rule.end();
@@ -429,6 +455,24 @@ pub fn bucket_sort(
 
 /// Buckets of at most this many documents leave their universe one document at a time.
 const FEW_TAKEN: u64 = 16;
+
+/// Whether taking `bucket` out of `universe` should wait until the level asks for its next
+/// bucket: when it is a set difference (neither the whole universe nor a few documents), since
+/// a page filled by the levels below never comes back to this one, and a copy of the bucket
+/// costs less than the difference.
+fn defer_take_out(universe: &RoaringBitmap, bucket: &RoaringBitmap) -> bool {
+    let taken = bucket.len();
+    taken != universe.len() && taken > FEW_TAKEN
+}
+
+/// Takes a deferred bucket out of its level's universe, which distinct may have shrunk since
+/// (its excluded documents are gone from every universe, so they are dropped from the bucket).
+fn take_out_left(universe: &mut RoaringBitmap, bucket: &RoaringBitmap, out: &Collector<'_>) {
+    match &out.distinct {
+        Some(distinct) => take_out(universe, &(bucket - distinct.excluded())),
+        None => take_out(universe, bucket),
+    }
+}
 
 /// Removes a bucket's documents from the universe it came from (a rule's bucket is always
 /// within the universe it was asked about). A set difference rebuilds every container the
