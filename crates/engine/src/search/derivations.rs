@@ -1469,13 +1469,7 @@ mod tests {
         let analyzer = Analyzer::new(&ctx.settings);
         let restricted = Some(Arc::new(AttributeFilter::new(vec![true])));
         let universe: RoaringBitmap = (0..ctx.universe().len() as u32).step_by(3).collect();
-        let queries = [
-            "pyhton libary",
-            "web serv",
-            "librar",
-            "text edi",
-            "databse client gt",
-        ];
+        let queries = crate::search::ranking_equivalence::DEBIAN_TYPO_QUERIES;
         let mut kept = 0;
         for round in 0..2 {
             for q in queries {

@@ -371,19 +371,13 @@ impl Index {
         };
         let mut rules =
             ranking::rules_for(words_rule, &ctx.settings.ranking_rules, placeholder, &sort);
-        let mut rank_ctx = ranking::RankCtx {
-            search: ctx,
-            query: &query,
-            matches: Default::default(),
-            digests: Default::default(),
-            typo_limit: u8::MAX,
-            // With every field searchable, Meilisearch weighs all fields the same.
-            attribute_count: if ranks.all {
-                1
-            } else {
-                ranks.names.len() as u32
-            },
+        // With every field searchable, Meilisearch weighs all fields the same.
+        let attribute_count = if ranks.all {
+            1
+        } else {
+            ranks.names.len() as u32
         };
+        let mut rank_ctx = ranking::RankCtx::new(ctx, &query, attribute_count);
         let scoring = ranking::Scoring {
             details: request.compute_scores,
             threshold: request.ranking_score_threshold.filter(|t| *t > 0.0),
@@ -566,14 +560,7 @@ impl Index {
             negated: RoaringBitmap::new(),
         };
         let mut rules = ranking::rules_for(None, &[crate::settings::RankingRule::Sort], true, sort);
-        let mut rank_ctx = ranking::RankCtx {
-            search: &ctx,
-            query: &query,
-            matches: Default::default(),
-            digests: Default::default(),
-            typo_limit: u8::MAX,
-            attribute_count: 1,
-        };
+        let mut rank_ctx = ranking::RankCtx::new(&ctx, &query, 1);
         let outcome = ranking::bucket_sort(
             &mut rank_ctx,
             &mut rules,

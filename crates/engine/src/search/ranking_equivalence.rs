@@ -39,6 +39,16 @@ pub(super) fn corpus_index(corpus: &str, limit: usize, dir: &Path) -> Index {
     super::tests::index_of_lines(&dir.join(corpus), settings, &lines)
 }
 
+/// Queries of the Debian sample whose terms have typos, prefixes, a split (`databse`) and
+/// concatenations: what the tests of the typo levels look at.
+pub(super) const DEBIAN_TYPO_QUERIES: [&str; 5] = [
+    "pyhton libary",
+    "web serv",
+    "librar",
+    "text edi",
+    "databse client gt",
+];
+
 /// Every `step`th keystroke of the corpus's replay file.
 fn keystrokes(corpus: &str, step: usize) -> Vec<String> {
     let text =

@@ -101,7 +101,20 @@ pub(crate) fn with_ranking_mode<T>(mode: RankingMode, f: impl FnOnce() -> T) -> 
 /// this many times the positions it needs, it ranks from positions.
 const DIGEST_READS_PER_POSITIONS_READ: u64 = 4;
 
-impl RankCtx<'_> {
+impl<'a> RankCtx<'a> {
+    /// A search's context before any rule ran: no positions read, no digest asked for, no typo
+    /// limit (the bucket sort sets one per level).
+    pub fn new(search: &'a SearchContext, query: &'a Query, attribute_count: u32) -> RankCtx<'a> {
+        RankCtx {
+            search,
+            query,
+            matches: Default::default(),
+            digests: Default::default(),
+            typo_limit: u8::MAX,
+            attribute_count,
+        }
+    }
+
     /// Whether a rule should order `universe` (within the terms `terms` of `mask`) from
     /// positions rather than from digests: the two give the same buckets as long as the
     /// positional path ranks the universe in one chunk (up to [`cost::CHUNK`] documents), and

@@ -110,6 +110,7 @@ mod tests {
     use crate::search::context::SearchContext;
     use crate::search::derivations::{Query, QueryBuilder};
     use crate::search::query::parse;
+    use crate::search::ranking_equivalence::DEBIAN_TYPO_QUERIES;
 
     /// A document's typos for the terms of `mask`, from the derivations one by one: per term,
     /// the fewest typos of a derivation holding the document (a derivation standing for several
@@ -146,19 +147,11 @@ mod tests {
         let index = crate::search::ranking_equivalence::corpus_index("debian", 6_000, dir.path());
         let ctx = SearchContext::new(&index).unwrap();
         let analyzer = Analyzer::new(&ctx.settings);
-        let queries = [
-            "pyhton libary",
-            "web serv",
-            "librar",
-            "text edi",
-            "databse client gt",
-            "gnome",
-            "lib pyton",
-            "kernel modle",
-        ];
+        let more = ["gnome", "lib pyton", "kernel modle"];
+        let queries: Vec<&str> = DEBIAN_TYPO_QUERIES.into_iter().chain(more).collect();
         let (mut left_out, mut filters, mut costing) = (0, 0, 0);
         for _round in 0..2 {
-            for q in queries {
+            for &q in &queries {
                 let query = QueryBuilder::new(&ctx, &analyzer, None, None)
                     .build(&parse(&analyzer, q))
                     .unwrap();
@@ -175,14 +168,7 @@ mod tests {
                             universe |= query.term_docs(term, mask).as_ref();
                         }
                     }
-                    let mut rank_ctx = RankCtx {
-                        search: &ctx,
-                        query: &query,
-                        matches: Default::default(),
-                        digests: Default::default(),
-                        typo_limit: u8::MAX,
-                        attribute_count: 1,
-                    };
+                    let mut rank_ctx = RankCtx::new(&ctx, &query, 1);
                     let mut rule = TypoRule::default();
                     rule.start(&mut rank_ctx, &universe, mask).unwrap();
                     let active = mask.count_ones() as usize;
