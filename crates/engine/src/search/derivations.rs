@@ -152,16 +152,17 @@ impl Query {
     }
 
     /// Documents of `universe` matching term `term` with at most `k` typos, for k = 0, 1, 2,
-    /// using only derivations whose terms are all in `mask`.
+    /// using only derivations whose terms are all in `mask`; `None` when every document of the
+    /// universe matches the term as typed (every level would be the universe: the term adds no
+    /// typo to any document).
     pub fn term_docs_by_typos(
         &self,
         term: usize,
         mask: u16,
         universe: &RoaringBitmap,
-    ) -> [RoaringBitmap; 3] {
+    ) -> Option<[RoaringBitmap; 3]> {
         let levels = self.cached_levels(term, mask);
         let mut out: [RoaringBitmap; 3] = Default::default();
-        let mut added = false;
         for d in &self.derivations {
             if d.covers & (1 << term) == 0 || d.covers & !mask != 0 {
                 continue;
@@ -178,39 +179,26 @@ impl Query {
             // Restricted before they are united: a universe is often a small part of a frequent
             // word's documents, and uniting those in full cost more than the ranking after it.
             out[cost] |= d.docs.as_ref() & universe;
-            added = true;
+        }
+        if let Some(levels) = levels {
+            // The cached unions are intersected where they lie, not copied first. A level
+            // shared with the one below it (no derivation of that many typos) adds nothing the
+            // union below does not, and none is restricted once the first holds the universe.
+            for k in 0..3 {
+                if k > 0 && Arc::ptr_eq(&levels[k], &levels[k - 1]) {
+                    continue;
+                }
+                out[k] |= levels[k].as_ref() & universe;
+                if k == 0 && out[0].len() == universe.len() {
+                    return None;
+                }
+            }
         }
         let (zero, rest) = out.split_at_mut(1);
         rest[0] |= &zero[0];
         let (one, two) = rest.split_at_mut(1);
         two[0] |= &one[0];
-        let Some(levels) = levels else {
-            return out;
-        };
-        // The cached unions are intersected where they lie, not copied first, and a level
-        // shared with the one below it (no derivation of that many typos) is copied from it.
-        let zero = levels[0].as_ref() & universe;
-        if zero.len() == universe.len() {
-            // Every document matches the term as typed: every level is the universe.
-            return [zero.clone(), zero.clone(), zero];
-        }
-        let one = if Arc::ptr_eq(&levels[1], &levels[0]) {
-            zero.clone()
-        } else {
-            levels[1].as_ref() & universe
-        };
-        let two = if Arc::ptr_eq(&levels[2], &levels[1]) {
-            one.clone()
-        } else {
-            levels[2].as_ref() & universe
-        };
-        let mut kept = [zero, one, two];
-        if added {
-            for (kept, other) in kept.iter_mut().zip(&out) {
-                *kept |= other;
-            }
-        }
-        kept
+        (out[0].len() != universe.len()).then_some(out)
     }
 
     /// Documents matching term `term` through derivations allowed by `mask`; the word's kept
@@ -274,6 +262,17 @@ impl Query {
                 })
             })
             .sum()
+    }
+}
+
+/// A word's kept typo level above `below`: the same set, shared, when no derivation adds to
+/// it (a prefix or a short word allows no typo), so it takes memory and is restricted to a
+/// universe once.
+fn level_above(below: &Arc<RoaringBitmap>, added: RoaringBitmap) -> Arc<RoaringBitmap> {
+    if added.is_empty() {
+        below.clone()
+    } else {
+        Arc::new(added | below.as_ref())
     }
 }
 
@@ -1005,27 +1004,15 @@ impl<'a> QueryBuilder<'a> {
         for d in pushed {
             levels[usize::from(d.typos.min(2))] |= d.docs.as_ref();
         }
-        // A level no derivation adds to is the level below it, shared: one set in memory, and
-        // `term_docs_by_typos` restricts it to a universe once (most terms allow no typo).
         let [zero, one, two] = levels;
         let zero = Arc::new(zero);
-        let one = if one.is_empty() {
-            zero.clone()
-        } else {
-            Arc::new(one | zero.as_ref())
-        };
-        let two = if two.is_empty() {
-            one.clone()
-        } else {
-            Arc::new(two | one.as_ref())
-        };
-        let bytes = super::cache::set_bytes(&zero)
-            + [(&one, &zero), (&two, &one)]
-                .iter()
-                .filter(|(level, below)| !Arc::ptr_eq(level, below))
-                .map(|(level, _)| super::cache::set_bytes(level))
-                .sum::<u64>();
+        let one = level_above(&zero, one);
+        let two = level_above(&one, two);
         let levels = [zero, one, two];
+        let bytes = (0..3)
+            .filter(|k| *k == 0 || !Arc::ptr_eq(&levels[*k], &levels[k - 1]))
+            .map(|k| super::cache::set_bytes(&levels[k]))
+            .sum();
         if found.levels.set(levels).is_ok() {
             self.ctx.cache.charge_derivations(&found.key, bytes);
         }
@@ -1493,7 +1480,9 @@ mod tests {
                             }
                             let [zero, one, two, all] = reference(&query, term, mask, &universe);
                             let by_typos = query.term_docs_by_typos(term, mask, &universe);
-                            assert_eq!(by_typos, [zero, one, two], "{q:?} term {term} mask {mask}");
+                            // `None` stands for every level being the universe.
+                            let expected = (zero != universe).then_some([zero, one, two]);
+                            assert_eq!(by_typos, expected, "{q:?} term {term} mask {mask}");
                             assert_eq!(
                                 *query.term_docs(term, mask),
                                 all,

@@ -58,12 +58,10 @@ impl RankingRule for TypoRule {
         let query = ctx.query;
         self.mask = mask;
         self.universe = universe.clone();
-        // A term matched as typed by every document of the universe adds no typo to any
-        // (the levels hold documents of the universe only, so equal sizes mean equal sets).
+        // A term matched as typed by every document of the universe adds no typo to any.
         self.terms = (0..query.terms.len())
             .filter(|t| mask & (1 << t) != 0)
-            .map(|t| query.term_docs_by_typos(t, mask, universe))
-            .filter(|[zero, _, _]| zero.len() != universe.len())
+            .filter_map(|t| query.term_docs_by_typos(t, mask, universe))
             .collect();
         // A term never costs more than two typos, whatever derivation matched it.
         self.max_typos = 2 * self.terms.len() as u32;
