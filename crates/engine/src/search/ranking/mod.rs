@@ -350,10 +350,10 @@ pub fn bucket_sort(
         });
     }
     let mut universes: Vec<RoaringBitmap> = vec![universe.clone()];
-    // Per level, the bucket being ranked by the levels below it when it is still to be taken
-    // out of this level's universe: only once this level is asked for another bucket, which
-    // most pages never need (see `defer_take_out`).
-    let mut descended: Vec<Option<RoaringBitmap>> = vec![None];
+    // Per level, its last bucket, still to be taken out of the level's universe: that is done
+    // when the level is asked for its next bucket, which a page filled meanwhile never does
+    // (`take_out` costs about the universe's size).
+    let mut handed_out: Vec<Option<RoaringBitmap>> = vec![None];
     // The typo limit of each level: the typo count of the typo bucket above it, if any.
     let mut typo_limits: Vec<u8> = vec![u8::MAX];
     let mut path: Vec<Detail> = Vec::new();
@@ -363,7 +363,7 @@ pub fn bucket_sort(
     while !out.is_full() {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             for level in (0..=depth).rev() {
-                if let Some(bucket) = descended[level].take() {
+                if let Some(bucket) = handed_out[level].take() {
                     take_out_left(&mut universes[level], &bucket, &out);
                 }
                 path.truncate(level);
@@ -380,7 +380,7 @@ pub fn bucket_sort(
             });
         }
         ctx.typo_limit = typo_limits[depth];
-        if let Some(bucket) = descended[depth].take() {
+        if let Some(bucket) = handed_out[depth].take() {
             take_out_left(&mut universes[depth], &bucket, &out);
         }
         let bucket = rules[depth].next_bucket(ctx, &universes[depth])?;
@@ -395,24 +395,17 @@ pub fn bucket_sort(
                 break;
             }
             universes.pop();
-            descended.pop();
+            handed_out.pop();
             typo_limits.pop();
             depth -= 1;
             continue;
         };
-        // With a threshold, what is left of the universe is counted at once.
-        let deferred =
-            scoring.threshold.is_none() && defer_take_out(&universes[depth], &bucket.docs);
-        if !deferred {
-            take_out(&mut universes[depth], &bucket.docs);
-        }
+        // The documents distinct excluded are out of every universe already (`exclude_from`
+        // follows every placement), so only the others are ranked and later taken out.
         if let Some(distinct) = &out.distinct {
             bucket.docs -= distinct.excluded();
         }
         if bucket.docs.is_empty() {
-            if deferred {
-                take_out_left(&mut universes[depth], &bucket.docs, &out);
-            }
             continue;
         }
         path.truncate(depth);
@@ -420,11 +413,13 @@ pub fn bucket_sort(
         if let Some(threshold) = scoring.threshold {
             // Deeper rules can only lower the score: the best this bucket can do is known.
             if global_score(&path) < threshold {
-                dropped += bucket.docs.len();
                 if path[depth].has_rank() {
-                    // The next buckets of this rule are worse still.
+                    // The next buckets of this rule are worse still (the bucket among them).
                     dropped += universes[depth].len();
                     universes[depth].clear();
+                } else {
+                    dropped += bucket.docs.len();
+                    handed_out[depth] = Some(bucket.docs);
                 }
                 continue;
             }
@@ -432,11 +427,9 @@ pub fn bucket_sort(
         let last = depth + 1 == rules.len();
         let skip = scoring.threshold.is_none() && out.would_skip_whole(&bucket.docs);
         if last || (!keep_details && bucket.docs.len() == 1) || skip {
-            if deferred {
-                take_out_left(&mut universes[depth], &bucket.docs, &out);
-            }
             out.push_all(&bucket.docs, &path);
             out.exclude_from(&mut universes);
+            handed_out[depth] = Some(bucket.docs);
             continue;
         }
         let limit = match &path[depth] {
@@ -449,11 +442,16 @@ pub fn bucket_sort(
         typo_limits.push(limit);
         ctx.typo_limit = limit;
         rules[depth].start(ctx, &bucket.docs, bucket.mask)?;
-        if deferred {
-            descended[depth - 1] = Some(bucket.docs.clone());
+        // The bucket goes on as the next level's universe: the level above keeps a copy to take
+        // out later, unless taking it out now costs less than the copy.
+        let above = &mut universes[depth - 1];
+        if cheap_to_take_out(above, &bucket.docs) {
+            take_out(above, &bucket.docs);
+        } else {
+            handed_out[depth - 1] = Some(bucket.docs.clone());
         }
         universes.push(bucket.docs);
-        descended.push(None);
+        handed_out.push(None);
     }
     for rule in rules.iter_mut().take(depth + 1) {
         rule.end();
@@ -469,17 +467,15 @@ pub fn bucket_sort(
 /// Buckets of at most this many documents leave their universe one document at a time.
 const FEW_TAKEN: u64 = 16;
 
-/// Whether taking `bucket` out of `universe` should wait until the level asks for its next
-/// bucket: when it is a set difference (neither the whole universe nor a few documents), since
-/// a page filled by the levels below never comes back to this one, and a copy of the bucket
-/// costs less than the difference.
-fn defer_take_out(universe: &RoaringBitmap, bucket: &RoaringBitmap) -> bool {
+/// Whether [`take_out`] does without a set difference: the bucket is the whole universe, or a
+/// few documents.
+fn cheap_to_take_out(universe: &RoaringBitmap, bucket: &RoaringBitmap) -> bool {
     let taken = bucket.len();
-    taken != universe.len() && taken > FEW_TAKEN
+    taken == universe.len() || taken <= FEW_TAKEN
 }
 
-/// Takes a deferred bucket out of its level's universe, which distinct may have shrunk since
-/// (its excluded documents are gone from every universe, so they are dropped from the bucket).
+/// Takes a level's last bucket out of its universe, which distinct may have shrunk since (its
+/// excluded documents are gone from every universe, so they are dropped from the bucket).
 fn take_out_left(universe: &mut RoaringBitmap, bucket: &RoaringBitmap, out: &Collector<'_>) {
     match &out.distinct {
         Some(distinct) => take_out(universe, &(bucket - distinct.excluded())),
@@ -495,10 +491,9 @@ fn take_out_left(universe: &mut RoaringBitmap, bucket: &RoaringBitmap, out: &Col
 /// place.
 fn take_out(universe: &mut RoaringBitmap, bucket: &RoaringBitmap) {
     debug_assert!(bucket.is_subset(universe), "a bucket outside its universe");
-    let taken = bucket.len();
-    if taken == universe.len() {
+    if bucket.len() == universe.len() {
         universe.clear();
-    } else if taken <= FEW_TAKEN {
+    } else if bucket.len() <= FEW_TAKEN {
         for doc in bucket {
             universe.remove(doc);
         }
